@@ -1,0 +1,44 @@
+import { z } from 'zod';
+
+/** Every setting comes from the environment through this one schema, so a bad value fails at start with its name. */
+const envSchema = z.object({
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+    .optional(),
+  VIGIL_DATA_DIR: z.string().min(1).default('./data'),
+  VIGIL_AUTH: z.enum(['on', 'off']).default('off'),
+  VIGIL_RATE_LIMIT: z.coerce.number().positive().optional(),
+  VIGIL_RATE_BURST: z.coerce.number().int().positive().optional(),
+  VIGIL_BODY_LIMIT: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
+  VIGIL_JSON_FIELD_LIMIT: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024),
+  VIGIL_MAX_WAITERS: z.coerce.number().int().positive().default(50_000),
+  VIGIL_MAX_STREAMS: z.coerce.number().int().positive().default(50_000),
+  VIGIL_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(1000),
+  VIGIL_RECHECK_INTERVAL_MS: z.coerce.number().int().positive().default(30_000),
+  VIGIL_SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
+  VIGIL_WEBHOOK_ALLOW_PRIVATE: z.enum(['0', '1']).default('0'),
+  VIGIL_WEBHOOK_HORIZON_HOURS: z.coerce.number().positive().default(24),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof envSchema>;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,134 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import type { ExtractTablesWithRelations } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import { acquireDataDirLock } from './lock.js';
+import * as schema from './schema.js';
+
+export type Schema = typeof schema;
+/** The driver-independent database type all domain code is written against. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+/** Something queries can run on: the database or an open transaction. */
+export type Executor = Db | Tx;
+
+export const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url));
+
+/** A raw channel to the server for LISTEN/NOTIFY, which the query builder does not cover. */
+export type Notifier = { kind: 'postgres'; sql: postgres.Sql } | { kind: 'pglite'; pg: PGlite };
+
+export interface Database {
+  db: Db;
+  kind: 'pglite' | 'postgres';
+  /** Where the data lives, for the start-up message (the URL without its password). */
+  location: string;
+  notifier: Notifier;
+  /** Runs a trivial query: true when the database answers. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  databaseUrl?: string | undefined;
+  /** PGlite data directory; ignored with databaseUrl. */
+  dataDir?: string | undefined;
+  /** PGlite in memory (tests); ignored with databaseUrl. */
+  memory?: boolean;
+  /** A gzip dump of a migrated PGlite database to start from (tests). */
+  loadDataDir?: Blob | File;
+  poolSize?: number;
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  return options.databaseUrl ? openPostgres(options.databaseUrl, options.poolSize ?? 20) : openPglite(options);
+}
+
+async function openPostgres(url: string, poolSize: number): Promise<Database> {
+  const sql = postgres(url, { max: poolSize, onnotice: () => {}, connect_timeout: 10 });
+  const db = drizzlePostgres({ client: sql, schema }) as unknown as Db;
+  // Several instances may start at once on one database: migrate under an advisory lock.
+  const lockConn = await sql.reserve();
+  try {
+    await lockConn`select pg_advisory_lock(7243011)`;
+    await migratePostgres(db as never, { migrationsFolder });
+  } finally {
+    await lockConn`select pg_advisory_unlock(7243011)`.catch(() => {});
+    lockConn.release();
+  }
+  const parsed = new URL(url);
+  parsed.password = '';
+  return {
+    db,
+    kind: 'postgres',
+    location: parsed.toString(),
+    notifier: { kind: 'postgres', sql },
+    ping: async () => {
+      try {
+        await sql`select 1`;
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close: () => sql.end({ timeout: 5 }),
+  };
+}
+
+async function openPglite(options: DatabaseOptions): Promise<Database> {
+  let release = () => {};
+  let pg: PGlite;
+  let location: string;
+  if (options.memory || options.loadDataDir) {
+    pg = options.loadDataDir ? new PGlite({ loadDataDir: options.loadDataDir }) : new PGlite();
+    location = 'memory';
+  } else {
+    const dataDir = resolve(options.dataDir ?? './data');
+    release = acquireDataDirLock(dataDir);
+    const pgDir = resolve(dataDir, 'pglite');
+    mkdirSync(dataDir, { recursive: true });
+    try {
+      pg = new PGlite(pgDir);
+      await pg.waitReady;
+    } catch (err) {
+      release();
+      throw err;
+    }
+    location = pgDir;
+  }
+  const db = drizzlePglite({ client: pg, schema }) as unknown as Db;
+  try {
+    await migratePglite(db as never, { migrationsFolder });
+  } catch (err) {
+    await pg.close().catch(() => {});
+    release();
+    throw err;
+  }
+  return {
+    db,
+    kind: 'pglite',
+    location,
+    notifier: { kind: 'pglite', pg },
+    ping: async () => {
+      try {
+        await pg.query('select 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close: async () => {
+      try {
+        await pg.close();
+      } finally {
+        release();
+      }
+    },
+  };
+}

@@ -1,0 +1,25 @@
+import { VigilError } from './errors.js';
+import type { Environment } from './types.js';
+
+export const SCOPES = ['executions:read', 'executions:write', 'executions:admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** Who is calling: the tenant (organization + environment) every read and write is confined to, and what they may do. */
+export interface Principal {
+  organizationId: string;
+  environment: Environment;
+  scopes: ReadonlySet<Scope>;
+  /** The API key's id, or null when auth is off. */
+  keyId: string | null;
+}
+
+export function requireScope(principal: Principal, scope: Scope): void {
+  if (!principal.scopes.has(scope)) {
+    throw new VigilError('FORBIDDEN', `This API key lacks the ${scope} scope`);
+  }
+}
+
+/** The principal of every request while auth is off (API.md §5): organization `default`, every scope. */
+export function openPrincipal(environment: Environment = 'test'): Principal {
+  return { organizationId: 'default', environment, scopes: new Set(SCOPES), keyId: null };
+}

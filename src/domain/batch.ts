@@ -1,0 +1,222 @@
+import { VigilError } from './errors.js';
+import type { ExecutionEventInput } from './inputs.js';
+import {
+  type EventType,
+  type Execution,
+  type ExecutionErrorInfo,
+  type ExecutionStatus,
+  isTerminal,
+  type MessageStatus,
+  type Progress,
+  type Step,
+  stepsOf,
+  WORKER_TARGETS,
+} from './types.js';
+
+/** The last known status of one message and whether it was counted in totalMessages. */
+export interface MessageState {
+  status: MessageStatus;
+  counted: boolean;
+}
+
+export interface Counters {
+  totalMessages: number;
+  completedMessages: number;
+  failedMessages: number;
+  inProgressMessages: number;
+}
+
+export interface NewEvent {
+  sequence: number;
+  type: EventType;
+  payload: Record<string, unknown>;
+  occurredAt: Date;
+}
+
+/** The execution's mutable fields while a batch is applied to it. */
+export interface BatchState extends Counters {
+  status: ExecutionStatus;
+  progress: Progress | null;
+  steps: Step[];
+  output: unknown;
+  error: ExecutionErrorInfo | null;
+  startedAt: Date | null;
+  completedAt: Date | null;
+  lastSequence: number;
+}
+
+export interface BatchResult {
+  state: BatchState;
+  events: NewEvent[];
+  /** Messages whose state changed, to upsert. */
+  messages: Map<string, MessageState>;
+  /** Each status change of the batch, in order. */
+  statusChanges: { from: ExecutionStatus; to: ExecutionStatus }[];
+}
+
+export const MAX_STEPS = 1000;
+
+function refuse(message: string): never {
+  throw new VigilError('INVALID_STATUS_TRANSITION', message);
+}
+
+/**
+ * Applies a worker's batch to an execution, all or nothing (API.md §2): the state machine of §1, step traces,
+ * progress, and the message counters. Pure: the caller holds the row lock and writes the result.
+ */
+export function applyBatch(
+  execution: Execution,
+  inputs: readonly ExecutionEventInput[],
+  known: ReadonlyMap<string, MessageState>,
+  now: Date,
+): BatchResult {
+  const state: BatchState = {
+    status: execution.status,
+    progress: execution.progress as Progress | null,
+    steps: stepsOf(execution),
+    output: execution.output,
+    error: execution.error as ExecutionErrorInfo | null,
+    startedAt: execution.startedAt,
+    completedAt: execution.completedAt,
+    lastSequence: execution.lastSequence,
+    totalMessages: execution.totalMessages,
+    completedMessages: execution.completedMessages,
+    failedMessages: execution.failedMessages,
+    inProgressMessages: execution.inProgressMessages,
+  };
+  const result: BatchResult = { state, events: [], messages: new Map(), statusChanges: [] };
+  if (isTerminal(state.status)) refuse(`Execution is ${state.status}; nothing more can be recorded`);
+
+  const push = (type: EventType, payload: Record<string, unknown>, occurredAt: Date) => {
+    state.lastSequence += 1;
+    result.events.push({ sequence: state.lastSequence, type, payload, occurredAt });
+  };
+  const changeStatus = (to: ExecutionStatus, occurredAt: Date, extra: Record<string, unknown> = {}) => {
+    const from = state.status;
+    state.status = to;
+    if (to === 'RUNNING' && !state.startedAt) state.startedAt = occurredAt;
+    if (isTerminal(to)) state.completedAt = now;
+    result.statusChanges.push({ from, to });
+    push('STATUS_CHANGED', { from, to, ...extra }, occurredAt);
+  };
+
+  // A report from a worker after the heartbeat was lost resumes the execution (API.md §1), unless the batch
+  // itself opens with the status it moves to.
+  if (state.status === 'INTERRUPTED' && !inputs[0]?.statusChanged) changeStatus('RUNNING', now);
+
+  const messages = new Map(known);
+  inputs.forEach((input, index) => {
+    if (isTerminal(state.status)) {
+      refuse(`Event ${index} follows the terminal status ${state.status} in the same batch`);
+    }
+    const at = input.occurredAt ? new Date(input.occurredAt) : now;
+    if (input.statusChanged) {
+      const { to, error, output } = input.statusChanged;
+      if (!WORKER_TARGETS.includes(to)) refuse(`A worker cannot move an execution to ${to}`);
+      if (error) state.error = error;
+      if (output !== undefined) state.output = output;
+      if (to === state.status) return; // not a change: no event
+      changeStatus(to, at, error ? { error } : {});
+    } else if (input.progress) {
+      state.progress = { step: input.progress.step ?? null, percentage: input.progress.percentage };
+      push('PROGRESS', { ...state.progress }, at);
+    } else if (input.step) {
+      state.steps = applyStep(state.steps, input.step, at);
+      push('STEP', stripNullish(input.step), at);
+    } else if (input.message) {
+      const { messageId, status } = input.message;
+      const next = applyMessage(messages.get(messageId), status, state);
+      if (next) {
+        messages.set(messageId, next);
+        result.messages.set(messageId, next);
+      }
+      push('MESSAGE', stripNullish(input.message), at);
+    }
+  });
+  return result;
+}
+
+/**
+ * Message lineage (API.md §2): INITIATED counts one in total and in progress; COMPLETED/FAILED move it out of in
+ * progress (or count it in total when it was never initiated); PROCESSING and repeated reports change nothing.
+ * Mutates `counters`; returns the message's new state, or null when nothing changed.
+ */
+export function applyMessage(
+  prev: MessageState | undefined,
+  status: MessageStatus,
+  counters: Counters,
+): MessageState | null {
+  if (prev && (prev.status === 'COMPLETED' || prev.status === 'FAILED')) return null;
+  switch (status) {
+    case 'INITIATED':
+      if (prev?.counted) return null;
+      counters.totalMessages += 1;
+      counters.inProgressMessages += 1;
+      return { status, counted: true };
+    case 'PROCESSING':
+      if (prev?.status === 'PROCESSING') return null;
+      return { status, counted: prev?.counted ?? false };
+    case 'COMPLETED':
+    case 'FAILED':
+      if (prev?.counted) counters.inProgressMessages -= 1;
+      else counters.totalMessages += 1;
+      if (status === 'COMPLETED') counters.completedMessages += 1;
+      else counters.failedMessages += 1;
+      return { status, counted: true };
+  }
+}
+
+type StepInput = NonNullable<ExecutionEventInput['step']>;
+
+const STEP_DONE = new Set(['COMPLETED', 'FAILED', 'SKIPPED']);
+
+/** Merges one step report into the step list, keeping first-seen order and timing the step. */
+export function applyStep(steps: readonly Step[], input: StepInput, at: Date): Step[] {
+  const index = steps.findIndex((s) => s.id === input.stepId);
+  if (index < 0 && steps.length >= MAX_STEPS) {
+    throw new VigilError('VALIDATION_FAILED', `An execution has at most ${MAX_STEPS} steps`, {
+      issues: [{ loc: ['events', 'step', 'stepId'], msg: `at most ${MAX_STEPS} steps`, type: 'too_big' }],
+    });
+  }
+  const base: Step = steps[index] ?? {
+    id: input.stepId,
+    name: null,
+    type: null,
+    status: 'PENDING',
+    startedAt: null,
+    completedAt: null,
+    durationMs: null,
+    error: null,
+    outputs: null,
+    artifacts: null,
+    rowCounts: null,
+    columns: null,
+    skipped: false,
+  };
+  const iso = at.toISOString();
+  const startedAt = base.startedAt ?? (input.status === 'RUNNING' ? iso : null);
+  const completedAt = STEP_DONE.has(input.status) ? (base.completedAt ?? iso) : null;
+  const step: Step = {
+    id: input.stepId,
+    name: input.name ?? base.name,
+    type: input.type ?? base.type,
+    status: input.status,
+    startedAt,
+    completedAt,
+    durationMs: startedAt && completedAt ? Math.max(0, Date.parse(completedAt) - Date.parse(startedAt)) : null,
+    error: input.error ?? base.error,
+    outputs: input.outputs ?? base.outputs,
+    artifacts: input.artifacts ?? base.artifacts,
+    rowCounts: input.rowCounts ?? base.rowCounts,
+    columns: input.columns ?? base.columns,
+    skipped: input.skipped ?? (input.status === 'SKIPPED' || base.skipped),
+  };
+  const next = [...steps];
+  if (index < 0) next.push(step);
+  else next[index] = step;
+  return next;
+}
+
+function stripNullish<T extends object>(value: T): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined && v !== null));
+}

@@ -1,0 +1,168 @@
+import { and, desc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
+import { v7 as uuidv7 } from 'uuid';
+import type { Executor } from '../db/client.js';
+import { executions } from '../db/schema.js';
+import { type Principal, requireScope } from './access.js';
+import { requestHash } from './canonical.js';
+import { type DomainContext, publish } from './context.js';
+import { VigilError } from './errors.js';
+import { createExecutionInput, type ExecutionFilter, executionFilterInput, parse, uuidSchema } from './inputs.js';
+import type { Execution } from './types.js';
+
+/** Rows visible to the principal: its organization and environment only (API.md §5). */
+export function tenantOf(principal: Principal) {
+  return and(
+    eq(executions.organizationId, principal.organizationId),
+    eq(executions.environment, principal.environment),
+  );
+}
+
+export const isUuid = (id: string) => uuidSchema.safeParse(id).success;
+
+/**
+ * Creates an execution in PENDING. With an idempotencyKey, a retry of the same request returns the execution the
+ * first one created, and a different request under the same key is IDEMPOTENCY_CONFLICT (API.md §2).
+ */
+export async function createExecution(ctx: DomainContext, principal: Principal, raw: unknown): Promise<Execution> {
+  requireScope(principal, 'executions:write');
+  const input = parse(createExecutionInput, raw);
+  const { idempotencyKey, ...request } = input;
+  const now = ctx.now();
+  const values = {
+    id: uuidv7(),
+    organizationId: principal.organizationId,
+    environment: principal.environment,
+    workflowId: input.workflowId,
+    workflowVersion: input.workflowVersion ?? null,
+    trigger: input.trigger ?? { type: 'manual' },
+    initiatedBy: input.initiatedBy ?? null,
+    inputs: input.inputs ?? null,
+    metadata: input.metadata ?? null,
+    resolvedVariables: input.resolvedVariables ?? null,
+    idempotencyKey: idempotencyKey ?? null,
+    requestHash: idempotencyKey ? requestHash(request) : null,
+    timeoutSeconds: input.timeoutSeconds ?? null,
+    heartbeatTimeoutSeconds: input.heartbeatTimeoutSeconds ?? null,
+    deadlineAt: input.timeoutSeconds ? new Date(now.getTime() + input.timeoutSeconds * 1000) : null,
+    heartbeatDeadlineAt: input.heartbeatTimeoutSeconds
+      ? new Date(now.getTime() + input.heartbeatTimeoutSeconds * 1000)
+      : null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const [inserted] = await ctx.db
+    .insert(executions)
+    .values(values)
+    .onConflictDoNothing({
+      target: [executions.organizationId, executions.environment, executions.idempotencyKey],
+      where: sql`${executions.idempotencyKey} is not null`,
+    })
+    .returning();
+  if (inserted) {
+    publish(ctx, [{ executionId: inserted.id, sequence: 0 }]);
+    return inserted as Execution;
+  }
+  const [existing] = await ctx.db
+    .select()
+    .from(executions)
+    .where(and(tenantOf(principal), eq(executions.idempotencyKey, idempotencyKey ?? '')));
+  if (!existing) throw new VigilError('INTERNAL', 'Idempotent create lost its row');
+  if (existing.requestHash !== values.requestHash) {
+    throw new VigilError(
+      'IDEMPOTENCY_CONFLICT',
+      `idempotencyKey ${idempotencyKey} was already used for a different request (execution ${existing.id})`,
+    );
+  }
+  return existing as Execution;
+}
+
+/** The execution, or null when it is absent or not visible to the principal (never leaks existence). */
+export async function findExecution(db: Executor, principal: Principal, id: string): Promise<Execution | null> {
+  requireScope(principal, 'executions:read');
+  if (!isUuid(id)) return null;
+  const [row] = await db
+    .select()
+    .from(executions)
+    .where(and(eq(executions.id, id), tenantOf(principal)));
+  return (row as Execution | undefined) ?? null;
+}
+
+/** Like findExecution, but EXECUTION_NOT_FOUND when absent. */
+export async function getExecution(db: Executor, principal: Principal, id: string): Promise<Execution> {
+  const row = await findExecution(db, principal, id);
+  if (!row) throw new VigilError('EXECUTION_NOT_FOUND', `Execution ${id} not found`);
+  return row;
+}
+
+/** Reads executions by id without a tenant check: for the change feed, which checks the tenant per listener. */
+export async function loadExecutions(db: Executor, ids: string[]): Promise<Execution[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.select().from(executions).where(inArray(executions.id, ids));
+  return rows as Execution[];
+}
+
+export interface Page {
+  nodes: Execution[];
+  cursors: string[];
+  hasNextPage: boolean;
+}
+
+export function encodeCursor(e: Pick<Execution, 'createdAt' | 'id'>): string {
+  return Buffer.from(`${e.createdAt.toISOString()}|${e.id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: string; id: string } {
+  const [createdAt, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (!createdAt || !id || Number.isNaN(Date.parse(createdAt)) || !isUuid(id)) {
+    throw new VigilError('VALIDATION_FAILED', 'Invalid cursor', {
+      issues: [{ loc: ['after'], msg: 'not a cursor from this API', type: 'value_error' }],
+    });
+  }
+  return { createdAt, id };
+}
+
+export function matchesFilter(e: Execution, filter: ExecutionFilter | null | undefined): boolean {
+  if (!filter) return true;
+  if (filter.status?.length && !filter.status.includes(e.status)) return false;
+  if (filter.workflowId && filter.workflowId !== e.workflowId) return false;
+  if (filter.createdAfter && !(e.createdAt > new Date(filter.createdAfter))) return false;
+  if (filter.createdBefore && !(e.createdAt < new Date(filter.createdBefore))) return false;
+  return true;
+}
+
+export function parseFilter(raw: unknown): ExecutionFilter | null {
+  return raw == null ? null : parse(executionFilterInput, raw, ['filter']);
+}
+
+/** Newest first (createdAt desc, id desc), Relay-style cursors (API.md §2). */
+export async function listExecutions(
+  db: Executor,
+  principal: Principal,
+  args: { filter?: unknown; first?: number | null; after?: string | null },
+): Promise<Page> {
+  requireScope(principal, 'executions:read');
+  const filter = parseFilter(args.filter);
+  const first = args.first ?? 20;
+  if (!Number.isInteger(first) || first < 0 || first > 100) {
+    throw new VigilError('VALIDATION_FAILED', 'first must be between 0 and 100', {
+      issues: [{ loc: ['first'], msg: 'must be between 0 and 100', type: 'value_error' }],
+    });
+  }
+  const conditions = [tenantOf(principal)];
+  if (filter?.status?.length) conditions.push(inArray(executions.status, filter.status));
+  if (filter?.workflowId) conditions.push(eq(executions.workflowId, filter.workflowId));
+  if (filter?.createdAfter) conditions.push(gt(executions.createdAt, new Date(filter.createdAfter)));
+  if (filter?.createdBefore) conditions.push(lt(executions.createdAt, new Date(filter.createdBefore)));
+  if (args.after) {
+    const c = decodeCursor(args.after);
+    conditions.push(sql`(${executions.createdAt}, ${executions.id}) < (${c.createdAt}::timestamptz, ${c.id}::uuid)`);
+  }
+  const rows = (await db
+    .select()
+    .from(executions)
+    .where(and(...conditions))
+    .orderBy(desc(executions.createdAt), desc(executions.id))
+    .limit(first + 1)) as Execution[];
+  const nodes = rows.slice(0, first);
+  return { nodes, cursors: nodes.map(encodeCursor), hasNextPage: rows.length > first };
+}

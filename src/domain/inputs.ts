@@ -1,0 +1,161 @@
+import { z } from 'zod';
+import { type ValidationIssue, VigilError } from './errors.js';
+import { EXECUTION_STATUSES, MESSAGE_STATUSES, STEP_STATUSES } from './types.js';
+
+/**
+ * The input schemas of the domain. GraphQL and REST validate through these same schemas, so a bad value gets
+ * the same VALIDATION_FAILED everywhere; the REST OpenAPI document is generated from them too.
+ */
+export const limits = {
+  /** Bytes of one JSON field (inputs, output, metadata, …) once serialized. */
+  jsonField: 64 * 1024,
+  /** Events in one recordExecutionEvents batch. */
+  batch: 1000,
+};
+
+export function configureLimits(next: Partial<typeof limits>): void {
+  Object.assign(limits, next);
+}
+
+const text = (max: number) => z.string().max(max);
+const name = (max = 200) => z.string().min(1).max(max);
+
+/** Any JSON value, at most `limits.jsonField` bytes serialized. */
+function checkJsonSize(v: unknown, ctx: z.RefinementCtx): void {
+  if (v === undefined) return;
+  let size: number;
+  try {
+    size = Buffer.byteLength(JSON.stringify(v) ?? '', 'utf8');
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+    return;
+  }
+  if (size > limits.jsonField) {
+    ctx.addIssue({ code: 'custom', message: `JSON value over ${limits.jsonField} bytes` });
+  }
+}
+export const jsonValue = z.unknown().superRefine(checkJsonSize);
+
+/** ISO 8601 with a zone (`Z` or an offset). */
+export const isoDateTime = z.iso.datetime({ offset: true });
+
+export const executionErrorInput = z.strictObject({
+  code: name(100),
+  message: z.string().min(1).max(4000),
+  step: text(200).nullish(),
+  details: jsonValue.optional(),
+});
+
+export const triggerInput = z.strictObject({
+  type: name(100),
+  eventId: text(200).nullish(),
+  eventType: text(200).nullish(),
+  entityType: text(200).nullish(),
+  entityId: text(200).nullish(),
+});
+
+export const createExecutionInput = z.strictObject({
+  workflowId: name(),
+  workflowVersion: text(100).nullish(),
+  trigger: triggerInput.nullish(),
+  initiatedBy: text(200).nullish(),
+  inputs: jsonValue.optional(),
+  metadata: jsonValue.optional(),
+  resolvedVariables: jsonValue.optional(),
+  idempotencyKey: name(200).nullish(),
+  timeoutSeconds: z.int().min(1).max(31_536_000).nullish(),
+  heartbeatTimeoutSeconds: z.int().min(1).max(31_536_000).nullish(),
+});
+export type CreateExecutionInput = z.infer<typeof createExecutionInput>;
+
+const statusChangedInput = z.strictObject({
+  to: z.enum(EXECUTION_STATUSES),
+  error: executionErrorInput.nullish(),
+  output: jsonValue.optional(),
+});
+const progressInput = z.strictObject({
+  step: text(200).nullish(),
+  percentage: z.number().min(0).max(100),
+});
+const stepInput = z.strictObject({
+  stepId: name(),
+  name: text(200).nullish(),
+  type: text(100).nullish(),
+  status: z.enum(STEP_STATUSES),
+  error: executionErrorInput.nullish(),
+  outputs: jsonValue.optional(),
+  artifacts: jsonValue.optional(),
+  rowCounts: jsonValue.optional(),
+  columns: jsonValue.optional(),
+  skipped: z.boolean().nullish(),
+});
+const messageInput = z.strictObject({
+  messageId: name(),
+  adapter: text(200).nullish(),
+  status: z.enum(MESSAGE_STATUSES),
+  error: executionErrorInput.nullish(),
+});
+
+const KINDS = ['statusChanged', 'progress', 'step', 'message'] as const;
+
+export const executionEventInput = z
+  .strictObject({
+    statusChanged: statusChangedInput.nullish(),
+    progress: progressInput.nullish(),
+    step: stepInput.nullish(),
+    message: messageInput.nullish(),
+    occurredAt: isoDateTime.nullish(),
+  })
+  .superRefine((e, ctx) => {
+    const set = KINDS.filter((k) => e[k] != null);
+    if (set.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `exactly one of ${KINDS.join(', ')} must be set (got ${set.length})`,
+      });
+    }
+  });
+export type ExecutionEventInput = z.infer<typeof executionEventInput>;
+
+export const eventBatchInput = z.array(executionEventInput).max(1000);
+
+export const waitTimeoutSeconds = z.number().min(1).max(3600);
+
+export const executionFilterInput = z.strictObject({
+  status: z.array(z.enum(EXECUTION_STATUSES)).max(8).nullish(),
+  workflowId: name().nullish(),
+  createdAfter: isoDateTime.nullish(),
+  createdBefore: isoDateTime.nullish(),
+});
+export type ExecutionFilter = z.infer<typeof executionFilterInput>;
+
+export const errorInfoInput = z
+  .record(z.string(), z.unknown())
+  .superRefine((v, ctx) => {
+    if (v.code !== undefined && typeof v.code !== 'string')
+      ctx.addIssue({ code: 'custom', path: ['code'], message: 'must be a string' });
+    if (v.message !== undefined && typeof v.message !== 'string')
+      ctx.addIssue({ code: 'custom', path: ['message'], message: 'must be a string' });
+  })
+  .superRefine(checkJsonSize);
+
+export const uuidSchema = z.uuid();
+
+/** Turns zod issues into FastAPI-style items rooted at `root` (e.g. ['body']). */
+export function issuesOf(error: z.ZodError, root: (string | number)[] = []): ValidationIssue[] {
+  return error.issues.map((i) => ({
+    loc: [...root, ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))],
+    msg: i.message,
+    type: i.code,
+  }));
+}
+
+/** Parses `value` or throws VALIDATION_FAILED naming every bad field. */
+export function parse<T extends z.ZodType>(schema: T, value: unknown, root: (string | number)[] = []): z.output<T> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issues = issuesOf(r.error, root);
+  const first = issues[0];
+  const where = first?.loc.length ? `${first.loc.join('.')}: ` : '';
+  throw new VigilError('VALIDATION_FAILED', `Invalid input: ${where}${first?.msg ?? 'invalid'}`, { issues });
+}

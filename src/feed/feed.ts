@@ -1,0 +1,278 @@
+import { and, eq, gte, inArray } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { executions } from '../db/schema.js';
+import type { Principal } from '../domain/access.js';
+import { EVENT_PAGE, readEvents } from '../domain/events.js';
+import { loadExecutions, matchesFilter } from '../domain/executions.js';
+import type { ExecutionFilter } from '../domain/inputs.js';
+import type { Change, ChangeSink, Execution, ExecutionEvent } from '../domain/types.js';
+import type { FeedTransport } from './transport.js';
+
+/** Something held open on one execution: a stream subscriber wants its events, a waiter its state. */
+export interface ExecutionListener {
+  events?(events: readonly ExecutionEvent[]): void;
+  execution?(execution: Execution): void;
+  /** The feed is shutting down: answer now and let go. */
+  closed?(): void;
+}
+
+/** An `executionUpdated` subscriber: every change of a matching execution in its tenant. */
+export interface UpdateListener {
+  principal: Principal;
+  filter: ExecutionFilter | null;
+  execution(execution: Execution): void;
+  closed?(): void;
+}
+
+interface Hub {
+  id: string;
+  listeners: Set<ExecutionListener>;
+  eventListeners: number;
+  /** Every event up to here has been dispatched (or was committed before any listener attached). */
+  loadedThrough: number;
+  reading: boolean;
+  again: boolean;
+}
+
+export interface FeedLogger {
+  warn(obj: object, msg: string): void;
+}
+
+export interface FeedStats {
+  notifications: number;
+  reads: number;
+}
+
+/**
+ * The change feed of one process. Committed changes (local, or remote through the transport) wake at most one read
+ * per execution however many listeners it has: the hub reads the execution row and the new events once, and hands
+ * the same objects to every waiter and subscriber. A lost notification costs nothing but time: on (re)listen and at
+ * a coarse interval every hub re-checks its execution's lastSequence.
+ */
+export class ChangeFeed implements ChangeSink {
+  private readonly hubs = new Map<string, Hub>();
+  private readonly updateListeners = new Set<UpdateListener>();
+  /** Executions being read for update listeners alone (no hub). */
+  private readonly transient = new Map<string, { again: boolean }>();
+  private disconnectedAt: Date | null = null;
+  private recheckTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+  readonly stats: FeedStats = { notifications: 0, reads: 0 };
+
+  constructor(
+    private readonly db: Db,
+    readonly transport: FeedTransport,
+    private readonly log: FeedLogger,
+    private readonly recheckIntervalMs = 30_000,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.transport.start({
+      onRemote: (changes) => this.receive(changes),
+      onListen: () => void this.catchUp(),
+      onDisconnect: (err) => {
+        this.disconnectedAt ??= new Date();
+        this.log.warn({ err }, 'change feed listener lost; reconnecting');
+      },
+      onError: (err) => this.log.warn({ err }, 'change feed notify failed; will retry'),
+    });
+    this.recheckTimer = setInterval(() => void this.recheck(), this.recheckIntervalMs);
+    this.recheckTimer.unref();
+  }
+
+  get listening(): boolean {
+    return this.transport.listening && !this.closed;
+  }
+
+  get openListeners(): { executions: number; updates: number } {
+    let n = 0;
+    for (const hub of this.hubs.values()) n += hub.listeners.size;
+    return { executions: n, updates: this.updateListeners.size };
+  }
+
+  /** ChangeSink: called after commit by the domain core. Dispatches locally at once, then tells other instances. */
+  changed(changes: readonly Change[]): void {
+    this.receive(changes);
+    this.transport.publish(changes);
+  }
+
+  private receive(changes: readonly Change[]): void {
+    this.stats.notifications += changes.length;
+    for (const { executionId, sequence } of changes) {
+      const hub = this.hubs.get(executionId);
+      if (hub) {
+        if (sequence === 0 || sequence > hub.loadedThrough) void this.pull(hub);
+      } else if (this.updateListeners.size > 0) {
+        void this.pullTransient(executionId);
+      }
+    }
+  }
+
+  /**
+   * Attaches a listener to an execution the caller has already read (and so checked the tenant of) at
+   * `knownSequence`. A new hub starts there and reads once at once, so a commit between the caller's read and this
+   * attach is not missed.
+   */
+  attach(executionId: string, listener: ExecutionListener, knownSequence: number): () => void {
+    let hub = this.hubs.get(executionId);
+    const created = !hub;
+    if (!hub) {
+      hub = {
+        id: executionId,
+        listeners: new Set(),
+        eventListeners: 0,
+        loadedThrough: knownSequence,
+        reading: false,
+        again: false,
+      };
+      this.hubs.set(executionId, hub);
+    }
+    hub.listeners.add(listener);
+    if (listener.events) hub.eventListeners += 1;
+    if (created) void this.pull(hub);
+    const h = hub;
+    return () => {
+      if (!h.listeners.delete(listener)) return;
+      if (listener.events) h.eventListeners -= 1;
+      if (h.listeners.size === 0 && this.hubs.get(h.id) === h) this.hubs.delete(h.id);
+    };
+  }
+
+  /** Current position of the hub, if any: every event up to it has been dispatched to attached listeners. */
+  position(executionId: string): number | undefined {
+    return this.hubs.get(executionId)?.loadedThrough;
+  }
+
+  subscribeUpdates(listener: UpdateListener): () => void {
+    this.updateListeners.add(listener);
+    return () => this.updateListeners.delete(listener);
+  }
+
+  /** Reads the execution (and its new events when someone streams them) once, then hands them to every listener. */
+  private async pull(hub: Hub): Promise<void> {
+    if (hub.reading) {
+      hub.again = true;
+      return;
+    }
+    hub.reading = true;
+    try {
+      do {
+        hub.again = false;
+        this.stats.reads += 1;
+        const [execution] = await loadExecutions(this.db, [hub.id]);
+        if (!execution) break;
+        while (hub.eventListeners > 0 && hub.loadedThrough < execution.lastSequence) {
+          const events = await readEvents(this.db, hub.id, hub.loadedThrough, EVENT_PAGE);
+          const last = events.at(-1);
+          if (!last) break;
+          hub.loadedThrough = last.sequence;
+          for (const l of [...hub.listeners]) l.events?.(events);
+        }
+        if (hub.loadedThrough < execution.lastSequence) hub.loadedThrough = execution.lastSequence;
+        for (const l of [...hub.listeners]) l.execution?.(execution);
+        this.toUpdateListeners(execution);
+      } while (hub.again && !this.closed);
+    } catch (err) {
+      this.log.warn({ err, executionId: hub.id }, 'change feed read failed; the periodic re-check will retry');
+    } finally {
+      hub.reading = false;
+    }
+  }
+
+  private async pullTransient(id: string): Promise<void> {
+    const entry = this.transient.get(id);
+    if (entry) {
+      entry.again = true;
+      return;
+    }
+    const state = { again: false };
+    this.transient.set(id, state);
+    try {
+      do {
+        state.again = false;
+        this.stats.reads += 1;
+        const [execution] = await loadExecutions(this.db, [id]);
+        if (execution) this.toUpdateListeners(execution);
+      } while (state.again && !this.closed);
+    } catch (err) {
+      this.log.warn({ err, executionId: id }, 'change feed read failed');
+    } finally {
+      this.transient.delete(id);
+    }
+  }
+
+  private toUpdateListeners(execution: Execution): void {
+    for (const l of this.updateListeners) {
+      if (
+        l.principal.organizationId === execution.organizationId &&
+        l.principal.environment === execution.environment &&
+        matchesFilter(execution, l.filter)
+      ) {
+        l.execution(execution);
+      }
+    }
+  }
+
+  /** After a (re)listen: anything committed while nobody listened is read now. */
+  private async catchUp(): Promise<void> {
+    const since = this.disconnectedAt;
+    this.disconnectedAt = null;
+    await this.recheck();
+    if (!since || this.updateListeners.size === 0) return;
+    const from = new Date(since.getTime() - 2000);
+    const tenants = new Map<string, Principal>();
+    for (const l of this.updateListeners)
+      tenants.set(`${l.principal.organizationId}/${l.principal.environment}`, l.principal);
+    for (const p of tenants.values()) {
+      try {
+        const rows = (await this.db
+          .select()
+          .from(executions)
+          .where(
+            and(
+              eq(executions.organizationId, p.organizationId),
+              eq(executions.environment, p.environment),
+              gte(executions.updatedAt, from),
+            ),
+          )
+          .limit(1000)) as Execution[];
+        for (const e of rows) this.toUpdateListeners(e);
+      } catch (err) {
+        this.log.warn({ err }, 'change feed catch-up failed');
+      }
+    }
+  }
+
+  /** Compares every hub with its execution's lastSequence in a few set reads, and pulls the ones behind. */
+  async recheck(): Promise<void> {
+    const ids = [...this.hubs.keys()];
+    for (let i = 0; i < ids.length; i += 1000) {
+      const chunk = ids.slice(i, i + 1000);
+      try {
+        const rows = await this.db
+          .select({ id: executions.id, lastSequence: executions.lastSequence })
+          .from(executions)
+          .where(inArray(executions.id, chunk));
+        for (const r of rows) {
+          const hub = this.hubs.get(r.id);
+          if (hub && r.lastSequence > hub.loadedThrough) void this.pull(hub);
+        }
+      } catch (err) {
+        this.log.warn({ err }, 'change feed re-check failed');
+      }
+    }
+  }
+
+  /** Shutdown: every waiter answers and every stream ends; nothing new attaches. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.recheckTimer) clearInterval(this.recheckTimer);
+    for (const hub of this.hubs.values()) for (const l of [...hub.listeners]) l.closed?.();
+    for (const l of [...this.updateListeners]) l.closed?.();
+    await this.transport.stop();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}

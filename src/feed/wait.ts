@@ -1,0 +1,73 @@
+import type { Executor } from '../db/client.js';
+import type { Principal } from '../domain/access.js';
+import { getExecution } from '../domain/executions.js';
+import { parse, waitTimeoutSeconds } from '../domain/inputs.js';
+import { type Execution, isTerminal } from '../domain/types.js';
+import type { ChangeFeed } from './feed.js';
+import { claim } from './limits.js';
+
+export interface WaitResult {
+  /** True when the execution is terminal; false when the timeout passed first (not an error). */
+  completed: boolean;
+  execution: Execution;
+  /** How long the wait took. */
+  durationMs: number;
+  message: string;
+}
+
+/**
+ * Waits until the execution is terminal (API.md §2): at once when it already is, as soon as a commit makes it so
+ * (pushed by the change feed, not polled per waiter), or `completed: false` at the timeout. Shutdown and a client
+ * that goes away end the wait early with the current state.
+ */
+export async function waitForExecution(
+  feed: ChangeFeed,
+  db: Executor,
+  principal: Principal,
+  id: string,
+  timeoutSeconds: number,
+  signal?: AbortSignal,
+): Promise<WaitResult> {
+  const timeout = parse(waitTimeoutSeconds, timeoutSeconds, ['timeout']);
+  const started = performance.now();
+  const release = claim(feed, 'waiters');
+  try {
+    const first = await getExecution(db, principal, id);
+    const result = (completed: boolean, execution: Execution, why: string): WaitResult => ({
+      completed,
+      execution,
+      durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+      message: completed
+        ? `Execution finished with status ${execution.status}`
+        : `${why}; execution is ${execution.status}`,
+    });
+    if (isTerminal(first.status)) return result(true, first, '');
+    return await new Promise<WaitResult>((resolve) => {
+      let latest = first;
+      let detach = () => {};
+      const finish = (completed: boolean, why: string) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        detach();
+        resolve(result(completed, latest, why));
+      };
+      const onAbort = () => finish(false, 'Client went away');
+      const timer = setTimeout(() => finish(false, `Timed out after ${timeout} s`), timeout * 1000);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      detach = feed.attach(
+        id,
+        {
+          execution: (e) => {
+            if (e.lastSequence < latest.lastSequence) return;
+            latest = e;
+            if (isTerminal(e.status)) finish(true, '');
+          },
+          closed: () => finish(false, 'Server shutting down'),
+        },
+        first.lastSequence,
+      );
+    });
+  } finally {
+    release();
+  }
+}

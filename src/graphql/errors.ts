@@ -1,0 +1,80 @@
+import { handleStreamOrSingleExecutionResult, type Plugin } from '@envelop/core';
+import { type ExecutionResult, GraphQLError } from 'graphql';
+import { VigilError } from '../domain/errors.js';
+import type { GraphQLContext } from './context.js';
+
+export interface ErrorLogger {
+  error(obj: object, msg: string): void;
+}
+
+/** Request-level errors set the HTTP status of the whole response; resolver errors leave it 200 as GraphQL expects. */
+const HTTP_LEVEL: Partial<Record<VigilError['code'], number>> = { UNAUTHORIZED: 401, RATE_LIMITED: 429 };
+
+function vigilOf(error: unknown): VigilError | null {
+  if (error instanceof VigilError) return error;
+  if (error instanceof GraphQLError && error.originalError) return vigilOf(error.originalError);
+  return null;
+}
+
+/**
+ * Turns any error into what a client may see (API.md §4): a VigilError keeps its message and gets
+ * `extensions.code` (and `issues` for VALIDATION_FAILED); a GraphQL error of the request itself (syntax, unknown
+ * field, bad variable) passes as is; anything else is masked as INTERNAL and logged.
+ */
+export function toClientError(error: unknown, correlationId: string | undefined, log: ErrorLogger): GraphQLError {
+  const source = error instanceof GraphQLError ? error : null;
+  const base = { nodes: source?.nodes, path: source?.path, source: source?.source, positions: source?.positions };
+  const vigil = vigilOf(error);
+  if (vigil) {
+    const status = HTTP_LEVEL[vigil.code];
+    return new GraphQLError(vigil.message, {
+      ...base,
+      extensions: {
+        code: vigil.code,
+        ...(correlationId && { correlationId }),
+        ...(vigil.issues && { issues: vigil.issues }),
+        ...(status && {
+          http: {
+            status,
+            ...(vigil.retryAfter !== undefined && { headers: { 'Retry-After': String(vigil.retryAfter) } }),
+          },
+        }),
+      },
+    });
+  }
+  if (source && (!source.originalError || source.originalError instanceof GraphQLError)) {
+    if (correlationId && source.extensions.correlationId === undefined) {
+      (source.extensions as Record<string, unknown>).correlationId = correlationId;
+    }
+    return source;
+  }
+  if (source?.extensions.code === 'INTERNAL') return source;
+  log.error({ err: source?.originalError ?? error, correlationId }, 'unexpected error in a GraphQL operation');
+  return new GraphQLError('Unexpected error.', {
+    ...base,
+    extensions: { code: 'INTERNAL', ...(correlationId && { correlationId }) },
+  });
+}
+
+function mapErrors(result: ExecutionResult, correlationId: string, log: ErrorLogger): ExecutionResult {
+  if (!result.errors?.length) return result;
+  return { ...result, errors: result.errors.map((e) => toClientError(e, correlationId, log)) };
+}
+
+/**
+ * Maps errors of every execution and subscription event, on every transport (yoga's SSE and graphql-sse included),
+ * before yoga's own masking sees them, adding the request's correlation id.
+ */
+export function useClientErrors(log: ErrorLogger): Plugin<GraphQLContext> {
+  const onDone = (correlationId: string) => (payload: Parameters<typeof handleStreamOrSingleExecutionResult>[0]) =>
+    handleStreamOrSingleExecutionResult(payload, ({ result, setResult }) => {
+      setResult(mapErrors(result, correlationId, log));
+    });
+  return {
+    onExecute: ({ args }) => ({ onExecuteDone: onDone(args.contextValue.correlationId) }),
+    onSubscribe: ({ args }) => ({
+      onSubscribeResult: onDone(args.contextValue.correlationId),
+      onSubscribeError: ({ error, setError }) => setError(toClientError(error, args.contextValue.correlationId, log)),
+    }),
+  };
+}

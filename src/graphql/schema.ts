@@ -1,0 +1,10 @@
+import './scalars.js';
+import './enums.js';
+import './inputs.js';
+import './error.js';
+import './execution.js';
+import './events.js';
+import './mutations.js';
+import { builder } from './builder.js';
+
+export const schema = builder.toSchema({ sortSchema: false });

@@ -1,0 +1,47 @@
+import { loadConfig } from './config.js';
+import { createLogger } from './log.js';
+import { startServer } from './server.js';
+
+/** `npm start`: serve until SIGTERM/SIGINT, then shut down cleanly within the grace period. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.LOG_LEVEL);
+  const server = await startServer(config, { log });
+  const where =
+    server.database.kind === 'pglite'
+      ? `PGlite at ${server.database.location}`
+      : `PostgreSQL ${server.database.location}`;
+  log.info(
+    { url: server.url, database: server.database.kind, data: server.database.location, auth: config.VIGIL_AUTH },
+    `Vigil listening on ${server.url} — GraphQL + GraphiQL ${server.url}/graphql, graphql-sse ${server.url}/graphql/stream, ` +
+      `health ${server.url}/healthz, readiness ${server.url}/readyz; data in ${where}`,
+  );
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      log.error({}, 'shutdown took too long; exiting');
+      process.exit(1);
+    }, config.VIGIL_SHUTDOWN_GRACE_MS + 5000);
+    force.unref();
+    server.close().then(
+      () => {
+        log.info({}, 'stopped');
+        process.exit(0);
+      },
+      (err) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
