@@ -10,9 +10,17 @@ export interface ErrorLogger {
 /** Request-level errors set the HTTP status of the whole response; resolver errors leave it 200 as GraphQL expects. */
 const HTTP_LEVEL: Partial<Record<VigilError['code'], number>> = { UNAUTHORIZED: 401, RATE_LIMITED: 429 };
 
-function vigilOf(error: unknown): VigilError | null {
+/**
+ * Duck-typed on purpose: graphql can be loaded twice (ESM and CJS copies under a test runner or bundler), and then
+ * `instanceof GraphQLError` is false for errors the executor made.
+ */
+function isGraphQLError(error: unknown): error is GraphQLError {
+  return error instanceof GraphQLError || (error instanceof Error && error.name === 'GraphQLError' && 'extensions' in error);
+}
+
+function vigilOf(error: unknown, depth = 0): VigilError | null {
   if (error instanceof VigilError) return error;
-  if (error instanceof GraphQLError && error.originalError) return vigilOf(error.originalError);
+  if (depth < 5 && isGraphQLError(error) && error.originalError) return vigilOf(error.originalError, depth + 1);
   return null;
 }
 
@@ -22,7 +30,7 @@ function vigilOf(error: unknown): VigilError | null {
  * field, bad variable) passes as is; anything else is masked as INTERNAL and logged.
  */
 export function toClientError(error: unknown, correlationId: string | undefined, log: ErrorLogger): GraphQLError {
-  const source = error instanceof GraphQLError ? error : null;
+  const source = isGraphQLError(error) ? error : null;
   const base = { nodes: source?.nodes, path: source?.path, source: source?.source, positions: source?.positions };
   const vigil = vigilOf(error);
   if (vigil) {
@@ -42,7 +50,7 @@ export function toClientError(error: unknown, correlationId: string | undefined,
       },
     });
   }
-  if (source && (!source.originalError || source.originalError instanceof GraphQLError)) {
+  if (source && (!source.originalError || isGraphQLError(source.originalError))) {
     if (correlationId && source.extensions.correlationId === undefined) {
       (source.extensions as Record<string, unknown>).correlationId = correlationId;
     }

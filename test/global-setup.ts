@@ -1,0 +1,39 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle } from 'drizzle-orm/pglite';
+import { migrate } from 'drizzle-orm/pglite/migrator';
+import type {} from 'vitest';
+import type { TestProject } from 'vitest/node';
+import { migrationsFolder } from '../src/db/client.js';
+import { startPostgres } from './support/postgres.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    pgUrl: string;
+    pgliteTemplate: string;
+  }
+}
+
+/** One PostgreSQL cluster for the run (each test server gets its own database), and a migrated PGlite to copy. */
+export default async function setup(project: TestProject) {
+  const [pg, template] = await Promise.all([startPostgres(), buildPgliteTemplate()]);
+  project.provide('pgUrl', pg.url);
+  project.provide('pgliteTemplate', template.file);
+  return async () => {
+    await pg.stop();
+    rmSync(template.dir, { recursive: true, force: true });
+  };
+}
+
+async function buildPgliteTemplate(): Promise<{ dir: string; file: string }> {
+  const pg = new PGlite();
+  await migrate(drizzle({ client: pg }), { migrationsFolder });
+  const dump = await pg.dumpDataDir('gzip');
+  await pg.close();
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-pglite-'));
+  const file = join(dir, 'template.tar.gz');
+  writeFileSync(file, Buffer.from(await dump.arrayBuffer()));
+  return { dir, file };
+}

