@@ -1,6 +1,12 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
+const require = createRequire(import.meta.url);
+
 export default defineConfig({
+  // graphql 16 ships CJS (main) and ESM (module). Node, and so every dependency, loads the CJS copy; without this
+  // alias vite would give our own files the ESM copy, and the two realms do not mix ("another module or realm").
+  resolve: { alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }] },
   test: {
     include: ['test/**/*.test.ts'],
     environment: 'node',

@@ -15,7 +15,9 @@ const HTTP_LEVEL: Partial<Record<VigilError['code'], number>> = { UNAUTHORIZED: 
  * `instanceof GraphQLError` is false for errors the executor made.
  */
 function isGraphQLError(error: unknown): error is GraphQLError {
-  return error instanceof GraphQLError || (error instanceof Error && error.name === 'GraphQLError' && 'extensions' in error);
+  return (
+    error instanceof GraphQLError || (error instanceof Error && error.name === 'GraphQLError' && 'extensions' in error)
+  );
 }
 
 function vigilOf(error: unknown, depth = 0): VigilError | null {
@@ -66,7 +68,8 @@ export function toClientError(error: unknown, correlationId: string | undefined,
 
 function mapErrors(result: ExecutionResult, correlationId: string, log: ErrorLogger): ExecutionResult {
   if (!result.errors?.length) return result;
-  return { ...result, errors: result.errors.map((e) => toClientError(e, correlationId, log)) };
+  // `data: null` is explicit so graphql-sse recognizes an errors-only result (a failed subscribe) as a result.
+  return { data: null, ...result, errors: result.errors.map((e) => toClientError(e, correlationId, log)) };
 }
 
 /**

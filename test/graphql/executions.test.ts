@@ -94,8 +94,16 @@ describe.each(DB_KINDS)('executions on %s', (kind) => {
   });
 
   it('keeps idempotency keys apart per environment', async () => {
-    const a = await createExecution(s, { workflowId: 'wf-env', idempotencyKey: 'key-env' }, { 'x-environment': 'test' });
-    const b = await createExecution(s, { workflowId: 'wf-env', idempotencyKey: 'key-env' }, { 'x-environment': 'live' });
+    const a = await createExecution(
+      s,
+      { workflowId: 'wf-env', idempotencyKey: 'key-env' },
+      { 'x-environment': 'test' },
+    );
+    const b = await createExecution(
+      s,
+      { workflowId: 'wf-env', idempotencyKey: 'key-env' },
+      { 'x-environment': 'live' },
+    );
     expect(b.id).not.toBe(a.id);
   });
 

@@ -133,11 +133,11 @@ describe.each(DB_KINDS)('recordExecutionEvents on %s', (kind) => {
     expect(e).toMatchObject({ status: 'PENDING', lastSequence: 0, events: [] });
   });
 
-  it.each([
-    [[{}], 'no kind set'],
-    [[{ progress: { percentage: 1 }, message: { messageId: 'm', status: 'INITIATED' } }], 'two kinds set'],
-    [[{ progress: { percentage: 1 }, occurredAt: '2026-01-01 10:00' }], 'an occurredAt without a zone'],
-  ])('refuses an event with %s', async (events) => {
+  it.each<[string, unknown[]]>([
+    ['no kind set', [{}]],
+    ['two kinds set', [{ progress: { percentage: 1 }, message: { messageId: 'm', status: 'INITIATED' } }]],
+    ['an occurredAt without a zone', [{ progress: { percentage: 1 }, occurredAt: '2026-01-01 10:00' }]],
+  ])('refuses an event with %s', async (_why, events) => {
     const { id } = await createExecution(s);
     const res = await record(s, id, events);
     expect(codeOf(res)).toBe('VALIDATION_FAILED');
@@ -193,7 +193,9 @@ describe.each(DB_KINDS)('recordExecutionEvents on %s', (kind) => {
   it('keeps sequences gap-free under concurrent batches', async () => {
     const { id } = await createExecution(s);
     await Promise.all(
-      Array.from({ length: 20 }, (_, i) => record(s, id, [{ progress: { percentage: i } }, { progress: { percentage: i } }])),
+      Array.from({ length: 20 }, (_, i) =>
+        record(s, id, [{ progress: { percentage: i } }, { progress: { percentage: i } }]),
+      ),
     );
     const e = await detail(id);
     expect(e.lastSequence).toBe(40);

@@ -16,7 +16,11 @@ type Update = {
     previousStatus: string;
     currentStatus: string;
     message: string;
-    execution: { status: string; error: { code: string; message: string; details: unknown } | null; completedAt: string };
+    execution: {
+      status: string;
+      error: { code: string; message: string; details: unknown } | null;
+      completedAt: string;
+    };
   };
 };
 
@@ -55,7 +59,11 @@ describe.each(DB_KINDS)('updateExecutionStatus on %s', (kind) => {
   it('marks failed with the default error, or with error_info', async () => {
     const a = await createExecution(s);
     const r1 = ok(await update(a.id, 'FAILED')).updateExecutionStatus;
-    expect(r1.execution.error).toEqual({ code: 'MARKED_FAILED', message: 'Marked failed by an administrator', details: null });
+    expect(r1.execution.error).toEqual({
+      code: 'MARKED_FAILED',
+      message: 'Marked failed by an administrator',
+      details: null,
+    });
     const b = await createExecution(s);
     const info = { code: 'STUCK', message: 'worker lost after restart', ticket: 42 };
     const r2 = ok(await update(b.id, 'FAILED', info)).updateExecutionStatus;
@@ -82,7 +90,8 @@ describe.each(DB_KINDS)('updateExecutionStatus on %s', (kind) => {
     const final = winners[0]?.data?.updateExecutionStatus.currentStatus;
     for (const [i, r] of results.entries()) {
       if (r === winners[0]) continue;
-      if (targets[i] === final) expect(r.data?.updateExecutionStatus).toMatchObject({ success: true, previousStatus: final });
+      if (targets[i] === final)
+        expect(r.data?.updateExecutionStatus).toMatchObject({ success: true, previousStatus: final });
       else expect(codeOf(r)).toBe('INVALID_STATUS_TRANSITION');
     }
     const events = ok(

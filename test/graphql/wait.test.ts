@@ -4,7 +4,9 @@ import { codeOf, createExecution, DB_KINDS, ok, record, startTestServer, type Te
 const WAIT = `query($id: ID!, $timeout: Float) {
   waitForExecution(id: $id, timeout: $timeout) { completed durationMs message execution { id status lastSequence } }
 }`;
-type Wait = { waitForExecution: { completed: boolean; durationMs: number; message: string; execution: { status: string } } };
+type Wait = {
+  waitForExecution: { completed: boolean; durationMs: number; message: string; execution: { status: string } };
+};
 
 describe.each(DB_KINDS)('waitForExecution on %s', (kind) => {
   let s: TestServer;
@@ -52,7 +54,8 @@ describe.each(DB_KINDS)('waitForExecution on %s', (kind) => {
     await new Promise((r) => setTimeout(r, 300));
     ok(await s.gql(`mutation($id: ID!) { updateExecutionStatus(id: $id, status: CANCELLED) { success } }`, { id }));
     const all = await Promise.all(waits);
-    for (const r of all) expect(r.data?.waitForExecution).toMatchObject({ completed: true, execution: { status: 'CANCELLED' } });
+    for (const r of all)
+      expect(r.data?.waitForExecution).toMatchObject({ completed: true, execution: { status: 'CANCELLED' } });
   });
 
   it('answers EXECUTION_NOT_FOUND for an unknown id', async () => {

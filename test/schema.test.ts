@@ -1,0 +1,30 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { printSchemaFile } from '../src/graphql/print.js';
+
+describe('schema.graphql', () => {
+  it('matches the schema built from src/graphql (run `npm run schema:print` after a change)', () => {
+    const committed = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
+    expect(committed).toBe(printSchemaFile());
+  });
+
+  it('has every name API.md §2 promises', () => {
+    const text = printSchemaFile();
+    for (const name of [
+      'execution(id: ID!): Execution',
+      'executions(after: String, filter: ExecutionFilter, first: Int = 20): ExecutionConnection!',
+      'waitForExecution(id: ID!, timeout: Float = 300): ExecutionWaitResult!',
+      'createExecution(input: CreateExecutionInput!): Execution!',
+      'recordExecutionEvents(events: [ExecutionEventInput!]!, executionId: ID!): RecordExecutionEventsResult!',
+      'updateExecutionStatus(errorInfo: JSON, id: ID!, status: ExecutionStatusTarget!): ExecutionStatusUpdateResult!',
+      'executionEvents(after: Int, executionId: ID!, timeout: Float = 300): ExecutionEvent!',
+      'executionUpdated(filter: ExecutionFilter): Execution!',
+      'type StatusChangedEvent implements ExecutionEvent',
+      'type ProgressEvent implements ExecutionEvent',
+      'type StepEvent implements ExecutionEvent',
+      'type MessageEvent implements ExecutionEvent',
+    ]) {
+      expect(text).toContain(name);
+    }
+  });
+});
