@@ -76,7 +76,8 @@ describe('the process', () => {
   });
 
   it.each(DB_KINDS)('on SIGTERM (%s) answers open waits, ends streams and exits cleanly', async (kind) => {
-    const env: Record<string, string> = kind === 'postgres' ? { DATABASE_URL: await newDatabaseUrl() } : { VIGIL_DATA_DIR: tempDir() };
+    const env: Record<string, string> =
+      kind === 'postgres' ? { DATABASE_URL: await newDatabaseUrl() } : { VIGIL_DATA_DIR: tempDir() };
     const p = await spawnVigil(env);
     const server = { url: p.url, gql: undefined } as unknown as TestServer;
     const gql = async (query: string, variables: Record<string, unknown>) => {
