@@ -5,6 +5,7 @@ import './error.js';
 import './execution.js';
 import './events.js';
 import './mutations.js';
+import './viewer.js';
 import { builder } from './builder.js';
 
 export const schema = builder.toSchema({ sortSchema: false });
