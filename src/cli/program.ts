@@ -1,0 +1,28 @@
+import { Command } from 'commander';
+
+/**
+ * The `vigil` command tree. Each command group lives in its own file and is registered here.
+ * Exit codes: 0 success; 3 usage, connection or access errors (commands may document more, e.g. `wait`).
+ */
+export function buildProgram(): Command {
+  return new Command('vigil')
+    .description('Vigil: track, wait for and watch executions')
+    .showHelpAfterError()
+    .exitOverride();
+}
+
+/** Runs the CLI on argv and returns the exit code (never calls process.exit, so it can be tested in process). */
+export async function runCli(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return 0;
+    if (typeof code === 'string' && code.startsWith('commander.')) return 3;
+    process.stderr.write(`vigil: ${err instanceof Error ? err.message : String(err)}\n`);
+    const exit = (err as { exitCode?: number }).exitCode;
+    return typeof exit === 'number' ? exit : 3;
+  }
+}
