@@ -12,6 +12,8 @@ const envSchema = z.object({
   VIGIL_AUTH: z.enum(['on', 'off']).default('off'),
   VIGIL_RATE_LIMIT: z.coerce.number().positive().optional(),
   VIGIL_RATE_BURST: z.coerce.number().int().positive().optional(),
+  VIGIL_KEY_CACHE_MS: z.coerce.number().int().min(0).default(5000),
+  VIGIL_KEY_RECHECK_MS: z.coerce.number().int().positive().default(5000),
   VIGIL_BODY_LIMIT: z.coerce
     .number()
     .int()

@@ -16,6 +16,13 @@ async function main(): Promise<void> {
     `Vigil listening on ${server.url} — GraphQL + GraphiQL ${server.url}/graphql, graphql-sse ${server.url}/graphql/stream, ` +
       `health ${server.url}/healthz, readiness ${server.url}/readyz; data in ${where}`,
   );
+  if (config.VIGIL_AUTH === 'off') {
+    log.warn(
+      { auth: 'off' },
+      `Auth is off: every request acts as organization "default" with every scope. That is allowed on loopback ` +
+        `(${config.HOST}) only; set VIGIL_AUTH=on and create keys with \`npx vigil keys create\` to require API keys.`,
+    );
+  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

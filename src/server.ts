@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Authenticator, OpenAccess } from './access/authenticate.js';
+import { type Authenticator, KeyAccess, OpenAccess } from './access/authenticate.js';
+import { protectedModeRefusal } from './access/protected-mode.js';
+import { RateLimiter } from './access/rate-limit.js';
 import type { Config } from './config.js';
 import { type Database, openDatabase } from './db/client.js';
 import type { DomainContext } from './domain/context.js';
@@ -20,6 +22,7 @@ export interface VigilServer {
   database: Database;
   feed: ChangeFeed;
   domain: DomainContext;
+  auth: Authenticator;
   log: Logger;
   /** Stops accepting, answers open waits, ends streams, closes the database; bounded by the shutdown grace. */
   close(): Promise<void>;
@@ -37,6 +40,8 @@ const CORRELATION_ID = /^[\w.:-]{1,128}$/;
 /** The composition root: database → domain → change feed → GraphQL/REST edges → one HTTP server. */
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<VigilServer> {
   const log = options.log ?? createLogger(config.LOG_LEVEL);
+  const refusal = protectedModeRefusal(config.HOST, config.VIGIL_AUTH);
+  if (refusal) throw new Error(refusal);
   configureLimits({ jsonField: config.VIGIL_JSON_FIELD_LIMIT });
   configureCapacity({ waiters: config.VIGIL_MAX_WAITERS, streams: config.VIGIL_MAX_STREAMS });
 
@@ -51,7 +56,26 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   await feed.start();
   const stopSweeper = startSweeper(domain, config.VIGIL_SWEEP_INTERVAL_MS, log);
 
-  const auth = options.auth ?? new OpenAccess();
+  const limiter = config.VIGIL_RATE_LIMIT
+    ? new RateLimiter(
+        config.VIGIL_RATE_LIMIT,
+        config.VIGIL_RATE_BURST ?? Math.max(1, Math.ceil(config.VIGIL_RATE_LIMIT)),
+      )
+    : null;
+  const auth =
+    options.auth ??
+    (config.VIGIL_AUTH === 'on'
+      ? new KeyAccess(database.db, {
+          limiter,
+          cacheMs: config.VIGIL_KEY_CACHE_MS,
+          recheckMs: config.VIGIL_KEY_RECHECK_MS,
+          onError: (err) => log.warn({ err }, 'API key bookkeeping failed'),
+        })
+      : new OpenAccess(limiter));
+  feed.onControl = (message) => {
+    const revoked = /^revoke (\S+)$/.exec(message)?.[1];
+    if (revoked && auth instanceof KeyAccess) auth.revoked(revoked);
+  };
   const yoga = createGraphQL({ db: database.db, domain, feed, auth, log });
   let shuttingDown = false;
 
@@ -63,7 +87,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     if (path === '/graphql' || path.startsWith('/graphql/')) {
-      void yoga.handle(req, res, { correlationId });
+      void yoga.handle(req, res, { correlationId, remoteAddress: req.socket.remoteAddress ?? 'unknown' });
       return;
     }
     if (path === '/healthz') return json(res, 200, { status: 'ok' });
@@ -106,6 +130,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await feed.close(); // waits answer with the current state, streams end (clients re-attach with their cursor)
       await stopSweeper();
+      if (auth instanceof KeyAccess) auth.stop();
+      limiter?.stop();
       const grace = new Promise<void>((resolve) =>
         setTimeout(resolve, Math.min(config.VIGIL_SHUTDOWN_GRACE_MS, 2000)).unref(),
       );
@@ -125,6 +151,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     database,
     feed,
     domain,
+    auth,
     log,
     close,
   };

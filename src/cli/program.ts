@@ -1,14 +1,17 @@
 import { Command } from 'commander';
+import { registerKeysCommands } from './keys.js';
 
 /**
  * The `vigil` command tree. Each command group lives in its own file and is registered here.
  * Exit codes: 0 success; 3 usage, connection or access errors (commands may document more, e.g. `wait`).
  */
 export function buildProgram(): Command {
-  return new Command('vigil')
+  const program = new Command('vigil')
     .description('Vigil: track, wait for and watch executions')
     .showHelpAfterError()
     .exitOverride();
+  registerKeysCommands(program);
+  return program;
 }
 
 /** Runs the CLI on argv and returns the exit code (never calls process.exit, so it can be tested in process). */

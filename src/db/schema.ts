@@ -120,3 +120,27 @@ export const executionMessages = pgTable(
 
 export type ExecutionRow = typeof executions.$inferSelect;
 export type EventRow = typeof executionEvents.$inferSelect;
+
+/**
+ * API keys (API.md §5). Only a keyed hash of the secret is stored; the secret is shown once, at creation.
+ * `environments` and `scopes` are text arrays of 'test'|'live' and 'executions:read|write|admin'.
+ */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: uuid('id').primaryKey(),
+    organizationId: text('organization_id').notNull(),
+    name: text('name'),
+    environments: text('environments').array().notNull(),
+    scopes: text('scopes').array().notNull(),
+    /** The first characters of the secret, to tell keys apart in lists. */
+    prefix: text('prefix').notNull(),
+    secretHash: text('secret_hash').notNull(),
+    createdAt: ts('created_at').notNull(),
+    lastUsedAt: ts('last_used_at'),
+    revokedAt: ts('revoked_at'),
+  },
+  (t) => [uniqueIndex('api_keys_secret_hash_idx').on(t.secretHash), index('api_keys_org_idx').on(t.organizationId)],
+);
+
+export type ApiKeyRow = typeof apiKeys.$inferSelect;

@@ -11,6 +11,17 @@ export interface Principal {
   scopes: ReadonlySet<Scope>;
   /** The API key's id, or null when auth is off. */
   keyId: string | null;
+  /** Aborted when the credential is revoked: open waits and streams of this principal end then. */
+  signal?: AbortSignal;
+}
+
+/** Throws UNAUTHORIZED when the principal's credential was revoked (checked before long-lived work starts). */
+export function requireLive(principal: Principal): void {
+  if (principal.signal?.aborted) throw revokedError();
+}
+
+export function revokedError(): VigilError {
+  return new VigilError('UNAUTHORIZED', 'The API key was revoked');
 }
 
 export function requireScope(principal: Principal, scope: Scope): void {

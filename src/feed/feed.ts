@@ -58,6 +58,8 @@ export class ChangeFeed implements ChangeSink {
   private recheckTimer: NodeJS.Timeout | null = null;
   private closed = false;
   readonly stats: FeedStats = { notifications: 0, reads: 0 };
+  /** Control notices from other processes (e.g. a revoked key); set by the composition root. */
+  onControl: (message: string) => void = () => {};
 
   constructor(
     private readonly db: Db,
@@ -75,6 +77,7 @@ export class ChangeFeed implements ChangeSink {
         this.log.warn({ err }, 'change feed listener lost; reconnecting');
       },
       onError: (err) => this.log.warn({ err }, 'change feed notify failed; will retry'),
+      onControl: (message) => this.onControl(message),
     });
     this.recheckTimer = setInterval(() => void this.recheck(), this.recheckIntervalMs);
     this.recheckTimer.unref();

@@ -2,8 +2,7 @@ import { Repeater } from '@repeaterjs/repeater';
 import { z } from 'zod';
 import type { Executor } from '../db/client.js';
 import type { Principal } from '../domain/access.js';
-import { requireScope } from '../domain/access.js';
-import { VigilError } from '../domain/errors.js';
+import { requireLive, requireScope } from '../domain/access.js';
 import { EVENT_PAGE, readEvents } from '../domain/events.js';
 import { getExecution, parseFilter } from '../domain/executions.js';
 import { parse, waitTimeoutSeconds } from '../domain/inputs.js';
@@ -35,6 +34,7 @@ export async function openEventStream(
 ): Promise<AsyncIterable<ExecutionEvent>> {
   const timeout = parse(waitTimeoutSeconds, options.timeoutSeconds, ['timeout']);
   const after = parse(afterInput, options.after, ['after']) ?? 0;
+  requireLive(principal);
   claim(feed, 'streams')(); // refuse now when at capacity; the slot is held while the stream runs
   const execution = await getExecution(db, principal, executionId);
   return new Repeater<ExecutionEvent>(async (push, stop) => {
@@ -45,12 +45,14 @@ export async function openEventStream(
     let backlog = 0;
     let chain = Promise.resolve();
     const timer = setTimeout(() => stop(), timeout * 1000);
+    const onRevoked = () => stop();
+    principal.signal?.addEventListener('abort', onRevoked, { once: true });
 
     const emit = (e: ExecutionEvent) => {
       cursor = e.sequence;
       backlog += 1;
       if (backlog > MAX_BACKLOG) {
-        stop(new VigilError('SERVICE_UNAVAILABLE', 'Consumer too slow; re-attach with after = the last sequence seen'));
+        stop(); // too far behind: end, and the client re-attaches with after = the last sequence it saw
         return;
       }
       void push(e).then(() => {
@@ -75,7 +77,7 @@ export async function openEventStream(
       {
         events: (events) => {
           if (replaying) buffered.push(...events);
-          else chain = chain.then(() => deliver(events)).catch((err) => stop(err));
+          else chain = chain.then(() => deliver(events)).catch(() => stop());
         },
         closed: () => stop(),
       },
@@ -91,12 +93,13 @@ export async function openEventStream(
       replaying = false;
       const pending = buffered;
       buffered = [];
-      chain = chain.then(() => deliver(pending)).catch((err) => stop(err));
-    } catch (err) {
-      stop(err);
+      chain = chain.then(() => deliver(pending)).catch(() => stop());
+    } catch {
+      stop(); // a failed read ends the stream; the client re-attaches with its cursor
     }
     await stop;
     clearTimeout(timer);
+    principal.signal?.removeEventListener('abort', onRevoked);
     detach();
     release();
   });
@@ -108,6 +111,7 @@ export async function openEventStream(
  */
 export function openUpdateStream(feed: ChangeFeed, principal: Principal, rawFilter: unknown): AsyncIterable<Execution> {
   requireScope(principal, 'executions:read');
+  requireLive(principal);
   const filter = parseFilter(rawFilter);
   claim(feed, 'streams')();
   return new Repeater<Execution>(async (push, stop) => {
@@ -134,7 +138,10 @@ export function openUpdateStream(feed: ChangeFeed, principal: Principal, rawFilt
       },
       closed: () => stop(),
     });
+    const onRevoked = () => stop();
+    principal.signal?.addEventListener('abort', onRevoked, { once: true });
     await stop;
+    principal.signal?.removeEventListener('abort', onRevoked);
     off();
     release();
   });

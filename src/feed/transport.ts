@@ -14,6 +14,8 @@ export interface TransportHandlers {
   onListen(): void;
   onDisconnect(error: unknown): void;
   onError(error: unknown): void;
+  /** A control notice (`! <text>`), e.g. `revoke <keyId>` from `vigil keys revoke`. */
+  onControl(message: string): void;
 }
 
 /** How changes cross process boundaries. */
@@ -127,6 +129,10 @@ export class PgTransport implements FeedTransport {
   }
 
   private receive(payload: string): void {
+    if (payload.startsWith('!')) {
+      this.handlers?.onControl(payload.slice(1).trim());
+      return;
+    }
     const space = payload.indexOf(' ');
     if (space < 0 || payload.slice(0, space) === this.instance) return; // our own: already dispatched locally
     const changes: Change[] = [];
@@ -177,6 +183,11 @@ export class PgTransport implements FeedTransport {
     } finally {
       this.sending = false;
     }
+  }
+
+  /** Sends a control notice to every instance (this one included). */
+  async control(message: string): Promise<void> {
+    await this.pool`select pg_notify(${CHANNEL}, ${`! ${message}`})`;
   }
 
   async stop(): Promise<void> {

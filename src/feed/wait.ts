@@ -1,5 +1,5 @@
 import type { Executor } from '../db/client.js';
-import type { Principal } from '../domain/access.js';
+import { type Principal, requireLive, revokedError } from '../domain/access.js';
 import { getExecution } from '../domain/executions.js';
 import { parse, waitTimeoutSeconds } from '../domain/inputs.js';
 import { type Execution, isTerminal } from '../domain/types.js';
@@ -29,6 +29,7 @@ export async function waitForExecution(
   signal?: AbortSignal,
 ): Promise<WaitResult> {
   const timeout = parse(waitTimeoutSeconds, timeoutSeconds, ['timeout']);
+  requireLive(principal);
   const started = performance.now();
   const release = claim(feed, 'waiters');
   try {
@@ -42,18 +43,27 @@ export async function waitForExecution(
         : `${why}; execution is ${execution.status}`,
     });
     if (isTerminal(first.status)) return result(true, first, '');
-    return await new Promise<WaitResult>((resolve) => {
+    return await new Promise<WaitResult>((resolve, reject) => {
       let latest = first;
       let detach = () => {};
-      const finish = (completed: boolean, why: string) => {
+      const cleanup = () => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
+        principal.signal?.removeEventListener('abort', onRevoked);
         detach();
+      };
+      const finish = (completed: boolean, why: string) => {
+        cleanup();
         resolve(result(completed, latest, why));
       };
       const onAbort = () => finish(false, 'Client went away');
+      const onRevoked = () => {
+        cleanup();
+        reject(revokedError());
+      };
       const timer = setTimeout(() => finish(false, `Timed out after ${timeout} s`), timeout * 1000);
       signal?.addEventListener('abort', onAbort, { once: true });
+      principal.signal?.addEventListener('abort', onRevoked, { once: true });
       detach = feed.attach(
         id,
         {

@@ -1,14 +1,11 @@
 import { handleStreamOrSingleExecutionResult, type Plugin } from '@envelop/core';
 import { type ExecutionResult, GraphQLError } from 'graphql';
-import { VigilError } from '../domain/errors.js';
+import { httpStatusOf, VigilError } from '../domain/errors.js';
 import type { GraphQLContext } from './context.js';
 
 export interface ErrorLogger {
   error(obj: object, msg: string): void;
 }
-
-/** Request-level errors set the HTTP status of the whole response; resolver errors leave it 200 as GraphQL expects. */
-const HTTP_LEVEL: Partial<Record<VigilError['code'], number>> = { UNAUTHORIZED: 401, RATE_LIMITED: 429 };
 
 /**
  * Duck-typed on purpose: graphql can be loaded twice (ESM and CJS copies under a test runner or bundler), and then
@@ -31,12 +28,18 @@ function vigilOf(error: unknown, depth = 0): VigilError | null {
  * `extensions.code` (and `issues` for VALIDATION_FAILED); a GraphQL error of the request itself (syntax, unknown
  * field, bad variable) passes as is; anything else is masked as INTERNAL and logged.
  */
-export function toClientError(error: unknown, correlationId: string | undefined, log: ErrorLogger): GraphQLError {
+export function toClientError(
+  error: unknown,
+  correlationId: string | undefined,
+  log: ErrorLogger,
+  /** True for errors of the request itself (authentication): they set the HTTP status of the whole response. */
+  requestLevel = false,
+): GraphQLError {
   const source = isGraphQLError(error) ? error : null;
   const base = { nodes: source?.nodes, path: source?.path, source: source?.source, positions: source?.positions };
   const vigil = vigilOf(error);
   if (vigil) {
-    const status = HTTP_LEVEL[vigil.code];
+    const status = requestLevel ? httpStatusOf(vigil.code) : undefined;
     return new GraphQLError(vigil.message, {
       ...base,
       extensions: {

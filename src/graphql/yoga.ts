@@ -12,6 +12,7 @@ import { schema } from './schema.js';
 /** What the HTTP layer hands yoga with each request. */
 export interface ServerContext {
   correlationId: string;
+  remoteAddress: string;
 }
 
 export interface YogaDeps {
@@ -48,12 +49,12 @@ export function createGraphQL(deps: YogaDeps): VigilYoga {
     },
     maskedErrors: { maskError: (error) => toClientError(error, undefined, deps.log) },
     plugins: [useGraphQLSSE({ endpoint: '/graphql/stream' }), useClientErrors(deps.log)],
-    context: async ({ request, correlationId }) => {
+    context: async ({ request, correlationId, remoteAddress }) => {
       try {
-        const principal = await deps.auth.authenticate((name) => request.headers.get(name));
+        const principal = await deps.auth.authenticate((name) => request.headers.get(name), remoteAddress);
         return { principal, correlationId, signal: request.signal, domain: deps.domain, feed: deps.feed, db: deps.db };
       } catch (err) {
-        throw toClientError(err, correlationId, deps.log);
+        throw toClientError(err, correlationId, deps.log, true);
       }
     },
   });
