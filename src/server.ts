@@ -14,6 +14,7 @@ import { type FeedTransport, LocalTransport, PgTransport } from './feed/transpor
 import { createGraphQL } from './graphql/yoga.js';
 import { startSweeper } from './jobs/sweeper.js';
 import { createLogger, type Logger } from './log.js';
+import { createMetrics } from './metrics.js';
 
 export interface VigilServer {
   url: string;
@@ -52,9 +53,16 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       ? PgTransport.fromNotifier(database.notifier, config.DATABASE_URL)
       : new LocalTransport();
   const feed = new ChangeFeed(database.db, transport, log, config.VIGIL_RECHECK_INTERVAL_MS);
-  const domain: DomainContext = { db: database.db, sink: feed, now: () => new Date(), hooks: [] };
+  const metrics = createMetrics(feed);
+  const domain: DomainContext = {
+    db: database.db,
+    sink: feed,
+    now: () => new Date(),
+    hooks: [],
+    onRecorded: metrics.eventsRecorded,
+  };
   await feed.start();
-  const stopSweeper = startSweeper(domain, config.VIGIL_SWEEP_INTERVAL_MS, log);
+  const stopSweeper = startSweeper(domain, config.VIGIL_SWEEP_INTERVAL_MS, log, metrics.sweeperMoved);
 
   const limiter = config.VIGIL_RATE_LIMIT
     ? new RateLimiter(
@@ -86,11 +94,26 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
+    const started = performance.now();
+    res.once('close', () => {
+      metrics.observeRequest(req.method ?? 'GET', path, res.statusCode, (performance.now() - started) / 1000);
+      if (res.statusCode >= 500) log.warn({ correlationId, path, status: res.statusCode }, 'request failed');
+      else log.debug({ correlationId, method: req.method, path, status: res.statusCode }, 'request');
+    });
+    const refusal = bodyRefusal(req, config.VIGIL_BODY_LIMIT);
+    if (refusal) return errorJson(res, refusal.status, refusal.code, refusal.detail, correlationId);
     if (path === '/graphql' || path.startsWith('/graphql/')) {
       void yoga.handle(req, res, { correlationId, remoteAddress: req.socket.remoteAddress ?? 'unknown' });
       return;
     }
     if (path === '/healthz') return json(res, 200, { status: 'ok' });
+    if (path === '/metrics') {
+      void metrics.registry.metrics().then((text) => {
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        res.end(text);
+      });
+      return;
+    }
     if (path === '/readyz') {
       void database.ping().then((dbUp) => {
         const listening = feed.listening;
@@ -155,6 +178,42 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     log,
     close,
   };
+}
+
+/**
+ * Bodies are bounded before anything reads them: a declared length over the limit is 413, and a body of unknown
+ * length (chunked) is 411, because counting a stream someone else consumes is not reliable. Clients that send JSON
+ * (fetch, curl -d, every GraphQL client) declare the length.
+ */
+function bodyRefusal(req: IncomingMessage, limit: number): { status: number; code: string; detail: string } | null {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined) {
+    const length = Number(declared);
+    if (!Number.isFinite(length) || length < 0)
+      return { status: 400, code: 'VALIDATION_FAILED', detail: 'Invalid Content-Length' };
+    if (length > limit) {
+      return { status: 413, code: 'PAYLOAD_TOO_LARGE', detail: `Request body over the limit of ${limit} bytes` };
+    }
+    return null;
+  }
+  if (req.headers['transfer-encoding']) {
+    return {
+      status: 411,
+      code: 'VALIDATION_FAILED',
+      detail: 'Send a Content-Length: bodies of unknown length are not accepted',
+    };
+  }
+  return null;
+}
+
+export function errorJson(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  detail: string,
+  correlationId: string,
+): void {
+  json(res, status, { detail, error_code: code, correlation_id: correlationId, timestamp: new Date().toISOString() });
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

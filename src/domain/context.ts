@@ -15,6 +15,8 @@ export interface DomainContext {
   sink: ChangeSink;
   now: () => Date;
   hooks: StatusChangeHook[];
+  /** Counts appended events (for metrics); called after commit. */
+  onRecorded?: (events: number) => void;
 }
 
 export function publish(ctx: DomainContext, changes: Change[]): void {

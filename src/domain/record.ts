@@ -101,6 +101,7 @@ export async function recordEvents(
 
   if (result.events.length > 0) {
     publish(ctx, [{ executionId, sequence: result.execution.lastSequence }]);
+    ctx.onRecorded?.(result.events.length);
   }
   return result;
 }

@@ -40,6 +40,8 @@ export interface FeedLogger {
 
 export interface FeedStats {
   notifications: number;
+  /** Of which from other instances. */
+  remote: number;
   reads: number;
 }
 
@@ -57,7 +59,7 @@ export class ChangeFeed implements ChangeSink {
   private disconnectedAt: Date | null = null;
   private recheckTimer: NodeJS.Timeout | null = null;
   private closed = false;
-  readonly stats: FeedStats = { notifications: 0, reads: 0 };
+  readonly stats: FeedStats = { notifications: 0, remote: 0, reads: 0 };
   /** Control notices from other processes (e.g. a revoked key); set by the composition root. */
   onControl: (message: string) => void = () => {};
 
@@ -70,7 +72,10 @@ export class ChangeFeed implements ChangeSink {
 
   async start(): Promise<void> {
     await this.transport.start({
-      onRemote: (changes) => this.receive(changes),
+      onRemote: (changes) => {
+        this.stats.remote += changes.length;
+        this.receive(changes);
+      },
       onListen: () => void this.catchUp(),
       onDisconnect: (err) => {
         this.disconnectedAt ??= new Date();

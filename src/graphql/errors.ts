@@ -1,7 +1,11 @@
 import { handleStreamOrSingleExecutionResult, type Plugin } from '@envelop/core';
 import { type ExecutionResult, GraphQLError } from 'graphql';
+import type { Plugin as YogaPlugin } from 'graphql-yoga';
 import { httpStatusOf, VigilError } from '../domain/errors.js';
 import type { GraphQLContext } from './context.js';
+
+/** Codes yoga and graphql-js give an invalid request; all are VALIDATION_FAILED in the contract's closed set. */
+const SPEC_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'BAD_REQUEST']);
 
 export interface ErrorLogger {
   error(obj: object, msg: string): void;
@@ -56,10 +60,20 @@ export function toClientError(
     });
   }
   if (source && (!source.originalError || isGraphQLError(source.originalError))) {
-    if (correlationId && source.extensions.correlationId === undefined) {
-      (source.extensions as Record<string, unknown>).correlationId = correlationId;
-    }
-    return source;
+    // A new error, never the given one: yoga caches validation errors and hands the same objects to every request.
+    const { code, http: _http, ...rest } = source.extensions as Record<string, unknown>;
+    const spec = typeof code === 'string' && SPEC_CODES.has(code);
+    const extensions: Record<string, unknown> = {
+      ...rest,
+      // The request itself is invalid (syntax, unknown field, bad variable): the contract's code, yoga's as detail.
+      code: spec || code === undefined ? 'VALIDATION_FAILED' : code,
+      ...(spec && { graphqlCode: code }),
+      ...(correlationId && { correlationId }),
+    };
+    return new GraphQLError(source.message, {
+      ...base,
+      extensions: { ...extensions, ...(_http ? { http: _http } : {}) },
+    });
   }
   if (source?.extensions.code === 'INTERNAL') return source;
   log.error({ err: source?.originalError ?? error, correlationId }, 'unexpected error in a GraphQL operation');
@@ -69,10 +83,26 @@ export function toClientError(
   });
 }
 
-function mapErrors(result: ExecutionResult, correlationId: string, log: ErrorLogger): ExecutionResult {
+function mapErrors(result: ExecutionResult, correlationId: string, log: ErrorLogger, nullData = true): ExecutionResult {
   if (!result.errors?.length) return result;
+  const errors = result.errors.map((e) => toClientError(e, correlationId, log));
   // `data: null` is explicit so graphql-sse recognizes an errors-only result (a failed subscribe) as a result.
-  return { data: null, ...result, errors: result.errors.map((e) => toClientError(e, correlationId, log)) };
+  return nullData ? { data: null, ...result, errors } : { ...result, errors };
+}
+
+/**
+ * Yoga answers some invalid requests (validation errors) without running the execution hooks; this maps those
+ * results too, so every error on /graphql has a contract code and the correlation id.
+ */
+export function useRequestErrors(log: ErrorLogger): YogaPlugin<Record<string, unknown>, { correlationId?: string }> {
+  return {
+    onResultProcess({ result, setResult, serverContext }) {
+      if (Symbol.asyncIterator in Object(result)) return;
+      const correlationId = serverContext.correlationId ?? '';
+      const map = (r: ExecutionResult) => mapErrors(r, correlationId, log, false);
+      setResult(Array.isArray(result) ? result.map(map) : map(result as ExecutionResult));
+    },
+  };
 }
 
 /**

@@ -5,8 +5,9 @@ import type { Authenticator } from '../access/authenticate.js';
 import type { Db } from '../db/client.js';
 import type { DomainContext } from '../domain/context.js';
 import type { ChangeFeed } from '../feed/feed.js';
+import { useDocumentLimits } from './armor.js';
 import type { GraphQLContext } from './context.js';
-import { type ErrorLogger, toClientError, useClientErrors } from './errors.js';
+import { type ErrorLogger, toClientError, useClientErrors, useRequestErrors } from './errors.js';
 import { schema } from './schema.js';
 
 /** What the HTTP layer hands yoga with each request. */
@@ -48,7 +49,12 @@ export function createGraphQL(deps: YogaDeps): VigilYoga {
       error: (...args) => deps.log.error({ args }, 'yoga'),
     },
     maskedErrors: { maskError: (error) => toClientError(error, undefined, deps.log) },
-    plugins: [useGraphQLSSE({ endpoint: '/graphql/stream' }), useClientErrors(deps.log)],
+    plugins: [
+      useDocumentLimits(),
+      useGraphQLSSE({ endpoint: '/graphql/stream' }),
+      useClientErrors(deps.log),
+      useRequestErrors(deps.log),
+    ],
     context: async ({ request, correlationId, remoteAddress }) => {
       try {
         const principal = await deps.auth.authenticate((name) => request.headers.get(name), remoteAddress);

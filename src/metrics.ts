@@ -1,0 +1,105 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { ChangeFeed } from './feed/feed.js';
+import { open } from './feed/limits.js';
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+const KNOWN = /^\/(graphql(\/stream)?|healthz|readyz|metrics|openapi\.json|docs|api\/v1\/.*|workflows\/.*|ui\/.*)?$/;
+
+/** A path as a label: ids folded to `:id`, unknown paths to `other`, so the label set stays small. */
+export function routeOf(path: string): string {
+  const route = path.replace(UUID, ':id');
+  return KNOWN.test(route) && route.length < 100 ? route : 'other';
+}
+
+export interface Metrics {
+  registry: Registry;
+  observeRequest(method: string, path: string, status: number, seconds: number): void;
+  eventsRecorded(n: number): void;
+  sweeperMoved(to: string, n: number): void;
+}
+
+/** Prometheus metrics of one server (its own registry, so several servers can share a process in tests). */
+export function createMetrics(feed: ChangeFeed): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'vigil_' });
+  const requests = new Counter({
+    name: 'vigil_http_requests_total',
+    help: 'HTTP requests by route, method and status',
+    labelNames: ['route', 'method', 'status'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'vigil_http_request_duration_seconds',
+    help: 'HTTP request duration (for waits and streams: how long they were held)',
+    labelNames: ['route'],
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 300],
+    registers: [registry],
+  });
+  const events = new Counter({ name: 'vigil_events_ingested_total', help: 'Events appended', registers: [registry] });
+  const sweeper = new Counter({
+    name: 'vigil_sweeper_transitions_total',
+    help: 'Executions moved by the sweeper, by target status',
+    labelNames: ['to'],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'vigil_open_waiters',
+    help: 'Waits held open',
+    registers: [registry],
+    collect() {
+      this.set(open.waiters);
+    },
+  });
+  new Gauge({
+    name: 'vigil_open_streams',
+    help: 'Streams (subscriptions, SSE) held open',
+    registers: [registry],
+    collect() {
+      this.set(open.streams);
+    },
+  });
+  new Gauge({
+    name: 'vigil_change_feed_listening',
+    help: '1 while the LISTEN connection is up',
+    registers: [registry],
+    collect() {
+      this.set(feed.listening ? 1 : 0);
+    },
+  });
+  const counterFrom = (name: string, help: string, read: () => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  counterFrom(
+    'vigil_notifications_received_total',
+    'Change notifications handled (local and remote)',
+    () => feed.stats.notifications,
+  );
+  counterFrom('vigil_notifications_remote_total', 'Change notifications from other instances', () => feed.stats.remote);
+  counterFrom(
+    'vigil_feed_reads_total',
+    'Reads made by the change feed (one per burst per execution)',
+    () => feed.stats.reads,
+  );
+  counterFrom(
+    'vigil_listener_reconnects_total',
+    'Reconnects of the LISTEN connection',
+    () => feed.transport.reconnects,
+  );
+  return {
+    registry,
+    observeRequest: (method, path, status, seconds) => {
+      const route = routeOf(path);
+      requests.inc({ route, method, status: String(status) });
+      duration.observe({ route }, seconds);
+    },
+    eventsRecorded: (n) => events.inc(n),
+    sweeperMoved: (to, n) => sweeper.inc({ to }, n),
+  };
+}
