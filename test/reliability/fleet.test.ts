@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newDatabaseUrl } from '../support/harness.js';
+import { spawnVigil, type VigilProcess } from '../support/process.js';
+import { percentile } from '../support/stats.js';
+import { collect, subscribe, take } from '../support/subscribe.js';
+
+async function gql<T>(p: VigilProcess, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const res = await fetch(`${p.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as { data?: T; errors?: unknown };
+  if (body.errors || !body.data) throw new Error(JSON.stringify(body.errors));
+  return body.data;
+}
+const create = (p: VigilProcess) =>
+  gql<{ createExecution: { id: string } }>(p, 'mutation { createExecution(input: {workflowId: "fleet"}) { id } }').then(
+    (d) => d.createExecution.id,
+  );
+const cancel = (p: VigilProcess, id: string) =>
+  gql(p, 'mutation($id: ID!) { updateExecutionStatus(id: $id, status: CANCELLED) { success } }', { id });
+const progress = (p: VigilProcess, id: string, percentage: number) =>
+  gql(
+    p,
+    'mutation($id: ID!, $p: Float!) { recordExecutionEvents(executionId: $id, events: [{progress: {percentage: $p}}]) { events { sequence } } }',
+    {
+      id,
+      p: percentage,
+    },
+  );
+
+describe('two server processes on one PostgreSQL act as one', () => {
+  let a: VigilProcess;
+  let b: VigilProcess;
+  beforeAll(async () => {
+    const url = await newDatabaseUrl();
+    [a, b] = await Promise.all([spawnVigil({ DATABASE_URL: url }), spawnVigil({ DATABASE_URL: url })]);
+  });
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+  });
+
+  it('wakes a wait held on A when B makes the execution terminal, within 2 s every time (100 wakes)', async () => {
+    const latencies: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      const id = await create(b);
+      const waited = gql<{ waitForExecution: { completed: boolean } }>(
+        a,
+        'query($id: ID!) { waitForExecution(id: $id, timeout: 10) { completed } }',
+        { id },
+      );
+      await new Promise((r) => setTimeout(r, 15));
+      const started = performance.now();
+      await cancel(b, id);
+      const result = await waited;
+      latencies.push(performance.now() - started);
+      expect(result.waitForExecution.completed).toBe(true);
+    }
+    const p50 = percentile(latencies, 50);
+    const p99 = percentile(latencies, 99);
+    console.log(
+      `cross-instance wake (waitForExecution): p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms over ${latencies.length}`,
+    );
+    expect(Math.max(...latencies)).toBeLessThan(2000);
+  });
+
+  it('streams to a subscriber on A every event written through B, in order', async () => {
+    const id = await create(b);
+    const sub = subscribe<{ executionEvents: { sequence: number } }>(
+      a.url,
+      'graphql-sse-distinct',
+      'subscription($id: ID!) { executionEvents(executionId: $id, timeout: 30) { sequence } }',
+      { id },
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    const latencies: number[] = [];
+    for (let i = 1; i <= 20; i++) {
+      const started = performance.now();
+      await progress(b, id, i);
+      const [r] = await take(sub, 1);
+      latencies.push(performance.now() - started);
+      expect(r?.data?.executionEvents.sequence).toBe(i);
+    }
+    await cancel(b, id);
+    expect((await collect(sub)).map((r) => r.data?.executionEvents.sequence)).toEqual([21]);
+    console.log(
+      `cross-instance event delivery (executionEvents): p50 ${percentile(latencies, 50).toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms`,
+    );
+    expect(Math.max(...latencies)).toBeLessThan(2000);
+  });
+
+  it('tells an executionUpdated subscriber on A about changes made through B', async () => {
+    const sub = subscribe<{ executionUpdated: { id: string; status: string } }>(
+      a.url,
+      'yoga-sse',
+      'subscription { executionUpdated(filter: {workflowId: "fleet"}) { id status } }',
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    const started = performance.now();
+    const id = await create(b);
+    const [created] = await take(sub, 1);
+    expect(created?.data?.executionUpdated).toEqual({ id, status: 'PENDING' });
+    await cancel(b, id);
+    const [cancelled] = await take(sub, 1);
+    expect(cancelled?.data?.executionUpdated).toEqual({ id, status: 'CANCELLED' });
+    expect(performance.now() - started).toBeLessThan(2000);
+    await sub.close();
+  });
+
+  it('needs no sticky sessions: an execution created on A is read, waited on and cancelled through B', async () => {
+    const id = await create(a);
+    const read = await gql<{ execution: { id: string } }>(b, 'query($id: ID!) { execution(id: $id) { id } }', { id });
+    expect(read.execution.id).toBe(id);
+    await cancel(b, id);
+    const waited = await gql<{ waitForExecution: { completed: boolean } }>(
+      a,
+      'query($id: ID!) { waitForExecution(id: $id, timeout: 5) { completed } }',
+      { id },
+    );
+    expect(waited.waitForExecution.completed).toBe(true);
+  });
+});
