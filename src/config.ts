@@ -12,6 +12,8 @@ const envSchema = z.object({
   VIGIL_AUTH: z.enum(['on', 'off']).default('off'),
   VIGIL_RATE_LIMIT: z.coerce.number().positive().optional(),
   VIGIL_RATE_BURST: z.coerce.number().int().positive().optional(),
+  /** The lean compiled path for POST /graphql queries and mutations (off: every request through yoga). */
+  VIGIL_FAST_GRAPHQL: z.enum(['on', 'off']).default('on'),
   VIGIL_KEY_CACHE_MS: z.coerce.number().int().min(0).default(5000),
   VIGIL_KEY_RECHECK_MS: z.coerce.number().int().positive().default(5000),
   VIGIL_BODY_LIMIT: z.coerce

@@ -11,6 +11,7 @@ import { configureLimits } from './domain/inputs.js';
 import { ChangeFeed } from './feed/feed.js';
 import { configureCapacity } from './feed/limits.js';
 import { type FeedTransport, LocalTransport, PgTransport } from './feed/transport.js';
+import { createFastPath } from './graphql/fast.js';
 import { createGraphQL } from './graphql/yoga.js';
 import { startSweeper } from './jobs/sweeper.js';
 import { createLogger, type Logger } from './log.js';
@@ -85,6 +86,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     if (revoked && auth instanceof KeyAccess) auth.revoked(revoked);
   };
   const yoga = createGraphQL({ db: database.db, domain, feed, auth, log });
+  const fastGraphQL = createFastPath({ yoga, db: database.db, domain, feed, auth, log });
   let shuttingDown = false;
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
@@ -102,8 +104,13 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     });
     const refusal = bodyRefusal(req, config.VIGIL_BODY_LIMIT);
     if (refusal) return errorJson(res, refusal.status, refusal.code, refusal.detail, correlationId);
+    const remoteAddress = req.socket.remoteAddress ?? 'unknown';
+    if (path === '/graphql' && config.VIGIL_FAST_GRAPHQL === 'on') {
+      fastGraphQL(req, res, correlationId, remoteAddress).catch((err) => failed(res, err, correlationId));
+      return;
+    }
     if (path === '/graphql' || path.startsWith('/graphql/')) {
-      void yoga.handle(req, res, { correlationId, remoteAddress: req.socket.remoteAddress ?? 'unknown' });
+      void yoga.handle(req, res, { correlationId, remoteAddress });
       return;
     }
     if (path === '/healthz') return json(res, 200, { status: 'ok' });
@@ -133,6 +140,12 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       correlation_id: correlationId,
       timestamp: new Date().toISOString(),
     });
+  };
+
+  const failed = (res: ServerResponse, err: unknown, correlationId: string) => {
+    log.error({ err, correlationId }, 'request failed');
+    if (!res.headersSent) errorJson(res, 500, 'INTERNAL', 'Unexpected error.', correlationId);
+    else res.destroy();
   };
 
   const server: Server = createHttpServer({ keepAliveTimeout: 65_000 }, handle);
