@@ -12,6 +12,7 @@ import { type FeedTransport, LocalTransport, PgTransport } from './feed/transpor
 import { createGraphQL } from './graphql/yoga.js';
 import { startSweeper } from './jobs/sweeper.js';
 import { createLogger, type Logger } from './log.js';
+import { createRest, isRestPath } from './rest/app.js';
 
 export interface VigilServer {
   url: string;
@@ -53,6 +54,15 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
 
   const auth = options.auth ?? new OpenAccess();
   const yoga = createGraphQL({ db: database.db, domain, feed, auth, log });
+  const rest = createRest({
+    db: database.db,
+    domain,
+    feed,
+    auth,
+    log,
+    bodyLimit: config.VIGIL_BODY_LIMIT,
+    heartbeatMs: config.VIGIL_SSE_HEARTBEAT_MS,
+  });
   let shuttingDown = false;
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
@@ -64,6 +74,10 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const path = q < 0 ? url : url.slice(0, q);
     if (path === '/graphql' || path.startsWith('/graphql/')) {
       void yoga.handle(req, res, { correlationId });
+      return;
+    }
+    if (isRestPath(path)) {
+      rest.handle(req, res, correlationId);
       return;
     }
     if (path === '/healthz') return json(res, 200, { status: 'ok' });
