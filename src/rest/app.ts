@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import { VigilError } from '../domain/errors.js';
 import { issuesOf } from '../domain/inputs.js';
@@ -47,15 +46,6 @@ export function createRest(deps: RestDeps): RestEdge {
   });
   app.onError((err, c) => errorResponse(err, c.env.correlationId, deps.log));
   app.notFound((c) => errorResponse(new VigilError('NOT_FOUND', 'Not Found'), c.env.correlationId, deps.log));
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: deps.bodyLimit,
-      onError: () => {
-        throw new VigilError('PAYLOAD_TOO_LARGE', `Request body over ${deps.bodyLimit} bytes`);
-      },
-    }),
-  );
   const authenticate = createMiddleware<RestEnv>(async (c, next) => {
     c.set('principal', await deps.auth.authenticate((name) => c.req.header(name)));
     await next();

@@ -9,6 +9,32 @@ function invalid(loc: string[], msg: string, type: string): VigilError {
   return new VigilError('VALIDATION_FAILED', msg, { issues: [{ loc, msg, type }] });
 }
 
+/** The body as UTF-8 text, refused with PAYLOAD_TOO_LARGE past `limit` bytes (declared or actually sent). */
+async function readText(c: Context, limit: number): Promise<string> {
+  const tooLarge = () => new VigilError('PAYLOAD_TOO_LARGE', `Request body over ${limit} bytes`);
+  if (Number(c.req.header('content-length') ?? 0) > limit) throw tooLarge();
+  const body = c.req.raw.body;
+  if (!body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw invalid(['body'], 'The body is not valid UTF-8', 'unicode_decode');
+  }
+}
+
 /**
  * Reads a JSON body and validates it with `schema`, the way FastAPI does for the seeds' clients: no Content-Type
  * means JSON, a non-JSON Content-Type or malformed JSON is a 422 (never a 500, never a write), and an empty body is
@@ -18,9 +44,9 @@ function invalid(loc: string[], msg: string, type: string): VigilError {
 export async function readJson<T extends z.ZodType>(
   c: Context,
   schema: T,
-  options: { optional?: boolean } = {},
+  options: { limit: number; optional?: boolean },
 ): Promise<z.output<T>> {
-  const text = await c.req.text();
+  const text = await readText(c, options.limit);
   if (text.trim() === '') {
     if (options.optional) return parse(schema, {}, ['body']);
     throw invalid(['body'], 'Field required', 'missing');

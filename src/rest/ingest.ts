@@ -62,13 +62,13 @@ const record = createRoute({
 /** The ingest side for workers that do not speak GraphQL: the same domain calls as its mutations. */
 export function registerIngest(app: RestApp, deps: RestDeps): void {
   app.openapi(bodyReadByHandler(app, create), async (c) => {
-    const input = await readJson(c, CreateExecutionInput);
+    const input = await readJson(c, CreateExecutionInput, { limit: deps.bodyLimit });
     const { execution, created } = await createOrReplayExecution(deps.domain, c.var.principal, input);
     return c.json(executionJson(execution), created ? 201 : 200);
   });
 
   app.openapi(bodyReadByHandler(app, record), async (c) => {
-    const { events } = await readJson(c, RecordEventsRequest);
+    const { events } = await readJson(c, RecordEventsRequest, { limit: deps.bodyLimit });
     const r = await recordEvents(deps.domain, c.var.principal, c.req.valid('param').execution_id, events);
     return c.json({ execution: executionJson(r.execution), events: r.events.map(eventJson) }, 200);
   });

@@ -77,7 +77,7 @@ export function statsJson(e: Execution): z.infer<typeof StatsResponse> {
 /** Seed 000: `POST /api/v1/executions/{execution_id}/wait`, over the same waiter as GraphQL's waitForExecution. */
 export function registerSeed000(app: RestApp, deps: RestDeps): void {
   app.openapi(bodyReadByHandler(app, route), async (c) => {
-    const { timeout } = await readJson(c, WaitRequest, { optional: true });
+    const { timeout } = await readJson(c, WaitRequest, { limit: deps.bodyLimit, optional: true });
     const r = await waitForExecution(
       deps.feed,
       deps.db,

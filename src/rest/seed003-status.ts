@@ -56,7 +56,7 @@ const route = createRoute({
 /** Seed 003: `PATCH /api/v1/executions/{execution_id}`, over the same transition as GraphQL's updateExecutionStatus. */
 export function registerSeed003(app: RestApp, deps: RestDeps): void {
   app.openapi(bodyReadByHandler(app, route), async (c) => {
-    const body = await readJson(c, StatusUpdateRequest);
+    const body = await readJson(c, StatusUpdateRequest, { limit: deps.bodyLimit });
     const r = await updateStatusByClient(
       deps.domain,
       c.var.principal,

@@ -1,15 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { capacity, configureCapacity, open } from '../../src/feed/limits.js';
 import { DB_KINDS, startTestServer, type TestServer } from '../support/harness.js';
-import {
-  createViaRest,
-  expectError,
-  locsOf,
-  recordViaRest,
-  rest,
-  sleep,
-  UNKNOWN_ID,
-} from '../support/rest.js';
+import { createViaRest, expectError, locsOf, recordViaRest, rest, sleep, UNKNOWN_ID } from '../support/rest.js';
 
 interface WaitReply {
   completed: boolean;

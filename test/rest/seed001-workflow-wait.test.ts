@@ -131,7 +131,16 @@ describe.each(DB_KINDS)('seed 001 GET /workflows/executions/{id}/wait on %s', (k
         columns: { out: ['a', 'b'] },
         outputs: { file: 'x.csv' },
       },
-      { nodeId: 'notify', type: 'email', durationMs: null, error: null, skipped: true, rowCounts: {}, columns: {}, outputs: {} },
+      {
+        nodeId: 'notify',
+        type: 'email',
+        durationMs: null,
+        error: null,
+        skipped: true,
+        rowCounts: {},
+        columns: {},
+        outputs: {},
+      },
       {
         nodeId: 'load',
         type: 'copy',

@@ -3,7 +3,16 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { capacity, configureCapacity, open } from '../../src/feed/limits.js';
 import { DB_KINDS, startTestServer, type TestServer } from '../support/harness.js';
-import { createViaRest, expectError, ISO_UTC, locsOf, recordViaRest, rest, sleep, UNKNOWN_ID } from '../support/rest.js';
+import {
+  createViaRest,
+  expectError,
+  ISO_UTC,
+  locsOf,
+  recordViaRest,
+  rest,
+  sleep,
+  UNKNOWN_ID,
+} from '../support/rest.js';
 import { collectSse, readSse, type SseMessage } from '../support/sse.js';
 
 const HEARTBEAT_MS = 100;
@@ -82,7 +91,11 @@ describe.each(DB_KINDS)('seed 002 GET /api/v1/executions/{execution_id}/events o
 
   it('resumes after Last-Event-ID, or the last_event_id query parameter, with no gap and no duplicate', async () => {
     const { id } = await createViaRest(s);
-    await recordViaRest(s, id, [1, 2, 3, 4].map((p) => ({ progress: { percentage: p } })));
+    await recordViaRest(
+      s,
+      id,
+      [1, 2, 3, 4].map((p) => ({ progress: { percentage: p } })),
+    );
     await recordViaRest(s, id, [{ statusChanged: { to: 'COMPLETED' } }]);
     expect(ids(await collectSse(await stream(id, '', { 'last-event-id': '2' })))).toEqual([3, 4, 5]);
     expect(ids(await collectSse(await stream(id, '?last_event_id=3')))).toEqual([4, 5]);

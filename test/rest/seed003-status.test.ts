@@ -1,14 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, startTestServer, type TestServer } from '../support/harness.js';
-import {
-  createViaRest,
-  executionIn,
-  expectError,
-  locsOf,
-  recordViaRest,
-  rest,
-  UNKNOWN_ID,
-} from '../support/rest.js';
+import { createViaRest, executionIn, expectError, locsOf, recordViaRest, rest, UNKNOWN_ID } from '../support/rest.js';
 
 interface Reply {
   success: boolean;

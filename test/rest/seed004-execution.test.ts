@@ -12,7 +12,18 @@ import {
 } from '../support/rest.js';
 
 type Body = Record<string, unknown>;
-const BASE_FIELDS = ['completedAt', 'createdAt', 'error', 'flowId', 'id', 'metadata', 'output', 'progress', 'status', 'version'];
+const BASE_FIELDS = [
+  'completedAt',
+  'createdAt',
+  'error',
+  'flowId',
+  'id',
+  'metadata',
+  'output',
+  'progress',
+  'status',
+  'version',
+];
 
 describe.each(DB_KINDS)('seed 004 GET /api/v1/executions/{executionId} on %s', (kind) => {
   let s: TestServer;
@@ -24,7 +35,11 @@ describe.each(DB_KINDS)('seed 004 GET /api/v1/executions/{executionId} on %s', (
     rest<Body>(s, 'GET', `/api/v1/executions/${id}${query}`, { headers });
 
   it('answers a running execution with progress, and no metrics or artifacts unless asked', async () => {
-    const { id } = await createViaRest(s, { workflowId: 'invoice-extract', workflowVersion: '3', metadata: { team: 'ap' } });
+    const { id } = await createViaRest(s, {
+      workflowId: 'invoice-extract',
+      workflowVersion: '3',
+      metadata: { team: 'ap' },
+    });
     await recordViaRest(s, id, [{ statusChanged: { to: 'RUNNING' } }, { progress: { step: 'ocr', percentage: 40 } }]);
     const r = await get(id);
     expect(r.status).toBe(200);

@@ -11,7 +11,7 @@ export interface RestOptions {
   /** Sent as JSON with `content-type: application/json`. */
   json?: unknown;
   /** Sent as is (with whatever headers are given). */
-  raw?: string;
+  raw?: string | Blob;
   headers?: Record<string, string>;
 }
 
@@ -23,7 +23,7 @@ export async function rest<T = Record<string, unknown>>(
   options: RestOptions = {},
 ): Promise<RestResponse<T>> {
   const headers: Record<string, string> = { ...options.headers };
-  let body: string | undefined = options.raw;
+  let body: string | Blob | undefined = options.raw;
   if (options.json !== undefined) {
     body = JSON.stringify(options.json);
     headers['content-type'] ??= 'application/json';
