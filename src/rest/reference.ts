@@ -105,8 +105,12 @@ function operation(path: string, method: string, op: Json): string {
   const responses = Object.entries(obj(op.responses))
     .map(([status, r]) => {
       const content = Object.entries(obj(obj(r).content));
-      const schemas = content.map(([type, c]) => `<pre>${esc(type)}: ${typeOf(obj(c).schema)}</pre>`).join('');
-      return `<tr><td><b>${esc(status)}</b></td><td>${inline(str(obj(r).description).split('\n')[0] ?? '')}${schemas}</td></tr>`;
+      const schemas = content.map(([type, c]) => {
+        const schema = obj(obj(c).schema);
+        // A named schema fits on the line; an inline one gets a block.
+        return schema.$ref ? ` → <code>${typeOf(schema)}</code>` : `<pre>${esc(type)}: ${typeOf(schema)}</pre>`;
+      });
+      return `<tr><td><b>${esc(status)}</b></td><td>${inline(str(obj(r).description).split('\n')[0] ?? '')}${schemas.join('')}</td></tr>`;
     })
     .join('');
   return `<section id="${anchor(`${method}-${path}`)}">

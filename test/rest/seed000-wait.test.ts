@@ -84,23 +84,32 @@ describe.each(DB_KINDS)('seed 000 POST /api/v1/executions/{execution_id}/wait on
     expect(r.body.stats).toMatchObject({ total_messages: 1, in_progress_messages: 1, success_rate: 0 });
   });
 
-  it.each([
-    ['no body at all', {}],
-    ['an empty JSON body', { raw: '', headers: { 'content-type': 'application/json' } }],
-    ['{}', { json: {} }],
-  ])('accepts %s and waits the default 300 s', async (_name, options) => {
-    const { id } = await createViaRest(s);
-    let settled = false;
-    const pending = wait(id, options).then((r) => {
-      settled = true;
-      return r;
-    });
+  it('accepts no body, an empty body or {} and then waits the default 300 s', async () => {
+    const variants: Parameters<typeof rest>[3][] = [
+      {},
+      { raw: '', headers: { 'content-type': 'application/json' } },
+      { json: {} },
+    ];
+    const waits = await Promise.all(
+      variants.map(async (options) => {
+        const { id } = await createViaRest(s);
+        const w = { id, settled: false, reply: wait(id, options) };
+        void w.reply.then(() => {
+          w.settled = true;
+        });
+        return w;
+      }),
+    );
     await sleep(1200); // longer than any timeout a wrong default could have given
-    expect(settled).toBe(false);
-    expect((await rest(s, 'PATCH', `/api/v1/executions/${id}`, { json: { status: 'cancelled' } })).status).toBe(200);
-    const r = await pending;
-    expect(r.status).toBe(200);
-    expect(r.body.completed).toBe(true);
+    expect(waits.map((w) => w.settled)).toEqual([false, false, false]);
+    for (const w of waits) {
+      expect((await rest(s, 'PATCH', `/api/v1/executions/${w.id}`, { json: { status: 'cancelled' } })).status).toBe(
+        200,
+      );
+      const r = await w.reply;
+      expect(r.status).toBe(200);
+      expect(r.body.completed).toBe(true);
+    }
   });
 
   it('answers 404 EXECUTION_NOT_FOUND for an unknown id and for an id that is not a UUID', async () => {
