@@ -29,7 +29,7 @@ const ErrorJson = z.object({
   details: z.unknown(),
 });
 
-const ExecutionJson = z
+export const ExecutionJson = z
   .object({
     id: z.uuid(),
     organizationId: z.string(),
@@ -106,14 +106,17 @@ export const RecordResultJson = z
   .object({ execution: ExecutionJson, events: z.array(EventJson).meta({ description: 'The events appended' }) })
   .meta({ id: 'RecordExecutionEventsResult' });
 
-export { ExecutionJson };
+/** The last reported progress, its step null when none was given. */
+export function progressJson(e: Execution): { step: string | null; percentage: number } | null {
+  const progress = progressOf(e);
+  return progress ? { step: progress.step ?? null, percentage: progress.percentage } : null;
+}
 
 const errorJson = (e: ReturnType<typeof errorOf>) =>
   e ? { code: e.code, message: e.message, step: e.step ?? null, details: e.details ?? null } : null;
 
 export function executionJson(e: Execution): z.infer<typeof ExecutionJson> {
   const trigger = triggerOf(e);
-  const progress = progressOf(e);
   return {
     id: e.id,
     organizationId: e.organizationId,
@@ -121,7 +124,7 @@ export function executionJson(e: Execution): z.infer<typeof ExecutionJson> {
     workflowId: e.workflowId,
     workflowVersion: e.workflowVersion,
     status: e.status,
-    progress: progress ? { step: progress.step ?? null, percentage: progress.percentage } : null,
+    progress: progressJson(e),
     inputs: e.inputs ?? null,
     output: e.output ?? null,
     metadata: e.metadata ?? null,

@@ -1,10 +1,10 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { getExecution } from '../domain/executions.js';
-import { durationMsOf, type Execution, errorOf, progressOf, statsOf, stepsOf } from '../domain/types.js';
+import { durationMsOf, type Execution, errorOf, statsOf, stepsOf } from '../domain/types.js';
 import type { RestApp } from './app.js';
 import type { RestDeps } from './context.js';
-import { objectOf } from './execution-json.js';
+import { objectOf, progressJson } from './execution-json.js';
 import { errorResponses, jsonContent, SECURITY } from './schemas.js';
 import { SEED004_STATUS, wordsOf } from './vocabulary.js';
 
@@ -92,13 +92,12 @@ function artifactsOf(e: Execution): Record<string, unknown> {
 
 export function flowExecutionJson(e: Execution, include: ReadonlySet<string>): z.infer<typeof FlowExecution> {
   const error = errorOf(e);
-  const progress = progressOf(e);
   return {
     id: e.id,
     flowId: e.workflowId,
     version: e.workflowVersion,
     status: SEED004_STATUS[e.status],
-    progress: progress ? { step: progress.step ?? null, percentage: progress.percentage } : null,
+    progress: progressJson(e),
     createdAt: e.createdAt.toISOString(),
     completedAt: e.completedAt?.toISOString() ?? null,
     output: e.output ?? null,
