@@ -16,11 +16,19 @@ const server = createServer((req, res) => {
       const body = JSON.stringify({
         data: {
           execution: row
-            ? { id: row.id, status: row.status, workflowId: row.workflow_id, createdAt: (row.created_at as Date).toISOString() }
+            ? {
+                id: row.id,
+                status: row.status,
+                workflowId: row.workflow_id,
+                createdAt: (row.created_at as Date).toISOString(),
+              }
             : null,
         },
       });
-      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+      res.writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+      });
       res.end(body);
     } catch (err) {
       res.writeHead(500);

@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem, tmpdir } from 'node:os';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
@@ -83,11 +83,15 @@ function rssKb(pid: number): number {
 function wrk(url: string, bodies: string[], connections: number, seconds: number): { rps: number; non2xx: number } {
   const file = join(tmpdir(), `vigil-bench-${process.pid}-${Math.random().toString(36).slice(2)}.txt`);
   writeFileSync(file, `${bodies.join('\n')}\n`);
-  const out = execFileSync('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '-s', join(ROOT, 'bench/post.lua'), url], {
-    env: { ...process.env, BODIES: file },
-    encoding: 'utf8',
-    timeout: (seconds + 30) * 1000,
-  });
+  const out = execFileSync(
+    'wrk',
+    ['-t1', `-c${connections}`, `-d${seconds}s`, '-s', join(ROOT, 'bench/post.lua'), url],
+    {
+      env: { ...process.env, BODIES: file },
+      encoding: 'utf8',
+      timeout: (seconds + 30) * 1000,
+    },
+  );
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
   return { rps, non2xx };
@@ -126,7 +130,10 @@ async function main() {
     // 1. Reads: execution(id) over POST /graphql vs the bare handler, alternating, same run.
     log('graphql_read_ratio');
     const [readId] = await createExecutions(base, 1, 'read');
-    const readBody = JSON.stringify({ query: 'query($id: ID!) { execution(id: $id) { id status workflowId createdAt } }', variables: { id: readId } });
+    const readBody = JSON.stringify({
+      query: 'query($id: ID!) { execution(id: $id) { id status workflowId createdAt } }',
+      variables: { id: readId },
+    });
     wrk(`${base}/graphql`, [readBody], 32, 2);
     wrk(`http://127.0.0.1:${barePort}/`, [readBody], 32, 2);
     let vigilRps = 0;
@@ -144,7 +151,8 @@ async function main() {
     const ingestIds = await createExecutions(base, 32, 'ingest');
     const record = (id: string, events: unknown[]) =>
       JSON.stringify({
-        query: 'mutation($id: ID!, $e: [ExecutionEventInput!]!) { recordExecutionEvents(executionId: $id, events: $e) { execution { lastSequence } } }',
+        query:
+          'mutation($id: ID!, $e: [ExecutionEventInput!]!) { recordExecutionEvents(executionId: $id, events: $e) { execution { lastSequence } } }',
         variables: { id, e: events },
       });
     const single = ingestIds.map((id) => record(id, [{ progress: { percentage: 50 } }]));
@@ -156,7 +164,12 @@ async function main() {
     results.ingest_single_non2xx = s1.non2xx;
 
     log('ingest_batch_eps');
-    const batch = ingestIds.map((id) => record(id, Array.from({ length: 100 }, (_, i) => ({ progress: { percentage: i } }))));
+    const batch = ingestIds.map((id) =>
+      record(
+        id,
+        Array.from({ length: 100 }, (_, i) => ({ progress: { percentage: i } })),
+      ),
+    );
     before = await countEvents();
     started = performance.now();
     const s2 = wrk(`${base}/graphql`, batch, 16, plan.wrkSeconds);
@@ -167,7 +180,18 @@ async function main() {
     const latency = async (mode: string, n: number, k: number) => {
       log(`latency ${mode} (n=${n}, k=${k})`);
       return jsonLine<{ p50_ms: number; p99_ms: number; max_ms: number }>(
-        node('bench/clients/latency.ts', ['--base', base, '--db', databaseUrl, '--mode', mode, '--n', String(n), '--k', String(k)]),
+        node('bench/clients/latency.ts', [
+          '--base',
+          base,
+          '--db',
+          databaseUrl,
+          '--mode',
+          mode,
+          '--n',
+          String(n),
+          '--k',
+          String(k),
+        ]),
         'p99_ms',
         300_000,
       );
@@ -187,13 +211,26 @@ async function main() {
       log(`holding ${n} ${kind}`);
       await new Promise((r) => setTimeout(r, 1000));
       const baseline = rssKb(pid);
-      const client = node('bench/clients/hold.ts', ['--base', base, '--kind', kind, '--n', String(n), '--executions', '1000']);
+      const client = node('bench/clients/hold.ts', [
+        '--base',
+        base,
+        '--kind',
+        kind,
+        '--n',
+        String(n),
+        '--executions',
+        '1000',
+      ]);
       const ready = await jsonLine<{ ready: number; failed: number }>(client, 'ready', 240_000);
       await new Promise((r) => setTimeout(r, 2000));
       const held = rssKb(pid);
       client.stdin?.write('release\n');
       await new Promise((r) => client.once('exit', r));
-      return { held: ready.ready, failed: ready.failed, kbPerConn: round((held - baseline) / Math.max(1, ready.ready), 2) };
+      return {
+        held: ready.ready,
+        failed: ready.failed,
+        kbPerConn: round((held - baseline) / Math.max(1, ready.ready), 2),
+      };
     };
     const s = await hold('sse', plan.holdSse);
     results.sse_subscribers = s.held;
@@ -207,13 +244,19 @@ async function main() {
       cpu: cpus()[0]?.model,
       memory_gb: round(totalmem() / 2 ** 30, 1),
       node: process.version,
-      postgres: String(pgVersion?.version ?? '').split(' ').slice(0, 2).join(' '),
+      postgres: String(pgVersion?.version ?? '')
+        .split(' ')
+        .slice(0, 2)
+        .join(' '),
       durable: 'fsync=on, synchronous_commit=on',
       versions: Object.fromEntries(
-        ['graphql', 'graphql-yoga', '@pothos/core', 'graphql-jit', 'graphql-sse', 'postgres', 'drizzle-orm'].map((p) => [
-          p,
-          (JSON.parse(readFileSync(join(ROOT, 'node_modules', p, 'package.json'), 'utf8')) as { version: string }).version,
-        ]),
+        ['graphql', 'graphql-yoga', '@pothos/core', 'graphql-jit', 'graphql-sse', 'postgres', 'drizzle-orm'].map(
+          (p) => [
+            p,
+            (JSON.parse(readFileSync(join(ROOT, 'node_modules', p, 'package.json'), 'utf8')) as { version: string })
+              .version,
+          ],
+        ),
       ),
       quick,
       at: new Date().toISOString(),

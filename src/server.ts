@@ -16,6 +16,7 @@ import { createGraphQL } from './graphql/yoga.js';
 import { startSweeper } from './jobs/sweeper.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
+import { createRest, isRestPath } from './rest/app.js';
 
 export interface VigilServer {
   url: string;
@@ -87,6 +88,15 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   };
   const yoga = createGraphQL({ db: database.db, domain, feed, auth, log });
   const fastGraphQL = createFastPath({ yoga, db: database.db, domain, feed, auth, log });
+  const rest = createRest({
+    db: database.db,
+    domain,
+    feed,
+    auth,
+    log,
+    bodyLimit: config.VIGIL_BODY_LIMIT,
+    heartbeatMs: config.VIGIL_SSE_HEARTBEAT_MS,
+  });
   let shuttingDown = false;
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
@@ -111,6 +121,10 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     }
     if (path === '/graphql' || path.startsWith('/graphql/')) {
       void yoga.handle(req, res, { correlationId, remoteAddress });
+      return;
+    }
+    if (isRestPath(path)) {
+      rest.handle(req, res, correlationId);
       return;
     }
     if (path === '/healthz') return json(res, 200, { status: 'ok' });

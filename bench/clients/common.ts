@@ -1,6 +1,6 @@
 import { Agent, request } from 'node:http';
-import { openPrincipal } from '../../src/domain/access.js';
 import { openDatabase } from '../../src/db/client.js';
+import { openPrincipal } from '../../src/domain/access.js';
 import type { DomainContext } from '../../src/domain/context.js';
 import { PgTransport } from '../../src/feed/transport.js';
 
@@ -35,9 +35,13 @@ export async function createExecutions(base: string, n: number, workflowId = 'be
   for (let i = 0; i < n; i += 50) {
     const batch = await Promise.all(
       Array.from({ length: Math.min(50, n - i) }, () =>
-        graphql<{ createExecution: { id: string } }>(base, 'mutation($w: String!) { createExecution(input: {workflowId: $w}) { id } }', {
-          w: workflowId,
-        }).then((d) => d.createExecution.id),
+        graphql<{ createExecution: { id: string } }>(
+          base,
+          'mutation($w: String!) { createExecution(input: {workflowId: $w}) { id } }',
+          {
+            w: workflowId,
+          },
+        ).then((d) => d.createExecution.id),
       ),
     );
     ids.push(...batch);
@@ -79,7 +83,13 @@ export interface SseHandle {
  * A lean graphql-sse (distinct connections) subscriber on a raw socket: calls `onNext` with each `next` payload's
  * text. One TCP connection per subscription, as real clients hold them.
  */
-export function sse(base: string, query: string, variables: Record<string, unknown>, onNext: (data: string, at: number) => void, onEnd?: () => void): SseHandle {
+export function sse(
+  base: string,
+  query: string,
+  variables: Record<string, unknown>,
+  onNext: (data: string, at: number) => void,
+  onEnd?: () => void,
+): SseHandle {
   const url = new URL(`${base}/graphql/stream`);
   const body = JSON.stringify({ query, variables });
   let resolveOpened: () => void = () => {};
@@ -95,7 +105,11 @@ export function sse(base: string, query: string, variables: Record<string, unkno
       path: url.pathname,
       method: 'POST',
       agent: false,
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', 'content-length': Buffer.byteLength(body) },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        'content-length': Buffer.byteLength(body),
+      },
     },
     (res) => {
       if (res.statusCode !== 200) {
@@ -131,10 +145,20 @@ export function sse(base: string, query: string, variables: Record<string, unkno
 /** A wait held open over POST /graphql; resolves with the time the answer arrived. */
 export function wait(base: string, id: string, timeout: number): Promise<number> {
   const url = new URL(`${base}/graphql`);
-  const body = JSON.stringify({ query: 'query($id: ID!, $t: Float) { waitForExecution(id: $id, timeout: $t) { completed } }', variables: { id, t: timeout } });
+  const body = JSON.stringify({
+    query: 'query($id: ID!, $t: Float) { waitForExecution(id: $id, timeout: $t) { completed } }',
+    variables: { id, t: timeout },
+  });
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        agent: false,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve(now()));

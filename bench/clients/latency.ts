@@ -3,8 +3,9 @@
  * domain core, timestamping just before COMMIT) and receives (over HTTP from the Vigil process under test).
  *   --mode delivery|fanout|wake|herd  --n samples/events  --k receivers
  */
-import { updateStatusByClient } from '../../src/domain/transitions.js';
+
 import { recordEvents } from '../../src/domain/record.js';
+import { updateStatusByClient } from '../../src/domain/transitions.js';
 import { argv, createExecutions, now, openWriter, percentile, report, round, sse, wait } from './common.js';
 
 const base = argv('base', 'http://127.0.0.1:4000');
@@ -21,7 +22,8 @@ async function streams(): Promise<number[]> {
   const arrivals = new Map<number, number[]>();
   const handles = Array.from({ length: k }, () =>
     sse(base, SUB, { id }, (data, at) => {
-      const seq = (JSON.parse(data) as { data: { executionEvents: { sequence: number } } }).data.executionEvents.sequence;
+      const seq = (JSON.parse(data) as { data: { executionEvents: { sequence: number } } }).data.executionEvents
+        .sequence;
       const list = arrivals.get(seq) ?? [];
       list.push(at);
       arrivals.set(seq, list);
