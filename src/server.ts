@@ -12,6 +12,7 @@ import { type FeedTransport, LocalTransport, PgTransport } from './feed/transpor
 import { createGraphQL } from './graphql/yoga.js';
 import { startSweeper } from './jobs/sweeper.js';
 import { createLogger, type Logger } from './log.js';
+import { createDashboard } from './ui/serve.js';
 
 export interface VigilServer {
   url: string;
@@ -53,6 +54,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
 
   const auth = options.auth ?? new OpenAccess();
   const yoga = createGraphQL({ db: database.db, domain, feed, auth, log });
+  const dashboard = createDashboard();
   let shuttingDown = false;
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
@@ -66,6 +68,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       void yoga.handle(req, res, { correlationId });
       return;
     }
+    if (dashboard(req, res, path)) return;
     if (path === '/healthz') return json(res, 200, { status: 'ok' });
     if (path === '/readyz') {
       void database.ping().then((dbUp) => {
