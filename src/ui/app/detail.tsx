@@ -199,7 +199,9 @@ export function ExecutionDetailView({ client, id, viewer, live, onAccessError, n
           <dt>In progress</dt>
           <dd>{s.inProgressMessages}</dd>
           <dt>Success rate</dt>
-          <dd data-testid="success-rate">{(s.successRate * 100).toFixed(1)}%</dd>
+          <dd data-testid="success-rate">
+            {s.completedMessages + s.failedMessages > 0 ? `${(s.successRate * 100).toFixed(1)}%` : '—'}
+          </dd>
         </dl>
       </div>
 
@@ -237,7 +239,7 @@ export function ExecutionDetailView({ client, id, viewer, live, onAccessError, n
           <li key={ev.sequence} data-type={ev.type}>
             <span class="seq">#{ev.sequence}</span>
             <time dateTime={ev.occurredAt}>{new Date(ev.occurredAt).toLocaleTimeString()}</time>
-            <span class="type">{ev.type.replace('_', ' ').toLowerCase()}</span>
+            <span class="type">{ev.type === 'STATUS_CHANGED' ? 'status' : ev.type.toLowerCase()}</span>
             <span class="text">{describeEvent(ev)}</span>
           </li>
         ))}

@@ -54,10 +54,12 @@ export function ExecutionList({ live, statuses, onStatuses, now }: ListProps) {
               <StatusBadge status={e.status} />
             </span>
             <span role="cell" class="c-workflow">
-              <a class="open" href={`#/executions/${e.id}`}>
-                <strong>{e.workflowId}</strong>
-              </a>
-              {e.workflowVersion && <small> v{e.workflowVersion}</small>}
+              <span>
+                <a class="open" href={`#/executions/${e.id}`}>
+                  <strong>{e.workflowId}</strong>
+                </a>
+                {e.workflowVersion && <small> v{e.workflowVersion}</small>}
+              </span>
               <small class="id">{e.id}</small>
             </span>
             <span role="cell" class="c-progress">

@@ -49,7 +49,7 @@ export function Time({ iso }: { iso: string | null }) {
 export function LiveDot({ state }: { state: Connection | 'ended' }) {
   const label = { connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…', ended: 'ended' }[state];
   return (
-    <span class={`live ${state}`} data-testid="live" title={`Live updates: ${label}`}>
+    <span class={`live is-${state}`} data-testid="live" data-state={state} title={`Live updates: ${label}`}>
       {label}
     </span>
   );
