@@ -1,14 +1,21 @@
 import { Command } from 'commander';
+import { registerExecutionCommands } from './executions.js';
+import { registerWaitCommand } from './wait.js';
+import { registerWatchCommand } from './watch.js';
 
 /**
  * The `vigil` command tree. Each command group lives in its own file and is registered here.
  * Exit codes: 0 success; 3 usage, connection or access errors (commands may document more, e.g. `wait`).
  */
 export function buildProgram(): Command {
-  return new Command('vigil')
+  const program = new Command('vigil')
     .description('Vigil: track, wait for and watch executions')
     .showHelpAfterError()
     .exitOverride();
+  registerExecutionCommands(program);
+  registerWaitCommand(program);
+  registerWatchCommand(program);
+  return program;
 }
 
 /** Runs the CLI on argv and returns the exit code (never calls process.exit, so it can be tested in process). */
@@ -21,7 +28,8 @@ export async function runCli(argv: string[]): Promise<number> {
     const code = (err as { code?: string }).code;
     if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return 0;
     if (typeof code === 'string' && code.startsWith('commander.')) return 3;
-    process.stderr.write(`vigil: ${err instanceof Error ? err.message : String(err)}\n`);
+    const message = err instanceof Error ? err.message : String(err);
+    if (message) process.stderr.write(`vigil: ${message}\n`); // a CliExit without a message has said its piece
     const exit = (err as { exitCode?: number }).exitCode;
     return typeof exit === 'number' ? exit : 3;
   }

@@ -9,6 +9,10 @@ export interface TcpProxy {
   refuse(on: boolean): void;
   /** How many connections were accepted so far. */
   connections(): number;
+  /** Request lines seen so far, e.g. `POST /graphql` (from the client's bytes, approximately: enough for tests). */
+  requests(): string[];
+  /** Everything the clients sent, as text. */
+  sent(): string;
   close(): Promise<void>;
 }
 
@@ -18,6 +22,8 @@ export async function startProxy(targetUrl: string): Promise<TcpProxy> {
   const open = new Set<Socket>();
   let refusing = false;
   let accepted = 0;
+  const seen: string[] = [];
+  let sent = '';
   const server = createServer((client) => {
     if (refusing) {
       client.destroy();
@@ -35,6 +41,12 @@ export async function startProxy(targetUrl: string): Promise<TcpProxy> {
     };
     client.on('error', end).on('close', end);
     upstream.on('error', end).on('close', end);
+    client.on('data', (chunk: Buffer) => {
+      sent += chunk.toString('latin1');
+      for (const m of chunk.toString('latin1').matchAll(/(?:^|\r\n)(GET|POST|PUT|DELETE|PATCH) (\S+) HTTP\/1/g)) {
+        seen.push(`${m[1]} ${m[2]}`);
+      }
+    });
     client.pipe(upstream);
     upstream.pipe(client);
   });
@@ -52,6 +64,8 @@ export async function startProxy(targetUrl: string): Promise<TcpProxy> {
       refusing = on;
     },
     connections: () => accepted,
+    requests: () => [...seen],
+    sent: () => sent,
     close: async () => {
       dropAll();
       await new Promise<void>((resolve) => server.close(() => resolve()));
