@@ -116,7 +116,9 @@ async function run(): Promise<void> {
           : { message: { messageId, adapter: step.type, status: 'COMPLETED' } },
         { progress: { step: step.name, percentage } },
       ]);
-      console.log(`${String(percentage).padStart(3)}%  ${step.name}: message ${messageId} ${failing ? 'FAILED' : 'ok'}`);
+      console.log(
+        `${String(percentage).padStart(3)}%  ${step.name}: message ${messageId} ${failing ? 'FAILED' : 'ok'}`,
+      );
     }
     await report(id, [
       {
@@ -135,6 +137,6 @@ run().catch((err) => {
   }
   const cause = (err as { cause?: { code?: string } }).cause?.code;
   console.error(`worker: ${err instanceof Error ? err.message : err}${cause ? ` (${cause})` : ''}`);
-  if (cause === 'ECONNREFUSED') console.error(`is Vigil running at ${base}? Start it with: npm start`);
+  if (err instanceof TypeError) console.error(`is Vigil running at ${base}? Start it with: npm start`);
   process.exitCode = 1;
 });

@@ -103,6 +103,3 @@ export function asCliExit(err: unknown, opts: ConnectionOptions, executionId?: s
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Re-attach delays: 0.25 s, 0.5 s, 1 s, … at most 5 s. */
-export const retryDelay = (attempt: number) => Math.min(5000, 250 * 2 ** attempt);

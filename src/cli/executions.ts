@@ -42,7 +42,10 @@ export function registerExecutionCommands(program: Command): void {
   ).action(async (opts: ConnectionOptions & { status?: string[]; workflow?: string; limit: number }) => {
     const client = clientFor(opts);
     try {
-      const filter = { ...(opts.status && { status: opts.status }), ...(opts.workflow && { workflowId: opts.workflow }) };
+      const filter = {
+        ...(opts.status && { status: opts.status }),
+        ...(opts.workflow && { workflowId: opts.workflow }),
+      };
       const items: ListResult['executions']['nodes'] = [];
       let after: string | null = null;
       do {

@@ -73,7 +73,8 @@ export function detailText(e: ExecutionDetail, now = Date.now()): string {
         (s.completedMessages + s.failedMessages > 0 ? ` (success ${(s.successRate * 100).toFixed(1)}%)` : ''),
     ],
   ];
-  if (e.error) rows.push(['error', pc.red(`${e.error.code}: ${e.error.message}${e.error.step ? ` (step ${e.error.step})` : ''}`)]);
+  if (e.error)
+    rows.push(['error', pc.red(`${e.error.code}: ${e.error.message}${e.error.step ? ` (step ${e.error.step})` : ''}`)]);
   const lines = rows.map(([k, v]) => `${pc.dim(k.padEnd(12))}${v}`);
   if (e.steps.length) {
     lines.push(pc.dim('steps'));

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import type { VigilClient } from '../client/client.js';
+import { reattachDelay, type VigilClient } from '../client/client.js';
 import { type ExecutionDetail, GET, type GetResult, isTerminal, WAIT, type WaitResult } from '../client/documents.js';
 import {
   asCliExit,
@@ -11,7 +11,6 @@ import {
   exitCodeOf,
   isTransient,
   parseSeconds,
-  retryDelay,
   sleep,
   withConnectionOptions,
 } from './connect.js';
@@ -36,7 +35,11 @@ export function registerWaitCommand(program: Command): void {
           'nothing is re-run',
       )
       .argument('<id>', 'execution id')
-      .option('--timeout <seconds>', 'stop waiting after this long (exit 2); default: as long as it takes', parseSeconds)
+      .option(
+        '--timeout <seconds>',
+        'stop waiting after this long (exit 2); default: as long as it takes',
+        parseSeconds,
+      )
       .addHelpText('after', EXIT_HELP),
   ).action(async (id: string, opts: ConnectionOptions & { timeout?: number }) => {
     const client = clientFor(opts);
@@ -87,7 +90,7 @@ export class Reattach {
     this.reason = err instanceof Error ? err.message : String(err);
     if (now - this.since > REATTACH_LIMIT_MS || now >= this.deadline) this.giveUp();
     if (!this.quiet) process.stderr.write(pc.yellow(`vigil: connection lost (${this.reason}); re-attaching…\n`));
-    await sleep(Math.min(retryDelay(this.attempt++), Math.max(0, this.deadline - now)));
+    await sleep(Math.min(reattachDelay(this.attempt++), Math.max(0, this.deadline - now)));
   }
 
   /** At the deadline: still disconnected means the outcome is unknown, which is a connection error (exit 3). */
@@ -103,7 +106,10 @@ export class Reattach {
   };
 
   private giveUp(): never {
-    throw new CliExit(EXIT.error, `lost the connection to Vigil at ${this.url} and could not re-attach: ${this.reason}`);
+    throw new CliExit(
+      EXIT.error,
+      `lost the connection to Vigil at ${this.url} and could not re-attach: ${this.reason}`,
+    );
   }
 }
 
@@ -126,7 +132,8 @@ async function waitFor(client: VigilClient, id: string, opts: ConnectionOptions 
       } else {
         // the server answers at the latest after `seconds`; the signal only guards against a half-open socket
         const signal = AbortSignal.timeout(seconds * 1000 + 30_000);
-        execution = (await client.request<WaitResult>(WAIT, { id, timeout: seconds }, signal)).waitForExecution.execution;
+        execution = (await client.request<WaitResult>(WAIT, { id, timeout: seconds }, signal)).waitForExecution
+          .execution;
       }
       reattach.back();
     } catch (err) {
@@ -137,7 +144,9 @@ async function waitFor(client: VigilClient, id: string, opts: ConnectionOptions 
   const terminal = isTerminal(execution.status);
   const waitedMs = Date.now() - started;
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ completed: terminal, timedOut: !terminal, waitedMs, execution }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ completed: terminal, timedOut: !terminal, waitedMs, execution }, null, 2)}\n`,
+    );
   } else {
     process.stdout.write(`${summaryLine(execution)}\n`);
     if (!terminal) {

@@ -1,15 +1,13 @@
 import { MultiBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { type VigilApiError, type VigilClient } from '../client/client.js';
+import type { VigilApiError, VigilClient } from '../client/client.js';
 import {
   EVENTS,
   type EventsResult,
   type ExecutionDetail,
   type ExecutionEvent,
   type ExecutionStatus,
-  GET,
-  type GetResult,
   isTerminal,
 } from '../client/documents.js';
 import {
@@ -104,7 +102,8 @@ function barOutput(start: ExecutionDetail): Output {
 
 /** What the events say about the execution, so the bar moves without a read per event. */
 function apply(state: ExecutionDetail, e: ExecutionEvent): ExecutionDetail {
-  if (e.type === 'STATUS_CHANGED' && e.to) return { ...state, status: e.to as ExecutionStatus, lastSequence: e.sequence };
+  if (e.type === 'STATUS_CHANGED' && e.to)
+    return { ...state, status: e.to as ExecutionStatus, lastSequence: e.sequence };
   if (e.type === 'PROGRESS') {
     return { ...state, progress: { step: e.step ?? null, percentage: e.percentage ?? 0 }, lastSequence: e.sequence };
   }
@@ -141,12 +140,15 @@ function streamOnce(
       },
     );
     // the server ends the stream at `seconds`; this only guards against a silent, half-open socket
-    const guard = setTimeout(() => {
-      dispose();
-      const error = new Error('no end of stream from the server');
-      error.name = 'TimeoutError';
-      settle({ kind: 'error', error });
-    }, seconds * 1000 + 30_000);
+    const guard = setTimeout(
+      () => {
+        dispose();
+        const error = new Error('no end of stream from the server');
+        error.name = 'TimeoutError';
+        settle({ kind: 'error', error });
+      },
+      seconds * 1000 + 30_000,
+    );
   });
 }
 

@@ -31,6 +31,11 @@ export class VigilApiError extends Error {
   }
 }
 
+/** How long to wait before re-attach number `attempt` (0, 1, …): 250 ms, doubling, at most `maxMs`. */
+export function reattachDelay(attempt: number, maxMs = 5000): number {
+  return Math.min(maxMs, 250 * 2 ** attempt);
+}
+
 export interface StreamSink<T> {
   /** The server accepted the subscription and the stream is open. */
   connected?(): void;

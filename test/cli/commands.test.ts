@@ -9,16 +9,20 @@ const status = async (s: TestServer, id: string, headers?: Record<string, string
     .status;
 
 describe('vigil CLI: help and usage', () => {
-  it.each(['get', 'list', 'cancel', 'wait', 'watch'])('documents `%s --help` with the connection options', async (cmd) => {
-    const r = await runCli([cmd, '--help']);
-    expect(r.code).toBe(0);
-    for (const opt of ['--url', '--key', '--env', '--json', 'VIGIL_URL', 'VIGIL_API_KEY']) expect(r.stdout).toContain(opt);
-    if (cmd === 'wait' || cmd === 'watch') {
-      expect(r.stdout).toContain('--timeout');
-      expect(r.stdout).toMatch(/0 +the execution COMPLETED/);
-      expect(r.stdout).toMatch(/2 +--timeout passed/);
-    }
-  });
+  it.each(['get', 'list', 'cancel', 'wait', 'watch'])(
+    'documents `%s --help` with the connection options',
+    async (cmd) => {
+      const r = await runCli([cmd, '--help']);
+      expect(r.code).toBe(0);
+      for (const opt of ['--url', '--key', '--env', '--json', 'VIGIL_URL', 'VIGIL_API_KEY'])
+        expect(r.stdout).toContain(opt);
+      if (cmd === 'wait' || cmd === 'watch') {
+        expect(r.stdout).toContain('--timeout');
+        expect(r.stdout).toMatch(/0 +the execution COMPLETED/);
+        expect(r.stdout).toMatch(/2 +--timeout passed/);
+      }
+    },
+  );
 
   it('lists every command in the top-level help', async () => {
     const r = await runCli(['--help']);

@@ -49,7 +49,11 @@ describe('vigil wait and watch', () => {
       const { id } = await createExecution(s, { workflowId: 'cli-deadline', timeoutSeconds: 1 });
       const r = await runCli(['wait', id, '--json'], env);
       expect(r.code).toBe(1);
-      expect(JSON.parse(r.stdout)).toMatchObject({ completed: true, timedOut: false, execution: { status: 'TIMED_OUT' } });
+      expect(JSON.parse(r.stdout)).toMatchObject({
+        completed: true,
+        timedOut: false,
+        execution: { status: 'TIMED_OUT' },
+      });
     });
 
     it('returns at once for an execution that has already ended', async () => {
@@ -63,7 +67,11 @@ describe('vigil wait and watch', () => {
     it('exits 2 when its own --timeout passes while the execution still runs', async () => {
       const { id, run } = await started((id) => ['wait', id, '--timeout', '1.5', '--json']);
       expect(await run.exited).toBe(2);
-      expect(JSON.parse(run.stdout())).toMatchObject({ completed: false, timedOut: true, execution: { status: 'RUNNING' } });
+      expect(JSON.parse(run.stdout())).toMatchObject({
+        completed: false,
+        timedOut: true,
+        execution: { status: 'RUNNING' },
+      });
       const text = await runCli(['wait', id, '--timeout', '1'], env);
       expect(text.code).toBe(2);
       expect(text.stderr).toContain('still RUNNING after 1 s (--timeout)');
@@ -93,7 +101,9 @@ describe('vigil wait and watch', () => {
         expect(proxy.requests().length).toBeGreaterThanOrEqual(3);
         expect(proxy.sent()).toContain('waitForExecution');
         expect(proxy.sent()).not.toContain('mutation');
-        const e = ok(await s.gql<{ execution: { lastSequence: number } }>(`{ execution(id: "${id}") { lastSequence } }`));
+        const e = ok(
+          await s.gql<{ execution: { lastSequence: number } }>(`{ execution(id: "${id}") { lastSequence } }`),
+        );
         expect(e.execution.lastSequence).toBe(3);
       } finally {
         await proxy.close();
@@ -129,7 +139,7 @@ describe('vigil wait and watch', () => {
         expect.stringMatching(/#5\s+STATUS_CHANGED\s+RUNNING → COMPLETED$/),
       ]);
       expect(lines[5]).toMatch(/^COMPLETED\s+cli-wait/);
-      expect(run.stdout()).not.toMatch(/\u001b\[/); // no bar, no colour codes when not on a terminal
+      expect(run.stdout()).not.toContain('\x1b['); // no bar, no colour codes when not on a terminal
     });
 
     it('streams NDJSON with --json and exits 1 on FAILED', async () => {
@@ -137,7 +147,11 @@ describe('vigil wait and watch', () => {
       await until(() => run.stdout().includes('"sequence":1'), run);
       ok(await record(s, id, [{ statusChanged: { to: 'FAILED', error: failed } }]));
       expect(await run.exited).toBe(1);
-      const lines = run.stdout().trim().split('\n').map((l) => JSON.parse(l));
+      const lines = run
+        .stdout()
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(lines.map((l) => l.event?.sequence ?? 'end')).toEqual([1, 2, 'end']);
       expect(lines.at(-1).execution).toMatchObject({ id, status: 'FAILED', error: { code: 'BOOM' } });
     });

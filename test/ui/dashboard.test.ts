@@ -110,9 +110,9 @@ describe('dashboard in Chromium', () => {
     await dialog.waitFor(WAIT);
     await dialog.getByRole('button', { name: 'Back' }).click();
     await dialog.waitFor({ state: 'hidden', timeout: WAIT.timeout });
-    expect(ok(await s.gql<{ execution: { status: string } }>(`{ execution(id: "${id}") { status } }`)).execution.status).toBe(
-      'RUNNING',
-    );
+    expect(
+      ok(await s.gql<{ execution: { status: string } }>(`{ execution(id: "${id}") { status } }`)).execution.status,
+    ).toBe('RUNNING');
 
     await page.getByRole('button', { name: 'Cancel execution' }).click();
     await dialog.getByRole('button', { name: 'Cancel execution' }).click();
@@ -120,9 +120,9 @@ describe('dashboard in Chromium', () => {
     await expect.poll(() => events.last().textContent(), WAIT).toContain('RUNNING → CANCELLED');
     await expect.poll(() => page.locator('[data-testid=live]').last().getAttribute('data-state'), WAIT).toBe('ended');
     expect(await page.locator('[data-testid=actions]').count()).toBe(0);
-    expect(ok(await s.gql<{ execution: { status: string } }>(`{ execution(id: "${id}") { status } }`)).execution.status).toBe(
-      'CANCELLED',
-    );
+    expect(
+      ok(await s.gql<{ execution: { status: string } }>(`{ execution(id: "${id}") { status } }`)).execution.status,
+    ).toBe('CANCELLED');
     await shot(page, 'dashboard-cancelled');
 
     await page.getByRole('link', { name: '← All executions' }).click();
@@ -163,9 +163,9 @@ describe('dashboard in Chromium', () => {
       proxy.refuse(true);
       proxy.dropAll();
       ok(await record(s, id, [{ progress: { percentage: 20 } }, { progress: { percentage: 30 } }]));
-      await expect.poll(() => page.locator('[data-testid=live]').last().getAttribute('data-state'), WAIT).toBe(
-        'reconnecting',
-      );
+      await expect
+        .poll(() => page.locator('[data-testid=live]').last().getAttribute('data-state'), WAIT)
+        .toBe('reconnecting');
       proxy.refuse(false);
       await expect.poll(() => events.count(), WAIT).toBe(4);
       ok(await record(s, id, [{ statusChanged: { to: 'COMPLETED' } }]));

@@ -26,7 +26,12 @@ function useHashRoute(): string {
 export function App() {
   const [settings, setSettings] = useState<Settings>(loadSettings);
   const client = useMemo(
-    () => new VigilClient({ url: location.origin, key: settings.key ?? undefined, environment: settings.environment ?? undefined }),
+    () =>
+      new VigilClient({
+        url: location.origin,
+        key: settings.key ?? undefined,
+        environment: settings.environment ?? undefined,
+      }),
     [settings],
   );
   useEffect(() => () => client.close(), [client]);
@@ -164,8 +169,8 @@ function KeyPrompt({ message, onKey }: { message: string | null; onKey(key: stri
     >
       <h2>API key required</h2>
       <p>
-        This Vigil runs with authentication on. Paste an API key (<code>npx vigil keys create</code> makes one); it
-        is kept in this tab's session storage only.
+        This Vigil runs with authentication on. Paste an API key (<code>npx vigil keys create</code> makes one); it is
+        kept in this tab's session storage only.
       </p>
       {message && <p class="notice error">{message}</p>}
       <label class="field">

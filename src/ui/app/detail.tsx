@@ -143,7 +143,9 @@ export function ExecutionDetailView({ client, id, viewer, live, onAccessError, n
       )}
       {confirm && (
         <Confirm
-          title={{ CANCELLED: 'Cancel this execution?', FAILED: 'Mark as failed?', COMPLETED: 'Mark as completed?' }[confirm]}
+          title={
+            { CANCELLED: 'Cancel this execution?', FAILED: 'Mark as failed?', COMPLETED: 'Mark as completed?' }[confirm]
+          }
           confirmLabel={{ CANCELLED: 'Cancel execution', FAILED: 'Mark failed', COMPLETED: 'Mark completed' }[confirm]}
           danger={confirm !== 'COMPLETED'}
           reasonLabel={confirm === 'FAILED' ? 'Reason (optional)' : undefined}

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { VigilApiError, VigilClient } from '../../client/client.js';
+import { reattachDelay, type VigilApiError, type VigilClient } from '../../client/client.js';
 import { EVENTS, type EventsResult, type ExecutionEvent, isTerminal } from '../../client/documents.js';
-import { backoff, type Connection } from './live.js';
+import type { Connection } from './live.js';
 
 /** How many events the log keeps in memory (the newest). */
 const KEEP = 1000;
@@ -45,7 +45,7 @@ export function useEventLog(
     const retry = () => {
       if (stopped) return;
       setState('reconnecting');
-      timer = setTimeout(connect, backoff(attempt++));
+      timer = setTimeout(connect, reattachDelay(attempt++, 10_000));
     };
     const connect = () => {
       dispose = client.subscribe<EventsResult>(

@@ -11,8 +11,7 @@ export interface ListProps {
 
 /** Executions newest first; rows change in place as `executionUpdated` delivers them. */
 export function ExecutionList({ live, statuses, onStatuses, now }: ListProps) {
-  const toggle = (s: string) =>
-    onStatuses(statuses.includes(s) ? statuses.filter((x) => x !== s) : [...statuses, s]);
+  const toggle = (s: string) => onStatuses(statuses.includes(s) ? statuses.filter((x) => x !== s) : [...statuses, s]);
   return (
     <section class="list">
       <fieldset class="filters" aria-label="Filter by status">
@@ -33,49 +32,44 @@ export function ExecutionList({ live, statuses, onStatuses, now }: ListProps) {
         ))}
       </fieldset>
       {live.error && <p class="notice error">{live.error.message}</p>}
-      <div class="table" role="table" aria-label="Executions">
-        <div class="row head" role="row">
-          <span role="columnheader">Status</span>
-          <span role="columnheader">Workflow</span>
-          <span role="columnheader">Progress</span>
-          <span role="columnheader">Age</span>
-          <span role="columnheader">Duration</span>
+      <div class="table">
+        <div class="row head" aria-hidden="true">
+          <span>Status</span>
+          <span>Workflow</span>
+          <span>Progress</span>
+          <span>Age</span>
+          <span>Duration</span>
         </div>
-        {live.items.map((e) => (
-          <div
-            key={e.id}
-            class="row link-row"
-            role="row"
-            data-testid="execution-row"
-            data-id={e.id}
-            data-status={e.status}
-          >
-            <span role="cell" class="c-status">
-              <StatusBadge status={e.status} />
-            </span>
-            <span role="cell" class="c-workflow">
-              <span>
-                <a class="open" href={`#/executions/${e.id}`}>
-                  <strong>{e.workflowId}</strong>
-                </a>
-                {e.workflowVersion && <small> v{e.workflowVersion}</small>}
+        <ol aria-label="Executions">
+          {live.items.map((e) => (
+            <li key={e.id} class="row link-row" data-testid="execution-row" data-id={e.id} data-status={e.status}>
+              <span class="c-status">
+                <StatusBadge status={e.status} />
               </span>
-              <small class="id">{e.id}</small>
-            </span>
-            <span role="cell" class="c-progress">
-              <ProgressBar percentage={e.progress?.percentage} status={e.status} />
-              {e.progress?.step && <small class="step">{e.progress.step}</small>}
-            </span>
-            <span role="cell" class="c-age">
-              <time dateTime={e.createdAt} title={new Date(e.createdAt).toLocaleString()}>
-                {age(e.createdAt, now)}
-              </time>
-            </span>
-            <span role="cell" class="c-duration">
-              <Duration ms={elapsedMs(e, now)} />
-            </span>
-          </div>
-        ))}
+              <span class="c-workflow">
+                <span>
+                  <a class="open" href={`#/executions/${e.id}`}>
+                    <strong>{e.workflowId}</strong>
+                  </a>
+                  {e.workflowVersion && <small> v{e.workflowVersion}</small>}
+                </span>
+                <small class="id">{e.id}</small>
+              </span>
+              <span class="c-progress">
+                <ProgressBar percentage={e.progress?.percentage} status={e.status} />
+                {e.progress?.step && <small class="step">{e.progress.step}</small>}
+              </span>
+              <span class="c-age">
+                <time dateTime={e.createdAt} title={new Date(e.createdAt).toLocaleString()}>
+                  {age(e.createdAt, now)}
+                </time>
+              </span>
+              <span class="c-duration">
+                <Duration ms={elapsedMs(e, now)} />
+              </span>
+            </li>
+          ))}
+        </ol>
       </div>
       {live.items.length === 0 && !live.loading && (
         <p class="empty">

@@ -1,15 +1,10 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import type { VigilApiError, VigilClient } from '../../client/client.js';
+import { reattachDelay, type VigilApiError, type VigilClient } from '../../client/client.js';
 import { type ExecutionSummary, LIST, type ListResult, UPDATED, type UpdatedResult } from '../../client/documents.js';
 
 export type Connection = 'connecting' | 'live' | 'reconnecting';
 
 const PAGE = 50;
-
-/** Re-attach delays after a dropped stream: quick at first, then at most every 10 s. */
-export function backoff(attempt: number): number {
-  return Math.min(10_000, 250 * 2 ** attempt);
-}
 
 /** The current time, re-read every `ms` to redraw ages and running durations (no network involved). */
 export function useNow(ms = 1000): number {
@@ -81,7 +76,7 @@ export function useLiveExecutions(
     const retry = () => {
       if (stopped) return;
       setConnection('reconnecting');
-      timer = setTimeout(connect, backoff(attempt++));
+      timer = setTimeout(connect, reattachDelay(attempt++, 10_000));
     };
     const connect = () => {
       dispose = client.subscribe<UpdatedResult>(
