@@ -69,6 +69,13 @@ export function ExecutionDetailView({ client, id, viewer, live, onAccessError, n
   }, [refresh]);
 
   const log = useEventLog(client, id, () => void refresh(), onAccessError);
+  const logRef = useRef<HTMLOListElement>(null);
+  const follow = useRef(true);
+  // keep the newest event in view while the reader is at the bottom of the log; leave it alone once they scroll up
+  useEffect(() => {
+    const el = logRef.current;
+    if (el && follow.current) el.scrollTop = el.scrollHeight;
+  }, [log.events.length]);
 
   if (detail === undefined && !loadError) return <p class="loading">Loading…</p>;
   if (!detail) {
@@ -236,7 +243,16 @@ export function ExecutionDetailView({ client, id, viewer, live, onAccessError, n
         Events <LiveDot state={log.state} />
       </h2>
       {log.error && <p class="notice error">{log.error.message}</p>}
-      <ol class="events" data-testid="events" aria-live="polite">
+      <ol
+        class="events"
+        data-testid="events"
+        aria-live="polite"
+        ref={logRef}
+        onScroll={(ev) => {
+          const el = ev.currentTarget;
+          follow.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+        }}
+      >
         {log.events.map((ev) => (
           <li key={ev.sequence} data-type={ev.type}>
             <span class="seq">#{ev.sequence}</span>
