@@ -179,6 +179,28 @@ describe('dashboard in Chromium', () => {
     }
   });
 
+  it('switches environment with the picker and keeps the choice for the tab', async () => {
+    const inLive = await createExecution(s, { workflowId: 'env-live' }, { 'x-environment': 'live' });
+    const inTest = await createExecution(s, { workflowId: 'env-test' });
+    const { page, problems } = await open(browser, `${s.url}/`);
+    await row(page, inTest.id).waitFor(WAIT);
+    expect(await row(page, inLive.id).count()).toBe(0);
+
+    await page.locator('[data-testid=environment]').selectOption('live');
+    await row(page, inLive.id).waitFor(WAIT);
+    expect(await row(page, inTest.id).count()).toBe(0);
+    await waitLive(page);
+    const later = await createExecution(s, { workflowId: 'env-live-2' }, { 'x-environment': 'live' });
+    await row(page, later.id).waitFor(WAIT);
+    expect(await page.evaluate(() => sessionStorage.getItem('vigil.environment'))).toBe('live');
+
+    await page.reload();
+    await row(page, inLive.id).waitFor(WAIT);
+    expect(await page.locator('[data-testid=environment]').inputValue()).toBe('live');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it('fits a phone-width screen', async () => {
     const { id } = await createExecution(s, { workflowId: 'a-rather-long-workflow-name-for-phones' });
     ok(await record(s, id, [{ statusChanged: { to: 'RUNNING' } }, { progress: { step: 'load', percentage: 60 } }]));

@@ -96,14 +96,14 @@ function Dashboard({
 }) {
   const route = useHashRoute();
   const [statuses, setStatuses] = useState<string[]>([]);
-  const live = useLiveExecutions(client, statuses, onAccessError);
-  const now = useNow();
   const detailId = /^#\/executions\/([^/?#]+)/.exec(route)?.[1];
+  const live = useLiveExecutions(client, statuses, onAccessError, !detailId);
+  const now = useNow();
   return (
     <>
       <div class="toolbar">
         <h1 class="title">{detailId ? 'Execution' : 'Executions'}</h1>
-        <LiveDot state={live.connection} />
+        {!detailId && <LiveDot state={live.connection} />}
       </div>
       {detailId ? (
         <ExecutionDetailView

@@ -39,13 +39,15 @@ export interface LiveExecutions {
 
 /**
  * The executions list, kept live by one `executionUpdated` subscription (unfiltered, so an execution that leaves
- * the filter is seen to leave it). The first page is read with `executions` after the stream is open, and read
- * again after every re-attach, so a change missed while disconnected is picked up.
+ * the filter is seen to leave it). The first page is read at once, and again each time the stream (re)opens, so a
+ * change missed while disconnected is picked up. `active: false` closes the stream (the detail view has its own):
+ * one stream per tab, since browsers allow only six HTTP/1.1 connections per server across all tabs.
  */
 export function useLiveExecutions(
   client: VigilClient,
   statuses: readonly string[],
   onAccessError: (e: VigilApiError) => void,
+  active: boolean,
 ): LiveExecutions {
   const [byId, setById] = useState<Map<string, ExecutionSummary>>(new Map());
   const [page, setPage] = useState<{ hasNextPage: boolean; endCursor: string | null; oldest: ExecutionSummary | null }>(
@@ -69,6 +71,7 @@ export function useLiveExecutions(
   }, []);
 
   useEffect(() => {
+    if (!active) return;
     let stopped = false;
     let attempt = 0;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -104,7 +107,7 @@ export function useLiveExecutions(
       clearTimeout(timer);
       dispose();
     };
-  }, [client, upsert]);
+  }, [client, upsert, active]);
 
   const load = useCallback(
     async (after: string | null, reset: boolean) => {
@@ -133,8 +136,8 @@ export function useLiveExecutions(
 
   // The first page: at once, then again after each (re)connect of the stream (epoch).
   useEffect(() => {
-    void load(null, true);
-  }, [load, epoch]);
+    if (active) void load(null, true);
+  }, [load, epoch, active]);
 
   const loadMore = useCallback(() => {
     if (page.endCursor) void load(page.endCursor, false);
