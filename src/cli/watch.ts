@@ -86,6 +86,12 @@ function barOutput(start: ExecutionDetail): Output {
   const payload = (e: ExecutionDetail) => ({ status: e.status, step: e.progress?.step ?? '' });
   const bar = bars.create(100, start.progress?.percentage ?? 0, payload(start));
   bars.log(`watching ${summaryLine(start)}\n`);
+  // Ctrl-C: put the cursor back before leaving (the bar hides it), and exit as an interrupted command does
+  const interrupted = () => {
+    bars.stop();
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted);
   return {
     event: (e, state) => {
       bars.log(`${eventLine(e)}\n`);
@@ -95,6 +101,7 @@ function barOutput(start: ExecutionDetail): Output {
       bar.update(final.progress?.percentage ?? 0, payload(final));
       bars.update(); // flushes the lines logged since the last redraw; stop() alone would drop them
       bars.stop();
+      process.off('SIGINT', interrupted);
       process.stdout.write(`${summaryLine(final)}\n`);
     },
   };
@@ -102,8 +109,9 @@ function barOutput(start: ExecutionDetail): Output {
 
 /** What the events say about the execution, so the bar moves without a read per event. */
 function apply(state: ExecutionDetail, e: ExecutionEvent): ExecutionDetail {
-  if (e.type === 'STATUS_CHANGED' && e.to)
+  if (e.type === 'STATUS_CHANGED' && e.to) {
     return { ...state, status: e.to as ExecutionStatus, lastSequence: e.sequence };
+  }
   if (e.type === 'PROGRESS') {
     return { ...state, progress: { step: e.step ?? null, percentage: e.percentage ?? 0 }, lastSequence: e.sequence };
   }
