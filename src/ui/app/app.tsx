@@ -66,6 +66,7 @@ export function App() {
       <Header
         viewer={access.state === 'ok' ? access.viewer : null}
         settings={settings}
+        refused={problem !== null}
         onEnvironment={(environment) => update({ ...settings, environment })}
         onForgetKey={() => update({ key: null, environment: settings.environment })}
       />
@@ -125,11 +126,13 @@ function Dashboard({
 function Header(props: {
   viewer: Viewer | null;
   settings: Settings;
+  refused: boolean;
   onEnvironment(env: string): void;
   onForgetKey(): void;
 }) {
   const { viewer, settings } = props;
-  const env = settings.environment ?? viewer?.environment.toLowerCase() ?? 'test';
+  // no choice yet and the server refused (e.g. a key for both environments, which must name one): the user picks
+  const env = settings.environment ?? viewer?.environment.toLowerCase() ?? (props.refused ? '' : 'test');
   return (
     <header class="top">
       <a class="brand" href="#/">
@@ -138,6 +141,11 @@ function Header(props: {
       <label class="env">
         <span>Environment</span>
         <select value={env} onChange={(e) => props.onEnvironment(e.currentTarget.value)} data-testid="environment">
+          {env === '' && (
+            <option value="" disabled>
+              choose…
+            </option>
+          )}
           <option value="test">test</option>
           <option value="live">live</option>
         </select>
