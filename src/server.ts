@@ -17,6 +17,7 @@ import { startSweeper } from './jobs/sweeper.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { createRest, isRestPath } from './rest/app.js';
+import { createDashboard } from './ui/serve.js';
 
 export interface VigilServer {
   url: string;
@@ -97,6 +98,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     bodyLimit: config.VIGIL_BODY_LIMIT,
     heartbeatMs: config.VIGIL_SSE_HEARTBEAT_MS,
   });
+  const dashboard = createDashboard();
   let shuttingDown = false;
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
@@ -127,6 +129,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       rest.handle(req, res, correlationId);
       return;
     }
+    if (dashboard(req, res, path)) return;
     if (path === '/healthz') return json(res, 200, { status: 'ok' });
     if (path === '/metrics') {
       void metrics.registry.metrics().then((text) => {
