@@ -30,6 +30,8 @@ interface Hub {
   eventListeners: number;
   /** Every event up to here has been dispatched (or was committed before any listener attached). */
   loadedThrough: number;
+  /** The newest execution row this hub read, for listeners that attach behind it. */
+  latest: Execution | null;
   reading: boolean;
   again: boolean;
 }
@@ -119,30 +121,34 @@ export class ChangeFeed implements ChangeSink {
   /**
    * Attaches a listener to an execution the caller has already read (and so checked the tenant of) at
    * `knownSequence`. A new hub starts there and reads once at once, so a commit between the caller's read and this
-   * attach is not missed.
+   * attach is not missed; an existing hub that has already dispatched something newer hands its latest row to the
+   * listener (after attach returns, so the caller holds its detach). Streams replay from the table besides.
    */
   attach(executionId: string, listener: ExecutionListener, knownSequence: number): () => void {
-    let hub = this.hubs.get(executionId);
-    const created = !hub;
-    if (!hub) {
-      hub = {
-        id: executionId,
-        listeners: new Set(),
-        eventListeners: 0,
-        loadedThrough: knownSequence,
-        reading: false,
-        again: false,
-      };
-      this.hubs.set(executionId, hub);
-    }
+    const existing = this.hubs.get(executionId);
+    const hub: Hub = existing ?? {
+      id: executionId,
+      listeners: new Set(),
+      eventListeners: 0,
+      loadedThrough: knownSequence,
+      latest: null,
+      reading: false,
+      again: false,
+    };
+    if (!existing) this.hubs.set(executionId, hub);
     hub.listeners.add(listener);
     if (listener.events) hub.eventListeners += 1;
-    if (created) void this.pull(hub);
-    const h = hub;
+    if (!existing) void this.pull(hub);
+    else if (hub.latest && hub.latest.lastSequence > knownSequence) {
+      const latest = hub.latest;
+      queueMicrotask(() => {
+        if (hub.listeners.has(listener)) listener.execution?.(latest);
+      });
+    }
     return () => {
-      if (!h.listeners.delete(listener)) return;
-      if (listener.events) h.eventListeners -= 1;
-      if (h.listeners.size === 0 && this.hubs.get(h.id) === h) this.hubs.delete(h.id);
+      if (!hub.listeners.delete(listener)) return;
+      if (listener.events) hub.eventListeners -= 1;
+      if (hub.listeners.size === 0 && this.hubs.get(hub.id) === hub) this.hubs.delete(hub.id);
     };
   }
 
@@ -169,6 +175,7 @@ export class ChangeFeed implements ChangeSink {
         this.stats.reads += 1;
         const [execution] = await loadExecutions(this.db, [hub.id]);
         if (!execution) break;
+        if (!hub.latest || execution.lastSequence >= hub.latest.lastSequence) hub.latest = execution;
         while (hub.eventListeners > 0 && hub.loadedThrough < execution.lastSequence) {
           const events = await readEvents(this.db, hub.id, hub.loadedThrough, EVENT_PAGE);
           const last = events.at(-1);

@@ -98,15 +98,19 @@ describe('the sweeper with two instances on one PostgreSQL', () => {
   it('finds due executions through an index, not a scan', async () => {
     if (a.database.notifier.kind !== 'postgres') throw new Error('expected PostgreSQL');
     const sql = a.database.notifier.sql;
-    await sql`set enable_seqscan = off`; // small tables: make the planner show whether an index can serve at all
-    const plan = await sql.unsafe(
-      `explain select id from executions where deadline_at <= now() and status in ('PENDING','RUNNING','WAITING_FOR_INPUT','INTERRUPTED') order by deadline_at limit 200`,
-    );
-    const text = plan.map((r) => Object.values(r).join('')).join('\n');
-    expect(text).toContain('executions_deadline_idx');
-    const hb = await sql.unsafe(
-      `explain select id from executions where heartbeat_deadline_at <= now() and status in ('PENDING','RUNNING','WAITING_FOR_INPUT') order by heartbeat_deadline_at limit 200`,
-    );
-    expect(hb.map((r) => Object.values(r).join('')).join('\n')).toContain('executions_heartbeat_idx');
+    // One connection for both statements (the pool would scatter them); small tables: make the planner show whether
+    // an index can serve at all.
+    const plans = await sql.begin(async (tx) => {
+      await tx`set local enable_seqscan = off`;
+      const deadline = await tx.unsafe(
+        `explain select id from executions where deadline_at <= now() and status in ('PENDING','RUNNING','WAITING_FOR_INPUT','INTERRUPTED') order by deadline_at limit 200`,
+      );
+      const heartbeat = await tx.unsafe(
+        `explain select id from executions where heartbeat_deadline_at <= now() and status in ('PENDING','RUNNING','WAITING_FOR_INPUT') order by heartbeat_deadline_at limit 200`,
+      );
+      return [deadline, heartbeat].map((plan) => plan.map((r) => Object.values(r).join('')).join('\n'));
+    });
+    expect(plans[0]).toContain('executions_deadline_idx');
+    expect(plans[1]).toContain('executions_heartbeat_idx');
   });
 });

