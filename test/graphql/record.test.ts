@@ -201,4 +201,35 @@ describe.each(DB_KINDS)('recordExecutionEvents on %s', (kind) => {
     expect(e.lastSequence).toBe(40);
     expect(e.events.map((x) => x.sequence)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
   });
+
+  it('gives each of many concurrent requests its own outcome when they are written together', async () => {
+    const open = await Promise.all(Array.from({ length: 12 }, () => createExecution(s)));
+    const closed = await createExecution(s);
+    ok(await record(s, closed.id, [{ statusChanged: { to: 'CANCELLED' } }]));
+    const calls = [
+      ...open.flatMap(({ id }) => [
+        record(s, id, [{ message: { messageId: 'm', status: 'INITIATED' } }]),
+        record(s, id, [{ message: { messageId: 'm', status: 'COMPLETED' } }, { progress: { percentage: 10 } }]),
+      ]),
+      record(s, closed.id, [{ progress: { percentage: 1 } }]),
+      record(s, '01900000-0000-7000-8000-000000000000', [{ progress: { percentage: 1 } }]),
+    ];
+    const results = await Promise.all(calls);
+    expect(codeOf(results.at(-2) as never)).toBe('INVALID_STATUS_TRANSITION');
+    expect(codeOf(results.at(-1) as never)).toBe('EXECUTION_NOT_FOUND');
+    for (const r of results.slice(0, -2)) expect(r.errors).toBeUndefined();
+    for (const { id } of open) {
+      const e = await detail(id);
+      expect(e.lastSequence).toBe(3);
+      expect(e.events.map((x) => x.sequence)).toEqual([1, 2, 3]);
+      expect(e.stats).toEqual({
+        totalMessages: 1,
+        completedMessages: 1,
+        failedMessages: 0,
+        inProgressMessages: 0,
+        successRate: 1,
+      });
+    }
+    expect((await detail(closed.id)).lastSequence).toBe(1);
+  });
 });

