@@ -1,15 +1,7 @@
-import type { ExecutionRow } from '../db/schema.js';
+import { type ExecutionRow, eventType, executionStatus, messageStatus } from '../db/schema.js';
 
-export const EXECUTION_STATUSES = [
-  'PENDING',
-  'RUNNING',
-  'WAITING_FOR_INPUT',
-  'INTERRUPTED',
-  'COMPLETED',
-  'FAILED',
-  'CANCELLED',
-  'TIMED_OUT',
-] as const;
+/** The database enums are the one list of each vocabulary. */
+export const EXECUTION_STATUSES = executionStatus.enumValues;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 
 export const TERMINAL_STATUSES: readonly ExecutionStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT'];
@@ -35,11 +27,11 @@ export function isTerminal(status: ExecutionStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
 }
 
-export const EVENT_TYPES = ['STATUS_CHANGED', 'PROGRESS', 'STEP', 'MESSAGE'] as const;
+export const EVENT_TYPES = eventType.enumValues;
 export type EventType = (typeof EVENT_TYPES)[number];
 export const STEP_STATUSES = ['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'SKIPPED'] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
-export const MESSAGE_STATUSES = ['INITIATED', 'PROCESSING', 'COMPLETED', 'FAILED'] as const;
+export const MESSAGE_STATUSES = messageStatus.enumValues;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 export type Environment = 'test' | 'live';

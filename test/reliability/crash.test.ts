@@ -4,18 +4,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyMessage, type Counters, type MessageState } from '../../src/domain/batch.js';
 import { DB_KINDS, newDatabaseUrl } from '../support/harness.js';
-import { spawnVigil, type VigilProcess } from '../support/process.js';
+import { gqlAt, spawnVigil, type VigilProcess } from '../support/process.js';
 
-async function gql<T>(url: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const res = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: T; errors?: unknown };
-  if (body.errors || !body.data) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
+const gql = gqlAt;
 
 const RECORD = `mutation($id: ID!, $events: [ExecutionEventInput!]!) {
   recordExecutionEvents(executionId: $id, events: $events) { events { sequence } } }`;

@@ -1,19 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newDatabaseUrl } from '../support/harness.js';
-import { spawnVigil, type VigilProcess } from '../support/process.js';
+import { gqlAt, spawnVigil, type VigilProcess } from '../support/process.js';
 import { percentile } from '../support/stats.js';
 import { collect, subscribe, take } from '../support/subscribe.js';
 
-async function gql<T>(p: VigilProcess, query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const res = await fetch(`${p.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: T; errors?: unknown };
-  if (body.errors || !body.data) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
+const gql = <T>(p: VigilProcess, query: string, variables: Record<string, unknown> = {}) =>
+  gqlAt<T>(p.url, query, variables);
 const create = (p: VigilProcess) =>
   gql<{ createExecution: { id: string } }>(p, 'mutation { createExecution(input: {workflowId: "fleet"}) { id } }').then(
     (d) => d.createExecution.id,
