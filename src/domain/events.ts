@@ -1,5 +1,6 @@
-import { and, asc, eq, gt, lte } from 'drizzle-orm';
+import { and, asc, eq, gt, lte, sql } from 'drizzle-orm';
 import type { Executor } from '../db/client.js';
+import { prepared } from '../db/prepared.js';
 import { executionEvents } from '../db/schema.js';
 import type { ExecutionEvent } from './types.js';
 
@@ -17,6 +18,23 @@ export async function readEvents(
   limit = EVENT_PAGE,
   upTo?: number,
 ): Promise<ExecutionEvent[]> {
+  if (upTo === undefined) {
+    const statement = prepared(db, 'read_events', (d) =>
+      d
+        .select()
+        .from(executionEvents)
+        .where(
+          and(
+            eq(executionEvents.executionId, sql.placeholder('id')),
+            gt(executionEvents.sequence, sql.placeholder('after')),
+          ),
+        )
+        .orderBy(asc(executionEvents.sequence))
+        .limit(sql.placeholder('limit'))
+        .prepare('read_events'),
+    );
+    return (await statement.execute({ id: executionId, after, limit })) as ExecutionEvent[];
+  }
   const rows = await db
     .select()
     .from(executionEvents)

@@ -1,6 +1,7 @@
 import { and, desc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
 import { v7 as uuidv7 } from 'uuid';
 import type { Executor } from '../db/client.js';
+import { prepared } from '../db/prepared.js';
 import { executions } from '../db/schema.js';
 import { type Principal, requireScope } from './access.js';
 import { requestHash } from './canonical.js';
@@ -89,10 +90,20 @@ export async function createOrReplayExecution(
 export async function findExecution(db: Executor, principal: Principal, id: string): Promise<Execution | null> {
   requireScope(principal, 'executions:read');
   if (!isUuid(id)) return null;
-  const [row] = await db
-    .select()
-    .from(executions)
-    .where(and(eq(executions.id, id), tenantOf(principal)));
+  const statement = prepared(db, 'find_execution', (d) =>
+    d
+      .select()
+      .from(executions)
+      .where(
+        and(
+          eq(executions.id, sql.placeholder('id')),
+          eq(executions.organizationId, sql.placeholder('org')),
+          eq(executions.environment, sql.placeholder('env')),
+        ),
+      )
+      .prepare('find_execution'),
+  );
+  const [row] = await statement.execute({ id, org: principal.organizationId, env: principal.environment });
   return (row as Execution | undefined) ?? null;
 }
 
@@ -106,8 +117,22 @@ export async function getExecution(db: Executor, principal: Principal, id: strin
 /** Reads executions by id without a tenant check: for the change feed, which checks the tenant per listener. */
 export async function loadExecutions(db: Executor, ids: string[]): Promise<Execution[]> {
   if (ids.length === 0) return [];
+  if (ids.length === 1) return loadExecution(db, ids[0] as string).then((e) => (e ? [e] : []));
   const rows = await db.select().from(executions).where(inArray(executions.id, ids));
   return rows as Execution[];
+}
+
+/** One execution by id without a tenant check (the change feed's read); a prepared statement. */
+export async function loadExecution(db: Executor, id: string): Promise<Execution | null> {
+  const statement = prepared(db, 'load_execution', (d) =>
+    d
+      .select()
+      .from(executions)
+      .where(eq(executions.id, sql.placeholder('id')))
+      .prepare('load_execution'),
+  );
+  const [row] = await statement.execute({ id });
+  return (row as Execution | undefined) ?? null;
 }
 
 export interface Page {

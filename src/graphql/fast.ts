@@ -61,13 +61,27 @@ export function createFastPath(deps: LeanPathDeps) {
     if (!params || !compiled) return answerViaYoga(deps.yoga, req, res, body, serverContext);
 
     let context: GraphQLContext;
-    const aborted = new AbortController();
-    res.once('close', () => {
-      if (!res.writableFinished) aborted.abort();
-    });
     try {
       const principal = await deps.auth.authenticate((name) => headerOf(req, name), remoteAddress);
-      context = { principal, correlationId, signal: aborted.signal, domain: deps.domain, feed: deps.feed, db: deps.db };
+      let aborted: AbortController | undefined;
+      context = {
+        principal,
+        correlationId,
+        // Made on first use (a wait needs it; most requests never look): aborted when the client goes away.
+        get signal() {
+          if (!aborted) {
+            const controller = new AbortController();
+            aborted = controller;
+            res.once('close', () => {
+              if (!res.writableFinished) controller.abort();
+            });
+          }
+          return aborted.signal;
+        },
+        domain: deps.domain,
+        feed: deps.feed,
+        db: deps.db,
+      };
     } catch (err) {
       const error = toClientError(err, correlationId, deps.log, true);
       const status = err instanceof VigilError ? httpStatusOf(err.code) : 500;

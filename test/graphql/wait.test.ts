@@ -66,4 +66,19 @@ describe.each(DB_KINDS)('waitForExecution on %s', (kind) => {
     const { id } = await createExecution(s);
     expect(codeOf(await wait(id, timeout))).toBe('VALIDATION_FAILED');
   });
+
+  it('lets go of a wait when the client goes away', async () => {
+    const { id } = await createExecution(s);
+    const controller = new AbortController();
+    const pending = fetch(`${s.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: WAIT, variables: { id, timeout: 60 } }),
+      signal: controller.signal,
+    }).catch(() => 'aborted');
+    await expect.poll(() => s.feed.openListeners.executions, { timeout: 5000 }).toBe(1);
+    controller.abort();
+    expect(await pending).toBe('aborted');
+    await expect.poll(() => s.feed.openListeners.executions, { timeout: 5000 }).toBe(0);
+  });
 });
