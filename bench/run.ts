@@ -15,6 +15,10 @@ import { createExecutions } from './clients/common.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const quick = process.argv.includes('--quick');
+/** `--only read,ingest,latency,memory`: run some parts (for iterating on one figure). */
+const onlyArg = process.argv.indexOf('--only');
+const only = onlyArg >= 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',')) : null;
+const runs = (part: string) => !only || only.has(part);
 const plan = quick
   ? { wrkSeconds: 4, holdSse: 2000, holdWait: 2000, deliveryN: 100, fanoutN: 5, wakeN: 50, herdN: 2 }
   : { wrkSeconds: 10, holdSse: 10_000, holdWait: 10_000, deliveryN: 300, fanoutN: 10, wakeN: 100, herdN: 3 };
@@ -128,53 +132,57 @@ async function main() {
     const countEvents = async () => Number((await db`select count(*)::int as n from execution_events`)[0]?.n ?? 0);
 
     // 1. Reads: execution(id) over POST /graphql vs the bare handler, alternating, same run.
-    log('graphql_read_ratio');
-    const [readId] = await createExecutions(base, 1, 'read');
-    const readBody = JSON.stringify({
-      query: 'query($id: ID!) { execution(id: $id) { id status workflowId createdAt } }',
-      variables: { id: readId },
-    });
-    wrk(`${base}/graphql`, [readBody], 32, 2);
-    wrk(`http://127.0.0.1:${barePort}/`, [readBody], 32, 2);
-    let vigilRps = 0;
-    let bareRps = 0;
-    for (let round_ = 0; round_ < 2; round_++) {
-      vigilRps += wrk(`${base}/graphql`, [readBody], 32, plan.wrkSeconds / 2).rps;
-      bareRps += wrk(`http://127.0.0.1:${barePort}/`, [readBody], 32, plan.wrkSeconds / 2).rps;
+    if (runs('read')) {
+      log('graphql_read_ratio');
+      const [readId] = await createExecutions(base, 1, 'read');
+      const readBody = JSON.stringify({
+        query: 'query($id: ID!) { execution(id: $id) { id status workflowId createdAt } }',
+        variables: { id: readId },
+      });
+      wrk(`${base}/graphql`, [readBody], 32, 2);
+      wrk(`http://127.0.0.1:${barePort}/`, [readBody], 32, 2);
+      let vigilRps = 0;
+      let bareRps = 0;
+      for (let round_ = 0; round_ < 2; round_++) {
+        vigilRps += wrk(`${base}/graphql`, [readBody], 32, plan.wrkSeconds / 2).rps;
+        bareRps += wrk(`http://127.0.0.1:${barePort}/`, [readBody], 32, plan.wrkSeconds / 2).rps;
+      }
+      results.graphql_rps = round(vigilRps / 2, 0);
+      results.bare_rps = round(bareRps / 2, 0);
+      results.graphql_read_ratio = round(vigilRps / bareRps, 3);
     }
-    results.graphql_rps = round(vigilRps / 2, 0);
-    results.bare_rps = round(bareRps / 2, 0);
-    results.graphql_read_ratio = round(vigilRps / bareRps, 3);
 
     // 2. Ingest: durable events per second, counted in the table.
-    log('ingest_single_eps');
-    const ingestIds = await createExecutions(base, 32, 'ingest');
-    const record = (id: string, events: unknown[]) =>
-      JSON.stringify({
-        query:
-          'mutation($id: ID!, $e: [ExecutionEventInput!]!) { recordExecutionEvents(executionId: $id, events: $e) { execution { lastSequence } } }',
-        variables: { id, e: events },
-      });
-    const single = ingestIds.map((id) => record(id, [{ progress: { percentage: 50 } }]));
-    wrk(`${base}/graphql`, single, 32, 2);
-    let before = await countEvents();
-    let started = performance.now();
-    const s1 = wrk(`${base}/graphql`, single, 32, plan.wrkSeconds);
-    results.ingest_single_eps = round(((await countEvents()) - before) / ((performance.now() - started) / 1000), 0);
-    results.ingest_single_non2xx = s1.non2xx;
+    if (runs('ingest')) {
+      log('ingest_single_eps');
+      const ingestIds = await createExecutions(base, 32, 'ingest');
+      const record = (id: string, events: unknown[]) =>
+        JSON.stringify({
+          query:
+            'mutation($id: ID!, $e: [ExecutionEventInput!]!) { recordExecutionEvents(executionId: $id, events: $e) { execution { lastSequence } } }',
+          variables: { id, e: events },
+        });
+      const single = ingestIds.map((id) => record(id, [{ progress: { percentage: 50 } }]));
+      wrk(`${base}/graphql`, single, 32, 2);
+      let before = await countEvents();
+      let started = performance.now();
+      const s1 = wrk(`${base}/graphql`, single, 32, plan.wrkSeconds);
+      results.ingest_single_eps = round(((await countEvents()) - before) / ((performance.now() - started) / 1000), 0);
+      results.ingest_single_non2xx = s1.non2xx;
 
-    log('ingest_batch_eps');
-    const batch = ingestIds.map((id) =>
-      record(
-        id,
-        Array.from({ length: 100 }, (_, i) => ({ progress: { percentage: i } })),
-      ),
-    );
-    before = await countEvents();
-    started = performance.now();
-    const s2 = wrk(`${base}/graphql`, batch, 16, plan.wrkSeconds);
-    results.ingest_batch_eps = round(((await countEvents()) - before) / ((performance.now() - started) / 1000), 0);
-    results.ingest_batch_non2xx = s2.non2xx;
+      log('ingest_batch_eps');
+      const batch = ingestIds.map((id) =>
+        record(
+          id,
+          Array.from({ length: 100 }, (_, i) => ({ progress: { percentage: i } })),
+        ),
+      );
+      before = await countEvents();
+      started = performance.now();
+      const s2 = wrk(`${base}/graphql`, batch, 16, plan.wrkSeconds);
+      results.ingest_batch_eps = round(((await countEvents()) - before) / ((performance.now() - started) / 1000), 0);
+      results.ingest_batch_non2xx = s2.non2xx;
+    }
 
     // 3. Latency: commit → receipt / answer, measured in a client process.
     const latency = async (mode: string, n: number, k: number) => {
@@ -196,14 +204,16 @@ async function main() {
         300_000,
       );
     };
-    const delivery = await latency('delivery', plan.deliveryN, 1);
-    results.delivery_p50_ms = delivery.p50_ms;
-    results.delivery_p99_ms = delivery.p99_ms;
-    results.fanout_1k_p99_ms = (await latency('fanout', plan.fanoutN, 1000)).p99_ms;
-    const wake = await latency('wake', plan.wakeN, 1);
-    results.wake_p50_ms = wake.p50_ms;
-    results.wake_p99_ms = wake.p99_ms;
-    results.herd_1k_p99_ms = (await latency('herd', plan.herdN, 1000)).p99_ms;
+    if (runs('latency')) {
+      const delivery = await latency('delivery', plan.deliveryN, 1);
+      results.delivery_p50_ms = delivery.p50_ms;
+      results.delivery_p99_ms = delivery.p99_ms;
+      results.fanout_1k_p99_ms = (await latency('fanout', plan.fanoutN, 1000)).p99_ms;
+      const wake = await latency('wake', plan.wakeN, 1);
+      results.wake_p50_ms = wake.p50_ms;
+      results.wake_p99_ms = wake.p99_ms;
+      results.herd_1k_p99_ms = (await latency('herd', plan.herdN, 1000)).p99_ms;
+    }
 
     // 4. Memory: connections held by one process, RSS above the baseline.
     const pid = vigil.pid as number;
@@ -232,12 +242,14 @@ async function main() {
         kbPerConn: round((held - baseline) / Math.max(1, ready.ready), 2),
       };
     };
-    const s = await hold('sse', plan.holdSse);
-    results.sse_subscribers = s.held;
-    results.sse_kb_per_conn = s.kbPerConn;
-    const w = await hold('wait', plan.holdWait);
-    results.waiters = w.held;
-    results.waiter_kb = w.kbPerConn;
+    if (runs('memory')) {
+      const s = await hold('sse', plan.holdSse);
+      results.sse_subscribers = s.held;
+      results.sse_kb_per_conn = s.kbPerConn;
+      const w = await hold('wait', plan.holdWait);
+      results.waiters = w.held;
+      results.waiter_kb = w.kbPerConn;
+    }
 
     results.machine = {
       cpus: cpus().length,

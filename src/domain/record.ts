@@ -1,6 +1,7 @@
 import { and, asc, inArray, sql } from 'drizzle-orm';
+import { pgArray } from '../db/arrays.js';
 import type { Tx } from '../db/client.js';
-import { executionEvents, executionMessages, executions } from '../db/schema.js';
+import { executionMessages, executions } from '../db/schema.js';
 import { type Principal, requireScope } from './access.js';
 import { applyBatch, type MessageState, type NewEvent } from './batch.js';
 import { type DomainContext, publish, runHooks } from './context.js';
@@ -25,7 +26,7 @@ interface Request {
 
 /** Requests that run together in one transaction at most; and transactions in flight at once per process. */
 const MAX_BATCH = 64;
-const MAX_IN_FLIGHT = 4;
+const MAX_IN_FLIGHT = 12;
 
 /**
  * Records a worker's batch of events, all or nothing (API.md §2). An empty batch is a heartbeat. Under the row lock
@@ -54,13 +55,15 @@ export async function recordEvents(
 interface WriteQueue {
   pending: Request[];
   inFlight: number;
+  /** Executions in a transaction now: their next requests wait, so batches never queue on each other's row locks. */
+  busy: Set<string>;
 }
 const queues = new WeakMap<DomainContext, WriteQueue>();
 
 function queueOf(ctx: DomainContext): Request[] {
   let q = queues.get(ctx);
   if (!q) {
-    q = { pending: [], inFlight: 0 };
+    q = { pending: [], inFlight: 0, busy: new Set() };
     queues.set(ctx, q);
   }
   return q.pending;
@@ -70,10 +73,30 @@ function pump(ctx: DomainContext): void {
   const q = queues.get(ctx);
   if (!q) return;
   while (q.inFlight < MAX_IN_FLIGHT && q.pending.length > 0) {
-    const batch = q.pending.splice(0, MAX_BATCH);
+    // Take, in order, the requests whose execution is not in a transaction now; later requests for an execution
+    // taken here stay behind (its requests keep their order).
+    const batch: Request[] = [];
+    const rest: Request[] = [];
+    const taken = new Set<string>();
+    const deferred = new Set<string>();
+    for (const r of q.pending) {
+      const id = r.executionId;
+      const free = !q.busy.has(id) && !deferred.has(id) && (taken.has(id) || batch.length < MAX_BATCH);
+      if (free) {
+        batch.push(r);
+        taken.add(id);
+      } else {
+        rest.push(r);
+        deferred.add(id);
+      }
+    }
+    if (batch.length === 0) break;
+    q.pending = rest;
+    for (const id of taken) q.busy.add(id);
     q.inFlight += 1;
     void runBatch(ctx, batch).finally(() => {
       q.inFlight -= 1;
+      for (const id of taken) q.busy.delete(id);
       pump(ctx);
     });
   }
@@ -101,6 +124,11 @@ async function runBatch(ctx: DomainContext, batch: Request[]): Promise<void> {
 }
 
 type Outcome = { result: RecordResult } | { error: unknown };
+
+/** Rows of a raw statement: postgres.js answers an array, PGlite `{ rows }`. */
+function rowsOf(result: unknown): unknown[] {
+  return Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? []);
+}
 
 async function writeBatch(
   ctx: DomainContext,
@@ -196,45 +224,45 @@ async function writeBatch(
     outcomes.push({ result: { execution: next, events: appended } });
   }
 
-  if (events.length > 0) await tx.insert(executionEvents).values(events);
-  if (messageWrites.size > 0) {
-    await tx
-      .insert(executionMessages)
-      .values([...messageWrites.values()])
-      .onConflictDoUpdate({
-        target: [executionMessages.executionId, executionMessages.messageId],
-        set: { status: sql`excluded.status`, counted: sql`excluded.counted` },
-      });
+  // Three set-based statements of a fixed shape, whatever the batch holds (drizzle's builder would cost more CPU
+  // than the database spends on them): the events, the message lineage, and one guarded update of the executions.
+  if (events.length > 0) {
+    await tx.execute(sql`insert into execution_events (execution_id, sequence, type, payload, occurred_at, recorded_at)
+      select * from unnest(${pgArray(events.map((e) => e.executionId))}::uuid[], ${pgArray(events.map((e) => e.sequence))}::int[],
+        ${pgArray(events.map((e) => e.type))}::execution_event_type[], ${pgArray(events.map((e) => JSON.stringify(e.payload)))}::jsonb[],
+        ${pgArray(events.map((e) => e.occurredAt.toISOString()))}::timestamptz[], ${pgArray(events.map((e) => e.recordedAt.toISOString()))}::timestamptz[])`);
   }
-  // One update per execution, guarded on the status it was read with (under the row lock it always matches).
-  const writes = [...new Set([...touched, ...heartbeats.keys()])].map(async (id) => {
-    const e = current.get(id) as Execution;
-    const changed = touched.has(id);
-    const [updated] = await tx
-      .update(executions)
-      .set({
-        heartbeatDeadlineAt: e.heartbeatDeadlineAt,
-        ...(changed && {
-          status: e.status,
-          progress: e.progress,
-          steps: e.steps,
-          output: e.output,
-          error: e.error,
-          startedAt: e.startedAt,
-          completedAt: e.completedAt,
-          lastSequence: e.lastSequence,
-          totalMessages: e.totalMessages,
-          completedMessages: e.completedMessages,
-          failedMessages: e.failedMessages,
-          inProgressMessages: e.inProgressMessages,
-          updatedAt: e.updatedAt,
-        }),
-      })
-      .where(and(sql`${executions.id} = ${id}`, sql`${executions.status} = ${original.get(id)}`))
-      .returning({ id: executions.id });
-    if (!updated) throw new VigilError('INTERNAL', 'The execution changed under its row lock');
-  });
-  await Promise.all(writes);
+  if (messageWrites.size > 0) {
+    const m = [...messageWrites.values()];
+    await tx.execute(sql`insert into execution_messages (execution_id, message_id, status, counted)
+      select * from unnest(${pgArray(m.map((x) => x.executionId))}::uuid[], ${pgArray(m.map((x) => x.messageId))}::text[],
+        ${pgArray(m.map((x) => x.status))}::message_status[], ${pgArray(m.map((x) => x.counted))}::boolean[])
+      on conflict (execution_id, message_id) do update set status = excluded.status, counted = excluded.counted`);
+  }
+  const written = [...new Set([...touched, ...heartbeats.keys()])].map((id) => current.get(id) as Execution);
+  if (written.length > 0) {
+    const col = <T>(f: (e: Execution) => T) => pgArray(written.map((e) => f(e) as never));
+    const json = (f: (e: Execution) => unknown) => col((e) => (f(e) == null ? null : JSON.stringify(f(e))));
+    const time = (f: (e: Execution) => Date | null) => col((e) => f(e)?.toISOString() ?? null);
+    const updated = await tx.execute(sql`update executions as e set
+        status = v.status, progress = v.progress, steps = v.steps, output = v.output, error = v.error,
+        started_at = v.started_at, completed_at = v.completed_at, last_sequence = v.last_sequence,
+        total_messages = v.total, completed_messages = v.completed, failed_messages = v.failed,
+        in_progress_messages = v.in_progress, updated_at = v.updated_at, heartbeat_deadline_at = v.heartbeat
+      from unnest(${col((e) => e.id)}::uuid[], ${col((e) => original.get(e.id))}::execution_status[],
+        ${col((e) => e.status)}::execution_status[], ${json((e) => e.progress)}::jsonb[], ${json((e) => e.steps)}::jsonb[],
+        ${json((e) => e.output)}::jsonb[], ${json((e) => e.error)}::jsonb[], ${time((e) => e.startedAt)}::timestamptz[],
+        ${time((e) => e.completedAt)}::timestamptz[], ${col((e) => e.lastSequence)}::int[], ${col((e) => e.totalMessages)}::int[],
+        ${col((e) => e.completedMessages)}::int[], ${col((e) => e.failedMessages)}::int[], ${col((e) => e.inProgressMessages)}::int[],
+        ${time((e) => e.updatedAt)}::timestamptz[], ${time((e) => e.heartbeatDeadlineAt)}::timestamptz[])
+        as v(id, expected, status, progress, steps, output, error, started_at, completed_at, last_sequence, total,
+             completed, failed, in_progress, updated_at, heartbeat)
+      where e.id = v.id and e.status = v.expected
+      returning e.id`);
+    // Guarded on the status each was read with; under the row locks every one matches.
+    if (rowsOf(updated).length !== written.length)
+      throw new VigilError('INTERNAL', 'An execution changed under its row lock');
+  }
   for (const change of statusChanges) await runHooks(ctx, tx, current.get(change.id) as Execution, change.from, now);
   const changes = [...touched].map((id) => ({
     executionId: id,
