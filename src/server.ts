@@ -15,6 +15,7 @@ import { createGraphQL } from './graphql/yoga.js';
 import { startSweeper } from './jobs/sweeper.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
+import { installWebhooks, webhookConfigOf } from './webhooks/service.js';
 
 export interface VigilServer {
   url: string;
@@ -61,6 +62,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     hooks: [],
     onRecorded: metrics.eventsRecorded,
   };
+  const webhooks = installWebhooks(domain, webhookConfigOf(config), log, metrics.registry);
   await feed.start();
   const stopSweeper = startSweeper(domain, config.VIGIL_SWEEP_INTERVAL_MS, log, metrics.sweeperMoved);
 
@@ -153,6 +155,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await feed.close(); // waits answer with the current state, streams end (clients re-attach with their cursor)
       await stopSweeper();
+      await webhooks.stop();
       if (auth instanceof KeyAccess) auth.stop();
       limiter?.stop();
       const grace = new Promise<void>((resolve) =>

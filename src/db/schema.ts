@@ -201,12 +201,8 @@ export const webhookDeliveries = pgTable(
     lastError: text('last_error'),
   },
   (t) => [
-    index('webhook_deliveries_due_idx')
-      .on(t.nextAttemptAt)
-      .where(sql`${t.state} = 'PENDING'`),
-    index('webhook_deliveries_order_idx')
-      .on(t.webhookId, t.executionId, t.sequence)
-      .where(sql`${t.state} = 'PENDING'`),
+    index('webhook_deliveries_due_idx').on(t.nextAttemptAt).where(sql`${t.state} = 'PENDING'`),
+    index('webhook_deliveries_order_idx').on(t.webhookId, t.executionId, t.sequence).where(sql`${t.state} = 'PENDING'`),
     index('webhook_deliveries_list_idx').on(t.webhookId, t.id.desc()),
   ],
 );
