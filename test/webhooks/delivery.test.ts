@@ -132,7 +132,12 @@ describe.each(DB_KINDS)('webhook delivery on %s', (kind) => {
     const mine = (r: { status: number; body: { data?: { execution?: { id?: unknown } } } }) =>
       r.status === 200 && r.body.data?.execution?.id === id;
     const ok4 = await rx.waitFor(4, mine, 8000);
-    expect(ok4.map((r) => r.body.data.execution.status)).toEqual(['RUNNING', 'WAITING_FOR_INPUT', 'RUNNING', 'COMPLETED']);
+    expect(ok4.map((r) => r.body.data.execution.status)).toEqual([
+      'RUNNING',
+      'WAITING_FOR_INPUT',
+      'RUNNING',
+      'COMPLETED',
+    ]);
     // Every request of this execution (failures included) arrived in sequence order.
     const sequences = rx.received
       .filter((r) => r.body.data?.execution?.id === id)
@@ -168,7 +173,9 @@ describe.each(DB_KINDS)('webhook delivery on %s', (kind) => {
     await new Promise((r) => setTimeout(r, 300));
     const all = await deliveries(s, hook.id);
     expect(all).toHaveLength(2);
-    expect(list.map((d) => [d.executionId, d.type, d.payload.data.execution.status, d.payload.data.previousStatus])).toEqual([
+    expect(
+      list.map((d) => [d.executionId, d.type, d.payload.data.execution.status, d.payload.data.previousStatus]),
+    ).toEqual([
       [b.id, 'execution.terminal', 'FAILED', 'PENDING'],
       [a.id, 'execution.status_changed', 'RUNNING', 'PENDING'],
     ]);

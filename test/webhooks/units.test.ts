@@ -94,7 +94,9 @@ describe('retry schedule', () => {
   it('with the production defaults (10 s base, 1 h cap, 24 h horizon) retries about 30 times over a day', () => {
     const at = worstCaseSchedule(10_000, 3_600_000, 24 * 3_600_000);
     const minutes = at.map((ms) => Math.round(ms / 60_000));
-    console.log(`production retry schedule (worst-case jitter), minutes after the first attempt: ${minutes.join(', ')}`);
+    console.log(
+      `production retry schedule (worst-case jitter), minutes after the first attempt: ${minutes.join(', ')}`,
+    );
     expect(at.length).toBeGreaterThan(25);
     expect(at.length).toBeLessThan(40);
     expect(at.at(-1)).toBeLessThanOrEqual(24 * 3_600_000);
