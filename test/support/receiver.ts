@@ -29,6 +29,8 @@ export interface Receiver {
   respond: Responder;
   /** Requests in flight now, per delivery id, and the most ever seen at once for any one delivery. */
   maxInFlightPerDelivery: number;
+  /** The most requests ever in flight at once (all deliveries). */
+  maxConcurrent: number;
   /** Resolves with the requests matching `predicate` once there are `n` of them; rejects after `timeoutMs`. */
   waitFor(n: number, predicate?: (r: Received) => boolean, timeoutMs?: number): Promise<Received[]>;
   close(): Promise<void>;
@@ -41,11 +43,13 @@ export async function startReceiver(respond: Responder = () => ({ status: 200, b
   const waiters = new Set<() => void>();
   const open = new Set<ServerResponse>();
   let nth = 0;
+  let concurrent = 0;
   const state: Receiver = {
     url: '',
     received: [],
     respond,
     maxInFlightPerDelivery: 0,
+    maxConcurrent: 0,
     waitFor(n, predicate = () => true, timeoutMs = 5000) {
       return new Promise((resolve, reject) => {
         const check = () => {
@@ -83,6 +87,8 @@ export async function startReceiver(respond: Responder = () => ({ status: 200, b
       const now = (inFlight.get(deliveryId) ?? 0) + 1;
       inFlight.set(deliveryId, now);
       state.maxInFlightPerDelivery = Math.max(state.maxInFlightPerDelivery, now);
+      concurrent += 1;
+      state.maxConcurrent = Math.max(state.maxConcurrent, concurrent);
       const answer = state.respond({ deliveryId, nthForDelivery, nth: nth++ });
       let body: Received['body'];
       try {
@@ -96,6 +102,7 @@ export async function startReceiver(respond: Responder = () => ({ status: 200, b
       };
       const send = () => {
         inFlight.set(deliveryId, (inFlight.get(deliveryId) ?? 1) - 1);
+        concurrent -= 1;
         open.delete(res);
         if (res.destroyed) return;
         res.writeHead(answer.status, answer.headers ?? { 'content-type': 'text/plain' });
