@@ -36,8 +36,11 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-/** A real webhook receiver on 127.0.0.1 (port 0) that records every request and answers as told. */
-export async function startReceiver(respond: Responder = () => ({ status: 200, body: 'ok' })): Promise<Receiver> {
+/** A real webhook receiver on 127.0.0.1 (port 0 unless given) that records every request and answers as told. */
+export async function startReceiver(
+  respond: Responder = () => ({ status: 200, body: 'ok' }),
+  port = 0,
+): Promise<Receiver> {
   const perDelivery = new Map<string, number>();
   const inFlight = new Map<string, number>();
   const waiters = new Set<() => void>();
@@ -114,7 +117,7 @@ export async function startReceiver(respond: Responder = () => ({ status: 200, b
       else send();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
   return state;
 }

@@ -234,4 +234,15 @@ describe.each(DB_KINDS)('webhook delivery on %s', (kind) => {
     expect(list.filter((d) => d.attemptCount > 1).map((d) => d.attempts.map((a) => a.error))).toEqual([]);
     await s.gql('mutation($id: ID!) { deleteWebhook(id: $id) { id } }', { id: hook.id });
   });
+  it('counts attempts by outcome, their latency, the queue depth and the oldest pending age in /metrics', async () => {
+    const text = await (await fetch(`${s.url}/metrics`)).text();
+    expect(Number(/^vigil_webhook_attempts_total\{outcome="succeeded"\} (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(60);
+    expect(text).toMatch(/^vigil_webhook_attempts_total\{outcome="retry"\} \d+$/m);
+    expect(text).toMatch(/^vigil_webhook_attempts_total\{outcome="gone"\} 1$/m);
+    expect(text).toMatch(/^vigil_webhook_deliveries_total\{outcome="succeeded"\} \d+$/m);
+    expect(text).toMatch(/^vigil_webhook_attempt_duration_seconds_count \d+$/m);
+    expect(text).toMatch(/^vigil_webhook_queue_depth 0$/m);
+    expect(text).toMatch(/^vigil_webhook_oldest_pending_age_seconds 0$/m);
+    expect(text).toMatch(/^vigil_webhook_in_flight 0$/m);
+  });
 });
