@@ -86,6 +86,12 @@ export async function recordAttempt(
   const leaseId = delivery.leaseId;
   if (!leaseId) return;
   await db.transaction(async (tx) => {
+    const [exists] = await tx
+      .select({ id: webhookDeliveries.id })
+      .from(webhookDeliveries)
+      .where(eq(webhookDeliveries.id, delivery.id))
+      .for('update');
+    if (!exists) return; // the webhook was deleted meanwhile, and its deliveries with it
     await tx
       .insert(webhookAttempts)
       .values({ deliveryId: delivery.id, ...attempt })

@@ -9,7 +9,7 @@ describe.each(DB_KINDS)('webhook delivery on %s', (kind) => {
   let s: TestServer;
   let rx: Receiver;
   beforeAll(async () => {
-    s = await startHookServer(kind);
+    s = await startHookServer(kind, { env: { VIGIL_SWEEP_INTERVAL_MS: '200' } });
     rx = await startReceiver();
   });
   afterAll(async () => {
@@ -179,6 +179,21 @@ describe.each(DB_KINDS)('webhook delivery on %s', (kind) => {
       [b.id, 'execution.terminal', 'FAILED', 'PENDING'],
       [a.id, 'execution.status_changed', 'RUNNING', 'PENDING'],
     ]);
+    await s.gql('mutation($id: ID!) { deleteWebhook(id: $id) { id } }', { id: hook.id });
+  });
+
+  it('delivers what the sweeper does: execution.interrupted on a lost heartbeat, execution.terminal at the deadline', async () => {
+    rx.respond = () => ({ status: 200 });
+    const hook = await createWebhook(s, { url: rx.url, events: ['execution.interrupted', 'execution.terminal'] });
+    const silent = await createExecution(s, { heartbeatTimeoutSeconds: 1 });
+    ok(await record(s, silent.id, [{ statusChanged: { to: 'RUNNING' } }]));
+    const late = await createExecution(s, { timeoutSeconds: 1 });
+    const [interrupted] = await rx.waitFor(1, (r) => r.body.data?.execution?.id === silent.id, 5000);
+    const [timedOut] = await rx.waitFor(1, (r) => r.body.data?.execution?.id === late.id, 5000);
+    expect(interrupted?.headers['vigil-event']).toBe('execution.interrupted');
+    expect(interrupted?.body.data).toMatchObject({ execution: { status: 'INTERRUPTED' }, previousStatus: 'RUNNING' });
+    expect(timedOut?.headers['vigil-event']).toBe('execution.terminal');
+    expect(timedOut?.body.data).toMatchObject({ execution: { status: 'TIMED_OUT' }, previousStatus: 'PENDING' });
     await s.gql('mutation($id: ID!) { deleteWebhook(id: $id) { id } }', { id: hook.id });
   });
 

@@ -153,7 +153,8 @@ describe('SSRF guard', () => {
     const res = await s.gql(CREATE_WEBHOOK, { input: { url, events: ['execution.terminal'] } });
     expect(codeOf(res)).toBe('VALIDATION_FAILED');
     expect(res.errors?.[0]?.message).toMatch(message);
-    expect((res.errors?.[0]?.extensions?.issues as { loc: string[] }[])[0]?.loc).toEqual(['url']);
+    const issues = res.errors?.[0]?.extensions?.issues as { loc: string[] }[] | undefined;
+    expect(issues?.[0]?.loc).toEqual(['url']);
   });
 
   it('refuses the metadata endpoint even where private targets are allowed', async () => {

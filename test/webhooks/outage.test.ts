@@ -16,9 +16,8 @@ describe.each(DB_KINDS)(`a ${OUTAGE_S} s receiver outage on %s`, (kind) => {
   let s: TestServer;
   let rx: Receiver;
   beforeAll(async () => {
-    // Backoff scaled down 50× from the defaults' base (10 s → 200 ms) and capped at 2 s.
     s = await startHookServer(kind, {
-      env: { VIGIL_WEBHOOK_RETRY_BASE_MS: '200', VIGIL_WEBHOOK_RETRY_MAX_MS: '2000' },
+      env: { VIGIL_WEBHOOK_RETRY_BASE_MS: BASE_MS, VIGIL_WEBHOOK_RETRY_MAX_MS: MAX_MS },
     });
   });
   afterAll(async () => {
@@ -89,6 +88,13 @@ describe.each(DB_KINDS)(`a ${OUTAGE_S} s receiver outage on %s`, (kind) => {
         (l) => l.every((d) => d.status === 'SUCCEEDED'),
       );
       const attempts = final.map((d) => d.attemptCount);
+      const worst = final.find((d) => d.attemptCount === Math.max(...attempts));
+      console.log(
+        'DEBUG',
+        JSON.stringify(
+          worst?.attempts.map((a) => [a.attempt, (a as unknown as { startedAt: string }).startedAt, a.error]),
+        ),
+      );
       console.log(
         `outage ${OUTAGE_S} s on ${kind} (retry base ${BASE_MS} ms, cap ${MAX_MS} ms): ${expected} deliveries queued (oldest ${oldest.toFixed(1)} s), ` +
           `0 lost, 0 duplicates, order kept; after recovery first delivery in ${firstMs.toFixed(0)} ms, all in ${drainMs.toFixed(0)} ms; ` +
