@@ -88,17 +88,14 @@ describe.each(DB_KINDS)(`a ${OUTAGE_S} s receiver outage on %s`, (kind) => {
         (l) => l.every((d) => d.status === 'SUCCEEDED'),
       );
       const attempts = final.map((d) => d.attemptCount);
-      const worst = final.find((d) => d.attemptCount === Math.max(...attempts));
-      console.log(
-        'DEBUG',
-        JSON.stringify(
-          worst?.attempts.map((a) => [a.attempt, (a as unknown as { startedAt: string }).startedAt, a.error]),
-        ),
-      );
+      const oldestDelivery = final.at(-1); // newest first
+      const t0 = Date.parse(oldestDelivery?.attempts[0]?.startedAt ?? '');
+      const timeline = oldestDelivery?.attempts.map((a) => `+${((Date.parse(a.startedAt) - t0) / 1000).toFixed(1)}`);
       console.log(
         `outage ${OUTAGE_S} s on ${kind} (retry base ${BASE_MS} ms, cap ${MAX_MS} ms): ${expected} deliveries queued (oldest ${oldest.toFixed(1)} s), ` +
           `0 lost, 0 duplicates, order kept; after recovery first delivery in ${firstMs.toFixed(0)} ms, all in ${drainMs.toFixed(0)} ms; ` +
-          `attempts per delivery max ${Math.max(...attempts)}, total ${attempts.reduce((a, b) => a + b, 0)}`,
+          `attempts per delivery max ${Math.max(...attempts)}, total ${attempts.reduce((a, b) => a + b, 0)}; ` +
+          `the oldest delivery's attempts at ${timeline?.join(', ')} s`,
       );
     },
     120_000 + OUTAGE_S * 3000,

@@ -56,6 +56,7 @@ export interface DeliveryView {
     error: string | null;
     responseExcerpt: string | null;
     durationMs: number;
+    startedAt: string;
   }[];
 }
 
