@@ -12,6 +12,8 @@ const envSchema = z.object({
   VIGIL_AUTH: z.enum(['on', 'off']).default('off'),
   VIGIL_RATE_LIMIT: z.coerce.number().positive().optional(),
   VIGIL_RATE_BURST: z.coerce.number().int().positive().optional(),
+  /** The lean compiled path for POST /graphql queries and mutations (off: every request through yoga). */
+  VIGIL_FAST_GRAPHQL: z.enum(['on', 'off']).default('on'),
   VIGIL_KEY_CACHE_MS: z.coerce.number().int().min(0).default(5000),
   VIGIL_KEY_RECHECK_MS: z.coerce.number().int().positive().default(5000),
   VIGIL_BODY_LIMIT: z.coerce
@@ -26,6 +28,8 @@ const envSchema = z.object({
     .default(64 * 1024),
   VIGIL_MAX_WAITERS: z.coerce.number().int().positive().default(50_000),
   VIGIL_MAX_STREAMS: z.coerce.number().int().positive().default(50_000),
+  /** Comment heartbeat of the REST event stream (seed 002 asks for at least one every 15 s). */
+  VIGIL_SSE_HEARTBEAT_MS: z.coerce.number().int().min(10).max(15_000).default(15_000),
   VIGIL_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(1000),
   VIGIL_RECHECK_INTERVAL_MS: z.coerce.number().int().positive().default(30_000),
   VIGIL_SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),

@@ -11,10 +11,12 @@ import { configureLimits } from './domain/inputs.js';
 import { ChangeFeed } from './feed/feed.js';
 import { configureCapacity } from './feed/limits.js';
 import { type FeedTransport, LocalTransport, PgTransport } from './feed/transport.js';
+import { createFastPath } from './graphql/fast.js';
 import { createGraphQL } from './graphql/yoga.js';
 import { startSweeper } from './jobs/sweeper.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
+import { createRest, isRestPath } from './rest/app.js';
 import { installWebhooks, webhookConfigOf } from './webhooks/service.js';
 
 export interface VigilServer {
@@ -87,6 +89,16 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     if (revoked && auth instanceof KeyAccess) auth.revoked(revoked);
   };
   const yoga = createGraphQL({ db: database.db, domain, feed, auth, log });
+  const fastGraphQL = createFastPath({ yoga, db: database.db, domain, feed, auth, log });
+  const rest = createRest({
+    db: database.db,
+    domain,
+    feed,
+    auth,
+    log,
+    bodyLimit: config.VIGIL_BODY_LIMIT,
+    heartbeatMs: config.VIGIL_SSE_HEARTBEAT_MS,
+  });
   let shuttingDown = false;
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
@@ -104,8 +116,17 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     });
     const refusal = bodyRefusal(req, config.VIGIL_BODY_LIMIT);
     if (refusal) return errorJson(res, refusal.status, refusal.code, refusal.detail, correlationId);
+    const remoteAddress = req.socket.remoteAddress ?? 'unknown';
+    if (path === '/graphql' && config.VIGIL_FAST_GRAPHQL === 'on') {
+      fastGraphQL(req, res, correlationId, remoteAddress).catch((err) => failed(res, err, correlationId));
+      return;
+    }
     if (path === '/graphql' || path.startsWith('/graphql/')) {
-      void yoga.handle(req, res, { correlationId, remoteAddress: req.socket.remoteAddress ?? 'unknown' });
+      void yoga.handle(req, res, { correlationId, remoteAddress });
+      return;
+    }
+    if (isRestPath(path)) {
+      rest.handle(req, res, correlationId);
       return;
     }
     if (path === '/healthz') return json(res, 200, { status: 'ok' });
@@ -135,6 +156,12 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       correlation_id: correlationId,
       timestamp: new Date().toISOString(),
     });
+  };
+
+  const failed = (res: ServerResponse, err: unknown, correlationId: string) => {
+    log.error({ err, correlationId }, 'request failed');
+    if (!res.headersSent) errorJson(res, 500, 'INTERNAL', 'Unexpected error.', correlationId);
+    else res.destroy();
   };
 
   const server: Server = createHttpServer({ keepAliveTimeout: 65_000 }, handle);

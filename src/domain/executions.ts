@@ -24,6 +24,15 @@ export const isUuid = (id: string) => uuidSchema.safeParse(id).success;
  * first one created, and a different request under the same key is IDEMPOTENCY_CONFLICT (API.md §2).
  */
 export async function createExecution(ctx: DomainContext, principal: Principal, raw: unknown): Promise<Execution> {
+  return (await createOrReplayExecution(ctx, principal, raw)).execution;
+}
+
+/** createExecution, also saying whether this call created the execution or replayed an idempotent request. */
+export async function createOrReplayExecution(
+  ctx: DomainContext,
+  principal: Principal,
+  raw: unknown,
+): Promise<{ execution: Execution; created: boolean }> {
   requireScope(principal, 'executions:write');
   const input = parse(createExecutionInput, raw);
   const { idempotencyKey, ...request } = input;
@@ -60,7 +69,7 @@ export async function createExecution(ctx: DomainContext, principal: Principal, 
     .returning();
   if (inserted) {
     publish(ctx, [{ executionId: inserted.id, sequence: 0 }]);
-    return inserted as Execution;
+    return { execution: inserted as Execution, created: true };
   }
   const [existing] = await ctx.db
     .select()
@@ -73,7 +82,7 @@ export async function createExecution(ctx: DomainContext, principal: Principal, 
       `idempotencyKey ${idempotencyKey} was already used for a different request (execution ${existing.id})`,
     );
   }
-  return existing as Execution;
+  return { execution: existing as Execution, created: false };
 }
 
 /** The execution, or null when it is absent or not visible to the principal (never leaks existence). */

@@ -17,21 +17,31 @@ export function configureLimits(next: Partial<typeof limits>): void {
   Object.assign(limits, next);
 }
 
-const text = (max: number) => z.string().max(max);
-const name = (max = 200) => z.string().min(1).max(max);
+/** NUL and lone surrogates: PostgreSQL refuses the first in text and jsonb, and the second in jsonb. */
+const LONE_SURROGATE = /\p{Cs}/u;
+/** The same characters as JSON.stringify writes them: `\u0000`, `\udXXX` (paired surrogates stay unescaped). */
+const UNSTORABLE_ESCAPE = /(?<!\\)(?:\\\\)*\\u(?:0000|d[89a-f][0-9a-f]{2})/;
+const UNSTORABLE_MESSAGE = 'must not contain NUL (\\u0000) or unpaired surrogate characters';
+const storable = (s: string) => !s.includes('\u0000') && !LONE_SURROGATE.test(s);
+
+const text = (max: number) => z.string().max(max).refine(storable, UNSTORABLE_MESSAGE);
+const name = (max = 200) => z.string().min(1).max(max).refine(storable, UNSTORABLE_MESSAGE);
 
 /** Any JSON value, at most `limits.jsonField` bytes serialized. */
 function checkJsonSize(v: unknown, ctx: z.RefinementCtx): void {
   if (v === undefined) return;
-  let size: number;
+  let serialized: string;
   try {
-    size = Buffer.byteLength(JSON.stringify(v) ?? '', 'utf8');
+    serialized = JSON.stringify(v) ?? '';
   } catch {
     ctx.addIssue({ code: 'custom', message: 'must be JSON' });
     return;
   }
+  const size = Buffer.byteLength(serialized, 'utf8');
   if (size > limits.jsonField) {
     ctx.addIssue({ code: 'custom', message: `JSON value over ${limits.jsonField} bytes` });
+  } else if (UNSTORABLE_ESCAPE.test(serialized)) {
+    ctx.addIssue({ code: 'custom', message: UNSTORABLE_MESSAGE });
   }
 }
 export const jsonValue = z.unknown().superRefine(checkJsonSize);
@@ -41,7 +51,7 @@ export const isoDateTime = z.iso.datetime({ offset: true });
 
 export const executionErrorInput = z.strictObject({
   code: name(100),
-  message: z.string().min(1).max(4000),
+  message: z.string().min(1).max(4000).refine(storable, UNSTORABLE_MESSAGE),
   step: text(200).nullish(),
   details: jsonValue.optional(),
 });

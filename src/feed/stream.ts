@@ -10,7 +10,7 @@ import { type Execution, type ExecutionEvent, isTerminal } from '../domain/types
 import type { ChangeFeed } from './feed.js';
 import { claim } from './limits.js';
 
-/** Pushes a slow consumer may leave unread before its stream is ended (it re-attaches with its cursor). */
+/** Events a slow consumer may leave unread before its stream is ended (it re-attaches with its cursor). */
 const MAX_BACKLOG = 1000;
 
 export const afterInput = z.int().min(0).nullish();
@@ -19,52 +19,64 @@ export function isTerminalEvent(e: ExecutionEvent): boolean {
   return e.type === 'STATUS_CHANGED' && isTerminal(e.payload.to as Execution['status']);
 }
 
+/** Where a stream's items go. `item` returns false when the consumer cannot keep up: the stream then ends. */
+export interface StreamSink<T> {
+  item(value: T): boolean;
+  end(): void;
+}
+
+/** Starts a checked stream into a sink; returns its cancel. */
+export type StreamStart<T> = (sink: StreamSink<T>) => () => void;
+
 /**
  * The events of one execution (API.md §2 `executionEvents`): first the stored ones with sequence > after, then live
  * ones, each exactly once and in order; it ends after the event that makes the execution terminal (at once after
- * the replay if it already is), at the timeout, on shutdown, or when the consumer falls too far behind.
- * Checks access and existence before returning, so those errors reach the caller, not the stream.
+ * the replay if it already is), at the timeout, on shutdown, when the key is revoked, or when the consumer falls
+ * too far behind. Access, arguments, capacity and existence are checked before this resolves, so those errors
+ * reach the caller, not the stream.
  */
-export async function openEventStream(
+export async function prepareEventStream(
   feed: ChangeFeed,
   db: Executor,
   principal: Principal,
   executionId: string,
   options: { after?: number | null; timeoutSeconds: number },
-): Promise<AsyncIterable<ExecutionEvent>> {
+): Promise<StreamStart<ExecutionEvent>> {
   const timeout = parse(waitTimeoutSeconds, options.timeoutSeconds, ['timeout']);
   const after = parse(afterInput, options.after, ['after']) ?? 0;
   requireLive(principal);
   claim(feed, 'streams')(); // refuse now when at capacity; the slot is held while the stream runs
   const execution = await getExecution(db, principal, executionId);
-  return new Repeater<ExecutionEvent>(async (push, stop) => {
+  return (sink) => {
     const release = claim(feed, 'streams');
     let cursor = after;
     let replaying = true;
     let buffered: ExecutionEvent[] = [];
-    let backlog = 0;
     let chain = Promise.resolve();
-    const timer = setTimeout(() => stop(), timeout * 1000);
-    const onRevoked = () => stop();
-    principal.signal?.addEventListener('abort', onRevoked, { once: true });
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      principal.signal?.removeEventListener('abort', finish);
+      detach();
+      release();
+      sink.end();
+    };
+    const timer = setTimeout(finish, timeout * 1000);
+    principal.signal?.addEventListener('abort', finish, { once: true });
 
     const emit = (e: ExecutionEvent) => {
+      if (done) return;
       cursor = e.sequence;
-      backlog += 1;
-      if (backlog > MAX_BACKLOG) {
-        stop(); // too far behind: end, and the client re-attaches with after = the last sequence it saw
-        return;
-      }
-      void push(e).then(() => {
-        backlog -= 1;
-      });
-      if (isTerminalEvent(e)) stop();
+      if (!sink.item(e) || isTerminalEvent(e)) finish();
     };
     /** Emits events past the cursor in order, reading any gap from the table first (never expected, cheap to guard). */
     const deliver = async (events: readonly ExecutionEvent[]) => {
       for (const e of events) {
+        if (done) return;
         if (e.sequence <= cursor) continue;
-        while (e.sequence > cursor + 1) {
+        while (e.sequence > cursor + 1 && !done) {
           const missing = await readEvents(db, executionId, cursor, EVENT_PAGE, e.sequence - 1);
           if (missing.length === 0) break;
           for (const m of missing) emit(m);
@@ -72,50 +84,95 @@ export async function openEventStream(
         emit(e);
       }
     };
+    const enqueue = (events: readonly ExecutionEvent[]) => {
+      chain = chain.then(() => deliver(events)).catch(finish); // a failed read ends it; the client re-attaches
+    };
     const detach = feed.attach(
       executionId,
       {
         events: (events) => {
           if (replaying) buffered.push(...events);
-          else chain = chain.then(() => deliver(events)).catch(() => stop());
+          else enqueue(events);
         },
-        closed: () => stop(),
+        closed: finish,
       },
       execution.lastSequence,
     );
-    try {
-      for (;;) {
-        const page = await readEvents(db, executionId, cursor, EVENT_PAGE);
-        for (const e of page) emit(e);
-        if (page.length < EVENT_PAGE) break;
+    void (async () => {
+      try {
+        for (;;) {
+          const page = await readEvents(db, executionId, cursor, EVENT_PAGE);
+          for (const e of page) emit(e);
+          if (page.length < EVENT_PAGE || done) break;
+        }
+        if (isTerminal(execution.status)) finish();
+        replaying = false;
+        const pending = buffered;
+        buffered = [];
+        enqueue(pending);
+      } catch {
+        finish();
       }
-      if (isTerminal(execution.status)) stop();
-      replaying = false;
-      const pending = buffered;
-      buffered = [];
-      chain = chain.then(() => deliver(pending)).catch(() => stop());
-    } catch {
-      stop(); // a failed read ends the stream; the client re-attaches with its cursor
-    }
-    await stop;
-    clearTimeout(timer);
-    principal.signal?.removeEventListener('abort', onRevoked);
-    detach();
-    release();
-  });
+    })();
+    return finish;
+  };
+}
+
+/** prepareEventStream as an async iterable (for yoga and graphql-sse); it ends when the consumer stops reading. */
+export async function openEventStream(
+  feed: ChangeFeed,
+  db: Executor,
+  principal: Principal,
+  executionId: string,
+  options: { after?: number | null; timeoutSeconds: number },
+): Promise<AsyncIterable<ExecutionEvent>> {
+  return toIterable(await prepareEventStream(feed, db, principal, executionId, options));
 }
 
 /**
- * Every change of the caller's executions that matches the filter (API.md §2 `executionUpdated`). Coalesces: a
- * consumer that is behind gets the newest state of each execution, not every intermediate one.
+ * Every change of the caller's executions that matches the filter (API.md §2 `executionUpdated`), until shutdown
+ * or revocation. Checked (scope, filter, capacity) before it resolves.
  */
-export function openUpdateStream(feed: ChangeFeed, principal: Principal, rawFilter: unknown): AsyncIterable<Execution> {
+export function prepareUpdateStream(
+  feed: ChangeFeed,
+  principal: Principal,
+  rawFilter: unknown,
+): StreamStart<Execution> {
   requireScope(principal, 'executions:read');
   requireLive(principal);
   const filter = parseFilter(rawFilter);
   claim(feed, 'streams')();
-  return new Repeater<Execution>(async (push, stop) => {
+  return (sink) => {
     const release = claim(feed, 'streams');
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      principal.signal?.removeEventListener('abort', finish);
+      off();
+      release();
+      sink.end();
+    };
+    const off = feed.subscribeUpdates({
+      principal,
+      filter,
+      execution: (e) => {
+        if (!done && !sink.item(e)) finish();
+      },
+      closed: finish,
+    });
+    principal.signal?.addEventListener('abort', finish, { once: true });
+    return finish;
+  };
+}
+
+/**
+ * prepareUpdateStream as an async iterable. Coalesces: a consumer that is behind gets the newest state of each
+ * execution, not every intermediate one.
+ */
+export function openUpdateStream(feed: ChangeFeed, principal: Principal, rawFilter: unknown): AsyncIterable<Execution> {
+  const start = prepareUpdateStream(feed, principal, rawFilter);
+  return new Repeater<Execution>(async (push, stop) => {
     const pending = new Map<string, Execution>();
     let pumping = false;
     const pump = async () => {
@@ -127,22 +184,35 @@ export function openUpdateStream(feed: ChangeFeed, principal: Principal, rawFilt
       }
       pumping = false;
     };
-    const off = feed.subscribeUpdates({
-      principal,
-      filter,
-      execution: (e) => {
+    const cancel = start({
+      item: (e) => {
         const seen = pending.get(e.id);
-        if (seen && seen.lastSequence > e.lastSequence) return;
-        pending.set(e.id, e);
+        if (!seen || seen.lastSequence <= e.lastSequence) pending.set(e.id, e);
         if (!pumping) void pump();
+        return true;
       },
-      closed: () => stop(),
+      end: () => stop(),
     });
-    const onRevoked = () => stop();
-    principal.signal?.addEventListener('abort', onRevoked, { once: true });
     await stop;
-    principal.signal?.removeEventListener('abort', onRevoked);
-    off();
-    release();
+    cancel();
+  });
+}
+
+/** A started stream as a Repeater: nothing runs until the consumer reads, and returning from it cancels. */
+function toIterable<T>(start: StreamStart<T>): AsyncIterable<T> {
+  return new Repeater<T>(async (push, stop) => {
+    let backlog = 0;
+    const cancel = start({
+      item: (value) => {
+        backlog += 1;
+        void push(value).then(() => {
+          backlog -= 1;
+        });
+        return backlog <= MAX_BACKLOG;
+      },
+      end: () => stop(),
+    });
+    await stop;
+    cancel();
   });
 }

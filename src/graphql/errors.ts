@@ -41,23 +41,31 @@ export function toClientError(
 ): GraphQLError {
   const source = isGraphQLError(error) ? error : null;
   const base = { nodes: source?.nodes, path: source?.path, source: source?.source, positions: source?.positions };
+  const withLocations = (e: GraphQLError) => {
+    // graphql-jit's errors carry locations without nodes; keep them as graphql-js would have computed them.
+    if (!e.locations && source?.locations)
+      Object.defineProperty(e, 'locations', { value: source.locations, enumerable: true });
+    return e;
+  };
   const vigil = vigilOf(error);
   if (vigil) {
     const status = requestLevel ? httpStatusOf(vigil.code) : undefined;
-    return new GraphQLError(vigil.message, {
-      ...base,
-      extensions: {
-        code: vigil.code,
-        ...(correlationId && { correlationId }),
-        ...(vigil.issues && { issues: vigil.issues }),
-        ...(status && {
-          http: {
-            status,
-            ...(vigil.retryAfter !== undefined && { headers: { 'Retry-After': String(vigil.retryAfter) } }),
-          },
-        }),
-      },
-    });
+    return withLocations(
+      new GraphQLError(vigil.message, {
+        ...base,
+        extensions: {
+          code: vigil.code,
+          ...(correlationId && { correlationId }),
+          ...(vigil.issues && { issues: vigil.issues }),
+          ...(status && {
+            http: {
+              status,
+              ...(vigil.retryAfter !== undefined && { headers: { 'Retry-After': String(vigil.retryAfter) } }),
+            },
+          }),
+        },
+      }),
+    );
   }
   if (source && (!source.originalError || isGraphQLError(source.originalError))) {
     // A new error, never the given one: yoga caches validation errors and hands the same objects to every request.
@@ -77,10 +85,12 @@ export function toClientError(
   }
   if (source?.extensions.code === 'INTERNAL') return source;
   log.error({ err: source?.originalError ?? error, correlationId }, 'unexpected error in a GraphQL operation');
-  return new GraphQLError('Unexpected error.', {
-    ...base,
-    extensions: { code: 'INTERNAL', ...(correlationId && { correlationId }) },
-  });
+  return withLocations(
+    new GraphQLError('Unexpected error.', {
+      ...base,
+      extensions: { code: 'INTERNAL', ...(correlationId && { correlationId }) },
+    }),
+  );
 }
 
 function mapErrors(result: ExecutionResult, correlationId: string, log: ErrorLogger, nullData = true): ExecutionResult {

@@ -1,8 +1,5 @@
-import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
+import { createRoute, z } from '@hono/zod-openapi';
 import type { WebhookAttemptRow } from '../db/schema.js';
-import type { Principal } from '../domain/access.js';
-import type { DomainContext } from '../domain/context.js';
 import { EXECUTION_STATUSES } from '../domain/types.js';
 import { WEBHOOK_EVENT_TYPES } from '../webhooks/inputs.js';
 import {
@@ -15,17 +12,16 @@ import {
   type WebhookDelivery,
 } from '../webhooks/manage.js';
 import { webhooksOf } from '../webhooks/service.js';
+import type { RestApp } from './app.js';
+import { readJson } from './body.js';
+import type { RestDeps } from './context.js';
+import { bodyReadByHandler, errorResponses, jsonContent, SECURITY } from './schemas.js';
 
 /**
- * The REST mirror of the webhook operations (API.md §7) under /api/v1/webhooks, over the same functions as GraphQL.
- * Self-contained so the REST edge mounts it with one line: `registerWebhooks(app, deps.domain)`, after its
- * authentication middleware has set `principal` and with its `onError` turning a VigilError into the REST error
- * body. JSON is snake_case like the seed adapters; statuses and event types are spelled as in GraphQL.
+ * The REST mirror of the webhook operations (API.md §7) under /api/v1/webhooks: parse, call the same functions as
+ * GraphQL (src/webhooks/manage.ts), shape the reply. JSON is snake_case like the seed adapters; statuses and event
+ * types are spelled as in GraphQL and in the webhook body.
  */
-export interface WebhookRestEnv {
-  Variables: { principal: Principal };
-}
-
 const WebhookJson = z
   .object({
     id: z.uuid(),
@@ -74,13 +70,18 @@ const DeliveryJson = z
 
 const CreateRequest = z
   .object({
-    url: z.string().meta({ description: 'http(s); private targets are refused unless the operator allows them' }),
-    events: z.array(z.string()).meta({ description: WEBHOOK_EVENT_TYPES.join(', ') }),
+    url: z.string().max(2048).meta({
+      description: 'http(s); private, loopback and link-local targets are refused unless the operator allows them',
+    }),
+    events: z.array(z.enum(WEBHOOK_EVENT_TYPES)).min(1).max(WEBHOOK_EVENT_TYPES.length),
     filter: z
-      .object({ workflow_id: z.string().nullish(), status: z.array(z.string()).nullish() })
+      .object({
+        workflow_id: z.string().min(1).max(200).nullish(),
+        status: z.array(z.enum(EXECUTION_STATUSES)).min(1).max(8).nullish(),
+      })
       .nullish()
       .meta({ description: 'Only executions that match (all given fields); status = the status moved to' }),
-    description: z.string().nullish(),
+    description: z.string().max(500).nullish(),
   })
   .meta({ id: 'CreateWebhookRequest' });
 
@@ -129,9 +130,7 @@ function deliveryJson(d: WebhookDelivery): z.infer<typeof DeliveryJson> {
   };
 }
 
-const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
 const TAGS = ['Webhooks'];
-const SECURITY = [{ bearerAuth: [], environment: [] }];
 const WebhookId = z.object({ webhook_id: z.string().meta({ description: 'Webhook UUID' }) });
 
 const routes = {
@@ -143,7 +142,10 @@ const routes = {
     summary: 'Register a webhook',
     description: 'Needs executions:admin. The signing secret is in this response only.',
     request: { body: { content: { 'application/json': { schema: CreateRequest } }, required: true } },
-    responses: { 201: json(WebhookJson.extend({ secret: z.string() }), 'The webhook and its signing secret') },
+    responses: {
+      201: jsonContent(WebhookJson.extend({ secret: z.string() }), 'The webhook and its signing secret'),
+      ...errorResponses(413, 422),
+    },
   }),
   list: createRoute({
     method: 'get',
@@ -151,7 +153,10 @@ const routes = {
     tags: TAGS,
     security: SECURITY,
     summary: "The caller's webhooks",
-    responses: { 200: json(z.object({ webhooks: z.array(WebhookJson) }), 'Oldest first') },
+    responses: {
+      200: jsonContent(z.object({ webhooks: z.array(WebhookJson) }), 'Oldest first'),
+      ...errorResponses(422),
+    },
   }),
   remove: createRoute({
     method: 'delete',
@@ -160,7 +165,7 @@ const routes = {
     security: SECURITY,
     summary: 'Delete a webhook with its deliveries',
     request: { params: WebhookId },
-    responses: { 200: json(WebhookJson, 'What was deleted') },
+    responses: { 200: jsonContent(WebhookJson, 'What was deleted'), ...errorResponses(404, 422) },
   }),
   deliveries: createRoute({
     method: 'get',
@@ -176,10 +181,11 @@ const routes = {
       }),
     },
     responses: {
-      200: json(
+      200: jsonContent(
         z.object({ deliveries: z.array(DeliveryJson), has_more: z.boolean(), next_cursor: z.string().nullable() }),
         'A page of deliveries',
       ),
+      ...errorResponses(404, 422),
     },
   }),
   redeliver: createRoute({
@@ -189,29 +195,27 @@ const routes = {
     security: SECURITY,
     summary: 'Send a delivery again (same id and body, fresh signature)',
     request: { params: z.object({ delivery_id: z.string() }) },
-    responses: { 202: json(DeliveryJson, 'The delivery, PENDING again') },
+    responses: { 202: jsonContent(DeliveryJson, 'The delivery, PENDING again'), ...errorResponses(404, 422) },
   }),
 };
 
-/** Registers the /api/v1/webhooks routes (and their OpenAPI entries) on the REST app. */
-export function registerWebhooks<E extends WebhookRestEnv>(app: OpenAPIHono<E>, domain: DomainContext): void {
-  const db = domain.db;
-  const principal = (c: Context<E>) => c.get('principal') as Principal;
-  app.openapi(routes.create, async (c) => {
-    const body = c.req.valid('json');
+/** Registers the /api/v1/webhooks routes on the REST app (behind its authentication, with its error handling). */
+export function registerWebhooks(app: RestApp, deps: RestDeps): void {
+  const { db, domain } = deps;
+  app.openapi(bodyReadByHandler(app, routes.create), async (c) => {
+    const body = await readJson(c, CreateRequest, { limit: deps.bodyLimit });
     const filter = body.filter && { workflowId: body.filter.workflow_id, status: body.filter.status };
-    const created = await createWebhook(db, webhooksOf(domain).settings, principal(c), { ...body, filter });
+    const created = await createWebhook(db, webhooksOf(domain).settings, c.var.principal, { ...body, filter });
     return c.json({ ...webhookJson(created.webhook), secret: created.secret }, 201);
   });
   app.openapi(routes.list, async (c) =>
-    c.json({ webhooks: (await listWebhooks(db, principal(c))).map(webhookJson) }, 200),
+    c.json({ webhooks: (await listWebhooks(db, c.var.principal)).map(webhookJson) }, 200),
   );
   app.openapi(routes.remove, async (c) =>
-    c.json(webhookJson(await deleteWebhook(db, principal(c), c.req.valid('param').webhook_id)), 200),
+    c.json(webhookJson(await deleteWebhook(db, c.var.principal, c.req.valid('param').webhook_id)), 200),
   );
   app.openapi(routes.deliveries, async (c) => {
-    const query = c.req.valid('query');
-    const page = await listDeliveries(db, principal(c), c.req.valid('param').webhook_id, query);
+    const page = await listDeliveries(db, c.var.principal, c.req.valid('param').webhook_id, c.req.valid('query'));
     return c.json(
       {
         deliveries: page.nodes.map(deliveryJson),
@@ -222,7 +226,7 @@ export function registerWebhooks<E extends WebhookRestEnv>(app: OpenAPIHono<E>, 
     );
   });
   app.openapi(routes.redeliver, async (c) => {
-    const d = await redeliver(db, webhooksOf(domain).settings, principal(c), c.req.valid('param').delivery_id);
+    const d = await redeliver(db, webhooksOf(domain).settings, c.var.principal, c.req.valid('param').delivery_id);
     return c.json(deliveryJson(d), 202);
   });
 }

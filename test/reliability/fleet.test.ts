@@ -108,6 +108,35 @@ describe('two server processes on one PostgreSQL act as one', () => {
     await sub.close();
   });
 
+  it('wakes REST waits (seeds 000 and 001) and the seed 002 stream held on A when B changes the execution', async () => {
+    const id = await create(b);
+    const started = performance.now();
+    const w000 = fetch(`${a.url}/api/v1/executions/${id}/wait`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ timeout: 10 }),
+    }).then(async (r) => ({ at: performance.now(), body: (await r.json()) as { completed: boolean } }));
+    const w001 = fetch(`${a.url}/workflows/executions/${id}/wait?timeoutMs=10000`).then(async (r) => ({
+      at: performance.now(),
+      body: (await r.json()) as { status: string },
+    }));
+    const stream = fetch(`${a.url}/api/v1/executions/${id}/events?timeout=10`).then(async (r) => ({
+      text: await r.text(),
+      at: performance.now(),
+    }));
+    await new Promise((r) => setTimeout(r, 300));
+    await progress(b, id, 10);
+    const changed = performance.now();
+    await cancel(b, id);
+    const [a000, a001, s002] = await Promise.all([w000, w001, stream]);
+    expect(a000.body.completed).toBe(true);
+    expect(a001.body.status).toBe('cancelled');
+    expect(s002.text).toContain('event: progress');
+    expect(s002.text).toContain('id: 2');
+    for (const at of [a000.at, a001.at, s002.at]) expect(at - changed).toBeLessThan(2000);
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+
   it('needs no sticky sessions: an execution created on A is read, waited on and cancelled through B', async () => {
     const id = await create(a);
     const read = await gql<{ execution: { id: string } }>(b, 'query($id: ID!) { execution(id: $id) { id } }', { id });

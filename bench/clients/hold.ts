@@ -1,0 +1,39 @@
+/**
+ * Opens and holds N long-lived connections against one Vigil process — executionEvents subscriptions over
+ * graphql-sse, or waits — prints {"ready": n} once all are open, then closes them when a line arrives on stdin.
+ *   --kind sse|wait  --n connections  --executions how many executions they spread over
+ */
+import { createInterface } from 'node:readline';
+import { argv, createExecutions, report, sse, wait } from './common.js';
+
+const base = argv('base', 'http://127.0.0.1:4000');
+const kind = argv('kind', 'sse');
+const n = Number(argv('n', '1000'));
+const spread = Number(argv('executions', String(Math.min(n, 1000))));
+const ids = await createExecutions(base, spread, `hold-${kind}`);
+const SUB = 'subscription($id: ID!) { executionEvents(executionId: $id, timeout: 3600) { sequence } }';
+
+const closers: (() => void)[] = [];
+let failed = 0;
+const started = performance.now();
+for (let i = 0; i < n; i += 200) {
+  const batch: Promise<unknown>[] = [];
+  for (let j = i; j < Math.min(n, i + 200); j++) {
+    const id = ids[j % ids.length] as string;
+    if (kind === 'sse') {
+      const h = sse(base, SUB, { id }, () => {});
+      closers.push(h.close);
+      batch.push(h.opened.catch(() => failed++));
+    } else {
+      batch.push(Promise.resolve());
+      wait(base, id, 3600).catch(() => failed++);
+    }
+  }
+  await Promise.all(batch);
+}
+if (kind === 'wait') await new Promise((r) => setTimeout(r, 2000)); // let every request reach the server
+report({ ready: n - failed, failed, seconds: Math.round(performance.now() - started) / 1000 });
+createInterface({ input: process.stdin }).once('line', () => {
+  for (const close of closers) close();
+  process.exit(0);
+});

@@ -1,0 +1,75 @@
+/**
+ * Commit → receipt latencies, measured in one client process that both writes (as another instance, through the
+ * domain core, timestamping just before COMMIT) and receives (over HTTP from the Vigil process under test).
+ *   --mode delivery|fanout|wake|herd  --n samples/events  --k receivers
+ */
+
+import { recordEvents } from '../../src/domain/record.js';
+import { updateStatusByClient } from '../../src/domain/transitions.js';
+import { argv, createExecutions, now, openWriter, percentile, report, round, sse, wait } from './common.js';
+
+const base = argv('base', 'http://127.0.0.1:4000');
+const databaseUrl = argv('db', '');
+const mode = argv('mode', 'delivery');
+const n = Number(argv('n', '200'));
+const k = Number(argv('k', '1'));
+const writer = await openWriter(databaseUrl);
+const SUB = 'subscription($id: ID!) { executionEvents(executionId: $id, timeout: 600) { sequence } }';
+
+async function streams(): Promise<number[]> {
+  const [id] = await createExecutions(base, 1);
+  if (!id) throw new Error('no execution');
+  const arrivals = new Map<number, number[]>();
+  const handles = Array.from({ length: k }, () =>
+    sse(base, SUB, { id }, (data, at) => {
+      const seq = (JSON.parse(data) as { data: { executionEvents: { sequence: number } } }).data.executionEvents
+        .sequence;
+      const list = arrivals.get(seq) ?? [];
+      list.push(at);
+      arrivals.set(seq, list);
+    }),
+  );
+  await Promise.all(handles.map((h) => h.opened));
+  await new Promise((r) => setTimeout(r, 200));
+  const latencies: number[] = [];
+  for (let seq = 1; seq <= n; seq++) {
+    await recordEvents(writer.ctx, writer.principal, id, [{ progress: { percentage: seq % 100 } }]);
+    const t0 = writer.lastCommit();
+    const deadline = Date.now() + 5000;
+    while ((arrivals.get(seq)?.length ?? 0) < k && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    const got = arrivals.get(seq) ?? [];
+    if (got.length < k) throw new Error(`event ${seq}: ${got.length}/${k} receipts within 5 s`);
+    for (const at of got) latencies.push(at - t0);
+    arrivals.delete(seq);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  for (const h of handles) h.close();
+  return latencies;
+}
+
+async function waits(): Promise<number[]> {
+  const latencies: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const [id] = await createExecutions(base, 1);
+    if (!id) throw new Error('no execution');
+    const answers = Array.from({ length: k }, () => wait(base, id, 60));
+    await new Promise((r) => setTimeout(r, k > 100 ? 500 : 30));
+    await updateStatusByClient(writer.ctx, writer.principal, id, 'CANCELLED');
+    const t0 = writer.lastCommit();
+    for (const at of await Promise.all(answers)) latencies.push(at - t0);
+  }
+  return latencies;
+}
+
+const started = now();
+const latencies = mode === 'delivery' || mode === 'fanout' ? await streams() : await waits();
+report({
+  mode,
+  samples: latencies.length,
+  p50_ms: round(percentile(latencies, 50), 3),
+  p99_ms: round(percentile(latencies, 99), 3),
+  max_ms: round(Math.max(...latencies), 3),
+  seconds: round((now() - started) / 1000),
+});
+await writer.close();
+process.exit(0);

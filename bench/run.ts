@@ -1,0 +1,312 @@
+/**
+ * `npm run bench` (`-- --quick` for a short run): starts a durable PostgreSQL (fsync and synchronous_commit on),
+ * one Vigil process, a bare node:http baseline and the load generators (wrk, and Node clients) in their own
+ * processes; measures the keys of issue 7; writes bench/results/latest.json and prints a table. Stops everything
+ * it started. Needs `wrk` (Debian: apt-get install wrk).
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import postgres from 'postgres';
+import { freePort, startPostgres } from '../test/support/postgres.js';
+import { createExecutions } from './clients/common.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const quick = process.argv.includes('--quick');
+const plan = quick
+  ? { wrkSeconds: 4, holdSse: 2000, holdWait: 2000, deliveryN: 100, fanoutN: 5, wakeN: 50, herdN: 2 }
+  : { wrkSeconds: 10, holdSse: 10_000, holdWait: 10_000, deliveryN: 300, fanoutN: 10, wakeN: 100, herdN: 3 };
+const deadline = Date.now() + (quick ? 120_000 : 600_000);
+const children: ChildProcess[] = [];
+const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+
+function checkWrk(): void {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      log('wrk is not installed: it is the load generator for throughput. Install it with: apt-get install -y wrk');
+      process.exit(2);
+    }
+  }
+}
+
+function node(script: string, args: string[], env: Record<string, string> = {}): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  return child;
+}
+
+/** Resolves with the first JSON line a child prints that has `key`. */
+function jsonLine<T>(child: ChildProcess, key: string, ms = 120_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`no "${key}" from child in ${ms} ms`)), ms);
+    child.stdout?.on('data', (d) => {
+      buf += d;
+      for (const line of buf.split('\n')) {
+        if (!line.startsWith('{')) continue;
+        try {
+          const obj = JSON.parse(line) as Record<string, unknown>;
+          if (key in obj) {
+            clearTimeout(timer);
+            resolve(obj as T);
+          }
+        } catch {}
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`child exited (${code}) before "${key}"`)));
+  });
+}
+
+async function waitHealthy(url: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} never became ready`);
+}
+
+function rssKb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? 0);
+}
+
+function wrk(url: string, bodies: string[], connections: number, seconds: number): { rps: number; non2xx: number } {
+  const file = join(tmpdir(), `vigil-bench-${process.pid}-${Math.random().toString(36).slice(2)}.txt`);
+  writeFileSync(file, `${bodies.join('\n')}\n`);
+  const out = execFileSync(
+    'wrk',
+    ['-t1', `-c${connections}`, `-d${seconds}s`, '-s', join(ROOT, 'bench/post.lua'), url],
+    {
+      env: { ...process.env, BODIES: file },
+      encoding: 'utf8',
+      timeout: (seconds + 30) * 1000,
+    },
+  );
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  return { rps, non2xx };
+}
+
+const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+
+async function main() {
+  checkWrk();
+  log(`starting a durable PostgreSQL (${quick ? 'quick run' : 'full run'})`);
+  const pg = await startPostgres({ durable: true, maxConnections: 200 });
+  const admin = postgres(pg.url, { max: 1, onnotice: () => {} });
+  await admin`create database bench`;
+  const url = new URL(pg.url);
+  url.pathname = '/bench';
+  const databaseUrl = url.toString();
+  const results: Record<string, unknown> = {};
+  try {
+    const vigilPort = await freePort();
+    const vigil = node('src/main.ts', [], {
+      DATABASE_URL: databaseUrl,
+      PORT: String(vigilPort),
+      LOG_LEVEL: 'warn',
+      VIGIL_MAX_WAITERS: '100000',
+      VIGIL_MAX_STREAMS: '100000',
+    });
+    const base = `http://127.0.0.1:${vigilPort}`;
+    const barePort = await freePort();
+    const bare = node('bench/bare-server.ts', [], { DATABASE_URL: databaseUrl, PORT: String(barePort) });
+    await waitHealthy(base);
+    await jsonLine(bare, 'port');
+    const [pgVersion] = await admin`select version()`;
+    const db = postgres(databaseUrl, { max: 2, onnotice: () => {} });
+    const countEvents = async () => Number((await db`select count(*)::int as n from execution_events`)[0]?.n ?? 0);
+
+    // 1. Reads: execution(id) over POST /graphql vs the bare handler, alternating, same run.
+    log('graphql_read_ratio');
+    const [readId] = await createExecutions(base, 1, 'read');
+    const readBody = JSON.stringify({
+      query: 'query($id: ID!) { execution(id: $id) { id status workflowId createdAt } }',
+      variables: { id: readId },
+    });
+    wrk(`${base}/graphql`, [readBody], 32, 2);
+    wrk(`http://127.0.0.1:${barePort}/`, [readBody], 32, 2);
+    let vigilRps = 0;
+    let bareRps = 0;
+    for (let round_ = 0; round_ < 2; round_++) {
+      vigilRps += wrk(`${base}/graphql`, [readBody], 32, plan.wrkSeconds / 2).rps;
+      bareRps += wrk(`http://127.0.0.1:${barePort}/`, [readBody], 32, plan.wrkSeconds / 2).rps;
+    }
+    results.graphql_rps = round(vigilRps / 2, 0);
+    results.bare_rps = round(bareRps / 2, 0);
+    results.graphql_read_ratio = round(vigilRps / bareRps, 3);
+
+    // 2. Ingest: durable events per second, counted in the table.
+    log('ingest_single_eps');
+    const ingestIds = await createExecutions(base, 32, 'ingest');
+    const record = (id: string, events: unknown[]) =>
+      JSON.stringify({
+        query:
+          'mutation($id: ID!, $e: [ExecutionEventInput!]!) { recordExecutionEvents(executionId: $id, events: $e) { execution { lastSequence } } }',
+        variables: { id, e: events },
+      });
+    const single = ingestIds.map((id) => record(id, [{ progress: { percentage: 50 } }]));
+    wrk(`${base}/graphql`, single, 32, 2);
+    let before = await countEvents();
+    let started = performance.now();
+    const s1 = wrk(`${base}/graphql`, single, 32, plan.wrkSeconds);
+    results.ingest_single_eps = round(((await countEvents()) - before) / ((performance.now() - started) / 1000), 0);
+    results.ingest_single_non2xx = s1.non2xx;
+
+    log('ingest_batch_eps');
+    const batch = ingestIds.map((id) =>
+      record(
+        id,
+        Array.from({ length: 100 }, (_, i) => ({ progress: { percentage: i } })),
+      ),
+    );
+    before = await countEvents();
+    started = performance.now();
+    const s2 = wrk(`${base}/graphql`, batch, 16, plan.wrkSeconds);
+    results.ingest_batch_eps = round(((await countEvents()) - before) / ((performance.now() - started) / 1000), 0);
+    results.ingest_batch_non2xx = s2.non2xx;
+
+    // 3. Latency: commit → receipt / answer, measured in a client process.
+    const latency = async (mode: string, n: number, k: number) => {
+      log(`latency ${mode} (n=${n}, k=${k})`);
+      return jsonLine<{ p50_ms: number; p99_ms: number; max_ms: number }>(
+        node('bench/clients/latency.ts', [
+          '--base',
+          base,
+          '--db',
+          databaseUrl,
+          '--mode',
+          mode,
+          '--n',
+          String(n),
+          '--k',
+          String(k),
+        ]),
+        'p99_ms',
+        300_000,
+      );
+    };
+    const delivery = await latency('delivery', plan.deliveryN, 1);
+    results.delivery_p50_ms = delivery.p50_ms;
+    results.delivery_p99_ms = delivery.p99_ms;
+    results.fanout_1k_p99_ms = (await latency('fanout', plan.fanoutN, 1000)).p99_ms;
+    const wake = await latency('wake', plan.wakeN, 1);
+    results.wake_p50_ms = wake.p50_ms;
+    results.wake_p99_ms = wake.p99_ms;
+    results.herd_1k_p99_ms = (await latency('herd', plan.herdN, 1000)).p99_ms;
+
+    // 4. Memory: connections held by one process, RSS above the baseline.
+    const pid = vigil.pid as number;
+    const hold = async (kind: 'sse' | 'wait', n: number) => {
+      log(`holding ${n} ${kind}`);
+      await new Promise((r) => setTimeout(r, 1000));
+      const baseline = rssKb(pid);
+      const client = node('bench/clients/hold.ts', [
+        '--base',
+        base,
+        '--kind',
+        kind,
+        '--n',
+        String(n),
+        '--executions',
+        '1000',
+      ]);
+      const ready = await jsonLine<{ ready: number; failed: number }>(client, 'ready', 240_000);
+      await new Promise((r) => setTimeout(r, 2000));
+      const held = rssKb(pid);
+      client.stdin?.write('release\n');
+      await new Promise((r) => client.once('exit', r));
+      return {
+        held: ready.ready,
+        failed: ready.failed,
+        kbPerConn: round((held - baseline) / Math.max(1, ready.ready), 2),
+      };
+    };
+    const s = await hold('sse', plan.holdSse);
+    results.sse_subscribers = s.held;
+    results.sse_kb_per_conn = s.kbPerConn;
+    const w = await hold('wait', plan.holdWait);
+    results.waiters = w.held;
+    results.waiter_kb = w.kbPerConn;
+
+    results.machine = {
+      cpus: cpus().length,
+      cpu: cpus()[0]?.model,
+      memory_gb: round(totalmem() / 2 ** 30, 1),
+      node: process.version,
+      postgres: String(pgVersion?.version ?? '')
+        .split(' ')
+        .slice(0, 2)
+        .join(' '),
+      durable: 'fsync=on, synchronous_commit=on',
+      versions: Object.fromEntries(
+        ['graphql', 'graphql-yoga', '@pothos/core', 'graphql-jit', 'graphql-sse', 'postgres', 'drizzle-orm'].map(
+          (p) => [
+            p,
+            (JSON.parse(readFileSync(join(ROOT, 'node_modules', p, 'package.json'), 'utf8')) as { version: string })
+              .version,
+          ],
+        ),
+      ),
+      quick,
+      at: new Date().toISOString(),
+    };
+    await db.end();
+  } finally {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 1000));
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    await admin.end();
+    await pg.stop();
+  }
+  writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  printTable(results);
+}
+
+const GOALS: [string, string, (v: number) => boolean][] = [
+  ['graphql_read_ratio', '≥ 0.60', (v) => v >= 0.6],
+  ['sse_subscribers', '10,000', (v) => v >= 10_000],
+  ['sse_kb_per_conn', '≤ 16', (v) => v <= 16],
+  ['delivery_p50_ms', '≤ 2', (v) => v <= 2],
+  ['delivery_p99_ms', '≤ 10', (v) => v <= 10],
+  ['fanout_1k_p99_ms', '≤ 40', (v) => v <= 40],
+  ['waiters', '10,000', (v) => v >= 10_000],
+  ['waiter_kb', '≤ 16', (v) => v <= 16],
+  ['wake_p99_ms', '≤ 10', (v) => v <= 10],
+  ['herd_1k_p99_ms', '≤ 100', (v) => v <= 100],
+  ['ingest_single_eps', '≥ 5,000', (v) => v >= 5000],
+  ['ingest_batch_eps', '≥ 50,000', (v) => v >= 50_000],
+];
+
+function printTable(results: Record<string, unknown>) {
+  const rows = GOALS.map(([key, goal, met]) => {
+    const v = Number(results[key]);
+    return `| ${key.padEnd(20)} | ${String(results[key]).padStart(10)} | ${goal.padEnd(9)} | ${met(v) ? 'met' : 'NOT met'} |`;
+  });
+  process.stdout.write(['| key | value | goal | |', '|---|---|---|---|', ...rows].join('\n') + '\n');
+}
+
+const guard = setTimeout(() => {
+  log('time bound reached; stopping');
+  for (const c of children) c.kill('SIGKILL');
+  process.exit(1);
+}, deadline - Date.now());
+guard.unref();
+main().then(
+  () => process.exit(0),
+  (err) => {
+    log(`failed: ${err instanceof Error ? err.stack : err}`);
+    for (const c of children) c.kill('SIGKILL');
+    process.exit(1);
+  },
+);

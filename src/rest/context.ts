@@ -1,0 +1,25 @@
+import type { Authenticator } from '../access/authenticate.js';
+import type { Db } from '../db/client.js';
+import type { Principal } from '../domain/access.js';
+import type { DomainContext } from '../domain/context.js';
+import type { ChangeFeed } from '../feed/feed.js';
+import type { Logger } from '../log.js';
+
+/** The services every REST adapter calls: the same ones GraphQL gets. */
+export interface RestDeps {
+  db: Db;
+  domain: DomainContext;
+  feed: ChangeFeed;
+  auth: Authenticator;
+  log: Logger;
+  /** Bytes of one request body. */
+  bodyLimit: number;
+  /** Interval of the `:` comment heartbeat on event streams. */
+  heartbeatMs: number;
+}
+
+/** Hono's per-request environment: the correlation id from the HTTP layer, the caller once authenticated. */
+export interface RestEnv {
+  Bindings: { correlationId: string; remoteAddress: string };
+  Variables: { principal: Principal };
+}

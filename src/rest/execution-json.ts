@@ -1,0 +1,172 @@
+import { z } from 'zod';
+import {
+  durationMsOf,
+  EVENT_TYPES,
+  EXECUTION_STATUSES,
+  type Execution,
+  type ExecutionEvent,
+  errorOf,
+  progressOf,
+  STEP_STATUSES,
+  statsOf,
+  stepsOf,
+  triggerOf,
+} from '../domain/types.js';
+
+/** JSON objects stay as they are; null becomes {}; any other JSON value is kept under `value`. */
+export function objectOf(value: unknown): Record<string, unknown> {
+  if (value == null) return {};
+  return typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : { value };
+}
+
+const iso = (d: Date | null) => d?.toISOString() ?? null;
+const Timestamp = z.string().meta({ description: 'ISO 8601, UTC' });
+
+const ErrorJson = z.object({
+  code: z.string(),
+  message: z.string(),
+  step: z.string().nullable(),
+  details: z.unknown(),
+});
+
+export const ExecutionJson = z
+  .object({
+    id: z.uuid(),
+    organizationId: z.string(),
+    environment: z.enum(['test', 'live']),
+    workflowId: z.string(),
+    workflowVersion: z.string().nullable(),
+    status: z.enum(EXECUTION_STATUSES),
+    progress: z.object({ step: z.string().nullable(), percentage: z.number() }).nullable(),
+    inputs: z.unknown(),
+    output: z.unknown(),
+    metadata: z.unknown(),
+    resolvedVariables: z.unknown(),
+    error: ErrorJson.nullable(),
+    trigger: z.object({
+      type: z.string(),
+      eventId: z.string().nullable(),
+      eventType: z.string().nullable(),
+      entityType: z.string().nullable(),
+      entityId: z.string().nullable(),
+    }),
+    initiatedBy: z.string().nullable(),
+    createdAt: Timestamp,
+    startedAt: Timestamp.nullable(),
+    completedAt: Timestamp.nullable(),
+    updatedAt: Timestamp,
+    durationMs: z.number().nullable(),
+    stats: z.object({
+      totalMessages: z.int(),
+      completedMessages: z.int(),
+      failedMessages: z.int(),
+      inProgressMessages: z.int(),
+      successRate: z.number(),
+    }),
+    steps: z.array(
+      z.object({
+        id: z.string(),
+        name: z.string().nullable(),
+        type: z.string().nullable(),
+        status: z.enum(STEP_STATUSES),
+        startedAt: Timestamp.nullable(),
+        completedAt: Timestamp.nullable(),
+        durationMs: z.number().nullable(),
+        error: ErrorJson.nullable(),
+        outputs: z.unknown(),
+        artifacts: z.unknown(),
+        rowCounts: z.unknown(),
+        columns: z.unknown(),
+        skipped: z.boolean(),
+      }),
+    ),
+    lastSequence: z.int().meta({ description: 'Sequence of the newest event (0 = none)' }),
+    timeoutSeconds: z.int().nullable(),
+    heartbeatTimeoutSeconds: z.int().nullable(),
+    deadlineAt: Timestamp.nullable(),
+  })
+  .meta({ id: 'Execution', description: "Vigil's own execution shape: GraphQL's Execution as JSON" });
+
+const EventJson = z
+  .object({
+    sequence: z.int(),
+    executionId: z.uuid(),
+    type: z.enum(EVENT_TYPES),
+    occurredAt: Timestamp,
+  })
+  .catchall(z.unknown())
+  .meta({
+    id: 'ExecutionEvent',
+    description:
+      "GraphQL's event as JSON: STATUS_CHANGED {from, to, error?}, PROGRESS {step, percentage}, " +
+      'STEP {stepId, stepType, name, status, …}, MESSAGE {messageId, adapter, status, error?}',
+  });
+
+export const RecordResultJson = z
+  .object({ execution: ExecutionJson, events: z.array(EventJson).meta({ description: 'The events appended' }) })
+  .meta({ id: 'RecordExecutionEventsResult' });
+
+/** The last reported progress, its step null when none was given. */
+export function progressJson(e: Execution): { step: string | null; percentage: number } | null {
+  const progress = progressOf(e);
+  return progress ? { step: progress.step ?? null, percentage: progress.percentage } : null;
+}
+
+const errorJson = (e: ReturnType<typeof errorOf>) =>
+  e ? { code: e.code, message: e.message, step: e.step ?? null, details: e.details ?? null } : null;
+
+export function executionJson(e: Execution): z.infer<typeof ExecutionJson> {
+  const trigger = triggerOf(e);
+  return {
+    id: e.id,
+    organizationId: e.organizationId,
+    environment: e.environment,
+    workflowId: e.workflowId,
+    workflowVersion: e.workflowVersion,
+    status: e.status,
+    progress: progressJson(e),
+    inputs: e.inputs ?? null,
+    output: e.output ?? null,
+    metadata: e.metadata ?? null,
+    resolvedVariables: e.resolvedVariables ?? null,
+    error: errorJson(errorOf(e)),
+    trigger: {
+      type: trigger.type,
+      eventId: trigger.eventId ?? null,
+      eventType: trigger.eventType ?? null,
+      entityType: trigger.entityType ?? null,
+      entityId: trigger.entityId ?? null,
+    },
+    initiatedBy: e.initiatedBy,
+    createdAt: e.createdAt.toISOString(),
+    startedAt: iso(e.startedAt),
+    completedAt: iso(e.completedAt),
+    updatedAt: e.updatedAt.toISOString(),
+    durationMs: durationMsOf(e),
+    stats: statsOf(e),
+    steps: stepsOf(e).map((s) => ({
+      ...s,
+      error: errorJson(s.error),
+      outputs: s.outputs ?? null,
+      artifacts: s.artifacts ?? null,
+      rowCounts: s.rowCounts ?? null,
+      columns: s.columns ?? null,
+    })),
+    lastSequence: e.lastSequence,
+    timeoutSeconds: e.timeoutSeconds,
+    heartbeatTimeoutSeconds: e.heartbeatTimeoutSeconds,
+    deadlineAt: iso(e.deadlineAt),
+  };
+}
+
+/** A stored event, its payload flattened in; a step's own `type` becomes `stepType`, as in GraphQL. */
+export function eventJson(e: ExecutionEvent): z.infer<typeof EventJson> {
+  const { type: stepType, ...payload } = e.payload;
+  return {
+    ...(e.type === 'STEP' ? { ...payload, stepType: stepType ?? null } : e.payload),
+    sequence: e.sequence,
+    executionId: e.executionId,
+    type: e.type,
+    occurredAt: e.occurredAt.toISOString(),
+  };
+}

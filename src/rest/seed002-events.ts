@@ -1,0 +1,164 @@
+import { createRoute } from '@hono/zod-openapi';
+import type { SSEMessage, SSEStreamingApi } from 'hono/streaming';
+import { streamSSE } from 'hono/streaming';
+import { z } from 'zod';
+import { VigilError } from '../domain/errors.js';
+import { getExecution } from '../domain/executions.js';
+import { waitTimeoutSeconds } from '../domain/inputs.js';
+import { type ExecutionEvent, type ExecutionStatus, isTerminal } from '../domain/types.js';
+import { afterInput, openEventStream } from '../feed/stream.js';
+import type { Logger } from '../log.js';
+import type { RestApp } from './app.js';
+import type { RestDeps } from './context.js';
+import { errorBody } from './errors.js';
+import { errorResponses, queryNumber, SECURITY } from './schemas.js';
+import { SEED003_STATUS } from './vocabulary.js';
+
+const DEFAULT_TIMEOUT_SECONDS = 300;
+
+const STREAM_DESCRIPTION = `Server-Sent Events, one per stored event of the execution, each with \`id: <sequence>\` and JSON \`data\`
+(snake_case, always with \`execution_id\`, \`sequence\`, \`occurred_at\`):
+
+| event | when | data |
+|---|---|---|
+| \`initiated\`, \`processing\`, \`completed\`, \`failed\` | a message report | \`message_id, adapter, status, error\` |
+| \`status\` | a status change | \`status, previous_status\` (seed 003's words: running, interrupted, completed, failed, cancelled), \`error\` |
+| \`progress\` | a progress report | \`step, percentage\` |
+| \`step\` | a step (node) report | \`step_id, name, type, status, error, outputs, artifacts, row_counts, columns, skipped\` |
+| \`error\` | the stream must end early (e.g. the consumer fell 1,000 events behind) | \`{detail, error_code, correlation_id, timestamp}\` |
+
+A \`:\` comment line is sent at least every 15 s. The stream first replays stored events after \`Last-Event-ID\`
+(or \`last_event_id\`; all when neither is given), then streams live ones, each exactly once and in order, and ends
+after the event that makes the execution terminal, or at the timeout. EventSource clients reconnect by themselves
+with \`Last-Event-ID\`; once nothing more can come, the server answers that reconnect with 204 so they stop.`;
+
+const route = createRoute({
+  method: 'get',
+  path: '/api/v1/executions/{execution_id}/events',
+  tags: ['Seed 002: event stream'],
+  summary: 'Stream Execution Events',
+  description: STREAM_DESCRIPTION,
+  security: SECURITY,
+  request: {
+    params: z.object({ execution_id: z.string().meta({ description: 'Execution UUID to stream events for' }) }),
+    query: z.object({
+      timeout: queryNumber(waitTimeoutSeconds.default(DEFAULT_TIMEOUT_SECONDS)).meta({
+        description: 'Stream timeout in seconds',
+      }),
+      last_event_id: queryNumber(afterInput).meta({
+        description: 'Resume after this sequence (for clients that cannot set Last-Event-ID); the header wins',
+      }),
+    }),
+    headers: z.object({
+      'last-event-id': queryNumber(afterInput).meta({
+        description: 'Resume after this sequence: the `id` of the last event seen (EventSource sends it on reconnect)',
+      }),
+    }),
+  },
+  responses: {
+    200: {
+      description: 'Successful Response: a text/event-stream',
+      content: { 'text/event-stream': { schema: z.string().meta({ description: STREAM_DESCRIPTION }) } },
+    },
+    204: { description: 'A resume after the terminal event: nothing more will come (EventSource stops reconnecting)' },
+    ...errorResponses(404, 422, 503),
+  },
+});
+
+const lower = (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : null);
+const orNull = (v: unknown) => v ?? null;
+
+/** One stored event as an SSE message (the table in STREAM_DESCRIPTION). */
+export function sseMessage(e: ExecutionEvent): SSEMessage {
+  const p = e.payload;
+  const base = { execution_id: e.executionId, sequence: e.sequence, occurred_at: e.occurredAt.toISOString() };
+  let event: string;
+  let data: Record<string, unknown>;
+  switch (e.type) {
+    case 'MESSAGE':
+      event = lower(p.status) ?? 'message';
+      data = { message_id: p.messageId, adapter: orNull(p.adapter), status: lower(p.status), error: orNull(p.error) };
+      break;
+    case 'STATUS_CHANGED':
+      event = 'status';
+      data = {
+        status: SEED003_STATUS[p.to as ExecutionStatus],
+        previous_status: SEED003_STATUS[p.from as ExecutionStatus],
+        error: orNull(p.error),
+      };
+      break;
+    case 'PROGRESS':
+      event = 'progress';
+      data = { step: orNull(p.step), percentage: p.percentage };
+      break;
+    case 'STEP':
+      event = 'step';
+      data = {
+        step_id: p.stepId,
+        name: orNull(p.name),
+        type: orNull(p.type),
+        status: lower(p.status),
+        error: orNull(p.error),
+        outputs: orNull(p.outputs),
+        artifacts: orNull(p.artifacts),
+        row_counts: orNull(p.rowCounts),
+        columns: orNull(p.columns),
+        skipped: p.skipped ?? p.status === 'SKIPPED',
+      };
+      break;
+  }
+  return { event, id: String(e.sequence), data: JSON.stringify({ ...base, ...data }) };
+}
+
+/** Writes the events to the client with a heartbeat, until the stream ends or the client hangs up. */
+async function pump(
+  events: AsyncIterable<ExecutionEvent>,
+  sse: SSEStreamingApi,
+  options: { signal: AbortSignal; heartbeatMs: number; correlationId: string; log: Logger },
+): Promise<void> {
+  const iterator = events[Symbol.asyncIterator]();
+  const hangUp = () => void iterator.return?.();
+  sse.onAbort(hangUp);
+  options.signal.addEventListener('abort', hangUp, { once: true });
+  const heartbeat = setInterval(() => void sse.write(': keep-alive\n\n'), options.heartbeatMs);
+  try {
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) break;
+      await sse.writeSSE(sseMessage(next.value));
+    }
+  } catch (err) {
+    if (!(err instanceof VigilError)) options.log.error({ err, correlationId: options.correlationId }, 'event stream');
+    const error = err instanceof VigilError ? err : new VigilError('INTERNAL', 'Unexpected error.');
+    await sse.writeSSE({ event: 'error', data: JSON.stringify(errorBody(error, options.correlationId)) });
+  } finally {
+    clearInterval(heartbeat);
+    options.signal.removeEventListener('abort', hangUp);
+    await iterator.return?.();
+  }
+}
+
+/** Seed 002: `GET /api/v1/executions/{execution_id}/events`, over the same stream as GraphQL's executionEvents. */
+export function registerSeed002(app: RestApp, deps: RestDeps): void {
+  app.openapi(route, async (c) => {
+    const { execution_id: id } = c.req.valid('param');
+    const { timeout, last_event_id } = c.req.valid('query');
+    const after = c.req.valid('header')['last-event-id'] ?? last_event_id ?? null;
+    const principal = c.var.principal;
+    if (after !== null) {
+      const execution = await getExecution(deps.db, principal, id);
+      if (isTerminal(execution.status) && after >= execution.lastSequence) return c.body(null, 204);
+    }
+    // Errors (404, 503, …) are thrown here, before the stream starts, and answered as JSON.
+    const events = await openEventStream(deps.feed, deps.db, principal, id, { after, timeoutSeconds: timeout });
+    c.header('X-Accel-Buffering', 'no');
+    return streamSSE(c, (sse) =>
+      pump(events, sse, {
+        signal: c.req.raw.signal,
+        heartbeatMs: deps.heartbeatMs,
+        correlationId: c.env.correlationId,
+        log: deps.log,
+      }),
+    );
+  });
+}
