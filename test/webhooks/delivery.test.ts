@@ -116,6 +116,25 @@ describe.each(DB_KINDS)('webhook delivery on %s', (kind) => {
     await s.gql('mutation($id: ID!) { deleteWebhook(id: $id) { id } }', { id: hook.id });
   });
 
+  it('gives up an attempt at its timeout and retries it', async () => {
+    rx.respond = ({ nthForDelivery }) => (nthForDelivery === 0 ? { status: 200, delayMs: 4000 } : { status: 200 });
+    const hook = await createWebhook(s, { url: rx.url });
+    const { id } = await createExecution(s);
+    ok(await s.gql(COMPLETE, { id }));
+    const [d] = await eventually(
+      () => deliveries(s, hook.id),
+      (list) => list[0]?.status === 'SUCCEEDED',
+      6000,
+    );
+    expect(d?.attempts.map((a) => [a.statusCode, a.error])).toEqual([
+      [null, 'timed out after 2000 ms'],
+      [200, null],
+    ]);
+    expect(d?.attempts[0]?.durationMs).toBeGreaterThanOrEqual(1990);
+    expect(d?.attempts[0]?.durationMs).toBeLessThan(3000);
+    await s.gql('mutation($id: ID!) { deleteWebhook(id: $id) { id } }', { id: hook.id });
+  });
+
   it('keeps the order per execution: a later event waits until the earlier one succeeded', async () => {
     // The first delivery of each execution fails twice; the later ones must not overtake it.
     const failing = new Set<string>();
