@@ -13,7 +13,7 @@ async function main(): Promise<void> {
       : `PostgreSQL ${server.database.location}`;
   log.info(
     { url: server.url, database: server.database.kind, data: server.database.location, auth: config.VIGIL_AUTH },
-    `Vigil listening on ${server.url} — GraphQL + GraphiQL ${server.url}/graphql, graphql-sse ${server.url}/graphql/stream, ` +
+    `Vigil listening on ${server.url} — dashboard ${server.url}/, GraphQL + GraphiQL ${server.url}/graphql, graphql-sse ${server.url}/graphql/stream, ` +
       `REST ${server.url}/api/v1 (reference ${server.url}/docs, OpenAPI ${server.url}/openapi.json), ` +
       `health ${server.url}/healthz, readiness ${server.url}/readyz; data in ${where}`,
   );

@@ -19,7 +19,7 @@ export interface Metrics {
 }
 
 /** Prometheus metrics of one server (its own registry, so several servers can share a process in tests). */
-export function createMetrics(feed: ChangeFeed): Metrics {
+export function createMetrics(feed: ChangeFeed, sse: () => { computed: number; written: number }): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'vigil_' });
   const requests = new Counter({
@@ -86,6 +86,16 @@ export function createMetrics(feed: ChangeFeed): Metrics {
     'vigil_feed_reads_total',
     'Reads made by the change feed (one per burst per execution)',
     () => feed.stats.reads,
+  );
+  counterFrom(
+    'vigil_sse_items_executed_total',
+    'Subscription items executed and serialized (once per group of identical subscribers)',
+    () => sse().computed,
+  );
+  counterFrom(
+    'vigil_sse_frames_written_total',
+    'Subscription frames written (once per subscriber)',
+    () => sse().written,
   );
   counterFrom(
     'vigil_listener_reconnects_total',

@@ -11,12 +11,16 @@ import { configureLimits } from './domain/inputs.js';
 import { ChangeFeed } from './feed/feed.js';
 import { configureCapacity } from './feed/limits.js';
 import { type FeedTransport, LocalTransport, PgTransport } from './feed/transport.js';
+import { createDocumentCache } from './graphql/documents.js';
 import { createFastPath } from './graphql/fast.js';
+import { schema } from './graphql/schema.js';
+import { createSsePath } from './graphql/sse.js';
 import { createGraphQL } from './graphql/yoga.js';
 import { startSweeper } from './jobs/sweeper.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { createRest, isRestPath } from './rest/app.js';
+import { createDashboard } from './ui/serve.js';
 import { installWebhooks, webhookConfigOf } from './webhooks/service.js';
 
 export interface VigilServer {
@@ -56,7 +60,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       ? PgTransport.fromNotifier(database.notifier, config.DATABASE_URL)
       : new LocalTransport();
   const feed = new ChangeFeed(database.db, transport, log, config.VIGIL_RECHECK_INTERVAL_MS);
-  const metrics = createMetrics(feed);
+  const metrics = createMetrics(feed, () => leanSse.stats);
   const domain: DomainContext = {
     db: database.db,
     sink: feed,
@@ -89,7 +93,10 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     if (revoked && auth instanceof KeyAccess) auth.revoked(revoked);
   };
   const yoga = createGraphQL({ db: database.db, domain, feed, auth, log });
-  const fastGraphQL = createFastPath({ yoga, db: database.db, domain, feed, auth, log });
+  const documents = createDocumentCache(yoga);
+  const lean = { yoga, documents, db: database.db, domain, feed, auth, log };
+  const fastGraphQL = createFastPath(lean);
+  const leanSse = createSsePath({ ...lean, schema });
   const rest = createRest({
     db: database.db,
     domain,
@@ -99,6 +106,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     bodyLimit: config.VIGIL_BODY_LIMIT,
     heartbeatMs: config.VIGIL_SSE_HEARTBEAT_MS,
   });
+  const dashboard = createDashboard();
   let shuttingDown = false;
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
@@ -117,8 +125,15 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const refusal = bodyRefusal(req, config.VIGIL_BODY_LIMIT);
     if (refusal) return errorJson(res, refusal.status, refusal.code, refusal.detail, correlationId);
     const remoteAddress = req.socket.remoteAddress ?? 'unknown';
-    if (path === '/graphql' && config.VIGIL_FAST_GRAPHQL === 'on') {
-      fastGraphQL(req, res, correlationId, remoteAddress).catch((err) => failed(res, err, correlationId));
+    if (config.VIGIL_FAST_GRAPHQL === 'on' && (path === '/graphql' || path === '/graphql/stream')) {
+      const sse = req.headers.accept === 'text/event-stream';
+      const done =
+        path === '/graphql/stream'
+          ? leanSse.handle(req, res, correlationId, remoteAddress, 'graphql-sse')
+          : sse
+            ? leanSse.handle(req, res, correlationId, remoteAddress, 'yoga')
+            : fastGraphQL(req, res, correlationId, remoteAddress);
+      done.catch((err) => failed(res, err, correlationId));
       return;
     }
     if (path === '/graphql' || path.startsWith('/graphql/')) {
@@ -129,6 +144,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       rest.handle(req, res, correlationId);
       return;
     }
+    if (dashboard(req, res, path)) return;
     if (path === '/healthz') return json(res, 200, { status: 'ok' });
     if (path === '/metrics') {
       void metrics.registry.metrics().then((text) => {

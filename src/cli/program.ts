@@ -1,5 +1,8 @@
 import { Command } from 'commander';
+import { registerExecutionCommands } from './executions.js';
 import { registerKeysCommands } from './keys.js';
+import { registerWaitCommand } from './wait.js';
+import { registerWatchCommand } from './watch.js';
 
 /**
  * The `vigil` command tree. Each command group lives in its own file and is registered here.
@@ -10,6 +13,9 @@ export function buildProgram(): Command {
     .description('Vigil: track, wait for and watch executions')
     .showHelpAfterError()
     .exitOverride();
+  registerExecutionCommands(program);
+  registerWaitCommand(program);
+  registerWatchCommand(program);
   registerKeysCommands(program);
   return program;
 }
@@ -24,7 +30,8 @@ export async function runCli(argv: string[]): Promise<number> {
     const code = (err as { code?: string }).code;
     if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return 0;
     if (typeof code === 'string' && code.startsWith('commander.')) return 3;
-    process.stderr.write(`vigil: ${err instanceof Error ? err.message : String(err)}\n`);
+    const message = err instanceof Error ? err.message : String(err);
+    if (message) process.stderr.write(`vigil: ${message}\n`); // a CliExit without a message has said its piece
     const exit = (err as { exitCode?: number }).exitCode;
     return typeof exit === 'number' ? exit : 3;
   }

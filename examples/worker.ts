@@ -1,0 +1,142 @@
+/**
+ * An example worker: it creates an execution and reports what it does to Vigil through GraphQL (status, progress,
+ * steps and message events), the way a real pipeline would. Run it against a running Vigil and watch the
+ * execution in the dashboard (http://127.0.0.1:4000) or with `npx vigil watch ID`:
+ *
+ *   npx tsx examples/worker.ts                 # about 20 s, ends COMPLETED
+ *   npx tsx examples/worker.ts --fail          # ends FAILED in the load step
+ *   npx tsx examples/worker.ts --delay 50      # faster
+ *
+ * Options: --url (default $VIGIL_URL or http://127.0.0.1:4000), --key ($VIGIL_API_KEY), --env (test|live).
+ * If the execution is cancelled meanwhile (dashboard or `npx vigil cancel ID`), the next report is refused with
+ * INVALID_STATUS_TRANSITION and the worker stops.
+ */
+import { parseArgs } from 'node:util';
+
+const { values: opts } = parseArgs({
+  options: {
+    url: { type: 'string', default: process.env.VIGIL_URL ?? 'http://127.0.0.1:4000' },
+    key: { type: 'string', default: process.env.VIGIL_API_KEY },
+    env: { type: 'string' },
+    delay: { type: 'string', default: '700' },
+    fail: { type: 'boolean', default: false },
+    workflow: { type: 'string', default: 'nightly-etl' },
+  },
+});
+const base = opts.url.replace(/\/+$/, '');
+const delay = Number(opts.delay);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+class GraphQLFailure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** One GraphQL request over HTTP: that is all a worker needs. */
+async function gql<T>(query: string, variables: Record<string, unknown>): Promise<T> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (opts.key) headers.authorization = `Bearer ${opts.key}`;
+  if (opts.env) headers['x-environment'] = opts.env;
+  const res = await fetch(`${base}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+  const body = (await res.json()) as { data?: T; errors?: { message: string; extensions?: { code?: string } }[] };
+  const error = body.errors?.[0];
+  if (error) throw new GraphQLFailure(error.extensions?.code ?? 'GRAPHQL', error.message);
+  return body.data as T;
+}
+
+const CREATE = `mutation($input: CreateExecutionInput!) { createExecution(input: $input) { id status } }`;
+const RECORD = `mutation($id: ID!, $events: [ExecutionEventInput!]!) {
+  recordExecutionEvents(executionId: $id, events: $events) { execution { status lastSequence } }
+}`;
+
+/** Sends a batch of events (all or nothing). */
+async function report(id: string, events: unknown[]): Promise<void> {
+  await gql(RECORD, { id, events });
+}
+
+const STEPS = [
+  { id: 'extract', name: 'Extract orders', type: 'source', messages: 4 },
+  { id: 'transform', name: 'Transform', type: 'transform', messages: 3 },
+  { id: 'load', name: 'Load warehouse', type: 'sink', messages: 3 },
+];
+
+async function run(): Promise<void> {
+  const { createExecution: created } = await gql<{ createExecution: { id: string } }>(CREATE, {
+    input: {
+      workflowId: opts.workflow,
+      workflowVersion: '1.4.0',
+      trigger: { type: 'schedule', eventType: 'cron' },
+      inputs: { date: new Date().toISOString().slice(0, 10), source: 'orders' },
+      metadata: { host: 'example-worker' },
+      heartbeatTimeoutSeconds: 60,
+    },
+  });
+  const id = created.id;
+  console.log(`created execution ${id}`);
+  console.log(`  dashboard: ${base}/#/executions/${id}`);
+  console.log(`  terminal:  npx vigil watch ${id}    (or: npx vigil wait ${id})`);
+  await sleep(delay * 2);
+
+  await report(id, [{ statusChanged: { to: 'RUNNING' } }, { progress: { step: 'starting', percentage: 0 } }]);
+  const total = STEPS.reduce((n, s) => n + s.messages, 0);
+  let done = 0;
+  for (const step of STEPS) {
+    await report(id, [{ step: { stepId: step.id, name: step.name, type: step.type, status: 'RUNNING' } }]);
+    for (let m = 1; m <= step.messages; m++) {
+      const messageId = `${step.id}-${m}`;
+      await report(id, [{ message: { messageId, adapter: step.type, status: 'INITIATED' } }]);
+      await sleep(delay);
+      const failing = step.id === 'transform' && m === 2; // one message fails; the run goes on
+      if (opts.fail && step.id === 'load' && m === 2) {
+        const error = { code: 'WAREHOUSE_UNAVAILABLE', message: 'warehouse refused the connection', step: step.id };
+        await report(id, [
+          { message: { messageId, adapter: step.type, status: 'FAILED', error } },
+          { step: { stepId: step.id, status: 'FAILED', error } },
+          { statusChanged: { to: 'FAILED', error } },
+        ]);
+        console.log(`failed in ${step.id}: ${error.message}`);
+        return;
+      }
+      done++;
+      const percentage = Math.round((done / total) * 100);
+      await report(id, [
+        failing
+          ? {
+              message: {
+                messageId,
+                adapter: step.type,
+                status: 'FAILED',
+                error: { code: 'BAD_ROW', message: 'row 17 has no customer id' },
+              },
+            }
+          : { message: { messageId, adapter: step.type, status: 'COMPLETED' } },
+        { progress: { step: step.name, percentage } },
+      ]);
+      console.log(
+        `${String(percentage).padStart(3)}%  ${step.name}: message ${messageId} ${failing ? 'FAILED' : 'ok'}`,
+      );
+    }
+    await report(id, [
+      {
+        step: { stepId: step.id, status: 'COMPLETED', rowCounts: { in: step.messages * 100, out: step.messages * 98 } },
+      },
+    ]);
+  }
+  await report(id, [{ statusChanged: { to: 'COMPLETED', output: { rows: 980, warnings: 1 } } }]);
+  console.log(`completed execution ${id}`);
+}
+
+run().catch((err) => {
+  if (err instanceof GraphQLFailure && err.code === 'INVALID_STATUS_TRANSITION') {
+    console.log('the execution was stopped from outside (cancelled or marked); stopping');
+    return;
+  }
+  const cause = (err as { cause?: { code?: string } }).cause?.code;
+  console.error(`worker: ${err instanceof Error ? err.message : err}${cause ? ` (${cause})` : ''}`);
+  if (err instanceof TypeError) console.error(`is Vigil running at ${base}? Start it with: npm start`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,112 @@
+import pc from 'picocolors';
+import {
+  describeEvent,
+  type ExecutionDetail,
+  type ExecutionEvent,
+  type ExecutionSummary,
+  elapsedMs,
+  formatDuration,
+  formatPercent,
+} from '../client/documents.js';
+
+/** Colours follow the dashboard's: green done, red failed, yellow cancelled, blue running. */
+export function colorStatus(status: string): string {
+  switch (status) {
+    case 'COMPLETED':
+      return pc.green(status);
+    case 'FAILED':
+    case 'TIMED_OUT':
+      return pc.red(status);
+    case 'CANCELLED':
+      return pc.yellow(status);
+    case 'RUNNING':
+      return pc.blue(status);
+    default:
+      return pc.magenta(status);
+  }
+}
+
+/** A coloured status padded to a column width (padding outside the colour codes, so columns line up). */
+function statusCell(status: string, width: number): string {
+  return colorStatus(status) + ' '.repeat(Math.max(0, width - status.length));
+}
+
+function ago(iso: string, now: number): string {
+  return `${formatDuration(now - Date.parse(iso)).replace(/\.\d s$/, ' s')} ago`;
+}
+
+function duration(e: ExecutionSummary, now: number): string {
+  const ms = elapsedMs(e, now);
+  return ms == null ? '—' : formatDuration(ms);
+}
+
+function progress(e: ExecutionSummary): string {
+  if (!e.progress) return '—';
+  return `${formatPercent(e.progress.percentage)}${e.progress.step ? ` ${e.progress.step}` : ''}`;
+}
+
+/** One line: status, workflow, id, progress, duration (what `wait` and `watch` print at the end). */
+export function summaryLine(e: ExecutionSummary, now = Date.now()): string {
+  const parts = [colorStatus(e.status), pc.bold(e.workflowId), pc.dim(e.id), progress(e), duration(e, now)];
+  if (e.error) parts.push(pc.red(`${e.error.code}: ${e.error.message}`));
+  return parts.join('  ');
+}
+
+/** `vigil get`: the execution as a readable block. */
+export function detailText(e: ExecutionDetail, now = Date.now()): string {
+  const s = e.stats;
+  const rows: [string, string][] = [
+    ['id', e.id],
+    ['status', colorStatus(e.status)],
+    ['workflow', `${e.workflowId}${e.workflowVersion ? ` v${e.workflowVersion}` : ''}`],
+    ['environment', e.environment.toLowerCase()],
+    ['progress', progress(e)],
+    ['created', `${e.createdAt} (${ago(e.createdAt, now)})`],
+    ['started', e.startedAt ?? '—'],
+    ['completed', e.completedAt ?? '—'],
+    ['duration', duration(e, now)],
+    ['trigger', `${e.trigger?.type ?? '—'}${e.initiatedBy ? ` by ${e.initiatedBy}` : ''}`],
+    [
+      'messages',
+      `${s.totalMessages} total, ${s.completedMessages} completed, ${s.failedMessages} failed, ` +
+        `${s.inProgressMessages} in progress` +
+        (s.completedMessages + s.failedMessages > 0 ? ` (success ${(s.successRate * 100).toFixed(1)}%)` : ''),
+    ],
+  ];
+  if (e.error)
+    rows.push(['error', pc.red(`${e.error.code}: ${e.error.message}${e.error.step ? ` (step ${e.error.step})` : ''}`)]);
+  const lines = rows.map(([k, v]) => `${pc.dim(k.padEnd(12))}${v}`);
+  if (e.steps.length) {
+    lines.push(pc.dim('steps'));
+    for (const st of e.steps) {
+      const d = st.durationMs == null ? '' : `  ${formatDuration(st.durationMs)}`;
+      const err = st.error ? pc.red(`  ${st.error.code}: ${st.error.message}`) : '';
+      lines.push(`  ${statusCell(st.skipped ? 'SKIPPED' : st.status, 9)}  ${st.name ?? st.id}${d}${err}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** `vigil list`: a table, newest first. */
+export function listText(items: ExecutionSummary[], now = Date.now()): string {
+  const header = ['ID', 'STATUS', 'WORKFLOW', 'PROGRESS', 'CREATED', 'DURATION'];
+  const rows = items.map((e) => [e.id, e.status, e.workflowId, progress(e), ago(e.createdAt, now), duration(e, now)]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[], color?: (s: string, i: number) => string) =>
+    cells
+      .map((c, i) => {
+        const padded = i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0);
+        return color ? color(padded, i) : padded;
+      })
+      .join('  ');
+  return [
+    pc.dim(line(header)),
+    ...rows.map((r) => line(r, (s, i) => (i === 1 ? statusCell(s.trim(), s.length) : s))),
+  ].join('\n');
+}
+
+/** `vigil watch` without a terminal: one plain line per event. */
+export function eventLine(e: ExecutionEvent): string {
+  const t = e.occurredAt.slice(11, 19);
+  return `${pc.dim(t)} ${pc.dim(`#${e.sequence}`.padEnd(5))} ${e.type.padEnd(14)} ${describeEvent(e)}`;
+}

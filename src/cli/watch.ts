@@ -1,0 +1,201 @@
+import { MultiBar, Presets } from 'cli-progress';
+import type { Command } from 'commander';
+import pc from 'picocolors';
+import type { VigilApiError, VigilClient } from '../client/client.js';
+import {
+  EVENTS,
+  type EventsResult,
+  type ExecutionDetail,
+  type ExecutionEvent,
+  type ExecutionStatus,
+  isTerminal,
+} from '../client/documents.js';
+import {
+  asCliExit,
+  CliExit,
+  type ConnectionOptions,
+  clientFor,
+  EXIT,
+  exitCodeOf,
+  isTransient,
+  parseSeconds,
+  withConnectionOptions,
+} from './connect.js';
+import { eventLine, summaryLine } from './format.js';
+import { attach, EXIT_HELP, Reattach } from './wait.js';
+
+type WatchOptions = ConnectionOptions & { timeout?: number; fromStart?: boolean };
+
+export function registerWatchCommand(program: Command): void {
+  withConnectionOptions(
+    program
+      .command('watch')
+      .description(
+        'Stream an execution’s events until it ends: a live progress bar on a terminal, one line per event ' +
+          'otherwise (NDJSON with --json). A dropped connection is re-attached from the last event seen',
+      )
+      .argument('<id>', 'execution id')
+      .option('--from-start', 'replay the events that happened before the watch began')
+      .option('--timeout <seconds>', 'stop watching after this long (exit 2); default: until it ends', parseSeconds)
+      .addHelpText('after', EXIT_HELP),
+  ).action(async (id: string, opts: WatchOptions) => {
+    const client = clientFor(opts);
+    try {
+      const code = await watch(client, id, opts);
+      if (code !== EXIT.ok) throw new CliExit(code);
+    } finally {
+      client.close();
+    }
+  });
+}
+
+/** Where the watch goes: a progress bar (TTY), plain lines, or NDJSON. */
+interface Output {
+  event(e: ExecutionEvent, state: ExecutionDetail): void;
+  end(final: ExecutionDetail, timedOut: boolean): void;
+}
+
+function plainOutput(start: ExecutionDetail): Output {
+  process.stdout.write(`watching ${summaryLine(start)}\n`);
+  return {
+    event: (e) => process.stdout.write(`${eventLine(e)}\n`),
+    end: (final) => process.stdout.write(`${summaryLine(final)}\n`),
+  };
+}
+
+function jsonOutput(): Output {
+  return {
+    event: (e) => process.stdout.write(`${JSON.stringify({ event: e })}\n`),
+    end: (final) => process.stdout.write(`${JSON.stringify({ execution: final })}\n`),
+  };
+}
+
+function barOutput(start: ExecutionDetail): Output {
+  const bars = new MultiBar(
+    {
+      format: `${pc.bold(start.workflowId)} {bar} {percentage}% {status} ${pc.dim('{step}')}`,
+      hideCursor: true,
+      clearOnComplete: true,
+      stopOnComplete: false,
+      barsize: 30,
+      stream: process.stdout,
+      autopadding: true,
+    },
+    Presets.shades_classic,
+  );
+  const payload = (e: ExecutionDetail) => ({ status: e.status, step: e.progress?.step ?? '' });
+  const bar = bars.create(100, start.progress?.percentage ?? 0, payload(start));
+  bars.log(`watching ${summaryLine(start)}\n`);
+  // Ctrl-C: put the cursor back before leaving (the bar hides it), and exit as an interrupted command does
+  const interrupted = () => {
+    bars.stop();
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted);
+  return {
+    event: (e, state) => {
+      bars.log(`${eventLine(e)}\n`);
+      bar.update(state.progress?.percentage ?? (state.status === 'COMPLETED' ? 100 : 0), payload(state));
+    },
+    end: (final) => {
+      bar.update(final.progress?.percentage ?? 0, payload(final));
+      bars.update(); // flushes the lines logged since the last redraw; stop() alone would drop them
+      bars.stop();
+      process.off('SIGINT', interrupted);
+      process.stdout.write(`${summaryLine(final)}\n`);
+    },
+  };
+}
+
+/** What the events say about the execution, so the bar moves without a read per event. */
+function apply(state: ExecutionDetail, e: ExecutionEvent): ExecutionDetail {
+  if (e.type === 'STATUS_CHANGED' && e.to) {
+    return { ...state, status: e.to as ExecutionStatus, lastSequence: e.sequence };
+  }
+  if (e.type === 'PROGRESS') {
+    return { ...state, progress: { step: e.step ?? null, percentage: e.percentage ?? 0 }, lastSequence: e.sequence };
+  }
+  return { ...state, lastSequence: e.sequence };
+}
+
+type StreamEnd = { kind: 'complete' } | { kind: 'error'; error: VigilApiError | Error };
+
+/** One attachment to `executionEvents` after `after`; resolves when the server completes it or it fails. */
+function streamOnce(
+  client: VigilClient,
+  id: string,
+  after: number,
+  seconds: number,
+  onConnected: () => void,
+  onEvent: (e: ExecutionEvent) => void,
+): Promise<StreamEnd> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (end: StreamEnd) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(guard);
+      resolve(end);
+    };
+    const dispose = client.subscribe<EventsResult>(
+      EVENTS,
+      { id, after, timeout: seconds },
+      {
+        connected: onConnected,
+        next: (d) => onEvent(d.executionEvents),
+        error: (error) => settle({ kind: 'error', error }),
+        complete: () => settle({ kind: 'complete' }),
+      },
+    );
+    // the server ends the stream at `seconds`; this only guards against a silent, half-open socket
+    const guard = setTimeout(
+      () => {
+        dispose();
+        const error = new Error('no end of stream from the server');
+        error.name = 'TimeoutError';
+        settle({ kind: 'error', error });
+      },
+      seconds * 1000 + 30_000,
+    );
+  });
+}
+
+async function watch(client: VigilClient, id: string, opts: WatchOptions): Promise<number> {
+  const deadline = opts.timeout ? Date.now() + opts.timeout * 1000 : Number.POSITIVE_INFINITY;
+  let state = await attach(client, id, opts);
+  const out = opts.json ? jsonOutput() : process.stdout.isTTY ? barOutput(state) : plainOutput(state);
+  let after = opts.fromStart ? 0 : state.lastSequence;
+  let terminal = isTerminal(state.status) && !opts.fromStart;
+  const reattach = new Reattach(client.url, deadline, Boolean(opts.json));
+  try {
+    while (!terminal) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        reattach.checkAtDeadline();
+        break;
+      }
+      const seconds = Math.min(3600, Math.max(1, remaining / 1000));
+      const end = await streamOnce(client, id, after, seconds, reattach.back, (e) => {
+        if (e.sequence <= after) return;
+        after = e.sequence;
+        state = apply(state, e);
+        if (e.type === 'STATUS_CHANGED' && e.to && isTerminal(e.to)) terminal = true;
+        out.event(e, state);
+      });
+      // completed without a terminal event (the server's timeout, or its shutdown): attach again from `after`
+      if (terminal || end.kind === 'complete') continue;
+      if (!isTransient(end.error)) throw asCliExit(end.error, opts, id);
+      await reattach.failed(end.error);
+    }
+  } catch (err) {
+    out.end(state, false);
+    throw err;
+  }
+  // the stored execution has what the events do not carry (duration, error, stats)
+  const final = await attach(client, id, opts).catch(() => state);
+  out.end(final, !isTerminal(final.status));
+  if (!isTerminal(final.status) && !opts.json) {
+    process.stderr.write(`vigil: still ${final.status} at the end of --timeout\n`);
+  }
+  return isTerminal(final.status) ? exitCodeOf(final.status) : EXIT.timeout;
+}

@@ -1,0 +1,91 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { VigilYoga } from './yoga.js';
+
+/** Helpers the lean HTTP paths (fast.ts, sse.ts) share. */
+
+export function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+export function isJson(contentType: string | undefined): boolean {
+  if (!contentType) return false;
+  return contentType.split(';', 1)[0]?.trim().toLowerCase() === 'application/json';
+}
+
+export function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.once('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
+    req.once('error', reject);
+  });
+}
+
+export interface GraphQLParams {
+  query: string;
+  variables: Record<string, unknown> | undefined;
+  operationName: string | undefined;
+}
+
+/** The body as GraphQL-over-HTTP parameters, or null for anything a lean path leaves to yoga. */
+export function paramsOf(body: Buffer): GraphQLParams | null {
+  let params: { query?: unknown; variables?: unknown; operationName?: unknown; extensions?: unknown };
+  try {
+    params = JSON.parse(body.toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (!params || typeof params !== 'object' || Array.isArray(params)) return null;
+  const { query, variables, operationName, extensions } = params;
+  if (
+    typeof query !== 'string' ||
+    (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) ||
+    (operationName != null && typeof operationName !== 'string') ||
+    (extensions != null && (typeof extensions !== 'object' || Object.keys(extensions).length > 0))
+  ) {
+    return null;
+  }
+  return {
+    query,
+    variables: (variables ?? undefined) as Record<string, unknown> | undefined,
+    operationName: (operationName ?? undefined) as string | undefined,
+  };
+}
+
+/**
+ * Lets yoga answer a request whose body a lean path has already read (never after a document ran: nothing is
+ * executed twice). Streams the answer, so a subscription handed over this way works too.
+ */
+export async function answerViaYoga(
+  yoga: VigilYoga,
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Buffer,
+  serverContext: { correlationId: string; remoteAddress: string },
+): Promise<void> {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined || name === 'content-length' || name === 'transfer-encoding') continue;
+    headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+  }
+  const response = await yoga.fetch(
+    `http://localhost${req.url ?? '/graphql'}`,
+    { method: req.method ?? 'POST', headers, body: new Uint8Array(body) } as RequestInit,
+    serverContext,
+  );
+  const out: Record<string, string> = {};
+  response.headers.forEach((v, k) => {
+    out[k] = v;
+  });
+  res.writeHead(response.status, out);
+  if (!response.body) return void res.end();
+  const reader = response.body.getReader();
+  res.once('close', () => void reader.cancel().catch(() => {}));
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    res.write(value);
+  }
+  res.end();
+}

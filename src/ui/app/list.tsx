@@ -1,0 +1,87 @@
+import { elapsedMs, STATUSES } from '../../client/documents.js';
+import type { LiveExecutions } from './live.js';
+import { age, Duration, ProgressBar, StatusBadge } from './widgets.js';
+
+export interface ListProps {
+  live: LiveExecutions;
+  statuses: readonly string[];
+  onStatuses(s: string[]): void;
+  now: number;
+}
+
+/** Executions newest first; rows change in place as `executionUpdated` delivers them. */
+export function ExecutionList({ live, statuses, onStatuses, now }: ListProps) {
+  const toggle = (s: string) => onStatuses(statuses.includes(s) ? statuses.filter((x) => x !== s) : [...statuses, s]);
+  return (
+    <section class="list">
+      <fieldset class="filters" aria-label="Filter by status">
+        <button type="button" class={statuses.length === 0 ? 'chip on' : 'chip'} onClick={() => onStatuses([])}>
+          All
+        </button>
+        {STATUSES.map((s) => (
+          <button
+            type="button"
+            key={s}
+            class={statuses.includes(s) ? 'chip on' : 'chip'}
+            aria-pressed={statuses.includes(s)}
+            data-filter={s}
+            onClick={() => toggle(s)}
+          >
+            {s.replaceAll('_', ' ').toLowerCase()}
+          </button>
+        ))}
+      </fieldset>
+      {live.error && <p class="notice error">{live.error.message}</p>}
+      <div class="table">
+        <div class="row head" aria-hidden="true">
+          <span>Status</span>
+          <span>Workflow</span>
+          <span>Progress</span>
+          <span>Age</span>
+          <span>Duration</span>
+        </div>
+        <ol aria-label="Executions">
+          {live.items.map((e) => (
+            <li key={e.id} class="row link-row" data-testid="execution-row" data-id={e.id} data-status={e.status}>
+              <span class="c-status">
+                <StatusBadge status={e.status} />
+              </span>
+              <span class="c-workflow">
+                <span>
+                  <a class="open" href={`#/executions/${e.id}`}>
+                    <strong>{e.workflowId}</strong>
+                  </a>
+                  {e.workflowVersion && <small> v{e.workflowVersion}</small>}
+                </span>
+                <small class="id">{e.id}</small>
+              </span>
+              <span class="c-progress">
+                <ProgressBar percentage={e.progress?.percentage} status={e.status} />
+                {e.progress?.step && <small class="step">{e.progress.step}</small>}
+              </span>
+              <span class="c-age">
+                <time dateTime={e.createdAt} title={new Date(e.createdAt).toLocaleString()}>
+                  {age(e.createdAt, now)}
+                </time>
+              </span>
+              <span class="c-duration">
+                <Duration ms={elapsedMs(e, now)} />
+              </span>
+            </li>
+          ))}
+        </ol>
+      </div>
+      {live.items.length === 0 && !live.loading && (
+        <p class="empty">
+          No executions{statuses.length ? ' with this status' : ''} yet. Start one with{' '}
+          <code>npx tsx examples/worker.ts</code>.
+        </p>
+      )}
+      {live.hasMore && (
+        <button type="button" class="more" onClick={live.loadMore} disabled={live.loading}>
+          Load older executions
+        </button>
+      )}
+    </section>
+  );
+}
