@@ -35,6 +35,12 @@ const envSchema = z.object({
   VIGIL_SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
   VIGIL_WEBHOOK_ALLOW_PRIVATE: z.enum(['0', '1']).default('0'),
   VIGIL_WEBHOOK_HORIZON_HOURS: z.coerce.number().positive().default(24),
+  VIGIL_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().positive().default(10_000),
+  VIGIL_WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().positive().default(3_600_000),
+  VIGIL_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  VIGIL_WEBHOOK_CONCURRENCY: z.coerce.number().int().positive().default(16),
+  VIGIL_WEBHOOK_ENDPOINT_CONCURRENCY: z.coerce.number().int().positive().default(4),
+  VIGIL_WEBHOOK_POLL_MS: z.coerce.number().int().positive().default(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

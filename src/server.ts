@@ -21,6 +21,7 @@ import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { createRest, isRestPath } from './rest/app.js';
 import { createDashboard } from './ui/serve.js';
+import { installWebhooks, webhookConfigOf } from './webhooks/service.js';
 
 export interface VigilServer {
   url: string;
@@ -67,6 +68,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     hooks: [],
     onRecorded: metrics.eventsRecorded,
   };
+  const webhooks = installWebhooks(domain, webhookConfigOf(config), log, metrics.registry);
   await feed.start();
   const stopSweeper = startSweeper(domain, config.VIGIL_SWEEP_INTERVAL_MS, log, metrics.sweeperMoved);
 
@@ -196,6 +198,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await feed.close(); // waits answer with the current state, streams end (clients re-attach with their cursor)
       await stopSweeper();
+      await webhooks.stop();
       if (auth instanceof KeyAccess) auth.stop();
       limiter?.stop();
       const grace = new Promise<void>((resolve) =>

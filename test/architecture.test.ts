@@ -21,6 +21,7 @@ const FORBIDDEN: Record<string, RegExp> = {
   'domain/': /\/(graphql|rest|feed|access|jobs|webhooks)\/|^graphql|^graphql-yoga|^hono|^node:http/,
   'db/': /\/(domain|graphql|rest|feed|access|jobs|webhooks)\//,
   'feed/': /\/(graphql|rest)\/|^graphql-yoga|^hono/,
+  'webhooks/': /\/(graphql|rest)\/|^graphql-yoga|^hono/,
 };
 
 describe('architecture', () => {

@@ -144,3 +144,87 @@ export const apiKeys = pgTable(
 );
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
+
+/** Webhook endpoints of a tenant (API.md §7). */
+export const webhooks = pgTable(
+  'webhooks',
+  {
+    id: uuid('id').primaryKey(),
+    organizationId: text('organization_id').notNull(),
+    environment: environment('environment').notNull(),
+    url: text('url').notNull(),
+    /** Subscribed event types: 'execution.terminal' | 'execution.status_changed' | 'execution.interrupted'. */
+    events: text('events').array().notNull(),
+    /** `{workflowId?, status?: ExecutionStatus[]}`, or null for every execution. */
+    filter: jsonb('filter'),
+    description: text('description'),
+    /** The HMAC key. Kept as is because signing needs it; shown to the user once, at creation. */
+    secret: text('secret').notNull(),
+    createdAt: ts('created_at').notNull(),
+    /** Set when the receiver answered 410 Gone: no new deliveries, none retried. */
+    disabledAt: ts('disabled_at'),
+    disabledReason: text('disabled_reason'),
+  },
+  (t) => [index('webhooks_tenant_idx').on(t.organizationId, t.environment)],
+);
+
+export const webhookDeliveryState = pgEnum('webhook_delivery_state', ['PENDING', 'SUCCEEDED', 'FAILED']);
+
+/**
+ * The outbox: one row per (status change, endpoint), written in the transaction of the change. A row is claimable
+ * when PENDING, due, and no earlier PENDING row of the same endpoint and execution exists (ordering per execution).
+ * A claim sets `lease_id` and moves `next_attempt_at` past the attempt's timeout, so an attempt cut short by a crash
+ * is retried once the lease expires and no two attempts of a delivery are ever in flight.
+ */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: uuid('id').primaryKey(),
+    webhookId: uuid('webhook_id')
+      .notNull()
+      .references(() => webhooks.id, { onDelete: 'cascade' }),
+    executionId: uuid('execution_id').notNull(),
+    /** The execution's lastSequence after the change: the delivery order within (endpoint, execution). */
+    sequence: integer('sequence').notNull(),
+    eventType: text('event_type').notNull(),
+    /** The exact bytes sent (and signed) on every attempt. */
+    body: text('body').notNull(),
+    state: webhookDeliveryState('state').notNull().default('PENDING'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: ts('next_attempt_at').notNull(),
+    leaseId: uuid('lease_id'),
+    /** No retry is scheduled past this moment (creation + the retry horizon). */
+    expiresAt: ts('expires_at').notNull(),
+    createdAt: ts('created_at').notNull(),
+    completedAt: ts('completed_at'),
+    lastStatusCode: integer('last_status_code'),
+    lastError: text('last_error'),
+  },
+  (t) => [
+    index('webhook_deliveries_due_idx').on(t.nextAttemptAt).where(sql`${t.state} = 'PENDING'`),
+    index('webhook_deliveries_order_idx').on(t.webhookId, t.executionId, t.sequence).where(sql`${t.state} = 'PENDING'`),
+    index('webhook_deliveries_list_idx').on(t.webhookId, t.id.desc()),
+  ],
+);
+
+/** Every attempt of a delivery: what the receiver answered, how long it took. */
+export const webhookAttempts = pgTable(
+  'webhook_attempts',
+  {
+    deliveryId: uuid('delivery_id')
+      .notNull()
+      .references(() => webhookDeliveries.id, { onDelete: 'cascade' }),
+    attempt: integer('attempt').notNull(),
+    startedAt: ts('started_at').notNull(),
+    durationMs: integer('duration_ms').notNull(),
+    statusCode: integer('status_code'),
+    success: boolean('success').notNull(),
+    error: text('error'),
+    responseExcerpt: text('response_excerpt'),
+  },
+  (t) => [primaryKey({ columns: [t.deliveryId, t.attempt] })],
+);
+
+export type WebhookRow = typeof webhooks.$inferSelect;
+export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;
+export type WebhookAttemptRow = typeof webhookAttempts.$inferSelect;

@@ -6,6 +6,7 @@ import './execution.js';
 import './events.js';
 import './mutations.js';
 import './viewer.js';
+import './webhooks.js';
 import { builder } from './builder.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -14,6 +14,7 @@ import { registerSeed001 } from './seed001-workflow-wait.js';
 import { registerSeed002 } from './seed002-events.js';
 import { registerSeed003 } from './seed003-status.js';
 import { registerSeed004 } from './seed004-execution.js';
+import { registerWebhooks } from './webhooks.js';
 
 export type RestApp = OpenAPIHono<RestEnv>;
 
@@ -60,6 +61,7 @@ export function createRest(deps: RestDeps): RestEdge {
   registerSeed002(app, deps);
   registerSeed003(app, deps);
   registerSeed004(app, deps);
+  registerWebhooks(app, deps);
   registerDocs(app);
 
   const correlationIds = new WeakMap<IncomingMessage, string>();

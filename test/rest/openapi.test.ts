@@ -14,6 +14,11 @@ const ROUTES = [
   ['get', '/api/v1/executions/{execution_id}/events'],
   ['patch', '/api/v1/executions/{execution_id}'],
   ['get', '/api/v1/executions/{executionId}'],
+  ['post', '/api/v1/webhooks'],
+  ['get', '/api/v1/webhooks'],
+  ['delete', '/api/v1/webhooks/{webhook_id}'],
+  ['get', '/api/v1/webhooks/{webhook_id}/deliveries'],
+  ['post', '/api/v1/webhooks/deliveries/{delivery_id}/redeliver'],
 ] as const;
 
 // The document does not depend on the database, so one server (PGlite) is enough here.

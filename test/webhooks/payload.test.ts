@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createExecution, DB_KINDS, ok, record, type TestServer } from '../support/harness.js';
+import { type Receiver, startReceiver } from '../support/receiver.js';
+import { COMPLETE, createWebhook, startHookServer } from './support.js';
+
+interface TypeRef {
+  kind: string;
+  name: string | null;
+  ofType: TypeRef | null;
+}
+interface Type {
+  name: string;
+  fields: { name: string; args: unknown[]; type: TypeRef }[] | null;
+}
+
+/** A selection of every field of `Execution` (recursively), built from introspection, so a new field is included. */
+async function everyFieldOf(s: TestServer, typeName: string, skip: string[]): Promise<string> {
+  const res = ok(
+    await s.gql<{ __schema: { types: Type[] } }>(
+      '{ __schema { types { name fields { name args { name } type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } } }',
+    ),
+  );
+  const types = new Map(res.__schema.types.map((t) => [t.name, t]));
+  const named = (t: TypeRef): string => (t.ofType ? named(t.ofType) : (t.name ?? ''));
+  const select = (name: string): string => {
+    const type = types.get(name);
+    if (!type?.fields) return '';
+    const parts = type.fields
+      .filter((f) => !skip.includes(`${name}.${f.name}`))
+      .map((f) => {
+        const inner = select(named(f.type));
+        return inner ? `${f.name} { ${inner} }` : f.name;
+      });
+    return parts.join(' ');
+  };
+  return select(typeName);
+}
+
+describe.each(DB_KINDS)('the webhook body on %s', (kind) => {
+  let s: TestServer;
+  let rx: Receiver;
+  let selection: string;
+  beforeAll(async () => {
+    s = await startHookServer(kind);
+    rx = await startReceiver();
+    await createWebhook(s, { url: rx.url, events: ['execution.status_changed'] });
+    selection = await everyFieldOf(s, 'Execution', ['Execution.events']);
+  });
+  afterAll(async () => {
+    await s?.close();
+    await rx?.close();
+  });
+
+  const graphqlView = async (id: string) =>
+    ok(
+      await s.gql<{ execution: Record<string, unknown> }>(`query($id: ID!) { execution(id: $id) { ${selection} } }`, {
+        id,
+      }),
+    ).execution;
+  const delivered = async (id: string, status: string) => {
+    const [got] = await rx.waitFor(
+      1,
+      (r) => r.body.data?.execution?.id === id && r.body.data.execution.status === status,
+      3000,
+    );
+    return got?.body.data.execution;
+  };
+
+  it('carries the execution exactly as a GraphQL query of every field returns it (everything set)', async () => {
+    const { id } = await createExecution(s, {
+      workflowId: 'wf-shape',
+      workflowVersion: '1.2.3',
+      trigger: { type: 'event', eventId: 'ev-1', eventType: 'order.created', entityType: 'order', entityId: 'o-9' },
+      initiatedBy: 'user-7',
+      inputs: { a: 1, nested: { b: [1, 2] } },
+      metadata: { team: 'data' },
+      resolvedVariables: { region: 'eu' },
+      timeoutSeconds: 3600,
+      heartbeatTimeoutSeconds: 600,
+    });
+    ok(
+      await record(s, id, [
+        { statusChanged: { to: 'RUNNING' } },
+        { progress: { step: 'load', percentage: 42.5 } },
+        {
+          step: {
+            stepId: 's1',
+            name: 'Load',
+            type: 'sql',
+            status: 'FAILED',
+            error: { code: 'E1', message: 'bad row', step: 's1', details: { row: 3 } },
+            outputs: { rows: 10 },
+            artifacts: [{ uri: 's3://x' }],
+            rowCounts: { in: 10, out: 9 },
+            columns: ['a', 'b'],
+          },
+        },
+        { step: { stepId: 's2', status: 'SKIPPED', skipped: true } },
+        { message: { messageId: 'm1', status: 'INITIATED' } },
+        { message: { messageId: 'm1', status: 'COMPLETED' } },
+        { message: { messageId: 'm2', status: 'FAILED', error: { code: 'E2', message: 'lost' } } },
+        {
+          statusChanged: {
+            to: 'FAILED',
+            error: { code: 'E1', message: 'step s1 failed', step: 's1', details: { x: true } },
+            output: { partial: true },
+          },
+        },
+      ]),
+    );
+    const body = await delivered(id, 'FAILED');
+    const view = await graphqlView(id);
+    expect(Object.keys(body ?? {}).sort()).toEqual(Object.keys(view).sort());
+    expect(body).toEqual(view);
+    expect(view.steps).toHaveLength(2); // the comparison covered nested values, not only nulls
+    expect(view.error).toMatchObject({ code: 'E1', step: 's1', details: { x: true } });
+  });
+
+  it('carries the same shape with every optional value absent', async () => {
+    const { id } = await createExecution(s, { workflowId: 'wf-bare' });
+    ok(await s.gql(COMPLETE, { id }));
+    const body = await delivered(id, 'COMPLETED');
+    expect(body).toEqual(await graphqlView(id));
+  });
+});
