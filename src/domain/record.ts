@@ -26,7 +26,7 @@ interface Request {
 
 /** Requests that run together in one transaction at most; and transactions in flight at once per process. */
 const MAX_BATCH = 64;
-const MAX_IN_FLIGHT = 12;
+const MAX_IN_FLIGHT = 2;
 
 /**
  * Records a worker's batch of events, all or nothing (API.md §2). An empty batch is a heartbeat. Under the row lock
@@ -137,26 +137,28 @@ async function writeBatch(
 ): Promise<{ outcomes: Outcome[]; changes: Change[] }> {
   const now = ctx.now();
   const ids = [...new Set(batch.map((r) => r.executionId))].sort();
-  const rows = (await tx
-    .select()
-    .from(executions)
-    .where(inArray(executions.id, ids))
-    .orderBy(asc(executions.id))
-    .for('update')) as Execution[];
-  const current = new Map(rows.map((r) => [r.id, r]));
-  const original = new Map(rows.map((r) => [r.id, r.status]));
-
   const messageIds = [
     ...new Set(batch.flatMap((r) => r.inputs.flatMap((e) => (e.message ? [e.message.messageId] : [])))),
   ];
-  const known = new Map<string, MessageState>(); // by `${executionId}\u0000${messageId}`
-  if (messageIds.length > 0) {
-    const found = await tx
+  // Pipelined: the lineage read runs after the lock on the same connection, so it sees what the lock protects.
+  const [rows, found] = await Promise.all([
+    tx
       .select()
-      .from(executionMessages)
-      .where(and(inArray(executionMessages.executionId, ids), inArray(executionMessages.messageId, messageIds)));
-    for (const m of found) known.set(`${m.executionId}\u0000${m.messageId}`, { status: m.status, counted: m.counted });
-  }
+      .from(executions)
+      .where(inArray(executions.id, ids))
+      .orderBy(asc(executions.id))
+      .for('update') as Promise<Execution[]>,
+    messageIds.length > 0
+      ? tx
+          .select()
+          .from(executionMessages)
+          .where(and(inArray(executionMessages.executionId, ids), inArray(executionMessages.messageId, messageIds)))
+      : Promise.resolve([]),
+  ]);
+  const current = new Map(rows.map((r) => [r.id, r]));
+  const original = new Map(rows.map((r) => [r.id, r.status]));
+  const known = new Map<string, MessageState>(); // by `${executionId}\u0000${messageId}`
+  for (const m of found) known.set(`${m.executionId}\u0000${m.messageId}`, { status: m.status, counted: m.counted });
 
   const outcomes: Outcome[] = [];
   const events: (NewEvent & { executionId: string; recordedAt: Date })[] = [];
@@ -226,25 +228,30 @@ async function writeBatch(
 
   // Three set-based statements of a fixed shape, whatever the batch holds (drizzle's builder would cost more CPU
   // than the database spends on them): the events, the message lineage, and one guarded update of the executions.
+  const writes: Promise<unknown>[] = [];
   if (events.length > 0) {
-    await tx.execute(sql`insert into execution_events (execution_id, sequence, type, payload, occurred_at, recorded_at)
+    writes.push(
+      tx.execute(sql`insert into execution_events (execution_id, sequence, type, payload, occurred_at, recorded_at)
       select * from unnest(${pgArray(events.map((e) => e.executionId))}::uuid[], ${pgArray(events.map((e) => e.sequence))}::int[],
         ${pgArray(events.map((e) => e.type))}::execution_event_type[], ${pgArray(events.map((e) => JSON.stringify(e.payload)))}::jsonb[],
-        ${pgArray(events.map((e) => e.occurredAt.toISOString()))}::timestamptz[], ${pgArray(events.map((e) => e.recordedAt.toISOString()))}::timestamptz[])`);
+        ${pgArray(events.map((e) => e.occurredAt.toISOString()))}::timestamptz[], ${pgArray(events.map((e) => e.recordedAt.toISOString()))}::timestamptz[])`),
+    );
   }
   if (messageWrites.size > 0) {
     const m = [...messageWrites.values()];
-    await tx.execute(sql`insert into execution_messages (execution_id, message_id, status, counted)
+    writes.push(
+      tx.execute(sql`insert into execution_messages (execution_id, message_id, status, counted)
       select * from unnest(${pgArray(m.map((x) => x.executionId))}::uuid[], ${pgArray(m.map((x) => x.messageId))}::text[],
         ${pgArray(m.map((x) => x.status))}::message_status[], ${pgArray(m.map((x) => x.counted))}::boolean[])
-      on conflict (execution_id, message_id) do update set status = excluded.status, counted = excluded.counted`);
+      on conflict (execution_id, message_id) do update set status = excluded.status, counted = excluded.counted`),
+    );
   }
   const written = [...new Set([...touched, ...heartbeats.keys()])].map((id) => current.get(id) as Execution);
   if (written.length > 0) {
     const col = <T>(f: (e: Execution) => T) => pgArray(written.map((e) => f(e) as never));
     const json = (f: (e: Execution) => unknown) => col((e) => (f(e) == null ? null : JSON.stringify(f(e))));
     const time = (f: (e: Execution) => Date | null) => col((e) => f(e)?.toISOString() ?? null);
-    const updated = await tx.execute(sql`update executions as e set
+    const updated = tx.execute(sql`update executions as e set
         status = v.status, progress = v.progress, steps = v.steps, output = v.output, error = v.error,
         started_at = v.started_at, completed_at = v.completed_at, last_sequence = v.last_sequence,
         total_messages = v.total, completed_messages = v.completed, failed_messages = v.failed,
@@ -260,9 +267,14 @@ async function writeBatch(
       where e.id = v.id and e.status = v.expected
       returning e.id`);
     // Guarded on the status each was read with; under the row locks every one matches.
-    if (rowsOf(updated).length !== written.length)
-      throw new VigilError('INTERNAL', 'An execution changed under its row lock');
+    writes.push(
+      updated.then((r) => {
+        if (rowsOf(r).length !== written.length)
+          throw new VigilError('INTERNAL', 'An execution changed under its row lock');
+      }),
+    );
   }
+  await Promise.all(writes); // pipelined on the transaction's connection
   for (const change of statusChanges) await runHooks(ctx, tx, current.get(change.id) as Execution, change.from, now);
   const changes = [...touched].map((id) => ({
     executionId: id,
