@@ -215,11 +215,22 @@ async function main() {
       results.herd_1k_p99_ms = (await latency('herd', plan.herdN, 1000)).p99_ms;
     }
 
-    // 4. Memory: connections held by one process, RSS above the baseline.
-    const pid = vigil.pid as number;
+    // 4. Memory: connections held by one fresh process (so earlier phases' garbage does not hide the growth), RSS
+    // above its baseline, divided by the connections.
     const hold = async (kind: 'sse' | 'wait', n: number) => {
       log(`holding ${n} ${kind}`);
-      await new Promise((r) => setTimeout(r, 1000));
+      const port = await freePort();
+      const fresh = node('src/main.ts', [], {
+        DATABASE_URL: databaseUrl,
+        PORT: String(port),
+        LOG_LEVEL: 'warn',
+        VIGIL_MAX_WAITERS: '100000',
+        VIGIL_MAX_STREAMS: '100000',
+      });
+      const base = `http://127.0.0.1:${port}`;
+      await waitHealthy(base);
+      const pid = fresh.pid as number;
+      await new Promise((r) => setTimeout(r, 2000));
       const baseline = rssKb(pid);
       const client = node('bench/clients/hold.ts', [
         '--base',

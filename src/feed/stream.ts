@@ -84,8 +84,20 @@ export async function prepareEventStream(
         emit(e);
       }
     };
+    let queued = 0;
     const enqueue = (events: readonly ExecutionEvent[]) => {
-      chain = chain.then(() => deliver(events)).catch(finish); // a failed read ends it; the client re-attaches
+      const first = events.find((e) => e.sequence > cursor);
+      if (queued === 0 && (!first || first.sequence === cursor + 1)) {
+        for (const e of events) if (e.sequence > cursor) emit(e); // the common case: contiguous, nothing queued
+        return;
+      }
+      queued += 1;
+      chain = chain
+        .then(() => deliver(events))
+        .catch(finish) // a failed read ends it; the client re-attaches
+        .finally(() => {
+          queued -= 1;
+        });
     };
     const detach = feed.attach(
       executionId,
