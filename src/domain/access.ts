@@ -30,7 +30,9 @@ export function requireScope(principal: Principal, scope: Scope): void {
   }
 }
 
+const ALL_SCOPES: ReadonlySet<Scope> = new Set(SCOPES);
+
 /** The principal of every request while auth is off (API.md §5): organization `default`, every scope. */
 export function openPrincipal(environment: Environment = 'test'): Principal {
-  return { organizationId: 'default', environment, scopes: new Set(SCOPES), keyId: null };
+  return { organizationId: 'default', environment, scopes: ALL_SCOPES, keyId: null };
 }

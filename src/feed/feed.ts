@@ -152,6 +152,11 @@ export class ChangeFeed implements ChangeSink {
     };
   }
 
+  /** The newest row the hub of this execution has read, if any (shared by everything attached to it). */
+  latestOf(executionId: string): Execution | null {
+    return this.hubs.get(executionId)?.latest ?? null;
+  }
+
   /** Current position of the hub, if any: every event up to it has been dispatched to attached listeners. */
   position(executionId: string): number | undefined {
     return this.hubs.get(executionId)?.loadedThrough;

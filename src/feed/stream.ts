@@ -46,7 +46,9 @@ export async function prepareEventStream(
   const after = parse(afterInput, options.after, ['after']) ?? 0;
   requireLive(principal);
   claim(feed, 'streams')(); // refuse now when at capacity; the slot is held while the stream runs
-  const execution = await getExecution(db, principal, executionId);
+  // Only what the stream needs of the row: a long-lived closure should not hold the whole execution.
+  const { lastSequence, status } = await getExecution(db, principal, executionId);
+  const terminalAlready = isTerminal(status);
   return (sink) => {
     const release = claim(feed, 'streams');
     let cursor = after;
@@ -108,7 +110,7 @@ export async function prepareEventStream(
         },
         closed: finish,
       },
-      execution.lastSequence,
+      lastSequence,
     );
     void (async () => {
       try {
@@ -117,7 +119,7 @@ export async function prepareEventStream(
           for (const e of page) emit(e);
           if (page.length < EVENT_PAGE || done) break;
         }
-        if (isTerminal(execution.status)) finish();
+        if (terminalAlready) finish();
         replaying = false;
         const pending = buffered;
         buffered = [];

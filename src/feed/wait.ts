@@ -76,6 +76,9 @@ export async function waitForExecution(
         },
         first.lastSequence,
       );
+      // Share the hub's row when it is as new as ours: ten thousand waiters need not hold ten thousand copies.
+      const shared = feed.latestOf(id);
+      if (shared && shared.lastSequence >= latest.lastSequence) latest = shared;
     });
   } finally {
     release();

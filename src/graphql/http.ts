@@ -13,11 +13,15 @@ export function isJson(contentType: string | undefined): boolean {
   return contentType.split(';', 1)[0]?.trim().toLowerCase() === 'application/json';
 }
 
-export function readBody(req: IncomingMessage): Promise<Buffer> {
+/**
+ * The body as a string. Not the Buffer: a chunk from the socket is a slice of a larger allocation, and a wait or a
+ * stream that kept it would keep all of that alive for its whole life.
+ */
+export function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.once('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
+    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.once('error', reject);
   });
 }
@@ -29,10 +33,10 @@ export interface GraphQLParams {
 }
 
 /** The body as GraphQL-over-HTTP parameters, or null for anything a lean path leaves to yoga. */
-export function paramsOf(body: Buffer): GraphQLParams | null {
+export function paramsOf(body: string): GraphQLParams | null {
   let params: { query?: unknown; variables?: unknown; operationName?: unknown; extensions?: unknown };
   try {
-    params = JSON.parse(body.toString('utf8'));
+    params = JSON.parse(body);
   } catch {
     return null;
   }
@@ -61,7 +65,7 @@ export async function answerViaYoga(
   yoga: VigilYoga,
   req: IncomingMessage,
   res: ServerResponse,
-  body: Buffer,
+  body: string,
   serverContext: { correlationId: string; remoteAddress: string },
 ): Promise<void> {
   const headers = new Headers();
@@ -71,7 +75,7 @@ export async function answerViaYoga(
   }
   const response = await yoga.fetch(
     `http://localhost${req.url ?? '/graphql'}`,
-    { method: req.method ?? 'POST', headers, body: new Uint8Array(body) } as RequestInit,
+    { method: req.method ?? 'POST', headers, body } as RequestInit,
     serverContext,
   );
   const out: Record<string, string> = {};

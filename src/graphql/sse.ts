@@ -40,9 +40,13 @@ const FRAMES_PER_GROUP = 128;
 type Frame = Buffer | Promise<Buffer>;
 
 /** Subscribers with the same document, variables (cursor and timeout aside) and target: one execution of each item. */
+type Executor = (root: unknown) => ExecutionResult | Promise<ExecutionResult>;
+
 interface Group {
   frames: Map<string, Frame>;
   members: number;
+  /** Executes the group's document on one item (built from the first member's request). */
+  execute?: Executor;
 }
 
 /**
@@ -156,19 +160,35 @@ export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema }) {
       groups.set(groupKey, group);
     }
     group.members += 1;
-    const g = group;
-    const run = (root: unknown) => () =>
-      execute({
-        schema: deps.schema,
-        document: prepared.document,
-        rootValue: root,
-        contextValue: context,
-        variableValues,
-        operationName: params.operationName,
-      }) as ExecutionResult | Promise<ExecutionResult>;
-
+    if (!group.execute) {
+      const { document } = prepared;
+      const { operationName } = params;
+      group.execute = (root) =>
+        execute({
+          schema: deps.schema,
+          document,
+          rootValue: root,
+          contextValue: context,
+          variableValues,
+          operationName,
+        }) as ExecutionResult | Promise<ExecutionResult>;
+    }
     res.writeHead(200, HEADERS[flavour]);
     res.write(PING);
+    follow(res, start as StreamStart<ExecutionEvent | Execution>, group, groupKey, correlationId);
+  }
+
+  /**
+   * Writes a group's frames to one subscriber until its stream ends. Its own function, so the closures a stream
+   * keeps for its whole life capture only these few values, not the request's parse state.
+   */
+  function follow(
+    res: ServerResponse,
+    start: StreamStart<ExecutionEvent | Execution>,
+    g: Group,
+    groupKey: string,
+    correlationId: string,
+  ) {
     open.add(res);
     let pending: Promise<unknown> | null = null;
     let ended = false;
@@ -189,13 +209,13 @@ export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema }) {
       g.members -= 1;
       if (g.members === 0 && groups.get(groupKey) === g) groups.delete(groupKey);
     };
-    const cancel = (start as StreamStart<ExecutionEvent | Execution>)({
+    const cancel = start({
       item: (value) => {
         const key =
           'sequence' in value && 'type' in value
             ? `e${value.sequence}`
             : `u${(value as Execution).id}:${(value as Execution).lastSequence}:${(value as Execution).updatedAt.getTime()}`;
-        write(frameOf(g, key, run(value), correlationId));
+        write(frameOf(g, key, () => (g.execute as Executor)(value), correlationId));
         return res.writableLength < MAX_UNSENT;
       },
       end: () => {
@@ -217,5 +237,6 @@ export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema }) {
       cancel();
     });
   }
+
   return { handle, stats };
 }
