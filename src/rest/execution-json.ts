@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { executionJson as graphqlShape } from '../domain/execution-json.js';
 import {
   durationMsOf,
   EVENT_TYPES,
@@ -112,51 +113,9 @@ export function progressJson(e: Execution): { step: string | null; percentage: n
   return progress ? { step: progress.step ?? null, percentage: progress.percentage } : null;
 }
 
-const errorJson = (e: ReturnType<typeof errorOf>) =>
-  e ? { code: e.code, message: e.message, step: e.step ?? null, details: e.details ?? null } : null;
-
+/** The execution in GraphQL's shape (the one serializer, shared with webhooks), `environment` as REST spells it. */
 export function executionJson(e: Execution): z.infer<typeof ExecutionJson> {
-  const trigger = triggerOf(e);
-  return {
-    id: e.id,
-    organizationId: e.organizationId,
-    environment: e.environment,
-    workflowId: e.workflowId,
-    workflowVersion: e.workflowVersion,
-    status: e.status,
-    progress: progressJson(e),
-    inputs: e.inputs ?? null,
-    output: e.output ?? null,
-    metadata: e.metadata ?? null,
-    resolvedVariables: e.resolvedVariables ?? null,
-    error: errorJson(errorOf(e)),
-    trigger: {
-      type: trigger.type,
-      eventId: trigger.eventId ?? null,
-      eventType: trigger.eventType ?? null,
-      entityType: trigger.entityType ?? null,
-      entityId: trigger.entityId ?? null,
-    },
-    initiatedBy: e.initiatedBy,
-    createdAt: e.createdAt.toISOString(),
-    startedAt: iso(e.startedAt),
-    completedAt: iso(e.completedAt),
-    updatedAt: e.updatedAt.toISOString(),
-    durationMs: durationMsOf(e),
-    stats: statsOf(e),
-    steps: stepsOf(e).map((s) => ({
-      ...s,
-      error: errorJson(s.error),
-      outputs: s.outputs ?? null,
-      artifacts: s.artifacts ?? null,
-      rowCounts: s.rowCounts ?? null,
-      columns: s.columns ?? null,
-    })),
-    lastSequence: e.lastSequence,
-    timeoutSeconds: e.timeoutSeconds,
-    heartbeatTimeoutSeconds: e.heartbeatTimeoutSeconds,
-    deadlineAt: iso(e.deadlineAt),
-  };
+  return { ...graphqlShape(e), environment: e.environment };
 }
 
 /** A stored event, its payload flattened in; a step's own `type` becomes `stepType`, as in GraphQL. */
