@@ -115,7 +115,7 @@ async function main() {
   const results: Record<string, unknown> = {};
   try {
     const vigilPort = await freePort();
-    const vigil = node('src/main.ts', [], {
+    node('src/main.ts', [], {
       DATABASE_URL: databaseUrl,
       PORT: String(vigilPort),
       LOG_LEVEL: 'warn',
@@ -316,7 +316,7 @@ function printTable(results: Record<string, unknown>) {
     const v = Number(results[key]);
     return `| ${key.padEnd(20)} | ${String(results[key]).padStart(10)} | ${goal.padEnd(9)} | ${met(v) ? 'met' : 'NOT met'} |`;
   });
-  process.stdout.write(['| key | value | goal | |', '|---|---|---|---|', ...rows].join('\n') + '\n');
+  process.stdout.write(`${['| key | value | goal | |', '|---|---|---|---|', ...rows].join('\n')}\n`);
 }
 
 const guard = setTimeout(() => {

@@ -1,17 +1,12 @@
 import { z } from 'zod';
 import { executionJson as graphqlShape } from '../domain/execution-json.js';
 import {
-  durationMsOf,
   EVENT_TYPES,
   EXECUTION_STATUSES,
   type Execution,
   type ExecutionEvent,
-  errorOf,
   progressOf,
   STEP_STATUSES,
-  statsOf,
-  stepsOf,
-  triggerOf,
 } from '../domain/types.js';
 
 /** JSON objects stay as they are; null becomes {}; any other JSON value is kept under `value`. */
@@ -20,7 +15,7 @@ export function objectOf(value: unknown): Record<string, unknown> {
   return typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : { value };
 }
 
-const iso = (d: Date | null) => d?.toISOString() ?? null;
+const _iso = (d: Date | null) => d?.toISOString() ?? null;
 const Timestamp = z.string().meta({ description: 'ISO 8601, UTC' });
 
 const ErrorJson = z.object({

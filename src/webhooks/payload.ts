@@ -1,5 +1,4 @@
-import { executionJson } from '../domain/execution-json.js';
-import type { Execution, ExecutionStatus } from '../domain/types.js';
+import type { ExecutionStatus } from '../domain/types.js';
 import type { WebhookEventType } from './inputs.js';
 
 /**
