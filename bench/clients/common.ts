@@ -58,8 +58,27 @@ export async function openWriter(databaseUrl: string) {
   if (database.notifier.kind !== 'postgres') throw new Error('the writer needs PostgreSQL');
   const transport = new PgTransport(database.notifier.sql, databaseUrl);
   let t0 = 0;
+  // "Just before COMMIT": drizzle transactions (status changes) commit when their callback returns; recordEvents'
+  // pipelined transactions send COMMIT on a reserved connection, behind their last writes.
+  const stamping = <T extends object>(reserved: T): T =>
+    new Proxy(reserved, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (prop !== 'unsafe' || typeof value !== 'function') return value;
+        return (query: string, ...rest: unknown[]) => {
+          if (query === 'commit') t0 = now();
+          return value.call(target, query, ...rest);
+        };
+      },
+    });
   const db = new Proxy(database.db, {
     get(target, prop, receiver) {
+      if (prop === '$client') {
+        const client = Reflect.get(target, prop, receiver) as { reserve(): Promise<object> };
+        return new Proxy(client, {
+          get: (c, p, r) => (p === 'reserve' ? async () => stamping(await c.reserve()) : Reflect.get(c, p, r)),
+        });
+      }
       if (prop !== 'transaction') return Reflect.get(target, prop, receiver);
       return (fn: (tx: unknown) => Promise<unknown>, config?: unknown) =>
         target.transaction(async (tx) => {

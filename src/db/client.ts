@@ -10,6 +10,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { acquireDataDirLock } from './lock.js';
+import { preparing } from './preparing.js';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;
@@ -52,16 +53,16 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 
 async function openPostgres(url: string, poolSize: number): Promise<Database> {
   const sql = postgres(url, { max: poolSize, onnotice: () => {}, connect_timeout: 10 });
-  const db = drizzlePostgres({ client: sql, schema }) as unknown as Db;
   // Several instances may start at once on one database: migrate under an advisory lock.
   const lockConn = await sql.reserve();
   try {
     await lockConn`select pg_advisory_lock(7243011)`;
-    await migratePostgres(db as never, { migrationsFolder });
+    await migratePostgres(drizzlePostgres({ client: sql }), { migrationsFolder });
   } finally {
     await lockConn`select pg_advisory_unlock(7243011)`.catch(() => {});
     lockConn.release();
   }
+  const db = drizzlePostgres({ client: preparing(sql), schema }) as unknown as Db;
   const parsed = new URL(url);
   parsed.password = '';
   return {
