@@ -74,3 +74,28 @@ describe.each(DB_KINDS)('pipelinedTransaction on %s', (kind) => {
     expect(inside[0]?.n).toBe('pipelined');
   });
 });
+
+describe('queries on PostgreSQL', () => {
+  let database: Database;
+  beforeAll(async () => {
+    database = await openDatabase({ databaseUrl: await newDatabaseUrl(), poolSize: 2 });
+  });
+  afterAll(() => database.close());
+  const preparedHere = (tx: { execute(q: unknown): Promise<unknown> }, marker: string) =>
+    tx
+      .execute(sql`select count(*)::int as n from pg_prepared_statements where statement like ${`%${marker}%`}`)
+      .then((r) => rows(r)[0]?.n);
+
+  it('are prepared, in transactions and in pipelined ones, so none waits for a describe round trip', async () => {
+    const inTransaction = await database.db.transaction(async (tx) => {
+      await tx.execute(sql`select ${1}::int as marker_tx`);
+      return preparedHere(tx, 'marker_tx');
+    });
+    expect(inTransaction).toBe(1);
+    const pipelined = await pipelinedTransaction(database.db, async ({ tx, send }) => {
+      await send([sql`select ${2}::int as marker_pipe`], false);
+      return preparedHere(tx, 'marker_pipe');
+    });
+    expect(pipelined).toBe(1);
+  });
+});
