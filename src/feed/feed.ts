@@ -178,11 +178,22 @@ export class ChangeFeed implements ChangeSink {
       do {
         hub.again = false;
         this.stats.reads += 1;
-        const [execution] = await loadExecutions(this.db, [hub.id]);
+        // The row and the first page of new events are read at once (two connections, one round trip of waiting);
+        // events committed after the row was read are simply dispatched early.
+        const from = hub.loadedThrough;
+        const [[execution], first] = await Promise.all([
+          loadExecutions(this.db, [hub.id]),
+          hub.eventListeners > 0 ? readEvents(this.db, hub.id, from, EVENT_PAGE) : undefined,
+        ]);
         if (!execution) break;
         if (!hub.latest || execution.lastSequence >= hub.latest.lastSequence) hub.latest = execution;
+        let page = first;
         while (hub.eventListeners > 0 && hub.loadedThrough < execution.lastSequence) {
-          const events = await readEvents(this.db, hub.id, hub.loadedThrough, EVENT_PAGE);
+          const events =
+            page && hub.loadedThrough === from
+              ? page
+              : await readEvents(this.db, hub.id, hub.loadedThrough, EVENT_PAGE);
+          page = undefined;
           const last = events.at(-1);
           if (!last) break;
           hub.loadedThrough = last.sequence;

@@ -39,6 +39,31 @@ const FRAMES_PER_GROUP = 128;
 
 type Frame = Buffer | Promise<Buffer>;
 
+const CRLF = Buffer.from('\r\n');
+const chunks = new WeakMap<Buffer, Buffer>();
+/** A frame in HTTP/1.1 chunked framing, built once per frame and shared by every subscriber it goes to. */
+function chunkOf(frame: Buffer): Buffer {
+  let chunk = chunks.get(frame);
+  if (!chunk) {
+    chunk = Buffer.concat([Buffer.from(`${frame.length.toString(16)}\r\n`), frame, CRLF]);
+    chunks.set(frame, chunk);
+  }
+  return chunk;
+}
+
+/**
+ * Writes a frame. Once the headers are out and nothing waits in the response itself, a chunked response takes the
+ * frame already framed straight to its socket: one write instead of node's four (size, CRLF, data, CRLF), which is
+ * what a thousand subscribers of one execution cost per event.
+ */
+function writeFrame(res: ServerResponse, frame: Buffer): void {
+  const socket = res.socket;
+  const direct = res as unknown as { chunkedEncoding?: boolean; outputSize?: number };
+  if (socket && res.headersSent && direct.chunkedEncoding === true && direct.outputSize === 0 && !socket.destroyed)
+    socket.write(chunkOf(frame));
+  else res.write(frame);
+}
+
 /** Subscribers with the same document, variables (cursor and timeout aside) and target: one execution of each item. */
 type Executor = (root: unknown) => ExecutionResult | Promise<ExecutionResult>;
 
@@ -195,13 +220,13 @@ export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema }) {
     const write = (frame: Frame) => {
       stats.written += 1;
       if (!pending && Buffer.isBuffer(frame)) {
-        res.write(frame);
+        writeFrame(res, frame);
         return;
       }
       pending = (pending ?? Promise.resolve())
         .then(() => frame)
         .then((f) => {
-          if (!res.destroyed) res.write(f);
+          if (!res.destroyed) writeFrame(res, f);
         });
     };
     const cleanup = () => {
