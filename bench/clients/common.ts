@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http';
+import { connect } from 'node:net';
 import { openDatabase } from '../../src/db/client.js';
 import { openPrincipal } from '../../src/domain/access.js';
 import type { DomainContext } from '../../src/domain/context.js';
@@ -162,29 +163,35 @@ export function sse(
 }
 
 /** A wait held open over POST /graphql; resolves with the time the answer arrived. */
+/**
+ * A `waitForExecution` over its own connection, on a raw socket like `sse` (node's HTTP client would add its own
+ * parsing to every one of a thousand answers the measuring process reads). Resolves with the time the whole answer
+ * had arrived; rejects on anything but a 200 with `"completed":true` or `false`.
+ */
 export function wait(base: string, id: string, timeout: number): Promise<number> {
   const url = new URL(`${base}/graphql`);
   const body = JSON.stringify({
     query: 'query($id: ID!, $t: Float) { waitForExecution(id: $id, timeout: $t) { completed } }',
     variables: { id, t: timeout },
   });
+  const head = `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`;
   return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: url.hostname,
-        port: url.port,
-        path: url.pathname,
-        method: 'POST',
-        agent: false,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(now()));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
+    const socket = connect(Number(url.port), url.hostname, () => socket.write(head + body));
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+      const split = text.indexOf('\r\n\r\n');
+      if (split < 0) return;
+      const length = Number(/\r\ncontent-length: *(\d+)/i.exec(text.slice(0, split))?.[1] ?? -1);
+      if (length < 0 || Buffer.byteLength(text.slice(split + 4)) < length) return;
+      const at = now();
+      socket.destroy();
+      if (text.startsWith('HTTP/1.1 200') && /"completed":(true|false)/.test(text)) resolve(at);
+      else reject(new Error(`unexpected answer: ${text.slice(0, 300)}`));
+    });
+    socket.on('error', reject);
+    socket.on('close', () => reject(new Error('closed before the answer')));
   });
 }
 

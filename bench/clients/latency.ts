@@ -1,7 +1,7 @@
 /**
  * Commit → receipt latencies, measured in one client process that both writes (as another instance, through the
  * domain core, timestamping just before COMMIT) and receives (over HTTP from the Vigil process under test).
- *   --mode delivery|fanout|wake|herd  --n samples/events (after n/10, at least 1, not counted)  --k receivers
+ *   --mode delivery|fanout|wake|herd  --n samples/events (after n/10, at least 3, not counted)  --k receivers
  */
 
 import { recordEvents } from '../../src/domain/record.js';
@@ -14,7 +14,7 @@ const mode = argv('mode', 'delivery');
 const n = Number(argv('n', '200'));
 const k = Number(argv('k', '1'));
 /** Rounds run first and not counted, so the figures are of a warm process (JIT-compiled paths), as in production. */
-const warm = Math.max(1, Math.round(n / 10));
+const warm = Math.max(3, Math.round(n / 10));
 const writer = await openWriter(databaseUrl);
 const SUB = 'subscription($id: ID!) { executionEvents(executionId: $id, timeout: 600) { sequence } }';
 
