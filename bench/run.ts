@@ -222,7 +222,7 @@ async function main() {
     }
 
     // 4. Memory: connections held by one fresh process (so earlier phases' garbage does not hide the growth), RSS
-    // above its baseline, divided by the connections.
+    // above its baseline (idle after a 2-second warm-up of reads), divided by the connections.
     const hold = async (kind: 'sse' | 'wait', n: number) => {
       log(`holding ${n} ${kind}`);
       const port = await freePort();
@@ -236,6 +236,14 @@ async function main() {
       const base = `http://127.0.0.1:${port}`;
       await waitHealthy(base);
       const pid = fresh.pid as number;
+      // A warmed-up idle server is the baseline: V8 grows its young generation to its working size under the first
+      // load (tens of MB, whatever the connections), which is not what a held connection costs.
+      const [warmId] = await createExecutions(base, 1, 'warm');
+      const warmBody = JSON.stringify({
+        query: 'query($id: ID!) { execution(id: $id) { id status } }',
+        variables: { id: warmId },
+      });
+      wrk(`${base}/graphql`, [warmBody], 32, 2);
       await new Promise((r) => setTimeout(r, 2000));
       const baseline = rssKb(pid);
       const client = node('bench/clients/hold.ts', [

@@ -169,12 +169,21 @@ export function sse(
  * had arrived; rejects on anything but a 200 with `"completed":true` or `false`.
  */
 export function wait(base: string, id: string, timeout: number): Promise<number> {
-  const url = new URL(`${base}/graphql`);
   const body = JSON.stringify({
     query: 'query($id: ID!, $t: Float) { waitForExecution(id: $id, timeout: $t) { completed } }',
     variables: { id, t: timeout },
   });
-  const head = `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`;
+  return rawPost(base, '/graphql', body);
+}
+
+/** The same wait through seed 000's REST endpoint (`POST /api/v1/executions/{id}/wait`). */
+export function waitRest(base: string, id: string, timeout: number): Promise<number> {
+  return rawPost(base, `/api/v1/executions/${id}/wait`, JSON.stringify({ timeout }));
+}
+
+function rawPost(base: string, path: string, body: string): Promise<number> {
+  const url = new URL(base);
+  const head = `POST ${path} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`;
   return new Promise((resolve, reject) => {
     const socket = connect(Number(url.port), url.hostname, () => socket.write(head + body));
     let text = '';

@@ -1,10 +1,10 @@
 /**
  * Opens and holds N long-lived connections against one Vigil process — executionEvents subscriptions over
- * graphql-sse, or waits — prints {"ready": n} once all are open, then closes them when a line arrives on stdin.
+ * graphql-sse, or waits (GraphQL `waitForExecution` and seed 000, half each) — prints {"ready": n} once all are open, then closes them when a line arrives on stdin.
  *   --kind sse|wait  --n connections  --executions how many executions they spread over
  */
 import { createInterface } from 'node:readline';
-import { argv, createExecutions, report, sse, wait } from './common.js';
+import { argv, createExecutions, report, sse, wait, waitRest } from './common.js';
 
 const base = argv('base', 'http://127.0.0.1:4000');
 const kind = argv('kind', 'sse');
@@ -25,8 +25,9 @@ for (let i = 0; i < n; i += 200) {
       closers.push(h.close);
       batch.push(h.opened.catch(() => failed++));
     } else {
+      // As the target says: waitForExecution and seed 000 waits, half each.
       batch.push(Promise.resolve());
-      wait(base, id, 3600).catch(() => failed++);
+      (j % 2 === 0 ? wait : waitRest)(base, id, 3600).catch(() => failed++);
     }
   }
   await Promise.all(batch);

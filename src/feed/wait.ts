@@ -6,6 +6,39 @@ import { type Execution, isTerminal } from '../domain/types.js';
 import type { ChangeFeed } from './feed.js';
 import { claim } from './limits.js';
 
+/** What a wait needs of a cancellation signal: an AbortSignal is one, and so is `responseClosed`'s. */
+export interface CancelSignal {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
+/**
+ * Aborted when a node:http response closes before it was finished (the client went away). Far lighter than the
+ * AbortSignal of a fetch-API Request, which a held wait would otherwise keep (with the Request built around it).
+ */
+export function responseClosed(res: {
+  once(event: 'close', listener: () => void): unknown;
+  readonly writableFinished: boolean;
+}): CancelSignal {
+  let listeners: (() => void)[] = [];
+  const signal = {
+    aborted: false,
+    addEventListener: (_type: 'abort', listener: () => void) => void listeners.push(listener),
+    removeEventListener: (_type: 'abort', listener: () => void) => {
+      listeners = listeners.filter((l) => l !== listener);
+    },
+  };
+  res.once('close', () => {
+    if (res.writableFinished) return;
+    signal.aborted = true;
+    const called = listeners;
+    listeners = [];
+    for (const l of called) l();
+  });
+  return signal;
+}
+
 export interface WaitResult {
   /** True when the execution is terminal; false when the timeout passed first (not an error). */
   completed: boolean;
@@ -26,7 +59,7 @@ export async function waitForExecution(
   principal: Principal,
   id: string,
   timeoutSeconds: number,
-  signal?: AbortSignal,
+  signal?: CancelSignal,
 ): Promise<WaitResult> {
   const timeout = parse(waitTimeoutSeconds, timeoutSeconds, ['timeout']);
   requireLive(principal);

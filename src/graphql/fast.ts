@@ -5,6 +5,7 @@ import type { Db } from '../db/client.js';
 import type { DomainContext } from '../domain/context.js';
 import { httpStatusOf, VigilError } from '../domain/errors.js';
 import type { ChangeFeed } from '../feed/feed.js';
+import { type CancelSignal, responseClosed } from '../feed/wait.js';
 import type { GraphQLContext } from './context.js';
 import type { DocumentCache } from './documents.js';
 import { type ErrorLogger, toClientError } from './errors.js';
@@ -63,20 +64,14 @@ export function createFastPath(deps: LeanPathDeps) {
     let context: GraphQLContext;
     try {
       const principal = await deps.auth.authenticate((name) => headerOf(req, name), remoteAddress);
-      let aborted: AbortController | undefined;
+      let closed: CancelSignal | undefined;
       context = {
         principal,
         correlationId,
         // Made on first use (a wait needs it; most requests never look): aborted when the client goes away.
         get signal() {
-          if (!aborted) {
-            const controller = new AbortController();
-            aborted = controller;
-            res.once('close', () => {
-              if (!res.writableFinished) controller.abort();
-            });
-          }
-          return aborted.signal;
+          closed ??= responseClosed(res);
+          return closed;
         },
         domain: deps.domain,
         feed: deps.feed,

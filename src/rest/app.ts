@@ -71,6 +71,8 @@ export function createRest(deps: RestDeps): RestEdge {
       return app.fetch(request, {
         correlationId: correlationIds.get(incoming) ?? '',
         remoteAddress: incoming.socket.remoteAddress ?? 'unknown',
+        incoming,
+        outgoing: env.outgoing as ServerResponse,
       });
     },
     { overrideGlobalObjects: false },

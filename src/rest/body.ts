@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { VigilError } from '../domain/errors.js';
@@ -13,6 +14,11 @@ function invalid(loc: string[], msg: string, type: string): VigilError {
 async function readText(c: Context, limit: number): Promise<string> {
   const tooLarge = () => new VigilError('PAYLOAD_TOO_LARGE', `Request body over ${limit} bytes`);
   if (Number(c.req.header('content-length') ?? 0) > limit) throw tooLarge();
+  // From node's request when there is one: reading through the fetch-API Request would build it (and its stream and
+  // AbortController) for every request, and keep it as long as the request is held.
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (incoming && !incoming.readableEnded && !incoming.destroyed)
+    return decode(await readNode(incoming, limit, tooLarge));
   const body = c.req.raw.body;
   if (!body) return '';
   const chunks: Uint8Array[] = [];
@@ -28,8 +34,40 @@ async function readText(c: Context, limit: number): Promise<string> {
     }
     chunks.push(value);
   }
+  return decode(Buffer.concat(chunks));
+}
+
+function readNode(incoming: IncomingMessage, limit: number, tooLarge: () => VigilError): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const fail = (err: Error) => {
+      if (settled) return;
+      settled = true;
+      chunks.length = 0;
+      reject(err);
+    };
+    // Past the limit the rest is read and dropped (not destroyed), so the 413 can still be written.
+    incoming.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      size += chunk.byteLength;
+      if (size > limit) fail(tooLarge());
+      else chunks.push(chunk);
+    });
+    incoming.on('end', () => {
+      if (settled) return;
+      settled = true;
+      resolve(Buffer.concat(chunks));
+    });
+    incoming.on('error', fail);
+    incoming.on('close', () => fail(new VigilError('VALIDATION_FAILED', 'The request body ended early')));
+  });
+}
+
+function decode(bytes: Uint8Array): string {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     throw invalid(['body'], 'The body is not valid UTF-8', 'unicode_decode');
   }

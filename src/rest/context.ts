@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Authenticator } from '../access/authenticate.js';
 import type { Db } from '../db/client.js';
 import type { Principal } from '../domain/access.js';
@@ -18,8 +19,16 @@ export interface RestDeps {
   heartbeatMs: number;
 }
 
-/** Hono's per-request environment: the correlation id from the HTTP layer, the caller once authenticated. */
+/**
+ * Hono's per-request environment: the correlation id from the HTTP layer, node's request and response (absent when
+ * a test calls the app directly), the caller once authenticated.
+ */
 export interface RestEnv {
-  Bindings: { correlationId: string; remoteAddress: string };
+  Bindings: {
+    correlationId: string;
+    remoteAddress: string;
+    incoming?: IncomingMessage;
+    outgoing?: ServerResponse;
+  };
   Variables: { principal: Principal };
 }

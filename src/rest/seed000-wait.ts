@@ -2,7 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { waitTimeoutSeconds } from '../domain/inputs.js';
 import { type Execution, statsOf } from '../domain/types.js';
-import { waitForExecution } from '../feed/wait.js';
+import { responseClosed, waitForExecution } from '../feed/wait.js';
 import type { RestApp } from './app.js';
 import { readJson } from './body.js';
 import type { RestDeps } from './context.js';
@@ -84,7 +84,7 @@ export function registerSeed000(app: RestApp, deps: RestDeps): void {
       c.var.principal,
       c.req.valid('param').execution_id,
       timeout,
-      c.req.raw.signal, // a client that hangs up releases its wait
+      c.env.outgoing ? responseClosed(c.env.outgoing) : c.req.raw.signal, // a client that hangs up releases its wait
     );
     return c.json(
       {

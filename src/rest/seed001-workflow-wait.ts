@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { durationMsOf, type Execution, errorOf, type Step, stepsOf, triggerOf } from '../domain/types.js';
-import { waitForExecution } from '../feed/wait.js';
+import { responseClosed, waitForExecution } from '../feed/wait.js';
 import type { RestApp } from './app.js';
 import type { RestDeps } from './context.js';
 import { objectOf } from './execution-json.js';
@@ -141,7 +141,14 @@ export function registerSeed001(app: RestApp, deps: RestDeps): void {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid('param');
     const { timeoutMs } = c.req.valid('query');
-    const r = await waitForExecution(deps.feed, deps.db, c.var.principal, id, timeoutMs / 1000, c.req.raw.signal);
+    const r = await waitForExecution(
+      deps.feed,
+      deps.db,
+      c.var.principal,
+      id,
+      timeoutMs / 1000,
+      c.env.outgoing ? responseClosed(c.env.outgoing) : c.req.raw.signal,
+    );
     return c.json(workflowExecutionJson(r.execution), 200);
   });
 }

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { open } from '../../src/feed/limits.js';
 import { codeOf, createExecution, DB_KINDS, ok, record, startTestServer, type TestServer } from '../support/harness.js';
 
 const WAIT = `query($id: ID!, $timeout: Float) {
@@ -15,6 +16,23 @@ describe.each(DB_KINDS)('waitForExecution on %s', (kind) => {
   });
   afterAll(() => s.close());
   const wait = (id: string, timeout?: number) => s.gql<Wait>(WAIT, { id, timeout });
+
+  it('releases the wait when the client hangs up', async () => {
+    const { id } = await createExecution(s);
+    const baseline = open.waiters;
+    const controller = new AbortController();
+    const request = fetch(`${s.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: WAIT, variables: { id, timeout: 60 } }),
+      signal: controller.signal,
+    }).catch(() => null);
+    await vi.waitFor(() => expect(open.waiters).toBe(baseline + 1));
+    controller.abort();
+    await request;
+    await vi.waitFor(() => expect(open.waiters).toBe(baseline));
+    expect(s.feed.openListeners.executions).toBe(0);
+  });
 
   it('returns at once when the execution is already terminal', async () => {
     const { id } = await createExecution(s);
