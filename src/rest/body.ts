@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import type { z } from 'zod';
 import { VigilError } from '../domain/errors.js';
 import { parse } from '../domain/inputs.js';
+import type { RestEnv } from './context.js';
 
 const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
@@ -10,34 +11,20 @@ function invalid(loc: string[], msg: string, type: string): VigilError {
   return new VigilError('VALIDATION_FAILED', msg, { issues: [{ loc, msg, type }] });
 }
 
-/** The body as UTF-8 text, refused with PAYLOAD_TOO_LARGE past `limit` bytes (declared or actually sent). */
-async function readText(c: Context, limit: number): Promise<string> {
+/**
+ * The body as UTF-8 text, refused with PAYLOAD_TOO_LARGE past `limit` bytes (declared or actually sent). Read from
+ * node's request: through the fetch-API Request, Hono would build it (with a stream and an AbortController) for every
+ * request, and keep it as long as the request is held.
+ */
+async function readText(c: Context<RestEnv>, limit: number): Promise<string> {
   const tooLarge = () => new VigilError('PAYLOAD_TOO_LARGE', `Request body over ${limit} bytes`);
   if (Number(c.req.header('content-length') ?? 0) > limit) throw tooLarge();
-  // From node's request when there is one: reading through the fetch-API Request would build it (and its stream and
-  // AbortController) for every request, and keep it as long as the request is held.
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if (incoming && !incoming.readableEnded && !incoming.destroyed)
-    return decode(await readNode(incoming, limit, tooLarge));
-  const body = c.req.raw.body;
-  if (!body) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  return decode(Buffer.concat(chunks));
+  return decode(await readNode(c.env.incoming, limit, tooLarge));
 }
 
 function readNode(incoming: IncomingMessage, limit: number, tooLarge: () => VigilError): Promise<Buffer> {
+  const early = () => new VigilError('VALIDATION_FAILED', 'The request body ended early');
+  if (incoming.destroyed || incoming.readableEnded) return Promise.reject(early()); // the client is gone
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -61,7 +48,7 @@ function readNode(incoming: IncomingMessage, limit: number, tooLarge: () => Vigi
       resolve(Buffer.concat(chunks));
     });
     incoming.on('error', fail);
-    incoming.on('close', () => fail(new VigilError('VALIDATION_FAILED', 'The request body ended early')));
+    incoming.on('close', () => fail(early()));
   });
 }
 
@@ -80,7 +67,7 @@ function decode(bytes: Uint8Array): string {
  * The route registers the same schema in the OpenAPI document.
  */
 export async function readJson<T extends z.ZodType>(
-  c: Context,
+  c: Context<RestEnv>,
   schema: T,
   options: { limit: number; optional?: boolean },
 ): Promise<z.output<T>> {

@@ -19,16 +19,13 @@ export interface RestDeps {
   heartbeatMs: number;
 }
 
-/**
- * Hono's per-request environment: the correlation id from the HTTP layer, node's request and response (absent when
- * a test calls the app directly), the caller once authenticated.
- */
+/** Hono's per-request environment: the correlation id from the HTTP layer, node's request and response, the caller. */
 export interface RestEnv {
   Bindings: {
     correlationId: string;
     remoteAddress: string;
-    incoming?: IncomingMessage;
-    outgoing?: ServerResponse;
+    incoming: IncomingMessage;
+    outgoing: ServerResponse;
   };
   Variables: { principal: Principal };
 }

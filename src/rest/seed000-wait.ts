@@ -84,7 +84,7 @@ export function registerSeed000(app: RestApp, deps: RestDeps): void {
       c.var.principal,
       c.req.valid('param').execution_id,
       timeout,
-      c.env.outgoing ? responseClosed(c.env.outgoing) : c.req.raw.signal, // a client that hangs up releases its wait
+      responseClosed(c.env.outgoing), // a client that hangs up releases its wait
     );
     return c.json(
       {

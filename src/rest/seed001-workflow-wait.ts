@@ -147,7 +147,7 @@ export function registerSeed001(app: RestApp, deps: RestDeps): void {
       c.var.principal,
       id,
       timeoutMs / 1000,
-      c.env.outgoing ? responseClosed(c.env.outgoing) : c.req.raw.signal,
+      responseClosed(c.env.outgoing),
     );
     return c.json(workflowExecutionJson(r.execution), 200);
   });
