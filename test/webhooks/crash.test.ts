@@ -4,19 +4,12 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifySignature } from '../../src/webhooks/signature.js';
 import { DB_KINDS, newDatabaseUrl } from '../support/harness.js';
-import { spawnVigil, type VigilProcess } from '../support/process.js';
+import { gqlAt, spawnVigil, type VigilProcess } from '../support/process.js';
 import { startReceiver } from '../support/receiver.js';
 
-async function gql<T>(p: VigilProcess, query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const res = await fetch(`${p.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: T; errors?: unknown };
-  if (body.errors || !body.data) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
+/** A GraphQL request to one spawned process. */
+const gql = <T>(p: VigilProcess, query: string, variables: Record<string, unknown> = {}) =>
+  gqlAt<T>(p.url, query, variables);
 
 describe('kill -9 between commit and delivery', () => {
   const dirs: string[] = [];
