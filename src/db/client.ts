@@ -52,7 +52,14 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 }
 
 async function openPostgres(url: string, poolSize: number): Promise<Database> {
-  const sql = postgres(url, { max: poolSize, onnotice: () => {}, connect_timeout: 10 });
+  const sql = postgres(url, {
+    max: poolSize,
+    onnotice: () => {},
+    connect_timeout: 10,
+    // Queries waiting through an outage retry the connection at least every second, so they go through as soon as the
+    // database is back (postgres.js's default backs off to 20 s).
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
+  });
   // Several instances may start at once on one database: migrate under an advisory lock.
   const lockConn = await sql.reserve();
   try {

@@ -41,10 +41,11 @@ export async function pipelinedTransaction<T>(db: Db, fn: (pipeline: Pipeline) =
     );
   }
   const internal = db as unknown as { dialect: PgDialect; session: { schema: never; options: never } };
-  const reserved = await client.reserve();
+  const reserved = await reserve(client);
+  const link = watch(reserved);
   let ended: Promise<void> | undefined;
   const end = (statement: 'commit' | 'rollback') => {
-    ended ??= reserved.unsafe(statement).then((result) => {
+    ended ??= link.sql.unsafe(statement).then((result) => {
       if (statement === 'commit' && result.command !== 'COMMIT') throw new Error('The transaction was rolled back');
     });
     return ended;
@@ -54,15 +55,15 @@ export async function pipelinedTransaction<T>(db: Db, fn: (pipeline: Pipeline) =
   const send = async (statements: SQL[], commit: boolean): Promise<unknown[][]> => {
     const queries = statements.map((s) => {
       const { sql, params } = internal.dialect.sqlToQuery(s);
-      return reserved.unsafe(sql, params as never[]).execute();
+      return link.sql.unsafe(sql, params as never[]).execute();
     });
     const [results] = await Promise.all([Promise.all(queries), commit ? end('commit') : undefined]);
     return results.map(rowsOf);
   };
   try {
-    const begun = reserved.unsafe('begin').execute(); // before anything the callback sends
+    const begun = link.begin(); // before anything the callback sends
     const session = new PostgresJsSession(
-      reserved as never,
+      link.sql as never,
       internal.dialect,
       internal.session.schema,
       internal.session.options,
@@ -75,9 +76,104 @@ export async function pipelinedTransaction<T>(db: Db, fn: (pipeline: Pipeline) =
     await end('commit');
     return work.value;
   } catch (err) {
-    await (ended ?? end('rollback')).catch(() => {});
+    // A closed connection has rolled back already (the server ends a transaction whose session ends).
+    if (!link.closed()) await (ended ?? end('rollback')).catch(() => {});
     throw err;
   } finally {
-    reserved.release();
+    link.release();
   }
+}
+
+/**
+ * How long a transaction waits for a connection of its own before it fails (as a connection fault: the caller may
+ * retry). The pool hands one out at once unless all are busy or the database cannot be reached; and postgres.js
+ * 3.4.9 leaves a waiting `reserve()` unanswered for ever when the connection it was promised closes and then
+ * reconnects (https://github.com/porsager/postgres/issues/1195), as happens when a database comes back: without a
+ * bound that one write, and every write queued behind it, would wait for ever.
+ */
+const RESERVE_TIMEOUT_MS = 5000;
+
+async function reserve(client: postgres.Sql): Promise<postgres.ReservedSql> {
+  let timer: NodeJS.Timeout | undefined;
+  let late = false;
+  const reserving = client.reserve();
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      late = true;
+      const err = new Error(`No database connection within ${RESERVE_TIMEOUT_MS} ms`);
+      reject(Object.assign(err, { code: 'CONNECT_TIMEOUT' }));
+    }, RESERVE_TIMEOUT_MS);
+  });
+  // One that comes after all goes back to the pool.
+  reserving.then(
+    (r) => late && r.release(),
+    () => {},
+  );
+  try {
+    return await Promise.race([reserving, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The part of postgres.js's connection object (internal) that its own `sql.begin` uses to learn of a close. */
+interface WatchedConnection {
+  onclose: ((err: unknown) => void) | null;
+}
+
+interface Link {
+  /** The reserved connection, refusing (as CONNECTION_CLOSED) every query once the connection has closed. */
+  sql: postgres.ReservedSql;
+  /** Sends BEGIN, and learns from postgres.js which connection it went out on. */
+  begin(): Promise<unknown>;
+  closed(): boolean;
+  /** Gives the connection back to the pool, unless it closed: then the pool has it among its closed ones already. */
+  release(): void;
+}
+
+/**
+ * A reserved connection that knows when it has closed. postgres.js 3.4.9 does not: a query sent on a reserved
+ * connection after it closed never settles (and throws an uncaught TypeError from a timer,
+ * https://github.com/porsager/postgres/issues/1208), and releasing it puts the dead connection among the open ones,
+ * where the pool's next queries hang (https://github.com/porsager/postgres/issues/1199). After a database restart that
+ * left every write waiting for ever. So the reservation is watched the way postgres.js's own `sql.begin` watches its
+ * connection: the `onexecute` option of BEGIN hands over the connection, whose `onclose` the pool calls when it
+ * closes. `test/db/pipeline.test.ts` kills the backend of a reserved connection and fails if this stops working.
+ */
+function watch(reserved: postgres.ReservedSql): Link {
+  let connection: WatchedConnection | undefined;
+  let closedBy: unknown;
+  const onclose = (err: unknown) => {
+    closedBy = err ?? Object.assign(new Error('The database connection closed'), { code: 'CONNECTION_CLOSED' });
+  };
+  const refuse = () => {
+    throw closedBy;
+  };
+  const sql = new Proxy(reserved, {
+    get(target, prop, receiver) {
+      if (prop === 'unsafe') {
+        return (...args: Parameters<postgres.ReservedSql['unsafe']>) =>
+          closedBy === undefined ? target.unsafe(...args) : refuse();
+      }
+      return Reflect.get(target, prop, receiver);
+    },
+  });
+  return {
+    sql,
+    begin: () =>
+      reserved
+        .unsafe('begin', [], {
+          onexecute: (c: WatchedConnection) => {
+            connection = c;
+            c.onclose = onclose;
+            return true; // as postgres.js's begin: the connection stays reserved
+          },
+        } as never)
+        .execute(),
+    closed: () => closedBy !== undefined,
+    release: () => {
+      if (connection?.onclose === onclose) connection.onclose = null;
+      if (closedBy === undefined) reserved.release();
+    },
+  };
 }

@@ -1,3 +1,5 @@
+import { isConnectionFault } from '../db/faults.js';
+
 /**
  * The one error type of Vigil, with the closed code set of API.md §4 (plus INTERNAL for masked faults).
  * Edges turn it into a GraphQL error (`extensions.code`) or a REST body; nothing else decides a status.
@@ -68,4 +70,22 @@ export function httpStatusOf(code: ErrorCode): number {
 
 export function notFound(id: string): VigilError {
   return new VigilError('EXECUTION_NOT_FOUND', `Execution ${id} not found`);
+}
+
+/** Seconds a client is told to wait when the database is unreachable: about what a restart or failover takes. */
+const OUTAGE_RETRY_AFTER = 2;
+
+/**
+ * What an error means in the contract's codes, when it has a meaning: a VigilError as it is; a fault of the
+ * database connection (unreachable, restarting, dropped) as SERVICE_UNAVAILABLE with `Retry-After`, since the same
+ * request may work in a moment. Null for anything else (a fault of ours: INTERNAL). Both edges map errors through this.
+ */
+export function vigilErrorOf(err: unknown): VigilError | null {
+  if (err instanceof VigilError) return err;
+  if (isConnectionFault(err)) {
+    return new VigilError('SERVICE_UNAVAILABLE', 'The database is unavailable; retry shortly', {
+      retryAfter: OUTAGE_RETRY_AFTER,
+    });
+  }
+  return null;
 }

@@ -1,5 +1,6 @@
 import { asc, type SQL, sql } from 'drizzle-orm';
 import { pgArray } from '../db/arrays.js';
+import { isConnectionFault } from '../db/faults.js';
 import { type Pipeline, pipelinedTransaction, sqlState } from '../db/pipeline.js';
 import { executionMessages, executions } from '../db/schema.js';
 import { type Principal, requireScope } from './access.js';
@@ -142,7 +143,8 @@ async function runBatch(ctx: DomainContext, batch: Request[], onLocked?: () => v
     publish(ctx, changes);
     if (appended > 0) ctx.onRecorded?.(appended);
   } catch (err) {
-    if (batch.length === 1) batch[0]?.reject(err);
+    // Unreachable database or dropped connection: each request alone would fail the same way, so all fail at once.
+    if (batch.length === 1 || isConnectionFault(err)) for (const request of batch) request.reject(err);
     else for (const request of batch) await runBatch(ctx, [request]);
   }
 }

@@ -1,7 +1,7 @@
 import { handleStreamOrSingleExecutionResult, type Plugin } from '@envelop/core';
 import { type ExecutionResult, GraphQLError } from 'graphql';
 import type { Plugin as YogaPlugin } from 'graphql-yoga';
-import { httpStatusOf, VigilError } from '../domain/errors.js';
+import { httpStatusOf, type VigilError, vigilErrorOf } from '../domain/errors.js';
 import type { GraphQLContext } from './context.js';
 
 /** Codes yoga and graphql-js give an invalid request; all are VALIDATION_FAILED in the contract's closed set. */
@@ -22,9 +22,8 @@ function isGraphQLError(error: unknown): error is GraphQLError {
 }
 
 function vigilOf(error: unknown, depth = 0): VigilError | null {
-  if (error instanceof VigilError) return error;
   if (depth < 5 && isGraphQLError(error) && error.originalError) return vigilOf(error.originalError, depth + 1);
-  return null;
+  return vigilErrorOf(error);
 }
 
 /**
@@ -49,7 +48,8 @@ export function toClientError(
   };
   const vigil = vigilOf(error);
   if (vigil) {
-    const status = requestLevel ? httpStatusOf(vigil.code) : undefined;
+    // An unavailable server sets the status of the whole response too, so clients and proxies see 503 + Retry-After.
+    const status = requestLevel || vigil.code === 'SERVICE_UNAVAILABLE' ? httpStatusOf(vigil.code) : undefined;
     return withLocations(
       new GraphQLError(vigil.message, {
         ...base,
@@ -69,7 +69,7 @@ export function toClientError(
   }
   if (source && (!source.originalError || isGraphQLError(source.originalError))) {
     // A new error, never the given one: yoga caches validation errors and hands the same objects to every request.
-    const { code, http: _http, ...rest } = source.extensions as Record<string, unknown>;
+    const { code, http: _http, ...rest } = (source.extensions ?? {}) as Record<string, unknown>;
     const spec = typeof code === 'string' && SPEC_CODES.has(code);
     const extensions: Record<string, unknown> = {
       ...rest,
@@ -83,7 +83,8 @@ export function toClientError(
       extensions: { ...extensions, ...(_http ? { http: _http } : {}) },
     });
   }
-  if (source?.extensions.code === 'INTERNAL') return source;
+  // graphql-jit's errors may have no `extensions` at all.
+  if (source?.extensions?.code === 'INTERNAL') return source;
   log.error({ err: source?.originalError ?? error, correlationId }, 'unexpected error in a GraphQL operation');
   return withLocations(
     new GraphQLError('Unexpected error.', {

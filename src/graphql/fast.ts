@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ExecutionResult } from 'graphql';
+import type { ExecutionResult, GraphQLError } from 'graphql';
 import type { Authenticator } from '../access/authenticate.js';
 import type { Db } from '../db/client.js';
 import type { DomainContext } from '../domain/context.js';
@@ -93,10 +93,30 @@ export function createFastPath(deps: LeanPathDeps) {
     }
     if (result.errors?.length) {
       const errors = result.errors.map((e) => toClientError(e, correlationId, deps.log));
-      return send(res, 200, media, JSON.stringify({ data: result.data, errors }));
+      const { status, headers, shown } = responseOf(errors);
+      return send(res, status, media, JSON.stringify({ data: result.data, errors: shown }), headers);
     }
     return send(res, 200, media, compiled.stringify(result));
   };
+}
+
+/**
+ * As yoga does for errors that carry `extensions.http` (SERVICE_UNAVAILABLE): the highest status among them and their
+ * headers (Retry-After) for the response, and the errors without that extension for the body.
+ */
+function responseOf(errors: GraphQLError[]): { status: number; headers: Record<string, string>; shown: unknown[] } {
+  let status = 200;
+  const headers: Record<string, string> = {};
+  const shown = errors.map((error) => {
+    const { http, ...extensions } = error.extensions as {
+      http?: { status?: number; headers?: Record<string, string> };
+    };
+    if (!http) return error;
+    if (http.status && http.status > status) status = http.status;
+    Object.assign(headers, http.headers);
+    return { ...error.toJSON(), extensions };
+  });
+  return { status, headers, shown };
 }
 
 /** As yoga does: the first of the two JSON media types the Accept header names; `*` / none → application/json. */

@@ -1,5 +1,5 @@
 import { HTTPException } from 'hono/http-exception';
-import { type ErrorCode, httpStatusOf, type ValidationIssue, VigilError } from '../domain/errors.js';
+import { type ErrorCode, httpStatusOf, type ValidationIssue, VigilError, vigilErrorOf } from '../domain/errors.js';
 import type { Logger } from '../log.js';
 
 /** Where a FastAPI validation item points: the first element of `loc`. */
@@ -43,7 +43,8 @@ export function errorBody(error: VigilError, correlationId: string): ErrorBody {
  */
 export function errorResponse(err: unknown, correlationId: string, log: Logger): Response {
   let error: VigilError;
-  if (err instanceof VigilError) error = err;
+  const known = vigilErrorOf(err);
+  if (known) error = known;
   else if (err instanceof HTTPException) error = fromHttpException(err);
   else {
     log.error({ err, correlationId }, 'unexpected error in a REST request');

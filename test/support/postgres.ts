@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +6,23 @@ import { join } from 'node:path';
 export interface RunningPostgres {
   /** postgres://postgres:…@127.0.0.1:PORT/postgres */
   url: string;
+  /**
+   * Shuts the server down as `pg_ctl stop -m immediate` does (SIGQUIT to the postmaster: every backend dies at once, no
+   * checkpoint, crash recovery at the next start) and resolves once it is gone. The data directory stays.
+   */
+  crash(): Promise<void>;
+  /** Starts the server again on the same data directory and port (after `crash`). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export async function freePort(): Promise<number> {
@@ -62,8 +78,16 @@ export async function startPostgres(
   });
   await pg.initialise();
   await pg.start();
+  const dataDir = join(parent, 'data');
   return {
     url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    crash: async () => {
+      // The postmaster's pid is the first line of postmaster.pid, which is where pg_ctl reads it too.
+      const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      process.kill(pid, 'SIGQUIT');
+      while (isAlive(pid)) await new Promise((r) => setTimeout(r, 20));
+    },
+    restart: () => pg.start(),
     stop: async () => {
       await pg.stop();
       rmSync(parent, { recursive: true, force: true });

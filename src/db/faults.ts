@@ -1,0 +1,40 @@
+/**
+ * postgres.js's own codes for a connection that is gone or never came (its errors carry them as `code`), and the
+ * socket errors Node gives when the server cannot be reached.
+ */
+const CONNECTION_CODES = new Set([
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/**
+ * PostgreSQL's SQLSTATEs that say the server cannot serve now, not that the statement is wrong: class 08 (connection
+ * exception), 57P01–57P03 (admin shutdown, crash shutdown, cannot connect now: starting up or shutting down) and 53300
+ * (too many connections).
+ */
+function isUnavailableState(code: string): boolean {
+  return code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300';
+}
+
+/**
+ * True when a database call failed because the database could not be reached or dropped the connection (so retrying
+ * later may work), rather than because of the statement. Looks through `cause` (drizzle wraps driver errors) and
+ * AggregateError (Node's connection attempts to several addresses).
+ */
+export function isConnectionFault(err: unknown, depth = 0): boolean {
+  if (!err || typeof err !== 'object' || depth > 5) return false;
+  const e = err as { code?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof e.code === 'string' && (CONNECTION_CODES.has(e.code) || isUnavailableState(e.code))) return true;
+  if (Array.isArray(e.errors) && e.errors.some((x) => isConnectionFault(x, depth + 1))) return true;
+  return isConnectionFault(e.cause, depth + 1);
+}
