@@ -225,14 +225,16 @@ describe('time (API.md §1 "Time and open steps")', () => {
 describe('open steps when the execution ends', () => {
   const created = new Date('2026-03-01T09:00:00.000Z');
   const steps = () =>
-    [
-      ['done', 'COMPLETED'],
-      ['running', 'RUNNING'],
-      ['skipped', 'SKIPPED'],
-      ['queued', 'PENDING'],
-    ].reduce(
+    (
+      [
+        ['done', 'COMPLETED'],
+        ['running', 'RUNNING'],
+        ['skipped', 'SKIPPED'],
+        ['queued', 'PENDING'],
+      ] as const
+    ).reduce(
       (acc, [stepId, status], i) =>
-        applyStep(acc, { stepId, status, name: stepId.toUpperCase() } as never, new Date(created.getTime() + i * 1000)),
+        applyStep(acc, { stepId, status, name: stepId.toUpperCase() }, new Date(created.getTime() + i * 1000)),
       [] as ReturnType<typeof applyStep>,
     );
 
