@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExecution, DB_KINDS, ok, record, type TestServer, UPDATE_STATUS } from '../support/harness.js';
 import { type Receiver, startReceiver } from '../support/receiver.js';
 import { recordViaRest, rest } from '../support/rest.js';
+import { collectSse } from '../support/sse.js';
 import { collect, subscribe } from '../support/subscribe.js';
 import { createWebhook, startHookServer } from '../webhooks/support.js';
 
@@ -197,6 +198,40 @@ describe.each(DB_KINDS)('time and open steps on %s', (kind) => {
       ).waitForExecution;
       expect(waited.completed).toBe(true);
       await expectClosed(id, 'TIMED_OUT');
+    });
+
+    it('are spelled in the REST vocabularies: seed 001 nodes, seed 002 `cancelled`, seed 004 cancelledSteps', async () => {
+      const id = await withSteps();
+      ok(await s.gql(UPDATE_STATUS, { id, status: 'CANCELLED' }));
+      const e = await state(id);
+
+      const flow = await rest<{ metrics: Record<string, number> }>(
+        s,
+        'GET',
+        `/api/v1/executions/${id}?include=metrics`,
+      );
+      expect(flow.body.metrics).toMatchObject({ totalSteps: 3, completedSteps: 1, cancelledSteps: 2 });
+
+      const wf = await rest<{ workflowTrace: { nodeTraces: Record<string, unknown>[] } }>(
+        s,
+        'GET',
+        `/workflows/executions/${id}/wait`,
+      );
+      expect(wf.body.workflowTrace.nodeTraces).toMatchObject([
+        { nodeId: 'a', skipped: false, error: null, durationMs: e.steps[0]?.durationMs },
+        { nodeId: 'b', skipped: false },
+        { nodeId: 'c', skipped: false, error: null, durationMs: null },
+      ]);
+
+      const res = await fetch(`${s.url}/api/v1/executions/${id}/events`, { headers: { accept: 'text/event-stream' } });
+      const frames = (await collectSse(res)).filter((m) => m.event === 'step' || m.event === 'status');
+      expect(
+        frames.slice(-3).map((m) => [m.event, JSON.parse(m.data).step_id ?? null, JSON.parse(m.data).status]),
+      ).toEqual([
+        ['step', 'a', 'cancelled'],
+        ['step', 'c', 'cancelled'],
+        ['status', null, 'cancelled'],
+      ]);
     });
 
     it('reach streams, waits and webhooks consistently: closing events before the terminal one', async () => {
