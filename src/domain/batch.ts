@@ -91,11 +91,20 @@ export function applyBatch(
     state.lastSequence += 1;
     result.events.push({ sequence: state.lastSequence, type, payload, occurredAt });
   };
+  // Times the execution and its steps take from a report, clamped into its lifetime so far (API.md §1).
+  const within = (at: Date) => clampTime(at, execution.createdAt, now);
   const changeStatus = (to: ExecutionStatus, occurredAt: Date, extra: Record<string, unknown> = {}) => {
     const from = state.status;
     state.status = to;
-    if (to === 'RUNNING' && !state.startedAt) state.startedAt = occurredAt;
-    if (isTerminal(to)) state.completedAt = now;
+    if (to === 'RUNNING' && !state.startedAt) state.startedAt = within(occurredAt);
+    if (isTerminal(to)) {
+      const completedAt = completionTime(execution.createdAt, state.startedAt, occurredAt, now);
+      state.completedAt = completedAt;
+      // Its open steps end with it, each with its event, before the terminal event (which stays the last).
+      const closing = closeOpenSteps(state.steps, completedAt);
+      state.steps = closing.steps;
+      for (const payload of closing.events) push('STEP', payload, completedAt);
+    }
     result.statusChanges.push({ from, to });
     push('STATUS_CHANGED', { from, to, ...extra }, occurredAt);
   };
@@ -121,7 +130,7 @@ export function applyBatch(
       state.progress = { step: input.progress.step ?? null, percentage: input.progress.percentage };
       push('PROGRESS', { ...state.progress }, at);
     } else if (input.step) {
-      state.steps = applyStep(state.steps, input.step, at);
+      state.steps = applyStep(state.steps, input.step, within(at));
       push('STEP', stripNullish(input.step), at);
     } else if (input.message) {
       const { messageId, status } = input.message;
@@ -166,9 +175,48 @@ export function applyMessage(
   }
 }
 
+/** `at` moved into [lower, upper]; when the bounds cross (two instances' clocks), the lower one wins. */
+export function clampTime(at: Date, lower: Date, upper: Date): Date {
+  const t = Math.max(lower.getTime(), Math.min(at.getTime(), upper.getTime()));
+  return t === at.getTime() ? at : new Date(t);
+}
+
+/**
+ * When an execution that ends at `at` (a worker's occurredAt, or the server's time) completed: never before it
+ * existed or started, never after `now`, the server's time at commit (API.md §1 "Time and open steps").
+ */
+export function completionTime(createdAt: Date, startedAt: Date | null, at: Date, now: Date): Date {
+  return clampTime(at, startedAt && startedAt > createdAt ? startedAt : createdAt, now);
+}
+
+const STEP_OPEN = new Set(['PENDING', 'RUNNING']);
+
+/**
+ * The steps of an execution that ends at `completedAt`: those still PENDING or RUNNING become CANCELLED then, each
+ * with the payload of its STEP event (API.md §1). Every other step is kept as it is.
+ */
+export function closeOpenSteps(
+  steps: readonly Step[],
+  completedAt: Date,
+): { steps: Step[]; events: Record<string, unknown>[] } {
+  const events: Record<string, unknown>[] = [];
+  const iso = completedAt.toISOString();
+  const next = steps.map((s) => {
+    if (!STEP_OPEN.has(s.status)) return s;
+    events.push(stripNullish({ stepId: s.id, name: s.name, type: s.type, status: 'CANCELLED' }));
+    return {
+      ...s,
+      status: 'CANCELLED' as const,
+      completedAt: iso,
+      durationMs: s.startedAt ? Math.max(0, completedAt.getTime() - Date.parse(s.startedAt)) : null,
+    };
+  });
+  return { steps: next, events };
+}
+
 type StepInput = NonNullable<ExecutionEventInput['step']>;
 
-const STEP_DONE = new Set(['COMPLETED', 'FAILED', 'SKIPPED']);
+const STEP_DONE = new Set(['COMPLETED', 'FAILED', 'SKIPPED', 'CANCELLED']);
 
 /** Merges one step report into the step list, keeping first-seen order and timing the step. */
 export function applyStep(steps: readonly Step[], input: StepInput, at: Date): Step[] {

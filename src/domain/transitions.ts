@@ -1,6 +1,9 @@
-import { and, asc, eq, inArray, lte, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, inArray, lte, sql } from 'drizzle-orm';
+import { pgArray } from '../db/arrays.js';
+import type { Executor } from '../db/client.js';
 import { executionEvents, executions } from '../db/schema.js';
 import { type Principal, requireScope } from './access.js';
+import { closeOpenSteps, completionTime } from './batch.js';
 import { type DomainContext, publish, runHooks } from './context.js';
 import { notFound, VigilError } from './errors.js';
 import { isUuid, tenantOf } from './executions.js';
@@ -13,6 +16,7 @@ import {
   type ExecutionStatus,
   isTerminal,
   NON_TERMINAL_STATUSES,
+  type Step,
 } from './types.js';
 
 export interface StatusUpdateResult {
@@ -43,7 +47,6 @@ export async function updateStatusByClient(
   }
   const errorInfo = rawErrorInfo == null ? null : parse(errorInfoInput, rawErrorInfo, ['errorInfo']);
   if (!isUuid(id)) throw notFound(id);
-  const now = ctx.now();
   const error: ExecutionErrorInfo | null =
     target === 'FAILED'
       ? {
@@ -55,35 +58,16 @@ export async function updateStatusByClient(
 
   const result = await ctx.db.transaction(async (tx) => {
     const [current] = await tx
-      .select({ status: executions.status })
+      .select(LOCKED)
       .from(executions)
       .where(and(eq(executions.id, id), tenantOf(principal)))
       .for('update');
     if (!current) throw notFound(id);
-    const [updated] = await tx
-      .update(executions)
-      .set({
-        status: target,
-        completedAt: now,
-        updatedAt: now,
-        heartbeatDeadlineAt: null,
-        lastSequence: sql`${executions.lastSequence} + 1`,
-        ...(error && { error }),
-      })
-      .where(and(eq(executions.id, id), inArray(executions.status, [...NON_TERMINAL_STATUSES])))
-      .returning();
-    if (!updated) return { won: false as const };
-    const execution = updated as Execution;
-    await tx.insert(executionEvents).values({
-      executionId: id,
-      sequence: execution.lastSequence,
-      type: 'STATUS_CHANGED',
-      payload: { from: current.status, to: target, ...(error && { error }) },
-      occurredAt: now,
-      recordedAt: now,
-    });
-    await runHooks(ctx, tx, execution, current.status, now);
-    return { won: true as const, execution, previous: current.status };
+    const now = ctx.now(); // once the row is ours: the time of the change
+    const [ended] = await endExecutions(tx, [{ row: current, error }], target, now);
+    if (!ended) return { won: false as const };
+    await runHooks(ctx, tx, ended, current.status, now);
+    return { won: true as const, execution: ended, previous: current.status };
   });
 
   if (result.won) {
@@ -128,8 +112,10 @@ const SWEEP_BATCH = 200;
  * with SKIP LOCKED and the update is guarded on a non-terminal status. Returns how many moved.
  */
 export function timeOutExpired(ctx: DomainContext): Promise<number> {
-  const error = sql`jsonb_build_object('code', 'TIMED_OUT', 'message',
-    'Execution exceeded its timeout of ' || ${executions.timeoutSeconds} || ' s')`;
+  const error = (row: Locked): ExecutionErrorInfo => ({
+    code: 'TIMED_OUT',
+    message: `Execution exceeded its timeout of ${row.timeoutSeconds} s`,
+  });
   return sweep(ctx, 'TIMED_OUT', executions.deadlineAt, NON_TERMINAL_STATUSES, error);
 }
 
@@ -143,12 +129,12 @@ async function sweep(
   to: ExecutionStatus,
   dueColumn: typeof executions.deadlineAt | typeof executions.heartbeatDeadlineAt,
   from: readonly ExecutionStatus[],
-  error: SQL | null,
+  error: ((row: Locked) => ExecutionErrorInfo) | null,
 ): Promise<number> {
   const now = ctx.now();
   const moved = await ctx.db.transaction(async (tx) => {
     const due = await tx
-      .select({ id: executions.id, status: executions.status })
+      .select(LOCKED)
       .from(executions)
       .where(and(lte(dueColumn, now), inArray(executions.status, [...from])))
       .orderBy(asc(dueColumn))
@@ -156,29 +142,32 @@ async function sweep(
       .for('update', { skipLocked: true });
     if (due.length === 0) return [];
     const previous = new Map(due.map((d) => [d.id, d.status]));
-    const updated = (await tx
-      .update(executions)
-      .set({
-        status: to,
-        updatedAt: now,
-        lastSequence: sql`${executions.lastSequence} + 1`,
-        ...(isTerminal(to) && { completedAt: now, heartbeatDeadlineAt: null }),
-        ...(error && { error }),
-      })
-      .where(and(inArray(executions.id, [...previous.keys()]), inArray(executions.status, [...from])))
-      .returning()) as Execution[];
-    const final = updated;
-    if (final.length > 0) {
-      await tx.insert(executionEvents).values(
-        final.map((e) => ({
-          executionId: e.id,
-          sequence: e.lastSequence,
-          type: 'STATUS_CHANGED' as const,
-          payload: { from: previous.get(e.id), to, ...(e.error ? { error: e.error } : {}) },
-          occurredAt: now,
-          recordedAt: now,
-        })),
+    let final: Execution[];
+    if (isTerminal(to)) {
+      final = await endExecutions(
+        tx,
+        due.map((row) => ({ row, error: error?.(row) ?? null })),
+        to,
+        now,
       );
+    } else {
+      final = (await tx
+        .update(executions)
+        .set({ status: to, updatedAt: now, lastSequence: sql`${executions.lastSequence} + 1` })
+        .where(and(inArray(executions.id, [...previous.keys()]), inArray(executions.status, [...from])))
+        .returning()) as Execution[];
+      if (final.length > 0) {
+        await tx.insert(executionEvents).values(
+          final.map((e) => ({
+            executionId: e.id,
+            sequence: e.lastSequence,
+            type: 'STATUS_CHANGED' as const,
+            payload: { from: previous.get(e.id), to },
+            occurredAt: now,
+            recordedAt: now,
+          })),
+        );
+      }
     }
     for (const e of final) await runHooks(ctx, tx, e, previous.get(e.id) ?? 'RUNNING', now);
     return final;
@@ -188,4 +177,72 @@ async function sweep(
     moved.map((e) => ({ executionId: e.id, sequence: e.lastSequence })),
   );
   return moved.length;
+}
+
+/** What a status change reads of the executions it has locked. */
+const LOCKED = {
+  id: executions.id,
+  status: executions.status,
+  steps: executions.steps,
+  lastSequence: executions.lastSequence,
+  createdAt: executions.createdAt,
+  startedAt: executions.startedAt,
+  timeoutSeconds: executions.timeoutSeconds,
+};
+type Locked = Pick<Execution, keyof typeof LOCKED>;
+
+/**
+ * Ends executions whose rows the caller has locked, at the server's time `now`: status `to`, `error` when given,
+ * open steps closed (API.md §1 "Time and open steps"), and their events, the steps' first and the terminal one last.
+ * One update guarded on a non-terminal status, one insert; returns the executions it ended.
+ */
+async function endExecutions(
+  tx: Executor,
+  ends: readonly { row: Locked; error: ExecutionErrorInfo | null }[],
+  to: ExecutionStatus,
+  now: Date,
+): Promise<Execution[]> {
+  const planned = ends.map(({ row, error }) => {
+    const completedAt = completionTime(row.createdAt, row.startedAt, now, now);
+    const closing = closeOpenSteps(row.steps as Step[], completedAt);
+    const sequence = row.lastSequence + closing.events.length + 1;
+    return { row, error, completedAt, closing, sequence };
+  });
+  const col = <T>(f: (p: (typeof planned)[number]) => T) => pgArray(planned.map((p) => f(p) as never));
+  const updated = (await tx
+    .update(executions)
+    .set({
+      status: to,
+      completedAt: sql`v.completed_at`,
+      updatedAt: now,
+      heartbeatDeadlineAt: null,
+      lastSequence: sql`v.last_sequence`,
+      steps: sql`v.steps`,
+      error: sql`coalesce(v.error, ${executions.error})`,
+    })
+    .from(
+      sql`unnest(${col((p) => p.row.id)}::uuid[], ${col((p) => p.completedAt.toISOString())}::timestamptz[],
+        ${col((p) => p.sequence)}::int[], ${col((p) => JSON.stringify(p.closing.steps))}::jsonb[],
+        ${col((p) => (p.error ? JSON.stringify(p.error) : null))}::jsonb[])
+        as v(id, completed_at, last_sequence, steps, error)`,
+    )
+    .where(and(sql`${executions.id} = v.id`, inArray(executions.status, [...NON_TERMINAL_STATUSES])))
+    .returning(getTableColumns(executions))) as Execution[];
+  const byId = new Map(planned.map((p) => [p.row.id, p]));
+  const events = updated.flatMap((e) => {
+    const p = byId.get(e.id) as (typeof planned)[number];
+    const ending = { from: p.row.status, to, ...(p.error && { error: p.error }) };
+    return [
+      ...p.closing.events.map((payload) => ({ type: 'STEP' as const, payload })),
+      { type: 'STATUS_CHANGED' as const, payload: ending },
+    ].map((x, i) => ({
+      executionId: e.id,
+      sequence: p.row.lastSequence + i + 1,
+      ...x,
+      occurredAt: p.completedAt,
+      recordedAt: now,
+    }));
+  });
+  if (events.length > 0) await tx.insert(executionEvents).values(events);
+  return updated;
 }

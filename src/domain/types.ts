@@ -29,7 +29,8 @@ export function isTerminal(status: ExecutionStatus): boolean {
 
 export const EVENT_TYPES = eventType.enumValues;
 export type EventType = (typeof EVENT_TYPES)[number];
-export const STEP_STATUSES = ['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'SKIPPED'] as const;
+/** CANCELLED: the server's, for a step still open when its execution ended (API.md §1 "Time and open steps"). */
+export const STEP_STATUSES = ['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'SKIPPED', 'CANCELLED'] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 export const MESSAGE_STATUSES = messageStatus.enumValues;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
@@ -92,10 +93,14 @@ export function statsOf(e: Execution): ExecutionStats {
   };
 }
 
-/** completedAt − (startedAt ?? createdAt), null while running. */
+/**
+ * completedAt − (startedAt ?? createdAt), null while running. Times are clamped when written (batch.ts), so this is
+ * never negative; rows written before that rule are read as if they had been.
+ */
 export function durationMsOf(e: Execution): number | null {
   if (!e.completedAt) return null;
-  return e.completedAt.getTime() - (e.startedAt ?? e.createdAt).getTime();
+  const start = Math.max(e.startedAt?.getTime() ?? 0, e.createdAt.getTime());
+  return Math.max(0, e.completedAt.getTime() - start);
 }
 
 export const progressOf = (e: Execution) => e.progress as Progress | null;

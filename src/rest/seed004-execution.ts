@@ -22,6 +22,7 @@ const Metrics = z
     completedSteps: z.int(),
     failedSteps: z.int(),
     skippedSteps: z.int(),
+    cancelledSteps: z.int().meta({ description: 'Steps still open when the execution ended' }),
   })
   .meta({ id: 'ExecutionMetrics', description: 'From the message counters and the reported steps' });
 
@@ -83,6 +84,7 @@ function metricsOf(e: Execution): z.infer<typeof Metrics> {
     completedSteps: count('COMPLETED'),
     failedSteps: count('FAILED'),
     skippedSteps: count('SKIPPED'),
+    cancelledSteps: count('CANCELLED'),
   };
 }
 

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { applyBatch, applyMessage, applyStep, type Counters, type MessageState } from '../../src/domain/batch.js';
+import {
+  applyBatch,
+  applyMessage,
+  applyStep,
+  type Counters,
+  clampTime,
+  closeOpenSteps,
+  completionTime,
+  type MessageState,
+} from '../../src/domain/batch.js';
 import type { VigilError } from '../../src/domain/errors.js';
 import type { Execution } from '../../src/domain/types.js';
 
@@ -135,7 +144,7 @@ describe('the state machine of a batch', () => {
   it('sets startedAt on the first RUNNING only', () => {
     const first = new Date('2026-01-01T00:00:00Z');
     const r = applyBatch(
-      execution(),
+      execution({ createdAt: new Date('2025-12-31T00:00:00Z') }),
       [
         { statusChanged: { to: 'RUNNING' }, occurredAt: first.toISOString() },
         { statusChanged: { to: 'WAITING_FOR_INPUT' } },
@@ -151,5 +160,129 @@ describe('the state machine of a batch', () => {
     const e = execution();
     applyBatch(e, [{ statusChanged: { to: 'RUNNING' } }, { progress: { percentage: 5 } }], new Map(), now);
     expect(e).toEqual(execution());
+  });
+});
+
+describe('time (API.md §1 "Time and open steps")', () => {
+  const created = new Date('2026-03-01T09:00:00.000Z');
+  const at = (offsetSeconds: number) => new Date(created.getTime() + offsetSeconds * 1000).toISOString();
+  const run = (inputs: Parameters<typeof applyBatch>[1], e: Partial<Execution> = {}) =>
+    applyBatch(execution({ createdAt: created, ...e }), inputs, new Map(), now);
+
+  it('takes startedAt and completedAt from the occurredAt of the events that caused them', () => {
+    const r = run([
+      { statusChanged: { to: 'RUNNING' }, occurredAt: at(10) },
+      { statusChanged: { to: 'COMPLETED' }, occurredAt: at(40) },
+    ]);
+    expect(r.state.startedAt?.toISOString()).toBe(at(10));
+    expect(r.state.completedAt?.toISOString()).toBe(at(40));
+  });
+
+  it("uses the server's time when the worker sent none", () => {
+    const r = run([{ statusChanged: { to: 'RUNNING' } }, { statusChanged: { to: 'FAILED' } }]);
+    expect(r.state.startedAt).toEqual(now);
+    expect(r.state.completedAt).toEqual(now);
+  });
+
+  it('never starts before the execution existed, nor ends after the server time', () => {
+    const r = run([
+      { statusChanged: { to: 'RUNNING' }, occurredAt: at(-3600) },
+      { statusChanged: { to: 'COMPLETED' }, occurredAt: '2030-01-01T00:00:00Z' },
+    ]);
+    expect(r.state.startedAt).toEqual(created);
+    expect(r.state.completedAt).toEqual(now);
+  });
+
+  it('never ends before it started (durationMs is never negative)', () => {
+    const r = run([{ statusChanged: { to: 'COMPLETED' }, occurredAt: at(5) }], {
+      status: 'RUNNING',
+      startedAt: new Date(at(20)),
+    });
+    expect(r.state.completedAt?.toISOString()).toBe(at(20));
+  });
+
+  it('keeps the reported occurredAt on the events themselves', () => {
+    const r = run([{ statusChanged: { to: 'RUNNING' }, occurredAt: at(-60) }]);
+    expect(r.events[0]?.occurredAt.toISOString()).toBe(at(-60));
+  });
+
+  it('clamps the times of steps into the execution lifetime too', () => {
+    const r = run([
+      { step: { stepId: 'a', status: 'RUNNING' }, occurredAt: at(-60) },
+      { step: { stepId: 'a', status: 'COMPLETED' }, occurredAt: '2030-01-01T00:00:00Z' },
+    ]);
+    expect(r.state.steps[0]).toMatchObject({ startedAt: created.toISOString(), completedAt: now.toISOString() });
+  });
+
+  it('lets the lower bound win when the bounds cross (clocks of two instances)', () => {
+    const lower = new Date('2026-01-01T00:00:01Z');
+    const upper = new Date('2026-01-01T00:00:00Z');
+    expect(clampTime(new Date('2025-01-01T00:00:00Z'), lower, upper)).toEqual(lower);
+    expect(completionTime(lower, null, upper, upper)).toEqual(lower);
+  });
+});
+
+describe('open steps when the execution ends', () => {
+  const created = new Date('2026-03-01T09:00:00.000Z');
+  const steps = () =>
+    (
+      [
+        ['done', 'COMPLETED'],
+        ['running', 'RUNNING'],
+        ['skipped', 'SKIPPED'],
+        ['queued', 'PENDING'],
+      ] as const
+    ).reduce(
+      (acc, [stepId, status], i) =>
+        applyStep(acc, { stepId, status, name: stepId.toUpperCase() }, new Date(created.getTime() + i * 1000)),
+      [] as ReturnType<typeof applyStep>,
+    );
+
+  it.each(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT'] as const)(
+    'closes PENDING and RUNNING steps as CANCELLED on %s, their events before the terminal one',
+    (to) => {
+      const r = applyBatch(
+        execution({ createdAt: created, status: 'RUNNING', startedAt: created, steps: steps(), lastSequence: 7 }),
+        [{ statusChanged: { to }, occurredAt: '2026-03-01T09:00:30.000Z' }],
+        new Map(),
+        now,
+      );
+      const end = '2026-03-01T09:00:30.000Z';
+      expect(r.state.steps.map((s) => [s.id, s.status])).toEqual([
+        ['done', 'COMPLETED'],
+        ['running', 'CANCELLED'],
+        ['skipped', 'SKIPPED'],
+        ['queued', 'CANCELLED'],
+      ]);
+      expect(r.state.steps[1]).toMatchObject({ completedAt: end, durationMs: 29_000 });
+      expect(r.state.steps[3]).toMatchObject({ completedAt: end, durationMs: null, startedAt: null });
+      expect(r.state.steps[0]).toEqual(steps()[0]);
+      expect(r.events.map((e) => [e.sequence, e.type, e.payload.stepId ?? e.payload.to])).toEqual([
+        [8, 'STEP', 'running'],
+        [9, 'STEP', 'queued'],
+        [10, 'STATUS_CHANGED', to],
+      ]);
+      expect(r.events[0]).toMatchObject({
+        payload: { stepId: 'running', name: 'RUNNING', status: 'CANCELLED' },
+        occurredAt: new Date(end),
+      });
+      expect(r.state.lastSequence).toBe(10);
+    },
+  );
+
+  it('leaves the steps alone while the execution goes on', () => {
+    const r = applyBatch(
+      execution({ createdAt: created, status: 'RUNNING', steps: steps() }),
+      [{ statusChanged: { to: 'WAITING_FOR_INPUT' } }],
+      new Map(),
+      now,
+    );
+    expect(r.state.steps).toEqual(steps());
+    expect(r.events.map((e) => e.type)).toEqual(['STATUS_CHANGED']);
+  });
+
+  it('closes nothing when every step has finished', () => {
+    const done = applyStep([], { stepId: 'a', status: 'COMPLETED' }, created);
+    expect(closeOpenSteps(done, now)).toEqual({ steps: done, events: [] });
   });
 });

@@ -122,6 +122,7 @@ describe.each(DB_KINDS)('seed 004 GET /api/v1/executions/{executionId} on %s', (
       completedSteps: 1,
       failedSteps: 1,
       skippedSteps: 1,
+      cancelledSteps: 0,
     };
 
     it('adds metrics from the message counters and the steps', async () => {
