@@ -16,6 +16,7 @@ import { createFastPath } from './graphql/fast.js';
 import { schema } from './graphql/schema.js';
 import { createSsePath } from './graphql/sse.js';
 import { createGraphQL } from './graphql/yoga.js';
+import { browserRulesOf, guardBrowser } from './http/origin.js';
 import { startSweeper } from './jobs/sweeper.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
@@ -107,6 +108,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     heartbeatMs: config.VIGIL_SSE_HEARTBEAT_MS,
   });
   const dashboard = createDashboard();
+  const browser = browserRulesOf(config);
   let shuttingDown = false;
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
@@ -122,6 +124,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       if (res.statusCode >= 500) log.warn({ correlationId, path, status: res.statusCode }, 'request failed');
       else log.debug({ correlationId, method: req.method, path, status: res.statusCode }, 'request');
     });
+    if (guardBrowser(req, res, path, browser, correlationId)) return;
     const refusal = bodyRefusal(req, config.VIGIL_BODY_LIMIT);
     if (refusal) return errorJson(res, refusal.status, refusal.code, refusal.detail, correlationId);
     const remoteAddress = req.socket.remoteAddress ?? 'unknown';
