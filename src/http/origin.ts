@@ -14,8 +14,8 @@ import { httpStatusOf, VigilError } from '../domain/errors.js';
  *   as `Host`) or listed in `VIGIL_CORS_ORIGINS`; only a listed origin gets CORS headers, never `*`, never
  *   credentials (Vigil has no cookies). Preflights are approved only for listed origins and Vigil's own methods and
  *   headers.
- * - **CSRF**: GraphQL runs no POST a browser could send without a preflight (a form's content types, or none),
- *   even from a browser too old to send `Origin`.
+ * - **CSRF**: GraphQL runs no POST a browser could send without a preflight (a form's content types), even from
+ *   a browser too old to send `Origin`.
  *
  * Hand-written rather than `cors` or Hono's middleware because it must sit in front of all three edges at once
  * (the node:http fast paths, yoga and Hono); yoga's own CORS is off.
@@ -41,8 +41,11 @@ export const ALLOWED_HEADERS = [
   'x-graphql-event-stream-token',
 ];
 const EXPOSED_HEADERS = 'X-Correlation-Id, Retry-After';
-/** The content types of an HTML form: a browser sends them cross-site with no preflight. */
-const SIMPLE_TYPES = new Set(['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain']);
+/**
+ * The content types of an HTML form that yoga would parse: a browser sends them cross-site with no preflight. The
+ * third such type, text/plain, and a POST with no content type, yoga refuses itself (415).
+ */
+const FORM_TYPES = new Set(['application/x-www-form-urlencoded', 'multipart/form-data']);
 const HOST = /^(?:\[([0-9a-f:.]+)\]|([a-z0-9.-]+))(?::\d{1,5})?$/i;
 
 /** `localhost`, `*.localhost`, 127.0.0.0/8 or `[::1]`, with any port (browsers resolve `*.localhost` themselves). */
@@ -70,7 +73,7 @@ export function refusalOf(
   }
   if (isGraphQLPath(path) && req.method === 'POST') {
     const type = req.headers['content-type']?.split(';', 1)[0]?.trim().toLowerCase();
-    if (type === undefined || SIMPLE_TYPES.has(type)) {
+    if (type !== undefined && FORM_TYPES.has(type)) {
       return 'GraphQL over POST needs Content-Type: application/json (a browser form cannot run an operation).';
     }
   }

@@ -74,8 +74,14 @@ describe.each(DB_KINDS)('a browser page against a local, auth-off Vigil (%s)', (
     for (const headers of [{ origin: EVIL }, {}] as Record<string, string>[]) {
       for (const path of ['/graphql', '/graphql/stream']) {
         const r = await send(s, 'POST', path, { 'content-type': type, ...headers }, body);
-        expect(r.status, `${path} ${JSON.stringify(headers)}`).toBe(403);
-        expect(graphqlCode(r)).toBe('FORBIDDEN');
+        const label = `${path} ${JSON.stringify(headers)}`;
+        if (type === 'text/plain' && !headers.origin) {
+          // no GraphQL transport parses text/plain (yoga: 415); the form types yoga would parse are refused here
+          expect(Math.floor(r.status / 100), label).toBe(4);
+        } else {
+          expect(r.status, label).toBe(403);
+          expect(graphqlCode(r)).toBe('FORBIDDEN');
+        }
       }
     }
     expect(await rowCounts(s)).toEqual(before);
