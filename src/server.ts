@@ -61,7 +61,11 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       ? PgTransport.fromNotifier(database.notifier, config.DATABASE_URL)
       : new LocalTransport();
   const feed = new ChangeFeed(database.db, transport, log, config.VIGIL_RECHECK_INTERVAL_MS);
-  const metrics = createMetrics(feed, () => leanSse.stats);
+  const metrics = createMetrics(
+    feed,
+    () => leanSse.stats,
+    () => rest.app.routes.map((r) => r.path),
+  );
   const domain: DomainContext = {
     db: database.db,
     sink: feed,
