@@ -10,6 +10,19 @@ const envSchema = z.object({
     .optional(),
   VIGIL_DATA_DIR: z.string().min(1).default('./data'),
   VIGIL_AUTH: z.enum(['on', 'off']).default('off'),
+  /** Origins (exact `scheme://host[:port]`, comma-separated) whose pages may call Vigil cross-origin; none by default. */
+  VIGIL_CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((list) =>
+      list
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(z.string().refine(isExactOrigin, 'each entry must be an exact origin such as https://app.example.com')),
+    ),
   VIGIL_RATE_LIMIT: z.coerce.number().positive().optional(),
   VIGIL_RATE_BURST: z.coerce.number().int().positive().optional(),
   /** The lean compiled path for POST /graphql queries and mutations (off: every request through yoga). */
@@ -43,6 +56,16 @@ const envSchema = z.object({
   VIGIL_WEBHOOK_POLL_MS: z.coerce.number().int().positive().default(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
+
+/** `https://app.example.com` or `http://localhost:5173`: no path, no trailing slash, no wildcard, not `null`. */
+function isExactOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
 
 export type Config = z.infer<typeof envSchema>;
 

@@ -1,15 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { ChangeFeed } from './feed/feed.js';
 import { open } from './feed/limits.js';
-
-const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
-const KNOWN = /^\/(graphql(\/stream)?|healthz|readyz|metrics|openapi\.json|docs|api\/v1\/.*|workflows\/.*|ui\/.*)?$/;
-
-/** A path as a label: ids folded to `:id`, unknown paths to `other`, so the label set stays small. */
-export function routeOf(path: string): string {
-  const route = path.replace(UUID, ':id');
-  return KNOWN.test(route) && route.length < 100 ? route : 'other';
-}
+import { routeLabeler } from './http/routes.js';
 
 export interface Metrics {
   registry: Registry;
@@ -19,13 +11,18 @@ export interface Metrics {
 }
 
 /** Prometheus metrics of one server (its own registry, so several servers can share a process in tests). */
-export function createMetrics(feed: ChangeFeed, sse: () => { computed: number; written: number }): Metrics {
+export function createMetrics(
+  feed: ChangeFeed,
+  sse: () => { computed: number; written: number },
+  restRoutes: () => readonly string[],
+): Metrics {
   const registry = new Registry();
+  const routeOf = routeLabeler(restRoutes);
   collectDefaultMetrics({ register: registry, prefix: 'vigil_' });
   const requests = new Counter({
     name: 'vigil_http_requests_total',
     help: 'HTTP requests by route, method and status',
-    labelNames: ['route', 'method', 'status'],
+    labelNames: ['route', 'method', 'status'], // each from a bounded set (node's parser knows a fixed list of methods)
     registers: [registry],
   });
   const duration = new Histogram({

@@ -16,6 +16,7 @@ import { createFastPath } from './graphql/fast.js';
 import { schema } from './graphql/schema.js';
 import { createSsePath } from './graphql/sse.js';
 import { createGraphQL } from './graphql/yoga.js';
+import { browserRulesOf, guardBrowser } from './http/origin.js';
 import { startSweeper } from './jobs/sweeper.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
@@ -60,7 +61,11 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       ? PgTransport.fromNotifier(database.notifier, config.DATABASE_URL)
       : new LocalTransport();
   const feed = new ChangeFeed(database.db, transport, log, config.VIGIL_RECHECK_INTERVAL_MS);
-  const metrics = createMetrics(feed, () => leanSse.stats);
+  const metrics = createMetrics(
+    feed,
+    () => leanSse.stats,
+    () => rest.app.routes.map((r) => r.path),
+  );
   const domain: DomainContext = {
     db: database.db,
     sink: feed,
@@ -107,6 +112,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     heartbeatMs: config.VIGIL_SSE_HEARTBEAT_MS,
   });
   const dashboard = createDashboard();
+  const browser = browserRulesOf(config);
   let shuttingDown = false;
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
@@ -122,6 +128,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       if (res.statusCode >= 500) log.warn({ correlationId, path, status: res.statusCode }, 'request failed');
       else log.debug({ correlationId, method: req.method, path, status: res.statusCode }, 'request');
     });
+    if (guardBrowser(req, res, path, browser, correlationId)) return;
     const refusal = bodyRefusal(req, config.VIGIL_BODY_LIMIT);
     if (refusal) return errorJson(res, refusal.status, refusal.code, refusal.detail, correlationId);
     const remoteAddress = req.socket.remoteAddress ?? 'unknown';

