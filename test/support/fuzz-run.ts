@@ -1,8 +1,9 @@
 import fc from 'fast-check';
+import { expect } from 'vitest';
 import { summarize, type Violation } from './fuzz-contract.js';
 import { type FuzzRequest, type FuzzResponse, send } from './fuzz-http.js';
 import type { TestServer } from './harness.js';
-import { createViaRest, recordViaRest } from './rest.js';
+import { rest } from './rest.js';
 
 /** Cases per surface: a bounded number in the suite, 10,000 with `npm run fuzz`. */
 export const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 300);
@@ -49,18 +50,25 @@ export async function fuzz(
 }
 
 /** Executions in every kind of state, so that generated ids reach real rows (terminal ones answer waits at once). */
-export async function seedExecutions(s: TestServer): Promise<string[]> {
-  const ids: string[] = [];
-  const pending = await createViaRest(s, { workflowId: 'fuzz-pending', inputs: { a: [1, 'two', null] } });
-  ids.push(pending.id);
-  const running = await createViaRest(s, { workflowId: 'fuzz-running', metadata: { k: 'v' } });
-  await recordViaRest(s, running.id, [
+export async function seedExecutions(s: TestServer, headers: Record<string, string> = {}): Promise<string[]> {
+  const create = async (input: Record<string, unknown>) => {
+    const r = await rest<{ id: string }>(s, 'POST', '/api/v1/executions', { json: input, headers });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    return r.body.id;
+  };
+  const record = async (id: string, events: unknown[]) => {
+    const r = await rest(s, 'POST', `/api/v1/executions/${id}/events`, { json: { events }, headers });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+  };
+  const ids = [await create({ workflowId: 'fuzz-pending', inputs: { a: [1, 'two', null] } })];
+  const running = await create({ workflowId: 'fuzz-running', metadata: { k: 'v' } });
+  await record(running, [
     { statusChanged: { to: 'RUNNING' } },
     { message: { messageId: 'm1', status: 'INITIATED', adapter: 'a' } },
     { step: { stepId: 's1', name: 'step one', status: 'RUNNING' } },
     { progress: { step: 's1', percentage: 40 } },
   ]);
-  ids.push(running.id);
+  ids.push(running);
   const outcomes = [
     { to: 'COMPLETED', output: { result: [1, 2, 3] } },
     { to: 'FAILED', error: { code: 'E_FUZZ', message: 'failed on purpose', step: 's1', details: { n: 1 } } },
@@ -68,18 +76,15 @@ export async function seedExecutions(s: TestServer): Promise<string[]> {
     { to: 'COMPLETED' },
   ];
   for (const statusChanged of outcomes) {
-    const e = await createViaRest(s, {
-      workflowId: 'fuzz-terminal',
-      idempotencyKey: `k-${statusChanged.to}-${ids.length}`,
-    });
-    await recordViaRest(s, e.id, [
+    const id = await create({ workflowId: 'fuzz-terminal', idempotencyKey: `k-${statusChanged.to}-${ids.length}` });
+    await record(id, [
       { statusChanged: { to: 'RUNNING' } },
       { message: { messageId: 'm1', status: 'INITIATED' } },
       { message: { messageId: 'm1', status: 'COMPLETED' } },
       { step: { stepId: 's1', status: 'COMPLETED', outputs: { rows: 3 } } },
       { statusChanged },
     ]);
-    ids.push(e.id);
+    ids.push(id);
   }
   return ids;
 }

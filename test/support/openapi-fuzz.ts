@@ -160,10 +160,14 @@ function holdOf(
 /**
  * One request arbitrary per operation of the document: path parameters (real ids, random, unicode, huge, raw
  * oddities), query parameters (valid by schema, wrong types, garbage, extra), headers (Content-Type variants,
- * X-Environment, Accept, correlation ids, credentials) and bodies from the request schema (valid; mutated by a wrong
+ * X-Environment, Accept, correlation ids, garbage credentials, or `credentials` when given) and bodies from the request schema (valid; mutated by a wrong
  * type, an extra or missing field, a huge string, deep nesting; invalid JSON, invalid UTF-8, empty).
  */
-export function operationsOf(doc: OpenApiDocument, realIds: fc.Arbitrary<string>): FuzzOperation[] {
+export function operationsOf(
+  doc: OpenApiDocument,
+  realIds: fc.Arbitrary<string>,
+  credentials: fc.Arbitrary<Record<string, string>> = fc.constant({}),
+): FuzzOperation[] {
   const schemas = doc.components?.schemas ?? {};
   const resolve = (ref: string) => schemas[ref.replace('#/components/schemas/', '')] ?? {};
   const ids = fc.oneof({ weight: 4, arbitrary: realIds }, fc.uuid());
@@ -194,29 +198,38 @@ export function operationsOf(doc: OpenApiDocument, realIds: fc.Arbitrary<string>
           path: fc.record(pathParams),
           query,
           extraQuery,
-          headers: fc.tuple(commonHeaders(), fc.record(headerParams, { requiredKeys: [] })),
+          headers: fc.tuple(commonHeaders(), credentials, fc.record(headerParams, { requiredKeys: [] })),
           contentType: contentTypes,
           body,
         })
-        .map(({ path, query: q, extraQuery: extra, headers: [common, own], contentType, body: b }): FuzzRequest => {
-          const filled = template.replace(/\{([^}]+)\}/g, (_m, name: string) => path[name] ?? '');
-          const search = new URLSearchParams(q);
-          if (extra) search.append(extra[0], extra[1]);
-          const qs = search.toString();
-          const headers: Record<string, string> = {};
-          for (const [name, value] of Object.entries({ ...common, ...own })) {
-            if (value !== undefined) headers[name] = sendable(value);
-          }
-          if (b !== undefined && contentType !== undefined) headers['content-type'] = contentType;
-          if (b !== undefined) headers['content-length'] = String(b.length);
-          return {
-            method: method.toUpperCase(),
-            path: qs ? `${filled}?${qs}` : filled,
-            headers,
+        .map(
+          ({
+            path,
+            query: q,
+            extraQuery: extra,
+            headers: [common, access, own],
+            contentType,
             body: b,
-            holdMs: holdOf(operation, q, b, resolve),
-          };
-        });
+          }): FuzzRequest => {
+            const filled = template.replace(/\{([^}]+)\}/g, (_m, name: string) => path[name] ?? '');
+            const search = new URLSearchParams(q);
+            if (extra) search.append(extra[0], extra[1]);
+            const qs = search.toString();
+            const headers: Record<string, string> = {};
+            for (const [name, value] of Object.entries({ ...common, ...access, ...own })) {
+              if (value !== undefined) headers[name] = sendable(value);
+            }
+            if (b !== undefined && contentType !== undefined) headers['content-type'] = contentType;
+            if (b !== undefined) headers['content-length'] = String(b.length);
+            return {
+              method: method.toUpperCase(),
+              path: qs ? `${filled}?${qs}` : filled,
+              headers,
+              body: b,
+              holdMs: holdOf(operation, q, b, resolve),
+            };
+          },
+        );
       operations.push({ name: `${method.toUpperCase()} ${template}`, request });
     }
   }
