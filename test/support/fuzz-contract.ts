@@ -1,0 +1,130 @@
+import { ERROR_CODES, type ErrorCode, httpStatusOf } from '../../src/domain/errors.js';
+import { describeRequest, type FuzzRequest, type FuzzResponse } from './fuzz-http.js';
+
+/** The codes a client may see (API.md §4 and the HTTP routing ones); INTERNAL is a masked fault, never a contract answer. */
+export const CONTRACT_CODES = new Set<string>(ERROR_CODES.filter((c) => c !== 'INTERNAL'));
+
+const TABLE_STATUSES = new Set([...CONTRACT_CODES].map((c) => httpStatusOf(c as ErrorCode)));
+
+/** A stack frame or a source path in a body: a fault leaking our internals. */
+const STACK = /\n\s+at .+\(|\/(src|node_modules)\/\S+\.(ts|js):\d+/;
+
+/** One way a response broke the property; `kind` groups findings, `example` replays one. */
+export interface Violation {
+  kind: string;
+  example: string;
+}
+
+function violation(kind: string, req: FuzzRequest, res: FuzzResponse): Violation {
+  const text = res.text.length > 400 ? `${res.text.slice(0, 400)}…` : res.text;
+  return { kind, example: `${describeRequest(req)} → ${res.status ?? res.failure} ${JSON.stringify(text)}` };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Failures every surface shares: a hang, a dropped connection, a 5xx, a stack trace in the body. */
+function transportViolations(req: FuzzRequest, res: FuzzResponse): Violation[] {
+  if (res.failure === 'held' || res.failure === 'unsendable') return [];
+  if (res.failure) return [violation(`${res.failure}: ${res.detail ?? ''}`.slice(0, 80), req, res)];
+  const found: Violation[] = [];
+  if ((res.status ?? 0) >= 500) found.push(violation(`5xx: ${res.status}`, req, res));
+  if (STACK.test(res.text)) found.push(violation('stack trace in body', req, res));
+  return found;
+}
+
+/**
+ * REST (API.md §4): no 5xx; every 4xx is `{detail, error_code, correlation_id, timestamp}` with a contract code whose
+ * status is the response's, `correlation_id` the `X-Correlation-Id` header, and for 422 FastAPI's `detail` list.
+ */
+export function restViolations(req: FuzzRequest, res: FuzzResponse): Violation[] {
+  const found = transportViolations(req, res);
+  if (res.failure || (res.status ?? 0) < 400) return found;
+  const status = res.status ?? 0;
+  const body = parseJson(res.text) as Record<string, unknown> | undefined;
+  const code = body?.error_code;
+  if (typeof code !== 'string' || !CONTRACT_CODES.has(code)) {
+    found.push(violation(`${status} without a contract error_code (${String(code)})`, req, res));
+    return found;
+  }
+  // A status of the §4 table carries that row's code; others (405, 411, 415, 431…) carry the closest code.
+  if (TABLE_STATUSES.has(status) && httpStatusOf(code as ErrorCode) !== status) {
+    found.push(violation(`${status} with error_code ${code}`, req, res));
+  }
+  if (body?.correlation_id !== res.headers['x-correlation-id'] || typeof body?.timestamp !== 'string') {
+    found.push(violation(`${status} ${code}: correlation_id or timestamp missing`, req, res));
+  }
+  const detail = body?.detail;
+  const detailOk =
+    code === 'VALIDATION_FAILED'
+      ? Array.isArray(detail) &&
+        detail.every((d: Record<string, unknown>) => Array.isArray(d?.loc) && typeof d?.msg === 'string')
+      : typeof detail === 'string';
+  if (!detailOk) found.push(violation(`${status} ${code}: detail not in FastAPI's shape`, req, res));
+  return found;
+}
+
+interface GraphQLResult {
+  errors?: { message?: unknown; extensions?: { code?: unknown } }[];
+}
+
+/** The GraphQL results in a body: one JSON object, or the `data:` payloads of SSE frames. */
+function graphqlResults(res: FuzzResponse): GraphQLResult[] | undefined {
+  const type = String(res.headers['content-type'] ?? '');
+  if (/text\/event-stream/i.test(type)) {
+    const results: GraphQLResult[] = [];
+    for (const frame of res.text.split('\n\n')) {
+      const data = frame
+        .split('\n')
+        .filter((line) => line.startsWith('data:'))
+        .map((line) => line.slice(5).trim())
+        .join('\n');
+      if (data === '') continue;
+      const parsed = parseJson(data);
+      if (parsed && typeof parsed === 'object') results.push(parsed as GraphQLResult);
+    }
+    return results;
+  }
+  const parsed = parseJson(res.text);
+  return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? [parsed as GraphQLResult] : undefined;
+}
+
+/**
+ * GraphQL (API.md §4): no 5xx; every error, in a JSON body or an SSE frame, has a contract code in
+ * `extensions.code`; a 4xx carries at least one such error (never an empty or foreign body).
+ */
+export function graphqlViolations(req: FuzzRequest, res: FuzzResponse): Violation[] {
+  const found = transportViolations(req, res);
+  if (res.failure) return found;
+  const status = res.status ?? 0;
+  const results = graphqlResults(res);
+  if (results === undefined) {
+    if (status >= 400) found.push(violation(`${status} without a GraphQL error body`, req, res));
+    return found;
+  }
+  const errors = results.flatMap((r) => (Array.isArray(r.errors) ? r.errors : []));
+  if (status >= 400 && errors.length === 0) found.push(violation(`${status} without errors[]`, req, res));
+  for (const error of errors) {
+    const code = error?.extensions?.code;
+    if (typeof code !== 'string' || !CONTRACT_CODES.has(code)) {
+      found.push(violation(`error with code ${String(code)}: ${String(error?.message).slice(0, 60)}`, req, res));
+    }
+  }
+  return found;
+}
+
+/** Groups findings by kind, one example each, for a failure message a human can act on. */
+export function summarize(violations: Violation[]): string {
+  const byKind = new Map<string, { count: number; example: string }>();
+  for (const v of violations) {
+    const entry = byKind.get(v.kind);
+    if (entry) entry.count++;
+    else byKind.set(v.kind, { count: 1, example: v.example });
+  }
+  return [...byKind.entries()].map(([kind, { count, example }]) => `- ${kind} (×${count})\n    ${example}`).join('\n');
+}
