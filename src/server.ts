@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { type Authenticator, KeyAccess, OpenAccess } from './access/authenticate.js';
 import { protectedModeRefusal } from './access/protected-mode.js';
 import { RateLimiter } from './access/rate-limit.js';
+import { answerClientError } from './client-error.js';
 import type { Config } from './config.js';
 import { type Database, openDatabase } from './db/client.js';
 import type { DomainContext } from './domain/context.js';
@@ -188,6 +189,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   };
 
   const server: Server = createHttpServer({ keepAliveTimeout: 65_000 }, handle);
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.PORT, config.HOST, () => {

@@ -46,8 +46,14 @@ function checkJsonSize(v: unknown, ctx: z.RefinementCtx): void {
 }
 export const jsonValue = z.unknown().superRefine(checkJsonSize);
 
-/** ISO 8601 with a zone (`Z` or an offset). */
-export const isoDateTime = z.iso.datetime({ offset: true });
+/**
+ * ISO 8601 with a zone (`Z` or an offset), in years 1–9999 once in UTC: the range both databases store and
+ * `toISOString` writes as four digits (year 0 is a database error, not a bad request, without this bound).
+ */
+export const isoDateTime = z.iso.datetime({ offset: true }).refine((v) => {
+  const year = new Date(v).getUTCFullYear();
+  return year >= 1 && year <= 9999;
+}, 'must be between years 0001 and 9999 (UTC)');
 
 export const executionErrorInput = z.strictObject({
   code: name(100),

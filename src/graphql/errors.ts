@@ -26,10 +26,47 @@ function vigilOf(error: unknown, depth = 0): VigilError | null {
   return vigilErrorOf(error);
 }
 
+/** Faults already logged (at error level, once): the same fault can reach the mapper more than once. */
+const logged = new WeakSet<object>();
+
+function logFault(log: ErrorLogger, err: unknown, correlationId: string | undefined): void {
+  if (typeof err === 'object' && err !== null) {
+    if (logged.has(err)) return;
+    logged.add(err);
+  }
+  log.error({ err, correlationId }, 'unexpected error in a GraphQL operation');
+}
+
+/**
+ * True when an error is one of ours to answer (a VigilError, or a GraphQL error of the request itself or already
+ * mapped): not a fault, so it is not logged above debug (issue 14, item 8).
+ */
+export function isClientError(error: unknown): boolean {
+  if (vigilOf(error)) return true;
+  if (!isGraphQLError(error)) return false;
+  if (error.originalError && !isGraphQLError(error.originalError)) return false;
+  const code = error.extensions?.code;
+  return code !== 'INTERNAL';
+}
+
+/** True when a fault was already logged by the mapper (so yoga's own report of it is a duplicate). */
+export function wasLogged(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const original = isGraphQLError(error) ? error.originalError : undefined;
+  return logged.has(error) || (original !== undefined && logged.has(original));
+}
+
+function internalError(correlationId: string | undefined): GraphQLError {
+  return new GraphQLError('Unexpected error.', {
+    extensions: { code: 'INTERNAL', ...(correlationId && { correlationId }) },
+  });
+}
+
 /**
  * Turns any error into what a client may see (API.md §4): a VigilError keeps its message and gets
  * `extensions.code` (and `issues` for VALIDATION_FAILED); a GraphQL error of the request itself (syntax, unknown
- * field, bad variable) passes as is; anything else is masked as INTERNAL and logged.
+ * field, bad variable) gets VALIDATION_FAILED; anything else is masked as INTERNAL and logged. Total: a fault
+ * inside the mapping itself is masked too, never thrown.
  */
 export function toClientError(
   error: unknown,
@@ -37,6 +74,27 @@ export function toClientError(
   log: ErrorLogger,
   /** True for errors of the request itself (authentication): they set the HTTP status of the whole response. */
   requestLevel = false,
+): GraphQLError {
+  try {
+    return mapError(error, correlationId, log, requestLevel);
+  } catch (fault) {
+    logFault(log, fault, correlationId);
+    return internalError(correlationId);
+  }
+}
+
+/**
+ * A request error (document parse or validation, variable coercion) follows one rule on every transport, the
+ * GraphQL-over-HTTP spec's: 200 with `application/json` and on event streams, 400 with
+ * `application/graphql-response+json` (yoga reads `spec: true` that way).
+ */
+const REQUEST_ERROR_HTTP = { status: 400, spec: true } as const;
+
+function mapError(
+  error: unknown,
+  correlationId: string | undefined,
+  log: ErrorLogger,
+  requestLevel: boolean,
 ): GraphQLError {
   const source = isGraphQLError(error) ? error : null;
   const base = { nodes: source?.nodes, path: source?.path, source: source?.source, positions: source?.positions };
@@ -69,8 +127,10 @@ export function toClientError(
   }
   if (source && (!source.originalError || isGraphQLError(source.originalError))) {
     // A new error, never the given one: yoga caches validation errors and hands the same objects to every request.
-    const { code, http: _http, ...rest } = (source.extensions ?? {}) as Record<string, unknown>;
+    // graphql-jit's errors may have no extensions at all.
+    const { code, http, ...rest } = (source.extensions ?? {}) as Record<string, unknown>;
     const spec = typeof code === 'string' && SPEC_CODES.has(code);
+    const requestError = spec && code !== 'BAD_REQUEST';
     const extensions: Record<string, unknown> = {
       ...rest,
       // The request itself is invalid (syntax, unknown field, bad variable): the contract's code, yoga's as detail.
@@ -78,14 +138,16 @@ export function toClientError(
       ...(spec && { graphqlCode: code }),
       ...(correlationId && { correlationId }),
     };
-    return new GraphQLError(source.message, {
-      ...base,
-      extensions: { ...extensions, ...(_http ? { http: _http } : {}) },
-    });
+    const httpOut = requestError ? REQUEST_ERROR_HTTP : http;
+    return withLocations(
+      new GraphQLError(source.message, {
+        ...base,
+        extensions: { ...extensions, ...(httpOut ? { http: httpOut } : {}) },
+      }),
+    );
   }
-  // graphql-jit's errors may have no `extensions` at all.
   if (source?.extensions?.code === 'INTERNAL') return source;
-  log.error({ err: source?.originalError ?? error, correlationId }, 'unexpected error in a GraphQL operation');
+  logFault(log, source?.originalError ?? error, correlationId);
   return withLocations(
     new GraphQLError('Unexpected error.', {
       ...base,
@@ -96,9 +158,17 @@ export function toClientError(
 
 function mapErrors(result: ExecutionResult, correlationId: string, log: ErrorLogger, nullData = true): ExecutionResult {
   if (!result.errors?.length) return result;
-  const errors = result.errors.map((e) => toClientError(e, correlationId, log));
-  // `data: null` is explicit so graphql-sse recognizes an errors-only result (a failed subscribe) as a result.
-  return nullData ? { data: null, ...result, errors } : { ...result, errors };
+  // No data at all: nothing ran (variables did not coerce), so its VALIDATION_FAILED errors are request errors.
+  const nothingRan = !('data' in result);
+  const errors = result.errors.map((e) => {
+    const error = toClientError(e, correlationId, log);
+    if (nothingRan && error.extensions.code === 'VALIDATION_FAILED')
+      (error.extensions as Record<string, unknown>).http = REQUEST_ERROR_HTTP;
+    return error;
+  });
+  // A `data` key (undefined, so it is not serialized: a request error has no data entry) makes graphql-sse
+  // recognize an errors-only result (bad variables, a failed subscribe) as a result.
+  return nullData && !('data' in result) ? { data: undefined, ...result, errors } : { ...result, errors };
 }
 
 /**

@@ -3,13 +3,13 @@ import type { ExecutionResult, GraphQLError } from 'graphql';
 import type { Authenticator } from '../access/authenticate.js';
 import type { Db } from '../db/client.js';
 import type { DomainContext } from '../domain/context.js';
-import { httpStatusOf, VigilError } from '../domain/errors.js';
 import type { ChangeFeed } from '../feed/feed.js';
 import { type CancelSignal, responseClosed } from '../feed/wait.js';
 import type { GraphQLContext } from './context.js';
 import type { DocumentCache } from './documents.js';
 import { type ErrorLogger, toClientError } from './errors.js';
 import { answerViaYoga, headerOf, isJson, paramsOf, readBody } from './http.js';
+import { errorReply } from './responses.js';
 import type { VigilYoga } from './yoga.js';
 
 type MediaType = 'application/json' | 'application/graphql-response+json';
@@ -78,14 +78,9 @@ export function createFastPath(deps: LeanPathDeps) {
         db: deps.db,
       };
     } catch (err) {
-      const error = toClientError(err, correlationId, deps.log, true);
-      const status = err instanceof VigilError ? httpStatusOf(err.code) : 500;
-      const retry =
-        err instanceof VigilError && err.retryAfter !== undefined
-          ? { 'retry-after': String(err.retryAfter) }
-          : undefined;
-      const { http: _http, ...extensions } = error.extensions as Record<string, unknown>;
-      return send(res, status, media, JSON.stringify({ errors: [{ message: error.message, extensions }] }), retry);
+      const reply = errorReply(err, correlationId, deps.log, { contentType: `${media}; charset=utf-8` });
+      const { 'content-type': _type, ...extra } = reply.headers;
+      return send(res, reply.status, media, reply.body, extra);
     }
     const result = (await compiled.query(undefined, context, params.variables ?? {})) as ExecutionResult;
     if (!('data' in result)) {

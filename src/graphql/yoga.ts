@@ -1,19 +1,30 @@
-import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Authenticator } from '../access/authenticate.js';
 import type { Db } from '../db/client.js';
+import type { Principal } from '../domain/access.js';
 import type { DomainContext } from '../domain/context.js';
 import type { ChangeFeed } from '../feed/feed.js';
 import { useDocumentLimits } from './armor.js';
 import type { GraphQLContext } from './context.js';
-import { type ErrorLogger, toClientError, useClientErrors, useRequestErrors } from './errors.js';
+import {
+  type ErrorLogger,
+  isClientError,
+  toClientError,
+  useClientErrors,
+  useRequestErrors,
+  wasLogged,
+} from './errors.js';
+import { useGraphQLSse } from './graphql-sse.js';
+import { useErrorResponses } from './responses.js';
 import { schema } from './schema.js';
 
 /** What the HTTP layer hands yoga with each request. */
 export interface ServerContext {
   correlationId: string;
   remoteAddress: string;
+  /** Set when the edge has already authenticated the request (graphql-sse does, before the library runs). */
+  principal?: Principal;
 }
 
 export interface YogaDeps {
@@ -47,18 +58,23 @@ export function createGraphQL(deps: YogaDeps): VigilYoga {
       debug: (...args) => deps.log.debug({ args }, 'yoga'),
       info: (...args) => deps.log.info({ args }, 'yoga'),
       warn: (...args) => deps.log.warn({ args }, 'yoga'),
-      error: (...args) => deps.log.error({ args }, 'yoga'),
+      // yoga reports every error it masks: client errors are answered, not logged (the request line records
+      // them at debug), and faults were logged once already, with the correlation id, by the mapper.
+      error: (...args) => {
+        if (!args.every((a) => isClientError(a) || wasLogged(a))) deps.log.error({ args }, 'yoga');
+      },
     },
     maskedErrors: { maskError: (error) => toClientError(error, undefined, deps.log) },
     plugins: [
       useDocumentLimits(),
-      useGraphQLSSE({ endpoint: '/graphql/stream' }),
+      useErrorResponses(deps.log),
+      useGraphQLSse({ endpoint: '/graphql/stream', auth: deps.auth, log: deps.log }),
       useClientErrors(deps.log),
       useRequestErrors(deps.log),
     ],
-    context: async ({ request, correlationId, remoteAddress }) => {
+    context: async ({ request, correlationId, remoteAddress, principal: known }) => {
       try {
-        const principal = await deps.auth.authenticate((name) => request.headers.get(name), remoteAddress);
+        const principal = known ?? (await deps.auth.authenticate((name) => request.headers.get(name), remoteAddress));
         return { principal, correlationId, signal: request.signal, domain: deps.domain, feed: deps.feed, db: deps.db };
       } catch (err) {
         throw toClientError(err, correlationId, deps.log, true);

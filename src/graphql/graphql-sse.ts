@@ -1,0 +1,115 @@
+import { STATUS_CODES } from 'node:http';
+import { type DocumentNode, type ExecutionResult, type GraphQLError, getOperationAST } from 'graphql';
+import type { RequestParams, Response as SseResponse } from 'graphql-sse';
+import { createHandler } from 'graphql-sse/lib/use/fetch';
+import type { Plugin as YogaPlugin } from 'graphql-yoga';
+import type { Authenticator } from '../access/authenticate.js';
+import type { Principal } from '../domain/access.js';
+import { type ErrorLogger, toClientError } from './errors.js';
+import { errorReply, replyResponse } from './responses.js';
+
+interface StreamContext {
+  correlationId?: string;
+  remoteAddress?: string;
+  principal?: Principal;
+}
+
+export interface GraphQLSseOptions {
+  endpoint: string;
+  auth: Authenticator;
+  log: ErrorLogger;
+}
+
+/** graphql-sse's own response: a tuple `[body, init]`. */
+function tupleOf(reply: ReturnType<typeof errorReply>): SseResponse {
+  return [reply.body, { status: reply.status, statusText: STATUS_CODES[reply.status] ?? '', headers: reply.headers }];
+}
+
+/**
+ * graphql-sse at `endpoint`, both modes, on yoga's envelop (its plugins, armor's limits, our error mapping) — the
+ * library's yoga plugin (`@graphql-yoga/plugin-graphql-sse`) with the edges it leaves open closed:
+ * - every request (PUT reserving a stream, GET/POST on it, distinct-mode POST) is authenticated first, and an
+ *   access failure is the contract's 401/403/422/429 with its code, never a 500 (issue 14, item 6); the principal
+ *   goes on to the context, so a request is authenticated (and rate-limited) once;
+ * - a document that does not parse or validate, or whose variables do not coerce, is a GraphQL result with
+ *   VALIDATION_FAILED in the stream (graphql-sse's own rule for event streams), not "Unable to detect operation
+ *   AST" (the plugin handed the library an errors object it does not recognize as a result);
+ * - the `http` extension (yoga's status hint) is not written into frames;
+ * - anything unexpected is INTERNAL, logged once, with no stack in the body.
+ */
+export function useGraphQLSse(options: GraphQLSseOptions): YogaPlugin<Record<string, unknown>, StreamContext> {
+  const contexts = new WeakMap<Request, StreamContext>();
+  let handler: (request: Request) => Promise<Response>;
+
+  const requestErrors = (errors: readonly unknown[], correlationId: string | undefined): ExecutionResult => ({
+    // A `data` key, undefined so it is not written: graphql-sse sends only results that have one.
+    data: undefined,
+    errors: errors.map((e) => toClientError(e, correlationId, options.log)),
+  });
+  /** Frames carry what yoga would write: errors without the `http` extension yoga reads for the status. */
+  const withoutHttp = (result: ExecutionResult): ExecutionResult | undefined => {
+    if (!result.errors?.some((e) => e.extensions?.http)) return undefined;
+    const errors = result.errors.map((e) => {
+      const { http: _http, ...extensions } = e.extensions;
+      return { ...(typeof e.toJSON === 'function' ? e.toJSON() : e), extensions };
+    });
+    return { ...result, errors } as unknown as ExecutionResult;
+  };
+
+  return {
+    onYogaInit({ yoga }) {
+      handler = createHandler(
+        {
+          onNext: (_ctx, _req, result) => withoutHttp(result as ExecutionResult),
+          onSubscribe(req, params: RequestParams) {
+            const context = contexts.get(req.raw) ?? {};
+            const { correlationId } = context;
+            try {
+              const enveloped = yoga.getEnveloped({ ...context, request: req.raw, params });
+              let document: DocumentNode;
+              try {
+                document = enveloped.parse(params.query);
+                const invalid = enveloped.validate(enveloped.schema, document) as readonly GraphQLError[];
+                if (invalid.length > 0) return requestErrors(invalid, correlationId);
+              } catch (err) {
+                return requestErrors([err], correlationId); // a syntax error, or a limit of graphql-armor
+              }
+              const operation = getOperationAST(document, params.operationName);
+              return Promise.resolve(enveloped.contextFactory()).then((contextValue) => {
+                const args = {
+                  schema: enveloped.schema,
+                  document,
+                  contextValue,
+                  variableValues: params.variables,
+                  operationName: params.operationName,
+                };
+                return operation?.operation === 'subscription' ? enveloped.subscribe(args) : enveloped.execute(args);
+              });
+            } catch (err) {
+              return tupleOf(errorReply(err, correlationId ?? '', options.log));
+            }
+          },
+        },
+        yoga.fetchAPI,
+      );
+    },
+    onRequest({ request, endResponse, serverContext }) {
+      const [path] = request.url.split('?');
+      if (!path?.endsWith(options.endpoint)) return;
+      const correlationId = serverContext.correlationId ?? '';
+      const answer = async (): Promise<Response> => {
+        try {
+          const principal = await options.auth.authenticate(
+            (name) => request.headers.get(name),
+            serverContext.remoteAddress,
+          );
+          contexts.set(request, { ...serverContext, principal });
+          return await handler(request);
+        } catch (err) {
+          return replyResponse(errorReply(err, correlationId, options.log));
+        }
+      };
+      return answer().then(endResponse);
+    },
+  };
+}
