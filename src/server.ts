@@ -19,6 +19,7 @@ import { createGraphQL } from './graphql/yoga.js';
 import { startSweeper } from './jobs/sweeper.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
+import { createReadiness } from './readiness.js';
 import { createRest, isRestPath } from './rest/app.js';
 import { createDashboard } from './ui/serve.js';
 import { installWebhooks, webhookConfigOf } from './webhooks/service.js';
@@ -107,6 +108,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     heartbeatMs: config.VIGIL_SSE_HEARTBEAT_MS,
   });
   const dashboard = createDashboard();
+  const readiness = createReadiness(database, domain, feed);
   let shuttingDown = false;
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
@@ -154,16 +156,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       return;
     }
     if (path === '/readyz') {
-      void database.ping().then((dbUp) => {
-        const listening = feed.listening;
-        const ready = dbUp && listening && !shuttingDown;
-        json(res, ready ? 200 : 503, {
-          status: ready ? 'ready' : 'unavailable',
-          database: dbUp ? 'up' : 'down',
-          changeFeed: listening ? 'listening' : 'down',
-          ...(shuttingDown && { shuttingDown: true }),
-        });
-      });
+      void readiness(shuttingDown).then(({ ready, body }) => json(res, ready ? 200 : 503, body));
       return;
     }
     json(res, 404, {
