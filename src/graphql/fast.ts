@@ -3,7 +3,7 @@ import type { ExecutionResult, GraphQLError } from 'graphql';
 import type { Authenticator } from '../access/authenticate.js';
 import type { Db } from '../db/client.js';
 import type { DomainContext } from '../domain/context.js';
-import { httpStatusOf, VigilError } from '../domain/errors.js';
+import { httpStatusOf, vigilErrorOf } from '../domain/errors.js';
 import type { ChangeFeed } from '../feed/feed.js';
 import { type CancelSignal, responseClosed } from '../feed/wait.js';
 import type { GraphQLContext } from './context.js';
@@ -79,11 +79,9 @@ export function createFastPath(deps: LeanPathDeps) {
       };
     } catch (err) {
       const error = toClientError(err, correlationId, deps.log, true);
-      const status = err instanceof VigilError ? httpStatusOf(err.code) : 500;
-      const retry =
-        err instanceof VigilError && err.retryAfter !== undefined
-          ? { 'retry-after': String(err.retryAfter) }
-          : undefined;
+      const known = vigilErrorOf(err); // a key lookup during a database outage is SERVICE_UNAVAILABLE too
+      const status = known ? httpStatusOf(known.code) : 500;
+      const retry = known?.retryAfter !== undefined ? { 'retry-after': String(known.retryAfter) } : undefined;
       const { http: _http, ...extensions } = error.extensions as Record<string, unknown>;
       return send(res, status, media, JSON.stringify({ errors: [{ message: error.message, extensions }] }), retry);
     }

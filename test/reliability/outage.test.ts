@@ -1,6 +1,7 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExecution, startTestServer, type TestServer } from '../support/harness.js';
+import { makeKey } from '../support/keys.js';
 import { type RunningPostgres, startPostgres } from '../support/postgres.js';
 import { createViaRest } from '../support/rest.js';
 
@@ -152,6 +153,9 @@ describe('a PostgreSQL outage under concurrent ingest', () => {
 
   it('answers 503 SERVICE_UNAVAILABLE with Retry-After on GraphQL and REST, and /readyz 503 within 1 s, while it is down', async () => {
     const { id } = await createExecution(s);
+    // With auth on, the key itself is looked up in the database: that too is unavailable, not a 500 or a 401.
+    const authed = await startTestServer('postgres', { databaseUrl: pg.url, env: { VIGIL_AUTH: 'on' } });
+    const key = await makeKey(authed, 'acme', ['executions:read', 'executions:write']);
     await pg.crash();
     try {
       const read = `query($id: ID!) { execution(id: $id) { id status } }`;
@@ -202,6 +206,28 @@ describe('a PostgreSQL outage under concurrent ingest', () => {
         retryAfter: expect.any(String),
       });
 
+      const keyed = await fetch(`${authed.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...key.headers },
+        body: JSON.stringify({ query: read, variables: { id } }),
+        signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
+      });
+      const keyedBody = (await keyed.json()) as { errors?: { extensions?: { code?: unknown } }[] };
+      expect({
+        status: keyed.status,
+        code: keyedBody.errors?.[0]?.extensions?.code,
+        retryAfter: keyed.headers.get('retry-after'),
+      }).toMatchObject(unavailable);
+      const keyedRest = await fetch(`${authed.url}/api/v1/executions/${id}`, {
+        headers: key.headers,
+        signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
+      });
+      expect({
+        status: keyedRest.status,
+        code: ((await keyedRest.json()) as { error_code?: unknown }).error_code,
+        retryAfter: keyedRest.headers.get('retry-after'),
+      }).toMatchObject(unavailable);
+
       for (let i = 0; i < 5; i++) {
         const started = performance.now();
         const ready = await fetch(`${s.url}/readyz`, { signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS) });
@@ -211,6 +237,7 @@ describe('a PostgreSQL outage under concurrent ingest', () => {
       }
     } finally {
       await pg.restart();
+      await authed.close();
     }
     await expect
       .poll(async () => (await fetch(`${s.url}/readyz`)).status, { timeout: 10_000, interval: 100 })
