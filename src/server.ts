@@ -21,6 +21,7 @@ import { browserRulesOf, guardBrowser } from './http/origin.js';
 import { startSweeper } from './jobs/sweeper.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
+import { createReadiness } from './readiness.js';
 import { createRest, isRestPath } from './rest/app.js';
 import { createDashboard } from './ui/serve.js';
 import { installWebhooks, webhookConfigOf } from './webhooks/service.js';
@@ -114,6 +115,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   });
   const dashboard = createDashboard();
   const browser = browserRulesOf(config);
+  const readiness = createReadiness(database, domain, feed);
   let shuttingDown = false;
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
@@ -162,16 +164,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       return;
     }
     if (path === '/readyz') {
-      void database.ping().then((dbUp) => {
-        const listening = feed.listening;
-        const ready = dbUp && listening && !shuttingDown;
-        json(res, ready ? 200 : 503, {
-          status: ready ? 'ready' : 'unavailable',
-          database: dbUp ? 'up' : 'down',
-          changeFeed: listening ? 'listening' : 'down',
-          ...(shuttingDown && { shuttingDown: true }),
-        });
-      });
+      void readiness(shuttingDown).then(({ ready, body }) => json(res, ready ? 200 : 503, body));
       return;
     }
     json(res, 404, {

@@ -85,35 +85,40 @@ export async function pipelinedTransaction<T>(db: Db, fn: (pipeline: Pipeline) =
 }
 
 /**
- * How long a transaction waits for a connection of its own before it fails (as a connection fault: the caller may
- * retry). The pool hands one out at once unless all are busy or the database cannot be reached; and postgres.js
- * 3.4.9 leaves a waiting `reserve()` unanswered for ever when the connection it was promised closes and then
- * reconnects (https://github.com/porsager/postgres/issues/1195), as happens when a database comes back: without a
- * bound that one write, and every write queued behind it, would wait for ever.
+ * A transaction's wait for a connection of its own. The pool hands one out at once unless all are busy or the
+ * database cannot be reached (then the reserve fails). But postgres.js 3.4.9 leaves a waiting `reserve()` unanswered
+ * for ever when the connection it was promised closes and then reconnects
+ * (https://github.com/porsager/postgres/issues/1195), as happens when a database comes back; that one write, and every
+ * write queued behind it, would wait for ever. So a reserve not answered within RESERVE_RETRY_MS is asked again
+ * beside the first (the first answer wins; a later one goes back to the pool), and after RESERVE_TIMEOUT_MS the
+ * transaction fails as a connection fault, which the caller may retry.
  */
+const RESERVE_RETRY_MS = 1000;
 const RESERVE_TIMEOUT_MS = 5000;
 
-async function reserve(client: postgres.Sql): Promise<postgres.ReservedSql> {
-  let timer: NodeJS.Timeout | undefined;
-  let late = false;
-  const reserving = client.reserve();
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      late = true;
+function reserve(client: postgres.Sql): Promise<postgres.ReservedSql> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (finish: () => void) => {
+      if (settled) return false;
+      settled = true;
+      clearInterval(retry);
+      clearTimeout(timeout);
+      finish();
+      return true;
+    };
+    const ask = () =>
+      client.reserve().then(
+        (reserved) => settle(() => resolve(reserved)) || reserved.release(),
+        (err: unknown) => settle(() => reject(err)),
+      );
+    const retry = setInterval(ask, RESERVE_RETRY_MS);
+    const timeout = setTimeout(() => {
       const err = new Error(`No database connection within ${RESERVE_TIMEOUT_MS} ms`);
-      reject(Object.assign(err, { code: 'CONNECT_TIMEOUT' }));
+      settle(() => reject(Object.assign(err, { code: 'CONNECT_TIMEOUT' })));
     }, RESERVE_TIMEOUT_MS);
+    ask();
   });
-  // One that comes after all goes back to the pool.
-  reserving.then(
-    (r) => late && r.release(),
-    () => {},
-  );
-  try {
-    return await Promise.race([reserving, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** The part of postgres.js's connection object (internal) that its own `sql.begin` uses to learn of a close. */

@@ -71,16 +71,25 @@ interface WriteQueue {
    * so they are applied in order (the database then queues the next transaction behind the row locks).
    */
   busy: Set<string>;
+  /** When each transaction in flight started (Date.now()), for readiness. */
+  started: Set<{ at: number }>;
 }
 const queues = new WeakMap<DomainContext, WriteQueue>();
 
 function queueOf(ctx: DomainContext): WriteQueue {
   let q = queues.get(ctx);
   if (!q) {
-    q = { pending: [], work: 0, inFlight: 0, busy: new Set() };
+    q = { pending: [], work: 0, inFlight: 0, busy: new Set(), started: new Set() };
     queues.set(ctx, q);
   }
   return q;
+}
+
+/** How long the oldest write transaction of this process has been running, in ms; 0 when none is. */
+export function oldestWriteMs(ctx: DomainContext, now = Date.now()): number {
+  let oldest = now;
+  for (const { at } of queues.get(ctx)?.started ?? []) oldest = Math.min(oldest, at);
+  return now - oldest;
 }
 
 function pump(ctx: DomainContext): void {
@@ -109,6 +118,8 @@ function pump(ctx: DomainContext): void {
     q.pending = rest;
     for (const id of taken) q.busy.add(id);
     q.inFlight += 1;
+    const started = { at: Date.now() };
+    q.started.add(started);
     let locked = false;
     // Once this batch holds its rows, the next one for them may go: the database queues it behind these locks.
     const onLocked = () => {
@@ -119,6 +130,7 @@ function pump(ctx: DomainContext): void {
     };
     void runBatch(ctx, batch, onLocked).finally(() => {
       q.inFlight -= 1;
+      q.started.delete(started);
       onLocked();
       pump(ctx);
     });

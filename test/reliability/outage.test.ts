@@ -1,6 +1,7 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExecution, startTestServer, type TestServer } from '../support/harness.js';
+import { makeKey } from '../support/keys.js';
 import { type RunningPostgres, startPostgres } from '../support/postgres.js';
 import { createViaRest } from '../support/rest.js';
 
@@ -87,6 +88,8 @@ describe('a PostgreSQL outage under concurrent ingest', () => {
     const restIds = await Promise.all(Array.from({ length: 4 }, async () => (await createViaRest(s)).id));
     const acked = new Map<string, number[]>([...gqlIds, ...restIds].map((id) => [id, []]));
     const lastSuccess = new Map<string, number>();
+    const firstAfterRestart = new Map<string, number>();
+    let restarted = Number.POSITIVE_INFINITY;
     const refusals: Refusal[] = [];
     let running = true;
     const writer = async (id: string, send: typeof viaGraphQL) => {
@@ -98,6 +101,7 @@ describe('a PostgreSQL outage under concurrent ingest', () => {
         if (r.ok) {
           acked.get(id)?.push(...r.sequences);
           lastSuccess.set(id, Date.now());
+          if (Date.now() > restarted && !firstAfterRestart.has(id)) firstAfterRestart.set(id, Date.now() - restarted);
         } else {
           refusals.push(r);
           await sleep(50);
@@ -110,7 +114,7 @@ describe('a PostgreSQL outage under concurrent ingest', () => {
     await pg.crash();
     await sleep(1000);
     await pg.restart();
-    const restarted = Date.now();
+    restarted = Date.now();
 
     // Every writer, on an execution it wrote before the restart, gets through again.
     await expect
@@ -141,13 +145,17 @@ describe('a PostgreSQL outage under concurrent ingest', () => {
     const total = [...acked.values()].reduce((n, a) => n + a.length, 0);
     expect(total).toBeGreaterThan(50);
     console.log(
-      `restart under ingest: ${total} events acknowledged, 0 lost; ${refusals.length} attempts refused; ` +
+      `restart under ingest: ${total} events acknowledged, 0 lost; every writer through again within ` +
+        `${Math.max(...firstAfterRestart.values())} ms of the restart; ${refusals.length} attempts refused; ` +
         `codes ${JSON.stringify([...new Set(refusals.map((r) => `${r.status} ${String(r.code)}`))])}`,
     );
   });
 
   it('answers 503 SERVICE_UNAVAILABLE with Retry-After on GraphQL and REST, and /readyz 503 within 1 s, while it is down', async () => {
     const { id } = await createExecution(s);
+    // With auth on, the key itself is looked up in the database: that too is unavailable, not a 500 or a 401.
+    const authed = await startTestServer('postgres', { databaseUrl: pg.url, env: { VIGIL_AUTH: 'on' } });
+    const key = await makeKey(authed, 'acme', ['executions:read', 'executions:write']);
     await pg.crash();
     try {
       const read = `query($id: ID!) { execution(id: $id) { id status } }`;
@@ -198,6 +206,28 @@ describe('a PostgreSQL outage under concurrent ingest', () => {
         retryAfter: expect.any(String),
       });
 
+      const keyed = await fetch(`${authed.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...key.headers },
+        body: JSON.stringify({ query: read, variables: { id } }),
+        signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
+      });
+      const keyedBody = (await keyed.json()) as { errors?: { extensions?: { code?: unknown } }[] };
+      expect({
+        status: keyed.status,
+        code: keyedBody.errors?.[0]?.extensions?.code,
+        retryAfter: keyed.headers.get('retry-after'),
+      }).toMatchObject(unavailable);
+      const keyedRest = await fetch(`${authed.url}/api/v1/executions/${id}`, {
+        headers: key.headers,
+        signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
+      });
+      expect({
+        status: keyedRest.status,
+        code: ((await keyedRest.json()) as { error_code?: unknown }).error_code,
+        retryAfter: keyedRest.headers.get('retry-after'),
+      }).toMatchObject(unavailable);
+
       for (let i = 0; i < 5; i++) {
         const started = performance.now();
         const ready = await fetch(`${s.url}/readyz`, { signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS) });
@@ -207,10 +237,68 @@ describe('a PostgreSQL outage under concurrent ingest', () => {
       }
     } finally {
       await pg.restart();
+      await authed.close();
     }
     await expect
       .poll(async () => (await fetch(`${s.url}/readyz`)).status, { timeout: 10_000, interval: 100 })
       .toBe(200);
     expect(await viaGraphQL(s, id, [{ progress: { percentage: 6 } }])).toEqual({ ok: true, sequences: [1] });
   });
+
+  it('answers /readyz within 1 s with 503 while the database hangs, and 200 again once it answers', async () => {
+    pg.freeze(true);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const started = performance.now();
+        const ready = await fetch(`${s.url}/readyz`, { signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS) });
+        expect(performance.now() - started).toBeLessThan(1000);
+        expect(ready.status).toBe(503);
+        expect(await ready.json()).toMatchObject({ status: 'unavailable', database: 'down', writes: 'down' });
+      }
+    } finally {
+      pg.freeze(false);
+    }
+    await expect
+      .poll(async () => (await fetch(`${s.url}/readyz`)).status, { timeout: 10_000, interval: 100 })
+      .toBe(200);
+  });
+
+  it('answers /readyz 503 while a write has been stuck for over 10 s, though the database answers', async () => {
+    const { id } = await createExecution(s);
+    const holder = postgres(pg.url, { max: 1, onnotice: () => {} });
+    try {
+      let release = () => {};
+      const held = new Promise<void>((r) => {
+        release = r;
+      });
+      let locked = () => {};
+      const isLocked = new Promise<void>((r) => {
+        locked = r;
+      });
+      // Another session holds the execution's row lock: the write waits behind it.
+      const holding = holder.begin(async (tx) => {
+        await tx`select id from executions where id = ${id} for update`;
+        locked();
+        await held;
+      });
+      await isLocked;
+      const write = viaRest(s, id, [{ progress: { percentage: 1 } }]);
+      await sleep(1000);
+      expect((await fetch(`${s.url}/readyz`)).status).toBe(200); // one second is not stuck
+      await sleep(9500);
+      const started = performance.now();
+      const ready = await fetch(`${s.url}/readyz`);
+      expect(performance.now() - started).toBeLessThan(1000);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ database: 'up', writes: 'stalled', changeFeed: 'listening' });
+      release();
+      await holding;
+      await write;
+      await expect
+        .poll(async () => (await fetch(`${s.url}/readyz`)).status, { timeout: 5000, interval: 100 })
+        .toBe(200);
+    } finally {
+      await holder.end({ timeout: 1 });
+    }
+  }, 40_000);
 });

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,28 @@ export interface RunningPostgres {
   crash(): Promise<void>;
   /** Starts the server again on the same data directory and port (after `crash`). */
   restart(): Promise<void>;
+  /**
+   * Stops (SIGSTOP) or resumes (SIGCONT) the postmaster and every backend: connections stay open and nothing answers,
+   * as with a hung host. Linux only (children are found in /proc).
+   */
+  freeze(on: boolean): void;
   stop(): Promise<void>;
+}
+
+function childrenOf(parent: number): number[] {
+  const children: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // pid (comm) state ppid …: comm may hold spaces and parentheses, so read after the last ')'.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === parent) children.push(Number(name));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return children;
 }
 
 function isAlive(pid: number): boolean {
@@ -97,6 +118,10 @@ export async function startPostgres(
       while (isAlive(pid)) await new Promise((r) => setTimeout(r, 20));
     },
     restart: () => pg.start(),
+    freeze: (on) => {
+      const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      for (const pid of [postmaster, ...childrenOf(postmaster)]) process.kill(pid, on ? 'SIGSTOP' : 'SIGCONT');
+    },
     stop: async () => {
       await pg.stop();
       rmSync(parent, { recursive: true, force: true });

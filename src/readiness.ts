@@ -1,0 +1,66 @@
+import { sql } from 'drizzle-orm';
+import type { Database } from './db/client.js';
+import { pipelinedTransaction } from './db/pipeline.js';
+import type { DomainContext } from './domain/context.js';
+import { oldestWriteMs } from './domain/record.js';
+import type { ChangeFeed } from './feed/feed.js';
+
+/** /readyz answers within this whatever the database does: a check that has not answered by then counts as down. */
+const DEADLINE_MS = 800;
+/** A write transaction running this long means the write path is stuck: ours take milliseconds. */
+const WRITE_STALL_MS = 10_000;
+
+export interface Readiness {
+  ready: boolean;
+  body: Record<string, unknown>;
+}
+
+/**
+ * What /readyz reports: ready only while every path the instance serves can work — the database answers a query, a
+ * write transaction goes through the same pipeline ingest uses (its own connection, BEGIN, COMMIT), no write has been
+ * stuck for long, and the change feed listens. Each probe runs at most once at a time (a slow database does not pile
+ * them up), and the answer never waits longer than DEADLINE_MS.
+ */
+export function createReadiness(database: Database, domain: DomainContext, feed: ChangeFeed) {
+  const pingDatabase = singleFlight(() => database.ping());
+  const probeWrites = singleFlight(() =>
+    pipelinedTransaction(database.db, ({ send }) => send([sql`select 1`], true)).then(
+      () => true,
+      () => false,
+    ),
+  );
+  return async (shuttingDown: boolean): Promise<Readiness> => {
+    const [dbUp, writable] = await Promise.all([within(pingDatabase(), false), within(probeWrites(), false)]);
+    const stalled = oldestWriteMs(domain) > WRITE_STALL_MS;
+    const listening = feed.listening;
+    const ready = dbUp && writable && !stalled && listening && !shuttingDown;
+    return {
+      ready,
+      body: {
+        status: ready ? 'ready' : 'unavailable',
+        database: dbUp ? 'up' : 'down',
+        writes: stalled ? 'stalled' : writable ? 'ok' : 'down',
+        changeFeed: listening ? 'listening' : 'down',
+        ...(shuttingDown && { shuttingDown: true }),
+      },
+    };
+  };
+}
+
+function singleFlight<T>(run: () => Promise<T>): () => Promise<T> {
+  let running: Promise<T> | null = null;
+  return () => {
+    running ??= run().finally(() => {
+      running = null;
+    });
+    return running;
+  };
+}
+
+function within<T>(promise: Promise<T>, otherwise: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(otherwise), DEADLINE_MS);
+  });
+  return Promise.race([promise.catch(() => otherwise), late]).finally(() => clearTimeout(timer));
+}
