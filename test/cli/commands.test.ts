@@ -111,7 +111,7 @@ describe('vigil CLI: get, list, cancel', () => {
     ok(await s.gql(UPDATE_STATUS, { id: short.id, status: 'FAILED', errorInfo: { ticket: 42 } }));
     const inline = await runCli(['get', short.id], env);
     expect(inline.stdout).toMatch(/details\s+\{"ticket":42\}/);
-  });
+  }, 60_000); // two CLI processes
 
   it('lists executions newest first, filtered by status', async () => {
     const a = await createExecution(s, { workflowId: 'cli-list' });
