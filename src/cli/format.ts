@@ -75,6 +75,12 @@ export function detailText(e: ExecutionDetail, now = Date.now()): string {
   ];
   if (e.error)
     rows.push(['error', pc.red(`${e.error.code}: ${e.error.message}${e.error.step ? ` (step ${e.error.step})` : ''}`)]);
+  if (e.error?.details != null) {
+    // The JSON attached to the error: on one line when short, else indented under the value column
+    const compact = JSON.stringify(e.error.details);
+    const pretty = JSON.stringify(e.error.details, null, 2).replaceAll('\n', `\n${' '.repeat(12)}`);
+    rows.push(['details', compact.length <= 80 ? compact : pretty]);
+  }
   const lines = rows.map(([k, v]) => `${pc.dim(k.padEnd(12))}${v}`);
   if (e.steps.length) {
     lines.push(pc.dim('steps'));

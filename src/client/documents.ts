@@ -22,6 +22,8 @@ export interface ExecutionError {
   code: string;
   message: string;
   step: string | null;
+  /** Any JSON the worker or administrator attached; asked for on the execution's own error only. */
+  details?: unknown;
 }
 
 export interface Stats {
@@ -105,7 +107,7 @@ const SUMMARY = `
   id workflowId workflowVersion environment status progress { step percentage }
   createdAt startedAt completedAt updatedAt durationMs lastSequence
   stats { totalMessages completedMessages failedMessages inProgressMessages successRate }
-  error { code message step }`;
+  error { code message step details }`;
 
 const DETAIL = `${SUMMARY}
   organizationId initiatedBy trigger { type eventId eventType entityType }

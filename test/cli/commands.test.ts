@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { createExecution, ok, record, startTestServer, type TestServer } from '../support/harness.js';
+import { createExecution, ok, record, startTestServer, type TestServer, UPDATE_STATUS } from '../support/harness.js';
 import { freePort } from '../support/postgres.js';
 import { TestKeys } from '../support/test-keys.js';
 
@@ -86,6 +86,32 @@ describe('vigil CLI: get, list, cancel', () => {
     expect(missing.code).toBe(3);
     expect(missing.stderr).toContain('execution 01a20000-0000-7000-8000-000000000000 not found');
   });
+
+  it("prints the error's details, and the steps its end closed as CANCELLED", async () => {
+    const { id } = await createExecution(s, { workflowId: 'cli-details' });
+    const details = { table: 'orders', rows: [17, 42], hint: 'the upstream export was truncated at 2 GiB' };
+    ok(
+      await record(s, id, [
+        { statusChanged: { to: 'RUNNING' } },
+        { step: { stepId: 'load', name: 'Load', status: 'RUNNING' } },
+        { statusChanged: { to: 'FAILED', error: { code: 'LOAD_FAILED', message: 'bad rows', details } } },
+      ]),
+    );
+    const text = await runCli(['get', id], env);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/error\s+LOAD_FAILED: bad rows/);
+    // long: indented JSON under the value column, one key a line
+    expect(text.stdout).toMatch(
+      /details\s+\{\n {14}"hint": "the upstream export was truncated at 2 GiB",\n {14}"rows": \[/,
+    );
+    expect(text.stdout).toContain('"table": "orders"');
+    expect(text.stdout).toMatch(/CANCELLED\s+Load/);
+
+    const short = await createExecution(s, { workflowId: 'cli-details' });
+    ok(await s.gql(UPDATE_STATUS, { id: short.id, status: 'FAILED', errorInfo: { ticket: 42 } }));
+    const inline = await runCli(['get', short.id], env);
+    expect(inline.stdout).toMatch(/details\s+\{"ticket":42\}/);
+  }, 60_000); // two CLI processes
 
   it('lists executions newest first, filtered by status', async () => {
     const a = await createExecution(s, { workflowId: 'cli-list' });

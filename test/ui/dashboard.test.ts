@@ -201,6 +201,33 @@ describe('dashboard in Chromium', () => {
     await page.close();
   });
 
+  it("shows the error's details, and the steps the end of the execution closed", async () => {
+    const { id } = await createExecution(s, { workflowId: 'browser-error-details' });
+    const details = { table: 'orders', badRows: [17, 42], hint: 'the upstream export was truncated' };
+    ok(
+      await record(s, id, [
+        { statusChanged: { to: 'RUNNING' } },
+        { step: { stepId: 'extract', name: 'Extract', status: 'COMPLETED' } },
+        { step: { stepId: 'load', name: 'Load', status: 'RUNNING' } },
+        { statusChanged: { to: 'FAILED', error: { code: 'LOAD_FAILED', message: 'bad rows', step: 'load', details } } },
+      ]),
+    );
+    const { page, problems } = await open(browser, `${s.url}/`);
+    await row(page, id).locator('a.open').click();
+    await page.locator('[data-testid=detail]').waitFor(WAIT);
+    const shown = page.locator('[data-testid=error] [data-testid=error-details]');
+    await shown.waitFor(WAIT);
+    expect(JSON.parse((await shown.textContent()) ?? '')).toEqual(details);
+    expect(await page.locator('[data-testid=error]').textContent()).toContain('LOAD_FAILED: bad rows (step load)');
+    const steps = page.locator('[data-testid=steps] li');
+    expect(await steps.nth(1).locator('[data-testid=status]').textContent()).toBe('CANCELLED');
+    await expect.poll(() => page.locator('[data-testid=events] li').count(), WAIT).toBe(5);
+    expect(await page.locator('[data-testid=events] li').nth(3).textContent()).toContain('step Load CANCELLED');
+    await shot(page, 'dashboard-error-details');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it('fits a phone-width screen', async () => {
     const { id } = await createExecution(s, { workflowId: 'a-rather-long-workflow-name-for-phones' });
     ok(await record(s, id, [{ statusChanged: { to: 'RUNNING' } }, { progress: { step: 'load', percentage: 60 } }]));

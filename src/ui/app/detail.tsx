@@ -169,6 +169,11 @@ export function ExecutionDetailView({ client, id, viewer, live, onAccessError, n
         <div class="notice error" data-testid="error">
           <strong>{e.error.code}</strong>: {e.error.message}
           {e.error.step && <> (step {e.error.step})</>}
+          {e.error.details != null && (
+            <pre class="error-details" data-testid="error-details">
+              {JSON.stringify(e.error.details, null, 2)}
+            </pre>
+          )}
         </div>
       )}
 
