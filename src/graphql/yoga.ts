@@ -1,4 +1,3 @@
-import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Authenticator } from '../access/authenticate.js';
@@ -9,6 +8,7 @@ import { useDocumentLimits } from './armor.js';
 import type { GraphQLContext } from './context.js';
 import { type ErrorLogger, toClientError, useClientErrors, useRequestErrors } from './errors.js';
 import { schema } from './schema.js';
+import { type StreamTokenLimits, useStreamTokens } from './stream-tokens.js';
 
 /** What the HTTP layer hands yoga with each request. */
 export interface ServerContext {
@@ -26,6 +26,8 @@ export interface YogaDeps {
     info(obj: object, msg: string): void;
     debug(obj: object, msg: string): void;
   };
+  /** Single-connection reservations of graphql-sse (defaults: 30 s, 10 per key). */
+  streamTokens?: StreamTokenLimits;
 }
 
 export type VigilYoga = YogaServerInstance<ServerContext, GraphQLContext>;
@@ -51,7 +53,7 @@ export function createGraphQL(deps: YogaDeps): VigilYoga {
     maskedErrors: { maskError: (error) => toClientError(error, undefined, deps.log) },
     plugins: [
       useDocumentLimits(),
-      useGraphQLSSE({ endpoint: '/graphql/stream' }),
+      useStreamTokens(deps, deps.streamTokens ?? { ttlMs: 30_000, perOwner: 10 }),
       useClientErrors(deps.log),
       useRequestErrors(deps.log),
     ],

@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createExecution, DB_KINDS, startTestServer, type TestServer } from '../support/harness.js';
 
 /** Wait and stream slots: small, so that leaked slots would turn real clients away with SERVICE_UNAVAILABLE. */
@@ -168,25 +168,26 @@ function subscribeOnce(url: string, body: string): Promise<{ status: number; bod
 }
 
 describe.each(DB_KINDS)('a client that hangs up at once frees its slot, on %s', (kind) => {
-  // A server per surface: a slot leaked by one surface must not be blamed on the next.
-  it.each(SURFACES)('$name', async ({ slot, request }) => {
-    const s = await startTestServer(kind, {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer(kind, {
       env: { VIGIL_MAX_WAITERS: String(SLOTS), VIGIL_MAX_STREAMS: String(SLOTS) },
     });
-    try {
-      const { id } = await createExecution(s);
-      const hows: How[] = Array.from({ length: HANGUPS }, (_, i) => (i % 2 ? 'end' : 'destroy'));
-      await Promise.all(hows.map((how) => hangUp(s.url, request(id), how)));
-      // Long enough for the server to have read the requests; a leaked slot would be held for an hour.
-      await new Promise((r) => setTimeout(r, 500));
-      await vi.waitFor(async () => expect(await gauges(s)).toEqual({ waiters: 0, streams: 0 }), {
-        timeout: 10_000,
-        interval: 50,
-      });
-      await fillWithRealClients(s, slot, id);
-      expect(await gauges(s)).toEqual({ waiters: 0, streams: 0 });
-    } finally {
-      await s.close();
-    }
+  });
+  afterAll(() => s.close());
+
+  // One server for every surface: a surface that leaks fails its own test first (and the ones after it).
+  it.each(SURFACES)('$name', { timeout: 60_000 }, async ({ slot, request }) => {
+    const { id } = await createExecution(s);
+    const hows: How[] = Array.from({ length: HANGUPS }, (_, i) => (i % 2 ? 'end' : 'destroy'));
+    await Promise.all(hows.map((how) => hangUp(s.url, request(id), how)));
+    // Long enough for the server to have read the requests; a leaked slot would be held for an hour.
+    await new Promise((r) => setTimeout(r, 500));
+    await vi.waitFor(async () => expect(await gauges(s)).toEqual({ waiters: 0, streams: 0 }), {
+      timeout: 10_000,
+      interval: 50,
+    });
+    await fillWithRealClients(s, slot, id);
+    expect(await gauges(s)).toEqual({ waiters: 0, streams: 0 });
   });
 });
