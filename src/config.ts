@@ -41,6 +41,10 @@ const envSchema = z.object({
     .default(64 * 1024),
   VIGIL_MAX_WAITERS: z.coerce.number().int().positive().default(50_000),
   VIGIL_MAX_STREAMS: z.coerce.number().int().positive().default(50_000),
+  /** graphql-sse single-connection mode: a reserved stream (PUT) not opened within this is closed (its token 404). */
+  VIGIL_SSE_RESERVATION_TTL_MS: z.coerce.number().int().positive().default(30_000),
+  /** Reserved or open single-connection streams per API key (per address with auth off); past it PUT is 429. */
+  VIGIL_SSE_RESERVATIONS_PER_KEY: z.coerce.number().int().positive().default(10),
   /** Comment heartbeat of the REST event stream (seed 002 asks for at least one every 15 s). */
   VIGIL_SSE_HEARTBEAT_MS: z.coerce.number().int().min(10).max(15_000).default(15_000),
   VIGIL_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(1000),

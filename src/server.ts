@@ -99,7 +99,14 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const revoked = /^revoke (\S+)$/.exec(message)?.[1];
     if (revoked && auth instanceof KeyAccess) auth.revoked(revoked);
   };
-  const yoga = createGraphQL({ db: database.db, domain, feed, auth, log });
+  const yoga = createGraphQL({
+    db: database.db,
+    domain,
+    feed,
+    auth,
+    log,
+    streamTokens: { ttlMs: config.VIGIL_SSE_RESERVATION_TTL_MS, perOwner: config.VIGIL_SSE_RESERVATIONS_PER_KEY },
+  });
   const documents = createDocumentCache(yoga);
   const lean = { yoga, documents, db: database.db, domain, feed, auth, log };
   const fastGraphQL = createFastPath(lean);

@@ -16,14 +16,17 @@ export interface CancelSignal {
 /**
  * Aborted when a node:http response closes before it was finished (the client went away). Far lighter than the
  * AbortSignal of a fetch-API Request, which a held wait would otherwise keep (with the Request built around it).
+ * Made after the response already closed (a client that hung up while its body was read or its key checked), it is
+ * aborted from the start: its `close` will not come again.
  */
 export function responseClosed(res: {
   once(event: 'close', listener: () => void): unknown;
   readonly writableFinished: boolean;
+  readonly destroyed: boolean;
 }): CancelSignal {
   let listeners: (() => void)[] = [];
   const signal = {
-    aborted: false,
+    aborted: res.destroyed && !res.writableFinished,
     addEventListener: (_type: 'abort', listener: () => void) => void listeners.push(listener),
     removeEventListener: (_type: 'abort', listener: () => void) => {
       listeners = listeners.filter((l) => l !== listener);
@@ -95,6 +98,8 @@ export async function waitForExecution(
         reject(revokedError());
       };
       const timer = setTimeout(() => finish(false, `Timed out after ${timeout} s`), timeout * 1000);
+      // Checked after registering, not only as a future event: the client may have gone before we got here.
+      if (signal?.aborted) return finish(false, 'Client went away');
       signal?.addEventListener('abort', onAbort, { once: true });
       principal.signal?.addEventListener('abort', onRevoked, { once: true });
       detach = feed.attach(

@@ -7,6 +7,7 @@ import type { Authenticator } from '../access/authenticate.js';
 import type { Principal } from '../domain/access.js';
 import { type ErrorLogger, toClientError } from './errors.js';
 import { errorReply, replyResponse } from './responses.js';
+import { type StreamTokenLimits, StreamTokens } from './stream-tokens.js';
 
 interface StreamContext {
   correlationId?: string;
@@ -18,6 +19,8 @@ export interface GraphQLSseOptions {
   endpoint: string;
   auth: Authenticator;
   log: ErrorLogger;
+  /** Single-connection reservations (PUT): how long one waits to be opened, how many per key. */
+  tokens: StreamTokenLimits;
 }
 
 /** graphql-sse's own response: a tuple `[body, init]`. */
@@ -40,6 +43,9 @@ function tupleOf(reply: ReturnType<typeof errorReply>): SseResponse {
 export function useGraphQLSse(options: GraphQLSseOptions): YogaPlugin<Record<string, unknown>, StreamContext> {
   const contexts = new WeakMap<Request, StreamContext>();
   let handler: (request: Request) => Promise<Response>;
+  const tokens = new StreamTokens(options.tokens, options.endpoint, (err) =>
+    options.log.error({ err }, 'closing an expired stream reservation failed'),
+  );
 
   const requestErrors = (errors: readonly unknown[], correlationId: string | undefined): ExecutionResult => ({
     // A `data` key, undefined so it is not written: graphql-sse sends only results that have one.
@@ -60,6 +66,14 @@ export function useGraphQLSse(options: GraphQLSseOptions): YogaPlugin<Record<str
     onYogaInit({ yoga }) {
       handler = createHandler(
         {
+          authenticate(req) {
+            const context = contexts.get(req.raw) ?? {};
+            try {
+              return tokens.token(req, context);
+            } catch (err) {
+              return tupleOf(errorReply(err, context.correlationId ?? '', options.log));
+            }
+          },
           onNext: (_ctx, _req, result) => withoutHttp(result as ExecutionResult),
           onSubscribe(req, params: RequestParams) {
             const context = contexts.get(req.raw) ?? {};
@@ -92,6 +106,7 @@ export function useGraphQLSse(options: GraphQLSseOptions): YogaPlugin<Record<str
         },
         yoga.fetchAPI,
       );
+      tokens.attach(handler);
     },
     onRequest({ request, endResponse, serverContext }) {
       const [path] = request.url.split('?');

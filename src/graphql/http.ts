@@ -73,11 +73,22 @@ export async function answerViaYoga(
     if (value === undefined || name === 'content-length' || name === 'transfer-encoding') continue;
     headers.set(name, Array.isArray(value) ? value.join(', ') : value);
   }
+  // yoga's request.signal: what a wait or a subscription of this request ends on when the client goes away.
+  const gone = new AbortController();
+  const hangUp = () => {
+    if (!res.writableFinished) gone.abort();
+  };
+  if (res.destroyed) hangUp();
+  else res.once('close', hangUp);
   const response = await yoga.fetch(
     `http://localhost${req.url ?? '/graphql'}`,
-    { method: req.method ?? 'POST', headers, body } as RequestInit,
+    { method: req.method ?? 'POST', headers, body, signal: gone.signal } as RequestInit,
     serverContext,
   );
+  if (res.destroyed) {
+    await response.body?.cancel().catch(() => {});
+    return;
+  }
   const out: Record<string, string> = {};
   response.headers.forEach((v, k) => {
     out[k] = v;

@@ -234,6 +234,8 @@ export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema }) {
       g.members -= 1;
       if (g.members === 0 && groups.get(groupKey) === g) groups.delete(groupKey);
     };
+    // The client may have gone while the stream was being prepared: its `close` is then already past.
+    if (res.destroyed) return cleanup();
     const cancel = start({
       item: (value) => {
         const key =

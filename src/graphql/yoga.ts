@@ -18,6 +18,7 @@ import {
 import { useGraphQLSse } from './graphql-sse.js';
 import { useErrorResponses } from './responses.js';
 import { schema } from './schema.js';
+import type { StreamTokenLimits } from './stream-tokens.js';
 
 /** What the HTTP layer hands yoga with each request. */
 export interface ServerContext {
@@ -37,6 +38,8 @@ export interface YogaDeps {
     info(obj: object, msg: string): void;
     debug(obj: object, msg: string): void;
   };
+  /** Single-connection reservations of graphql-sse (defaults: 30 s, 10 per key). */
+  streamTokens?: StreamTokenLimits;
 }
 
 export type VigilYoga = YogaServerInstance<ServerContext, GraphQLContext>;
@@ -68,7 +71,12 @@ export function createGraphQL(deps: YogaDeps): VigilYoga {
     plugins: [
       useDocumentLimits(),
       useErrorResponses(deps.log),
-      useGraphQLSse({ endpoint: '/graphql/stream', auth: deps.auth, log: deps.log }),
+      useGraphQLSse({
+        endpoint: '/graphql/stream',
+        auth: deps.auth,
+        log: deps.log,
+        tokens: deps.streamTokens ?? { ttlMs: 30_000, perOwner: 10 },
+      }),
       useClientErrors(deps.log),
       useRequestErrors(deps.log),
     ],
