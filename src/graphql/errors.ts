@@ -162,8 +162,11 @@ function mapErrors(result: ExecutionResult, correlationId: string, log: ErrorLog
   const nothingRan = !('data' in result);
   const errors = result.errors.map((e) => {
     const error = toClientError(e, correlationId, log);
-    if (nothingRan && error.extensions.code === 'VALIDATION_FAILED')
-      (error.extensions as Record<string, unknown>).http = REQUEST_ERROR_HTTP;
+    const ext = error.extensions as Record<string, unknown>;
+    const status = (ext.http as { status?: number } | undefined)?.status;
+    // Not the refusals that have their own status: access (401/403/422), yoga's BAD_REQUEST (batching, GET mutations).
+    if (nothingRan && ext.code === 'VALIDATION_FAILED' && ext.graphqlCode !== 'BAD_REQUEST' && (status ?? 400) === 400)
+      ext.http = REQUEST_ERROR_HTTP;
     return error;
   });
   // A `data` key (undefined, so it is not serialized: a request error has no data entry) makes graphql-sse
