@@ -50,9 +50,13 @@ export function isClientError(error: unknown): boolean {
   return code !== 'INTERNAL';
 }
 
-/** True when a fault was already logged by the mapper (so yoga's own report of it is a duplicate). */
+/**
+ * True when a fault was already logged by the mapper (so yoga's own report of it is a duplicate): the fault itself,
+ * or the INTERNAL error the mapper masked it as.
+ */
 export function wasLogged(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
+  if (isGraphQLError(error) && error.extensions?.code === 'INTERNAL') return true;
   const original = isGraphQLError(error) ? error.originalError : undefined;
   return logged.has(error) || (original !== undefined && logged.has(original));
 }
@@ -151,7 +155,11 @@ function mapError(
   return withLocations(
     new GraphQLError('Unexpected error.', {
       ...base,
-      extensions: { code: 'INTERNAL', ...(correlationId && { correlationId }) },
+      extensions: {
+        code: 'INTERNAL',
+        ...(correlationId && { correlationId }),
+        ...(requestLevel && { http: { status: 500 } }),
+      },
     }),
   );
 }

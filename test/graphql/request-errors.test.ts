@@ -39,7 +39,7 @@ const post = (s: TestServer, path: string, payload: unknown, headers: Record<str
   answer(`${s.url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
-    body: Buffer.isBuffer(payload) ? payload : JSON.stringify(payload),
+    body: Buffer.isBuffer(payload) ? new Uint8Array(payload) : JSON.stringify(payload),
   });
 
 const get = (s: TestServer, params: Record<string, string>, headers: Record<string, string> = {}) =>
