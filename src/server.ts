@@ -14,6 +14,7 @@ import { configureCapacity } from './feed/limits.js';
 import { type FeedTransport, LocalTransport, PgTransport } from './feed/transport.js';
 import { createDocumentCache } from './graphql/documents.js';
 import { createFastPath } from './graphql/fast.js';
+import { errorReply } from './graphql/responses.js';
 import { schema } from './graphql/schema.js';
 import { createSsePath } from './graphql/sse.js';
 import { createGraphQL } from './graphql/yoga.js';
@@ -182,10 +183,12 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     });
   };
 
+  /** A lean GraphQL path failed before it answered: the GraphQL error reply (a fault is logged once, there). */
   const failed = (res: ServerResponse, err: unknown, correlationId: string) => {
-    log.error({ err, correlationId }, 'request failed');
-    if (!res.headersSent) errorJson(res, 500, 'INTERNAL', 'Unexpected error.', correlationId);
-    else res.destroy();
+    const reply = errorReply(err, correlationId, log);
+    if (res.headersSent) return void res.destroy();
+    res.writeHead(reply.status, reply.headers);
+    res.end(reply.body);
   };
 
   const server: Server = createHttpServer({ keepAliveTimeout: 65_000 }, handle);

@@ -49,9 +49,13 @@ export function isClientError(error: unknown): boolean {
   return code !== 'INTERNAL';
 }
 
-/** True when a fault was already logged by the mapper (so yoga's own report of it is a duplicate). */
+/**
+ * True when a fault was already logged by the mapper (so yoga's own report of it is a duplicate): the fault itself,
+ * or the INTERNAL error the mapper masked it as.
+ */
 export function wasLogged(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
+  if (isGraphQLError(error) && error.extensions?.code === 'INTERNAL') return true;
   const original = isGraphQLError(error) ? error.originalError : undefined;
   return logged.has(error) || (original !== undefined && logged.has(original));
 }
@@ -151,7 +155,11 @@ function mapError(
   return withLocations(
     new GraphQLError('Unexpected error.', {
       ...base,
-      extensions: { code: 'INTERNAL', ...(correlationId && { correlationId }) },
+      extensions: {
+        code: 'INTERNAL',
+        ...(correlationId && { correlationId }),
+        ...(requestLevel && { http: { status: 500 } }),
+      },
     }),
   );
 }
@@ -162,8 +170,11 @@ function mapErrors(result: ExecutionResult, correlationId: string, log: ErrorLog
   const nothingRan = !('data' in result);
   const errors = result.errors.map((e) => {
     const error = toClientError(e, correlationId, log);
-    if (nothingRan && error.extensions.code === 'VALIDATION_FAILED')
-      (error.extensions as Record<string, unknown>).http = REQUEST_ERROR_HTTP;
+    const ext = error.extensions as Record<string, unknown>;
+    const status = (ext.http as { status?: number } | undefined)?.status;
+    // Not the refusals that have their own status: access (401/403/422), yoga's BAD_REQUEST (batching, GET mutations).
+    if (nothingRan && ext.code === 'VALIDATION_FAILED' && ext.graphqlCode !== 'BAD_REQUEST' && (status ?? 400) === 400)
+      ext.http = REQUEST_ERROR_HTTP;
     return error;
   });
   // A `data` key (undefined, so it is not serialized: a request error has no data entry) makes graphql-sse

@@ -6,6 +6,7 @@ import type { Plugin as YogaPlugin } from 'graphql-yoga';
 import type { Authenticator } from '../access/authenticate.js';
 import type { Principal } from '../domain/access.js';
 import { type ErrorLogger, toClientError } from './errors.js';
+import { utf8Text } from './http.js';
 import { errorReply, replyResponse } from './responses.js';
 import { type StreamTokenLimits, StreamTokens } from './stream-tokens.js';
 
@@ -47,11 +48,6 @@ export function useGraphQLSse(options: GraphQLSseOptions): YogaPlugin<Record<str
     options.log.error({ err }, 'closing an expired stream reservation failed'),
   );
 
-  const requestErrors = (errors: readonly unknown[], correlationId: string | undefined): ExecutionResult => ({
-    // A `data` key, undefined so it is not written: graphql-sse sends only results that have one.
-    data: undefined,
-    errors: errors.map((e) => toClientError(e, correlationId, options.log)),
-  });
   /** Frames carry what yoga would write: errors without the `http` extension yoga reads for the status. */
   const withoutHttp = (result: ExecutionResult): ExecutionResult | undefined => {
     if (!result.errors?.some((e) => e.extensions?.http)) return undefined;
@@ -62,6 +58,22 @@ export function useGraphQLSse(options: GraphQLSseOptions): YogaPlugin<Record<str
     return { ...result, errors } as unknown as ExecutionResult;
   };
 
+  /**
+   * A document that does not parse or validate: graphql-sse's own rule — in the event stream when the request
+   * accepts one (distinct mode), else 400 with the errors (single-connection mode's POST).
+   */
+  const requestErrors = (
+    errors: readonly unknown[],
+    correlationId: string | undefined,
+    accept: string | null | undefined,
+  ): ExecutionResult | SseResponse => {
+    const mapped = errors.map((e) => toClientError(e, correlationId, options.log));
+    // A `data` key, undefined so it is not written: graphql-sse sends only results that have one.
+    if (accept === 'text/event-stream') return { data: undefined, errors: mapped };
+    const body = JSON.stringify({ errors: (withoutHttp({ errors: mapped }) ?? { errors: mapped }).errors });
+    const headers = { 'content-type': 'application/json; charset=utf-8' };
+    return [body, { status: 400, statusText: 'Bad Request', headers }];
+  };
   return {
     onYogaInit({ yoga }) {
       handler = createHandler(
@@ -84,9 +96,10 @@ export function useGraphQLSse(options: GraphQLSseOptions): YogaPlugin<Record<str
               try {
                 document = enveloped.parse(params.query);
                 const invalid = enveloped.validate(enveloped.schema, document) as readonly GraphQLError[];
-                if (invalid.length > 0) return requestErrors(invalid, correlationId);
+                if (invalid.length > 0) return requestErrors(invalid, correlationId, req.headers.get('accept'));
               } catch (err) {
-                return requestErrors([err], correlationId); // a syntax error, or a limit of graphql-armor
+                // a syntax error, or a limit of graphql-armor
+                return requestErrors([err], correlationId, req.headers.get('accept'));
               }
               const operation = getOperationAST(document, params.operationName);
               return Promise.resolve(enveloped.contextFactory()).then((contextValue) => {
@@ -118,8 +131,9 @@ export function useGraphQLSse(options: GraphQLSseOptions): YogaPlugin<Record<str
             (name) => request.headers.get(name),
             serverContext.remoteAddress,
           );
-          contexts.set(request, { ...serverContext, principal });
-          return await handler(request);
+          const decoded = await withUtf8Body(request);
+          contexts.set(decoded, { ...serverContext, principal });
+          return await handler(decoded);
         } catch (err) {
           return replyResponse(errorReply(err, correlationId, options.log));
         }
@@ -127,4 +141,11 @@ export function useGraphQLSse(options: GraphQLSseOptions): YogaPlugin<Record<str
       return answer().then(endResponse);
     },
   };
+}
+
+/** The request with its body checked as UTF-8 (the only encoding of GraphQL over HTTP). */
+async function withUtf8Body(request: Request): Promise<Request> {
+  if (request.method !== 'POST' || !request.body) return request;
+  const text = utf8Text(new Uint8Array(await request.arrayBuffer()));
+  return new Request(request.url, { method: 'POST', headers: request.headers, body: text, signal: request.signal });
 }

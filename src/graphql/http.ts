@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { VigilError } from '../domain/errors.js';
 import type { VigilYoga } from './yoga.js';
 
 /** Helpers the lean HTTP paths (fast.ts, sse.ts) share. */
@@ -13,6 +14,19 @@ export function isJson(contentType: string | undefined): boolean {
   return contentType.split(';', 1)[0]?.trim().toLowerCase() === 'application/json';
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Bytes as UTF-8 text; bytes that are not UTF-8 are a malformed request, not a document with U+FFFD in it. */
+export function utf8Text(bytes: Uint8Array): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new VigilError('VALIDATION_FAILED', 'The request body is not valid UTF-8', {
+      issues: [{ loc: ['body'], msg: 'not valid UTF-8', type: 'value_error' }],
+    });
+  }
+}
+
 /**
  * The body as a string. Not the Buffer: a chunk from the socket is a slice of a larger allocation, and a wait or a
  * stream that kept it would keep all of that alive for its whole life.
@@ -21,7 +35,13 @@ export function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.once('end', () => {
+      try {
+        resolve(utf8Text(Buffer.concat(chunks)));
+      } catch (err) {
+        reject(err);
+      }
+    });
     req.once('error', reject);
   });
 }
