@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import { summarize, type Violation } from './fuzz-contract.js';
@@ -36,16 +37,26 @@ export async function fuzz(
 ): Promise<FuzzOutcome> {
   const violations: Violation[] = [];
   const statuses: Record<string, number> = {};
+  const millis: Record<string, number> = {};
+  let done = 0;
+  const progress = (line: string) => {
+    if (process.env.FUZZ_LOG) appendFileSync(process.env.FUZZ_LOG, `${new Date().toISOString()} ${s.kind} ${line}\n`);
+  };
   await fc.assert(
     fc.asyncProperty(requests, async (req) => {
+      const started = performance.now();
       const res = await send(s.url, req);
       const key = String(res.status ?? res.failure);
       statuses[key] = (statuses[key] ?? 0) + 1;
+      millis[key] = (millis[key] ?? 0) + Math.round(performance.now() - started);
       violations.push(...check(req, res));
+      if (++done % 500 === 0)
+        progress(`${done}/${runs} cases, ${violations.length} violations, ms by status ${JSON.stringify(millis)}`);
     }),
     { numRuns: runs, seed, endOnFailure: true },
   );
-  const report = `${violations.length} violations in ${runs} cases on ${s.kind}; seed ${seed} (replay: FUZZ_SEED=${seed} FUZZ_RUNS=${runs}); statuses ${JSON.stringify(statuses)}\n${summarize(violations)}`;
+  const report = `${violations.length} violations in ${runs} cases on ${s.kind}; seed ${seed} (replay: FUZZ_SEED=${seed} FUZZ_RUNS=${runs}); statuses ${JSON.stringify(statuses)}; ms ${JSON.stringify(millis)}\n${summarize(violations)}`;
+  progress(report);
   return { violations, statuses, report };
 }
 
