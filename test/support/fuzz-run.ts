@@ -49,7 +49,11 @@ export async function fuzz(
       const key = String(res.status ?? res.failure);
       statuses[key] = (statuses[key] ?? 0) + 1;
       millis[key] = (millis[key] ?? 0) + Math.round(performance.now() - started);
-      violations.push(...check(req, res));
+      for (const v of check(req, res)) {
+        if (!violations.some((seen) => seen.kind === v.kind))
+          progress(`new: ${v.kind}\n    ${v.example.slice(0, 1_500)}`);
+        violations.push(v);
+      }
       if (++done % 500 === 0)
         progress(`${done}/${runs} cases, ${violations.length} violations, ms by status ${JSON.stringify(millis)}`);
     }),
