@@ -44,7 +44,14 @@ function transportViolations(req: FuzzRequest, res: FuzzResponse): Violation[] {
  */
 export function restViolations(req: FuzzRequest, res: FuzzResponse): Violation[] {
   const found = transportViolations(req, res);
-  if (res.failure || (res.status ?? 0) < 400) return found;
+  if (res.failure) return found;
+  for (const frame of sseFrames(res).filter((f) => f.event === 'error')) {
+    const code = (parseJson(frame.data) as { error_code?: unknown } | undefined)?.error_code;
+    if (typeof code !== 'string' || !CONTRACT_CODES.has(code)) {
+      found.push(violation(`SSE error event without a contract error_code (${String(code)})`, req, res));
+    }
+  }
+  if ((res.status ?? 0) < 400) return found;
   const status = res.status ?? 0;
   const body = parseJson(res.text) as Record<string, unknown> | undefined;
   const code = body?.error_code;
@@ -60,8 +67,9 @@ export function restViolations(req: FuzzRequest, res: FuzzResponse): Violation[]
     found.push(violation(`${status} ${code}: correlation_id or timestamp missing`, req, res));
   }
   const detail = body?.detail;
+  // FastAPI's list on 422; a refusal before routing (431 headers over the limit) may say it in a sentence.
   const detailOk =
-    code === 'VALIDATION_FAILED'
+    status === 422
       ? Array.isArray(detail) &&
         detail.every((d: Record<string, unknown>) => Array.isArray(d?.loc) && typeof d?.msg === 'string')
       : typeof detail === 'string';
@@ -73,19 +81,26 @@ interface GraphQLResult {
   errors?: { message?: unknown; extensions?: { code?: unknown } }[];
 }
 
+/** The frames of an SSE body (empty when the body is not `text/event-stream`). */
+function sseFrames(res: FuzzResponse): { event: string; data: string }[] {
+  if (!/text\/event-stream/i.test(String(res.headers['content-type'] ?? ''))) return [];
+  return res.text.split('\n\n').map((frame) => {
+    const lines = frame.split('\n');
+    const field = (name: string) =>
+      lines
+        .filter((line) => line.startsWith(`${name}:`))
+        .map((line) => line.slice(name.length + 1).trim())
+        .join('\n');
+    return { event: field('event'), data: field('data') };
+  });
+}
+
 /** The GraphQL results in a body: one JSON object, or the `data:` payloads of SSE frames. */
 function graphqlResults(res: FuzzResponse): GraphQLResult[] | undefined {
-  const type = String(res.headers['content-type'] ?? '');
-  if (/text\/event-stream/i.test(type)) {
+  if (/text\/event-stream/i.test(String(res.headers['content-type'] ?? ''))) {
     const results: GraphQLResult[] = [];
-    for (const frame of res.text.split('\n\n')) {
-      const data = frame
-        .split('\n')
-        .filter((line) => line.startsWith('data:'))
-        .map((line) => line.slice(5).trim())
-        .join('\n');
-      if (data === '') continue;
-      const parsed = parseJson(data);
+    for (const { data } of sseFrames(res)) {
+      const parsed = data === '' ? undefined : parseJson(data);
       if (parsed && typeof parsed === 'object') results.push(parsed as GraphQLResult);
     }
     return results;
@@ -103,8 +118,12 @@ export function graphqlViolations(req: FuzzRequest, res: FuzzResponse): Violatio
   if (res.failure) return found;
   const status = res.status ?? 0;
   const results = graphqlResults(res);
-  if (results === undefined) {
-    if (status >= 400) found.push(violation(`${status} without a GraphQL error body`, req, res));
+  if (results === undefined || (status >= 400 && results.every((r) => !Array.isArray(r.errors)))) {
+    // Refused before any route (node's own 431, 400): the REST error body with a contract code is an answer too.
+    const code = (parseJson(res.text) as { error_code?: unknown } | undefined)?.error_code;
+    if (status >= 400 && !(typeof code === 'string' && CONTRACT_CODES.has(code))) {
+      found.push(violation(`${status} without a GraphQL error body`, req, res));
+    }
     return found;
   }
   const errors = results.flatMap((r) => (Array.isArray(r.errors) ? r.errors : []));

@@ -89,7 +89,14 @@ function exchange(url: URL, req: FuzzRequest): Promise<FuzzResponse> {
         text: Buffer.concat(chunks).toString('utf8'),
       });
       const bodyTimer = setTimeout(() => finish(answer()), stream ? STREAM_READ_MS : BODY_READ_MS);
-      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+      incoming.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        // A GraphQL stream that completed has said all it will; reading on would only wait for the server's close.
+        if (stream && /(^|\n)event: complete\n/.test(chunk.toString('utf8'))) {
+          clearTimeout(bodyTimer);
+          finish(answer());
+        }
+      });
       incoming.on('end', () => {
         clearTimeout(bodyTimer);
         finish(answer());
