@@ -61,7 +61,7 @@ async function startOnce(
   const base = `http://127.0.0.1:${port}`;
   try {
     let readyMs = Number.NaN;
-    while (performance.now() - started < 60_000 && child.exitCode === null) {
+    while (performance.now() - started < 180_000 && child.exitCode === null) {
       try {
         if ((await fetch(`${base}/readyz`)).ok) {
           readyMs = performance.now() - started;

@@ -1,5 +1,4 @@
 import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Authenticator } from '../access/authenticate.js';
 import type { Db } from '../db/client.js';
@@ -40,7 +39,8 @@ export function createGraphQL(deps: YogaDeps): VigilYoga {
     graphqlEndpoint: '/graphql',
     landingPage: false,
     batching: false,
-    renderGraphiQL,
+    // GraphiQL's editor is several MB of inlined assets: loaded on the first page request, not at start
+    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     graphiql: { title: 'Vigil GraphiQL', subscriptionsProtocol: 'SSE' },
     logging: {
       debug: (...args) => deps.log.debug({ args }, 'yoga'),
