@@ -12,17 +12,18 @@ import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { freePort, startPostgres } from '../test/support/postgres.js';
 import { createExecutions } from './clients/common.js';
+import { measureStartup, startupTable } from './startup.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const quick = process.argv.includes('--quick');
-/** `--only read,ingest,latency,memory`: run some parts (for iterating on one figure). */
+/** `--only read,ingest,latency,memory,startup`: run some parts (for iterating on one figure). */
 const onlyArg = process.argv.indexOf('--only');
 const only = onlyArg >= 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',')) : null;
 const runs = (part: string) => !only || only.has(part);
 const plan = quick
   ? { wrkSeconds: 4, holdSse: 2000, holdWait: 2000, deliveryN: 100, fanoutN: 5, wakeN: 50, herdN: 2 }
   : { wrkSeconds: 10, holdSse: 10_000, holdWait: 10_000, deliveryN: 300, fanoutN: 10, wakeN: 100, herdN: 3 };
-const deadline = Date.now() + (quick ? 120_000 : 600_000);
+const deadline = Date.now() + (quick ? 120_000 : 600_000) + (runs('startup') ? 900_000 : 0);
 const children: ChildProcess[] = [];
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
@@ -104,7 +105,8 @@ function wrk(url: string, bodies: string[], connections: number, seconds: number
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
 async function main() {
-  checkWrk();
+  const startupOnly = only?.size === 1 && only.has('startup');
+  if (!startupOnly) checkWrk();
   log(`starting a durable PostgreSQL (${quick ? 'quick run' : 'full run'})`);
   const pg = await startPostgres({ durable: true, maxConnections: 200 });
   const admin = postgres(pg.url, { max: 1, onnotice: () => {} });
@@ -113,6 +115,24 @@ async function main() {
   url.pathname = '/bench';
   const databaseUrl = url.toString();
   const results: Record<string, unknown> = {};
+  if (runs('startup')) {
+    // First, on a quiet machine: no other Vigil of this run is up yet.
+    const startup = await measureStartup({
+      databaseUrl,
+      runs: quick ? 3 : 5,
+      idleMs: 3000,
+      log,
+      started: (c) => children.push(c),
+    });
+    results.startup = startup;
+    writeFileSync(join(ROOT, 'bench/results/startup.json'), `${JSON.stringify(startup, null, 2)}\n`);
+    process.stdout.write(startupTable(startup));
+    if (startupOnly) {
+      await admin.end();
+      await pg.stop();
+      return;
+    }
+  }
   try {
     const vigilPort = await freePort();
     node('src/main.ts', [], {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,8 +17,12 @@ declare module 'vitest' {
   }
 }
 
-/** One PostgreSQL cluster for the run (each test server gets its own database), and a migrated PGlite to copy. */
+/**
+ * One PostgreSQL cluster for the run (each test server gets its own database), a migrated PGlite to copy, and a fresh
+ * build of dist/ (what `npm start` and `vigil` run; the CLI's tests and the compiled-server test use it).
+ */
 export default async function setup(project: TestProject) {
+  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: new URL('..', import.meta.url), stdio: 'ignore' });
   const [pgResult, templateResult] = await Promise.allSettled([startPostgres(), buildPgliteTemplate()]);
   if (pgResult.status === 'rejected' || templateResult.status === 'rejected') {
     // Leave nothing running behind the one error reported (a PostgreSQL that started, a template folder).

@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
-import { createApiKey, listApiKeys, revokeApiKey } from '../access/keys.js';
-import { loadConfig } from '../config.js';
-import { type Database, openDatabase } from '../db/client.js';
-import { CHANNEL } from '../feed/transport.js';
+import type { Database } from '../db/client.js';
 
 const list = (v: string) =>
   v
@@ -10,8 +7,12 @@ const list = (v: string) =>
     .map((x) => x.trim())
     .filter(Boolean);
 
-/** Opens the server's database (same DATABASE_URL / VIGIL_DATA_DIR); on PGlite this fails while a server holds it. */
+/**
+ * Opens the server's database (same DATABASE_URL / VIGIL_DATA_DIR); on PGlite this fails while a server holds it.
+ * The database code is imported here, when a keys command runs, so that the other commands never load it.
+ */
 async function withDatabase<T>(fn: (db: Database) => Promise<T>): Promise<T> {
+  const [{ loadConfig }, { openDatabase }] = await Promise.all([import('../config.js'), import('../db/client.js')]);
   const config = loadConfig();
   const database = await openDatabase({
     databaseUrl: config.DATABASE_URL,
@@ -39,6 +40,7 @@ export function registerKeysCommands(program: Command): void {
     .requiredOption('--scopes <scopes>', 'comma-separated: executions:read, executions:write, executions:admin', list)
     .option('--name <name>', 'a label to tell keys apart')
     .action(async (opts: { org: string; env: string[]; scopes: string[]; name?: string }) => {
+      const { createApiKey } = await import('../access/keys.js');
       const { key, secret } = await withDatabase(({ db }) =>
         createApiKey(db, { organizationId: opts.org, environments: opts.env, scopes: opts.scopes, name: opts.name }),
       );
@@ -60,6 +62,7 @@ export function registerKeysCommands(program: Command): void {
     .description('List API keys (never their secrets)')
     .option('--json', 'JSON output')
     .action(async (opts: { json?: boolean }) => {
+      const { listApiKeys } = await import('../access/keys.js');
       const rows = await withDatabase(({ db }) => listApiKeys(db));
       if (opts.json) {
         process.stdout.write(
@@ -92,6 +95,10 @@ export function registerKeysCommands(program: Command): void {
     .description('Revoke an API key: requests with it fail with 401 and its open streams end')
     .argument('<id>', 'the key id (from vigil keys list)')
     .action(async (id: string) => {
+      const [{ revokeApiKey }, { CHANNEL }] = await Promise.all([
+        import('../access/keys.js'),
+        import('../feed/transport.js'),
+      ]);
       const key = await withDatabase(async (database) => {
         const revoked = await revokeApiKey(database.db, id);
         if (revoked && database.notifier.kind === 'postgres') {

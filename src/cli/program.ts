@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerExecutionCommands } from './executions.js';
 import { registerKeysCommands } from './keys.js';
@@ -11,6 +12,7 @@ import { registerWatchCommand } from './watch.js';
 export function buildProgram(): Command {
   const program = new Command('vigil')
     .description('Vigil: track, wait for and watch executions')
+    .version(version(), '-V, --version', 'print the version of Vigil')
     .showHelpAfterError()
     .exitOverride();
   registerExecutionCommands(program);
@@ -18,6 +20,12 @@ export function buildProgram(): Command {
   registerWatchCommand(program);
   registerKeysCommands(program);
   return program;
+}
+
+/** The package's version (src/cli and dist/cli are both two levels below package.json). */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
 }
 
 /** Runs the CLI on argv and returns the exit code (never calls process.exit, so it can be tested in process). */

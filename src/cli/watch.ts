@@ -1,6 +1,4 @@
-import { MultiBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
-import pc from 'picocolors';
 import type { VigilApiError, VigilClient } from '../client/client.js';
 import {
   EVENTS,
@@ -10,6 +8,7 @@ import {
   type ExecutionStatus,
   isTerminal,
 } from '../client/documents.js';
+import { LineBar } from './bar.js';
 import {
   asCliExit,
   CliExit,
@@ -71,36 +70,23 @@ function jsonOutput(): Output {
 }
 
 function barOutput(start: ExecutionDetail): Output {
-  const bars = new MultiBar(
-    {
-      format: `${pc.bold(start.workflowId)} {bar} {percentage}% {status} ${pc.dim('{step}')}`,
-      hideCursor: true,
-      clearOnComplete: true,
-      stopOnComplete: false,
-      barsize: 30,
-      stream: process.stdout,
-      autopadding: true,
-    },
-    Presets.shades_classic,
-  );
-  const payload = (e: ExecutionDetail) => ({ status: e.status, step: e.progress?.step ?? '' });
-  const bar = bars.create(100, start.progress?.percentage ?? 0, payload(start));
-  bars.log(`watching ${summaryLine(start)}\n`);
+  const payload = (e: ExecutionDetail) => ({
+    percentage: e.progress?.percentage ?? (e.status === 'COMPLETED' ? 100 : 0),
+    status: e.status,
+    step: e.progress?.step ?? '',
+  });
+  process.stdout.write(`watching ${summaryLine(start)}\n`);
+  const bar = new LineBar(process.stdout, start.workflowId, payload(start));
   // Ctrl-C: put the cursor back before leaving (the bar hides it), and exit as an interrupted command does
   const interrupted = () => {
-    bars.stop();
+    bar.stop();
     process.exit(130);
   };
   process.once('SIGINT', interrupted);
   return {
-    event: (e, state) => {
-      bars.log(`${eventLine(e)}\n`);
-      bar.update(state.progress?.percentage ?? (state.status === 'COMPLETED' ? 100 : 0), payload(state));
-    },
+    event: (e, state) => bar.update(payload(state), eventLine(e)),
     end: (final) => {
-      bar.update(final.progress?.percentage ?? 0, payload(final));
-      bars.update(); // flushes the lines logged since the last redraw; stop() alone would drop them
-      bars.stop();
+      bar.stop();
       process.off('SIGINT', interrupted);
       process.stdout.write(`${summaryLine(final)}\n`);
     },

@@ -1,11 +1,10 @@
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
@@ -89,12 +88,67 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   };
 }
 
+/**
+ * PGlite's PostgreSQL settings, sized for one embedded service rather than PostgreSQL's defaults for a shared server
+ * (shared_buffers 128MB, maintenance_work_mem 64MB, 100 connections' worth of shared memory): every buffer lives in
+ * the process's WebAssembly memory, which never shrinks. Measured in README (Footprint).
+ */
+const PGLITE_SETTINGS = [
+  'shared_buffers=16MB',
+  'work_mem=2MB',
+  'maintenance_work_mem=16MB',
+  'temp_buffers=2MB',
+  'wal_buffers=1MB',
+  'max_connections=4',
+];
+
+/**
+ * Creates a PGlite data directory in a short-lived child process. PGlite initializes a fresh directory with a second
+ * WebAssembly instance (initdb) and copies its result through its own memory, which grows to ~600 MB on the way and
+ * never shrinks (WebAssembly memory cannot); done here, the server would idle at that size for its whole life.
+ * Opened afterwards as an existing directory, it starts at PGlite's floor.
+ */
+async function initializeElsewhere(pgDir: string, startParams: string[]): Promise<void> {
+  const script =
+    'const { PGlite } = await import(process.argv[1]);' +
+    'const pg = new PGlite(process.argv[2], { startParams: JSON.parse(process.argv[3]) });' +
+    'await pg.waitReady; await pg.close();';
+  const child = spawn(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      script,
+      import.meta.resolve('@electric-sql/pglite'),
+      pgDir,
+      JSON.stringify(startParams),
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (d) => {
+    stderr += d;
+  });
+  const code = await new Promise<number | null>((done, fail) => {
+    child.once('error', fail);
+    child.once('close', done);
+  });
+  if (code !== 0) throw new Error(`PGlite could not create its database in ${pgDir} (exit ${code}): ${stderr.trim()}`);
+}
+
+/** PGlite (its WebAssembly PostgreSQL, tens of MB) is loaded only when it is the database. */
 async function openPglite(options: DatabaseOptions): Promise<Database> {
+  const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('drizzle-orm/pglite'),
+    import('drizzle-orm/pglite/migrator'),
+  ]);
+  const startParams = [...PGlite.defaultStartParams, ...PGLITE_SETTINGS.flatMap((s) => ['-c', s])];
   let release = () => {};
   let pg: PGlite;
   let location: string;
   if (options.memory || options.loadDataDir) {
-    pg = options.loadDataDir ? new PGlite({ loadDataDir: options.loadDataDir }) : new PGlite();
+    pg = new PGlite({ startParams, ...(options.loadDataDir && { loadDataDir: options.loadDataDir }) });
     location = 'memory';
   } else {
     const dataDir = resolve(options.dataDir ?? './data');
@@ -102,7 +156,8 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     const pgDir = resolve(dataDir, 'pglite');
     mkdirSync(dataDir, { recursive: true });
     try {
-      pg = new PGlite(pgDir);
+      if (!existsSync(join(pgDir, 'PG_VERSION'))) await initializeElsewhere(pgDir, startParams);
+      pg = new PGlite(pgDir, { startParams });
       await pg.waitReady;
     } catch (err) {
       release();

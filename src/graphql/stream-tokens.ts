@@ -56,7 +56,11 @@ export class StreamTokens {
     const raw = req.raw;
     const token = raw.headers.get(TOKEN_HEADER) ?? new URL(raw.url).searchParams.get(TOKEN_QUERY);
     if (this.internal.has(raw) && token) return token;
-    if (req.method === 'PUT') return this.reserve(this.ownerOf(caller));
+    if (req.method === 'PUT') {
+      // graphql-sse answers 406 to these: nothing is reserved, so nothing is held.
+      if (!['*/*', 'text/plain'].includes(req.headers.get('accept') || '*/*')) return randomUUID();
+      return this.reserve(this.ownerOf(caller));
+    }
     if (!token) return randomUUID(); // distinct-connection mode
     const reservation = this.reservations.get(token);
     if (!reservation || reservation.owner !== this.ownerOf(caller)) {

@@ -1,4 +1,3 @@
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Authenticator } from '../access/authenticate.js';
 import type { Db } from '../db/client.js';
@@ -55,7 +54,8 @@ export function createGraphQL(deps: YogaDeps): VigilYoga {
     landingPage: false,
     batching: false,
     cors: false, // src/http/origin.ts decides cross-origin access for every edge
-    renderGraphiQL,
+    // GraphiQL's editor is several MB of inlined assets: loaded on the first page request, not at start
+    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     graphiql: { title: 'Vigil GraphiQL', subscriptionsProtocol: 'SSE' },
     logging: {
       debug: (...args) => deps.log.debug({ args }, 'yoga'),

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The committed build of the dashboard (`npm run ui:build`); read once at start, nothing is written. */
+/** The committed build of the dashboard (`npm run ui:build`); read on the first request for it, nothing is written. */
 const DIST = fileURLToPath(new URL('./dist', import.meta.url));
 
 const TYPES: Record<string, string> = {
@@ -35,11 +35,7 @@ function files(dir: string): string[] {
   });
 }
 
-/**
- * Serves the dashboard at `/` (and `/index.html`) and its hashed assets under `/assets/`, which are cached forever
- * since a new build changes their names. Returns a handler that answers and returns true for its own paths.
- */
-export function createDashboard(dir = DIST): (req: IncomingMessage, res: ServerResponse, path: string) => boolean {
+function readAssets(dir: string): Map<string, Asset> {
   const assets = new Map<string, Asset>();
   for (const file of files(dir)) {
     const rel = `/${relative(dir, file).split('\\').join('/')}`;
@@ -52,10 +48,20 @@ export function createDashboard(dir = DIST): (req: IncomingMessage, res: ServerR
       immutable: rel.startsWith('/assets/'),
     });
   }
+  return assets;
+}
 
+/**
+ * Serves the dashboard at `/` (and `/index.html`) and its hashed assets under `/assets/`, which are cached forever
+ * since a new build changes their names. Returns a handler that answers and returns true for its own paths.
+ */
+export function createDashboard(dir = DIST): (req: IncomingMessage, res: ServerResponse, path: string) => boolean {
+  let assets: Map<string, Asset> | null = null;
   return (req, res, path) => {
+    if (path !== '/' && path !== '/index.html' && !path.startsWith('/assets/')) return false;
+    assets ??= readAssets(dir);
     const asset = assets.get(path === '/' ? '/index.html' : path);
-    if (!asset || (path !== '/' && path !== '/index.html' && !path.startsWith('/assets/'))) return false;
+    if (!asset) return false;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return true;
