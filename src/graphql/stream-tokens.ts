@@ -79,6 +79,8 @@ export function useStreamTokens(
       const context = contexts.get(raw);
       try {
         if (req.method === 'PUT') {
+          // graphql-sse answers 406 to these: nothing is reserved, so nothing is held.
+          if (!['*/*', 'text/plain'].includes(req.headers.get('accept') || '*/*')) return randomUUID();
           const owner = await ownerOf(raw, context);
           const held = perOwner.get(owner) ?? 0;
           if (held >= limits.perOwner) {
