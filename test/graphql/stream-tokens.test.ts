@@ -84,6 +84,7 @@ describe.each(DB_KINDS)('graphql-sse single-connection reservations on %s', (kin
     it(`bounds live reservations to ${PER_KEY} per ${authMode === 'on' ? 'key' : 'address'} (429 RATE_LIMITED with Retry-After), freed as they expire`, async () => {
       await sleep(TTL_MS + 300); // what earlier tests reserved has expired
       for (let i = 0; i < PER_KEY; i++) expect((await reserve(s, reader)).status).toBe(201);
+      expect((await reserve(s, { ...reader, accept: 'application/json' })).status).toBe(406); // holds nothing
       const refused = await reserve(s, reader);
       expectCode(refused, 429, 'RATE_LIMITED');
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
