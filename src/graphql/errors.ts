@@ -5,7 +5,13 @@ import { httpStatusOf, type VigilError, vigilErrorOf } from '../domain/errors.js
 import type { GraphQLContext } from './context.js';
 
 /** Codes yoga and graphql-js give an invalid request; all are VALIDATION_FAILED in the contract's closed set. */
-const SPEC_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'BAD_REQUEST']);
+const SPEC_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+]);
 
 export interface ErrorLogger {
   error(obj: object, msg: string): void;

@@ -152,7 +152,7 @@ describe.each(DB_KINDS)('request errors on %s', (kind) => {
           'x-graphql-event-stream-token': 'no-such-token',
         },
       );
-      expectCoded(a, 404, 'NOT_FOUND', /Stream not found/);
+      expectCoded(a, 404, 'NOT_FOUND', /Unknown or expired stream token/);
     });
   });
 });
