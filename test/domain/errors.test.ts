@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { isConnectionFault } from '../../src/db/faults.js';
+import { VigilError, vigilErrorOf } from '../../src/domain/errors.js';
+
+/** An error shaped as postgres.js makes them: a code, and for server errors the SQLSTATE as `code`. */
+const coded = (code: string, message = code) => Object.assign(new Error(message), { code });
+
+describe('database faults in the contract’s codes', () => {
+  it.each([
+    ['postgres.js: the connection closed', coded('CONNECTION_CLOSED')],
+    ['postgres.js: the pool was ended', coded('CONNECTION_ENDED')],
+    ['postgres.js: connecting timed out', coded('CONNECT_TIMEOUT')],
+    ['the server refused the connection', coded('ECONNREFUSED')],
+    ['the connection was reset', coded('ECONNRESET')],
+    ['PostgreSQL 57P01: terminating connection due to administrator command', coded('57P01')],
+    ['PostgreSQL 57P03: the database system is starting up', coded('57P03')],
+    ['PostgreSQL 08006: connection failure', coded('08006')],
+    ['PostgreSQL 53300: too many clients', coded('53300')],
+    ['wrapped by drizzle as a cause', Object.assign(new Error('Failed query'), { cause: coded('CONNECTION_CLOSED') })],
+    ['every address refused (AggregateError)', new AggregateError([coded('ECONNREFUSED'), coded('ECONNREFUSED')])],
+  ])('%s is SERVICE_UNAVAILABLE with Retry-After', (_, err) => {
+    expect(isConnectionFault(err)).toBe(true);
+    const mapped = vigilErrorOf(err);
+    expect(mapped?.code).toBe('SERVICE_UNAVAILABLE');
+    expect(mapped?.retryAfter).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['a unique violation (23505)', coded('23505')],
+    ['a division by zero (22012)', coded('22012')],
+    ['a syntax error (42601)', coded('42601')],
+    ['a plain error', new Error('boom')],
+    ['a TypeError', new TypeError("Cannot read properties of undefined (reading 'code')")],
+    ['nothing at all', undefined],
+  ])('%s is not a connection fault (INTERNAL at the edges)', (_, err) => {
+    expect(isConnectionFault(err)).toBe(false);
+    expect(vigilErrorOf(err)).toBeNull();
+  });
+
+  it('keeps a VigilError as it is', () => {
+    const err = new VigilError('EXECUTION_NOT_FOUND', 'Execution x not found');
+    expect(vigilErrorOf(err)).toBe(err);
+  });
+});
