@@ -91,12 +91,11 @@ export function applyBatch(
     state.lastSequence += 1;
     result.events.push({ sequence: state.lastSequence, type, payload, occurredAt });
   };
-  // Times the execution and its steps take from a report, clamped into its lifetime so far (API.md §1).
-  const within = (at: Date) => clampTime(at, execution.createdAt, now);
   const changeStatus = (to: ExecutionStatus, occurredAt: Date, extra: Record<string, unknown> = {}) => {
     const from = state.status;
     state.status = to;
-    if (to === 'RUNNING' && !state.startedAt) state.startedAt = within(occurredAt);
+    // The execution's times come from the report, clamped into its lifetime so far (API.md §1)
+    if (to === 'RUNNING' && !state.startedAt) state.startedAt = clampTime(occurredAt, execution.createdAt, now);
     if (isTerminal(to)) {
       const completedAt = completionTime(execution.createdAt, state.startedAt, occurredAt, now);
       state.completedAt = completedAt;
@@ -130,7 +129,7 @@ export function applyBatch(
       state.progress = { step: input.progress.step ?? null, percentage: input.progress.percentage };
       push('PROGRESS', { ...state.progress }, at);
     } else if (input.step) {
-      state.steps = applyStep(state.steps, input.step, within(at));
+      state.steps = applyStep(state.steps, input.step, at);
       push('STEP', stripNullish(input.step), at);
     } else if (input.message) {
       const { messageId, status } = input.message;
