@@ -43,7 +43,9 @@ const checkoutState = () =>
     .sort();
 
 /** `npm start`, exactly as a user runs it; resolves once the server has said where it listens. */
-async function npmStart(env: Record<string, string>): Promise<{ npm: ChildProcess; url: string; output: () => string }> {
+async function npmStart(
+  env: Record<string, string>,
+): Promise<{ npm: ChildProcess; url: string; output: () => string }> {
   const npm = spawn('npm', ['start'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', ...env },
