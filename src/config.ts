@@ -59,6 +59,8 @@ const envSchema = z.object({
   VIGIL_WEBHOOK_ENDPOINT_CONCURRENCY: z.coerce.number().int().positive().default(4),
   VIGIL_WEBHOOK_POLL_MS: z.coerce.number().int().positive().default(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `auto`: short coloured lines on a terminal, JSON lines (pino) otherwise (API.md §6). */
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
 });
 
 /** `https://app.example.com` or `http://localhost:5173`: no path, no trailing slash, no wildcard, not `null`. */
