@@ -1,4 +1,5 @@
 import { loadConfig } from './config.js';
+import { isDriverWriteAfterClose } from './db/faults.js';
 import { createProcessLogger, isPretty, type Logger } from './log.js';
 import type { VigilServer } from './server.js';
 
@@ -7,6 +8,14 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const pretty = isPretty(config.LOG_FORMAT);
   const log = await createProcessLogger(config.LOG_LEVEL, pretty);
+  process.on('uncaughtException', (err) => {
+    if (isDriverWriteAfterClose(err)) {
+      log.warn({ err }, 'the database driver wrote to a closed connection (porsager/postgres#1208); ignored');
+      return;
+    }
+    log.error({ err }, 'uncaught exception; exiting');
+    process.exit(1);
+  });
   // imported once the configuration is known good: a bad setting is reported without loading the server
   const { startServer } = await import('./server.js');
   const server = await startServer(config, { log });

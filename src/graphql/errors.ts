@@ -140,7 +140,8 @@ function mapError(
     // graphql-jit's errors may have no extensions at all.
     const { code, http, ...rest } = (source.extensions ?? {}) as Record<string, unknown>;
     const spec = typeof code === 'string' && SPEC_CODES.has(code);
-    const requestError = spec && code !== 'BAD_REQUEST';
+    // A malformed request (BAD_REQUEST) or one naming no operation it holds keeps the library's own status.
+    const requestError = spec && code !== 'BAD_REQUEST' && code !== 'OPERATION_RESOLUTION_FAILURE';
     const extensions: Record<string, unknown> = {
       ...rest,
       // The request itself is invalid (syntax, unknown field, bad variable): the contract's code, yoga's as detail.
@@ -178,8 +179,10 @@ function mapErrors(result: ExecutionResult, correlationId: string, log: ErrorLog
     const error = toClientError(e, correlationId, log);
     const ext = error.extensions as Record<string, unknown>;
     const status = (ext.http as { status?: number } | undefined)?.status;
-    // Not the refusals that have their own status: access (401/403/422), yoga's BAD_REQUEST (batching, GET mutations).
-    if (nothingRan && ext.code === 'VALIDATION_FAILED' && ext.graphqlCode !== 'BAD_REQUEST' && (status ?? 400) === 400)
+    // Not the refusals that have their own status: access (401/403/422), yoga's BAD_REQUEST (batching, GET mutations)
+    // and its OPERATION_RESOLUTION_FAILURE (an operationName the document does not hold, or not a string).
+    const ownStatus = ext.graphqlCode === 'BAD_REQUEST' || ext.graphqlCode === 'OPERATION_RESOLUTION_FAILURE';
+    if (nothingRan && ext.code === 'VALIDATION_FAILED' && !ownStatus && (status ?? 400) === 400)
       ext.http = REQUEST_ERROR_HTTP;
     return error;
   });

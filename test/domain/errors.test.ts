@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isConnectionFault } from '../../src/db/faults.js';
+import { isConnectionFault, isDriverWriteAfterClose } from '../../src/db/faults.js';
 import { VigilError, vigilErrorOf } from '../../src/domain/errors.js';
 
 /** An error shaped as postgres.js makes them: a code, and for server errors the SQLSTATE as `code`. */
@@ -40,5 +40,36 @@ describe('database faults in the contract’s codes', () => {
   it('keeps a VigilError as it is', () => {
     const err = new VigilError('EXECUTION_NOT_FOUND', 'Execution x not found');
     expect(vigilErrorOf(err)).toBe(err);
+  });
+});
+
+describe('the one driver exception the process survives (porsager/postgres#1208)', () => {
+  const driverStack = [
+    "TypeError: Cannot read properties of null (reading 'write')",
+    '    at Immediate.nextWrite (/app/node_modules/postgres/src/connection.js:255:22)',
+    '    at process.processImmediate (node:internal/timers:483:21)',
+  ].join('\n');
+  const driverError = Object.assign(new TypeError("Cannot read properties of null (reading 'write')"), {
+    stack: driverStack,
+  });
+
+  it('recognizes postgres.js writing to a closed connection from its timer', () => {
+    expect(isDriverWriteAfterClose(driverError)).toBe(true);
+    // as vitest hands it over: a plain object with the same fields
+    expect(isDriverWriteAfterClose({ name: 'TypeError', message: driverError.message, stack: driverStack })).toBe(true);
+  });
+
+  it('lets every other exception through, ours and the driver’s', () => {
+    const ours = new TypeError("Cannot read properties of null (reading 'write')"); // thrown from our code
+    expect(isDriverWriteAfterClose(ours)).toBe(false);
+    const otherInDriver = Object.assign(new TypeError('x is not a function'), {
+      stack: driverStack.replace("(reading 'write')", 'x is not a function'),
+    });
+    expect(isDriverWriteAfterClose(otherInDriver)).toBe(false);
+    expect(isDriverWriteAfterClose(Object.assign(new RangeError(driverError.message), { stack: driverStack }))).toBe(
+      false,
+    );
+    expect(isDriverWriteAfterClose(null)).toBe(false);
+    expect(isDriverWriteAfterClose('boom')).toBe(false);
   });
 });
