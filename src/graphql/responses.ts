@@ -103,7 +103,7 @@ export function useErrorResponses(log: ErrorLogger): YogaPlugin<Record<string, u
       const errors = Array.isArray(body?.errors) ? body.errors : null;
       const headers = Object.fromEntries(response.headers);
       if (errors?.length && errors.every((e) => typeof e.extensions?.code === 'string')) {
-        setResponse(new Response(text, { status: response.status, headers }));
+        setResponse(new Response(text, { status: response.status, statusText: response.statusText, headers }));
         return;
       }
       if (response.status >= 500) {
