@@ -15,6 +15,21 @@ export interface Violation {
   example: string;
 }
 
+/** The transport a request used: method, path, and SSE when it asked for a stream. */
+function where(req: FuzzRequest): string {
+  const sse = /text\/event-stream/.test(req.headers.accept ?? '') ? ' (SSE)' : '';
+  return `${req.method} ${req.path.split('?')[0]?.slice(0, 40)}${sse}`;
+}
+
+/** A message without its numbers and quoted parts, so that one cause is one kind of finding. */
+function gist(text: string): string {
+  return text
+    .split('\n')[0]!
+    .replace(/\d+/g, 'N')
+    .replace(/"[^"]*"|'[^']*'/g, '…')
+    .slice(0, 60);
+}
+
 function violation(kind: string, req: FuzzRequest, res: FuzzResponse): Violation {
   const text = res.text.length > 400 ? `${res.text.slice(0, 400)}…` : res.text;
   return { kind, example: `${describeRequest(req)} → ${res.status ?? res.failure} ${JSON.stringify(text)}` };
@@ -33,7 +48,7 @@ function transportViolations(req: FuzzRequest, res: FuzzResponse): Violation[] {
   if (res.failure === 'held' || res.failure === 'unsendable') return [];
   if (res.failure) return [violation(`${res.failure}: ${res.detail ?? ''}`.slice(0, 80), req, res)];
   const found: Violation[] = [];
-  if ((res.status ?? 0) >= 500) found.push(violation(`5xx: ${res.status}`, req, res));
+  if ((res.status ?? 0) >= 500) found.push(violation(`5xx: ${res.status} ${where(req)} ${gist(res.text)}`, req, res));
   if (STACK.test(res.text)) found.push(violation('stack trace in body', req, res));
   return found;
 }
@@ -122,7 +137,7 @@ export function graphqlViolations(req: FuzzRequest, res: FuzzResponse): Violatio
     // Refused before any route (node's own 431, 400): the REST error body with a contract code is an answer too.
     const code = (parseJson(res.text) as { error_code?: unknown } | undefined)?.error_code;
     if (status >= 400 && !(typeof code === 'string' && CONTRACT_CODES.has(code))) {
-      found.push(violation(`${status} without a GraphQL error body`, req, res));
+      found.push(violation(`${status} without a GraphQL error body (${where(req)})`, req, res));
     }
     return found;
   }
@@ -131,7 +146,9 @@ export function graphqlViolations(req: FuzzRequest, res: FuzzResponse): Violatio
   for (const error of errors) {
     const code = error?.extensions?.code;
     if (typeof code !== 'string' || !CONTRACT_CODES.has(code)) {
-      found.push(violation(`error with code ${String(code)}: ${String(error?.message).slice(0, 60)}`, req, res));
+      found.push(
+        violation(`error with code ${String(code)} (${where(req)}): ${gist(String(error?.message))}`, req, res),
+      );
     }
   }
   return found;
