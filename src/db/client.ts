@@ -116,6 +116,8 @@ async function initializeElsewhere(pgDir: string, startParams: string[]): Promis
   const child = spawn(
     process.execPath,
     [
+      // short-lived: V8's baseline wasm code only, without compiling all of PostgreSQL a second time optimized
+      '--liftoff-only',
       '--input-type=module',
       '-e',
       script,

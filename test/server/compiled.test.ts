@@ -115,7 +115,12 @@ describe.each(DB_KINDS)('npm start on %s', (kind) => {
       expect(await graphiql.text()).toContain('GraphiQL');
       expect((await fetch(`${url}/readyz`)).status).toBe(200);
     } finally {
-      if (server) process.kill(server, 'SIGTERM');
+      // the server if found, else everything npm started (so a failed check leaves no process behind)
+      for (const p of server ? [server] : pids.reverse()) {
+        try {
+          process.kill(p, 'SIGTERM');
+        } catch {}
+      }
       await new Promise((r) => (npm.exitCode === null ? npm.once('exit', r) : r(null)));
     }
     expect(npm.exitCode).toBe(0);
