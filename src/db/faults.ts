@@ -48,7 +48,7 @@ export function isConnectionFault(err: unknown, depth = 0): boolean {
  */
 export function isDriverWriteAfterClose(err: unknown): boolean {
   const e = err as { name?: unknown; message?: unknown; stack?: unknown } | null;
-  if (!e || e.name !== 'TypeError' || typeof e.stack !== 'string' || typeof e.message !== 'string') return false;
+  if (e?.name !== 'TypeError' || typeof e.stack !== 'string' || typeof e.message !== 'string') return false;
   return (
     /reading 'write'/.test(e.message) &&
     /nextWrite/.test(e.stack) &&
