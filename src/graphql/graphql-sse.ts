@@ -31,7 +31,7 @@ function tupleOf(reply: ReturnType<typeof errorReply>): SseResponse {
 
 /**
  * graphql-sse at `endpoint`, both modes, on yoga's envelop (its plugins, armor's limits, our error mapping) — the
- * library's yoga plugin (`@graphql-yoga/plugin-graphql-sse`) with the edges it leaves open closed:
+ * library's own handler in place of its yoga plugin (`@graphql-yoga/plugin-graphql-sse`, no longer a dependency), with the edges that plugin left open closed:
  * - every request (PUT reserving a stream, GET/POST on it, distinct-mode POST) is authenticated first, and an
  *   access failure is the contract's 401/403/422/429 with its code, never a 500 (issue 14, item 6); the principal
  *   goes on to the context, so a request is authenticated (and rate-limited) once;
