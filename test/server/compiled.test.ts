@@ -90,11 +90,11 @@ describe.each(DB_KINDS)('npm start on %s', (kind) => {
       kind === 'postgres' ? { DATABASE_URL: await newDatabaseUrl() } : { VIGIL_DATA_DIR: dataDir };
     const { npm, url, output } = await npmStart(env);
     const pids = descendants(npm.pid as number);
-    const server = pids.find((p) => argvOf(p).includes('dist/main.js'));
+    const server = pids.find((p) => argvOf(p).includes('dist/server/main.js'));
     try {
-      expect(server, `no node process runs dist/main.js under npm start:\n${output()}`).toBeDefined();
+      expect(server, `no node process runs dist/server/main.js under npm start:\n${output()}`).toBeDefined();
       const argv = argvOf(server as number);
-      expect(argv.slice(1)).toEqual(['--enable-source-maps', 'dist/main.js']);
+      expect(argv.slice(1)).toEqual(['dist/server/main.js']);
       for (const p of [npm.pid as number, ...pids]) {
         expect(argvOf(p).join(' ')).not.toMatch(/tsx|esbuild|ts-node|\.ts\b/);
       }

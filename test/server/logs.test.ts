@@ -7,14 +7,14 @@ import { newDatabaseUrl } from '../support/harness.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
- * The built server (dist/main.js, as `npm start` runs it), with stdout on a terminal (util-linux `script` gives it a
+ * The built server (dist/server/main.js, as `npm start` runs it), with stdout on a terminal (util-linux `script` gives it a
  * pseudo-terminal) or on a pipe. Resolves with what it printed once `ready` matches, then stops it.
  */
 async function startAndRead(env: Record<string, string>, terminal: boolean, ready: RegExp): Promise<string> {
-  const command = `${process.execPath} --enable-source-maps dist/main.js`;
+  const command = `${process.execPath} dist/server/main.js`;
   const child: ChildProcess = terminal
     ? spawn('script', ['-qfec', command, '/dev/null'], { cwd: ROOT, env: childEnv(env), detached: true })
-    : spawn(process.execPath, ['--enable-source-maps', 'dist/main.js'], {
+    : spawn(process.execPath, ['dist/server/main.js'], {
         cwd: ROOT,
         env: childEnv(env),
         detached: true,
