@@ -14,16 +14,19 @@ const CACHE_SIZE = 1000;
 
 type Jit = typeof import('graphql-jit');
 let jit: Jit | null = null;
-let loading: Promise<unknown> | null = null;
+let requested = false;
 /**
  * graphql-jit (with ajv and fast-json-stringify, ~400 KB of code) is loaded on the first document, not at start: an
  * idle server does not hold it. Until it has loaded (tens of milliseconds, once), documents are not cached, so the
  * fast path leaves those first requests to yoga, which answers them the same way.
  */
 function loadJit(): Jit | null {
-  loading ??= import('graphql-jit').then((m) => {
-    jit = m;
-  });
+  if (!requested) {
+    requested = true;
+    void import('graphql-jit').then((m) => {
+      jit = m;
+    });
+  }
   return jit;
 }
 
