@@ -10,8 +10,8 @@ import {
 } from 'graphql';
 import type { Execution, ExecutionEvent } from '../domain/types.js';
 import { prepareEventStream, prepareUpdateStream, type StreamStart } from '../feed/stream.js';
+import { toClientError } from '../http/graphql-errors.js';
 import type { GraphQLContext } from './context.js';
-import { toClientError } from './errors.js';
 import type { LeanPathDeps } from './fast.js';
 import { answerViaYoga, headerOf, isJson, paramsOf, readBody } from './http.js';
 

@@ -7,10 +7,10 @@ import { getExecution } from '../domain/executions.js';
 import { waitTimeoutSeconds } from '../domain/inputs.js';
 import { type ExecutionEvent, type ExecutionStatus, isTerminal } from '../domain/types.js';
 import { afterInput, openEventStream } from '../feed/stream.js';
+import { restErrorBody } from '../http/rest-errors.js';
 import type { Logger } from '../log.js';
 import type { RestApp } from './app.js';
 import type { RestDeps } from './context.js';
-import { errorBody } from './errors.js';
 import { errorResponses, queryNumber, SECURITY } from './schemas.js';
 import { SEED003_STATUS } from './vocabulary.js';
 
@@ -130,7 +130,7 @@ async function pump(
   } catch (err) {
     if (!(err instanceof VigilError)) options.log.error({ err, correlationId: options.correlationId }, 'event stream');
     const error = err instanceof VigilError ? err : new VigilError('INTERNAL', 'Unexpected error.');
-    await sse.writeSSE({ event: 'error', data: JSON.stringify(errorBody(error, options.correlationId)) });
+    await sse.writeSSE({ event: 'error', data: JSON.stringify(restErrorBody(error, options.correlationId)) });
   } finally {
     clearInterval(heartbeat);
     options.signal.removeEventListener('abort', hangUp);
