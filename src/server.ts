@@ -8,9 +8,8 @@ import type { Config } from './config.js';
 import { type Database, openDatabase } from './db/client.js';
 import type { DomainContext } from './domain/context.js';
 import { VigilError, vigilErrorOf } from './domain/errors.js';
-import { configureLimits } from './domain/inputs.js';
 import { ChangeFeed } from './feed/feed.js';
-import { configureCapacity } from './feed/limits.js';
+import { Slots } from './feed/limits.js';
 import { type FeedTransport, LocalTransport, PgTransport } from './feed/transport.js';
 import { createDocumentCache } from './graphql/documents.js';
 import { createFastPath } from './graphql/fast.js';
@@ -58,8 +57,6 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const log = options.log ?? createLogger(config.LOG_LEVEL);
   const refusal = protectedModeRefusal(config.HOST, config.VIGIL_AUTH);
   if (refusal) throw new Error(refusal);
-  configureLimits({ jsonField: config.VIGIL_JSON_FIELD_LIMIT });
-  configureCapacity({ waiters: config.VIGIL_MAX_WAITERS, streams: config.VIGIL_MAX_STREAMS });
 
   const database =
     options.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.VIGIL_DATA_DIR }));
@@ -67,7 +64,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     database.kind === 'postgres' && config.DATABASE_URL
       ? PgTransport.fromNotifier(database.notifier, config.DATABASE_URL)
       : new LocalTransport();
-  const feed = new ChangeFeed(database.db, transport, log, config.VIGIL_RECHECK_INTERVAL_MS);
+  const slots = new Slots({ waiters: config.VIGIL_MAX_WAITERS, streams: config.VIGIL_MAX_STREAMS });
+  const feed = new ChangeFeed(database.db, transport, log, config.VIGIL_RECHECK_INTERVAL_MS, slots);
   const metrics = createMetrics(
     feed,
     () => leanSse.stats,
@@ -78,6 +76,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     sink: feed,
     now: () => new Date(),
     hooks: [],
+    limits: { jsonField: config.VIGIL_JSON_FIELD_LIMIT },
     onRecorded: metrics.eventsRecorded,
   };
   const webhooks = installWebhooks(domain, webhookConfigOf(config), log, metrics.registry);
@@ -97,6 +96,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
           limiter,
           cacheMs: config.VIGIL_KEY_CACHE_MS,
           recheckMs: config.VIGIL_KEY_RECHECK_MS,
+          pepper: config.VIGIL_KEY_PEPPER,
           onError: (err) => log.warn({ err }, 'API key bookkeeping failed'),
         })
       : new OpenAccess(limiter));

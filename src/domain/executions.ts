@@ -35,7 +35,7 @@ export async function createOrReplayExecution(
   raw: unknown,
 ): Promise<{ execution: Execution; created: boolean }> {
   requireScope(principal, 'executions:write');
-  const input = parse(createExecutionInput, raw);
+  const input = parse(createExecutionInput, raw, [], ctx.limits);
   const { idempotencyKey, ...request } = input;
   const now = ctx.now();
   const values = {

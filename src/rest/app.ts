@@ -73,6 +73,7 @@ export function createRest(deps: RestDeps): RestEdge {
         remoteAddress: incoming.socket.remoteAddress ?? 'unknown',
         incoming,
         outgoing: env.outgoing as ServerResponse,
+        limits: deps.domain.limits,
       });
     },
     { overrideGlobalObjects: false },

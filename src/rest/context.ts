@@ -3,6 +3,7 @@ import type { Authenticator } from '../access/authenticate.js';
 import type { Db } from '../db/client.js';
 import type { Principal } from '../domain/access.js';
 import type { DomainContext } from '../domain/context.js';
+import type { InputLimits } from '../domain/inputs.js';
 import type { ChangeFeed } from '../feed/feed.js';
 import type { Logger } from '../log.js';
 
@@ -26,6 +27,8 @@ export interface RestEnv {
     remoteAddress: string;
     incoming: IncomingMessage;
     outgoing: ServerResponse;
+    /** The server's input limits, for bodies validated before the domain sees them. */
+    limits: InputLimits | undefined;
   };
   Variables: { principal: Principal };
 }
