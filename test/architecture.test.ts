@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const SRC = new URL('../src', import.meta.url).pathname;
@@ -42,6 +42,12 @@ const ERROR_BUILDERS: [what: string, pattern: RegExp][] = [
   ['a code in GraphQL extensions', /\bextensions\s*:\s*\{[^}]*\bcode\s*:/],
 ];
 
+/**
+ * Cycles left on purpose, each with its way out. graphql/http.ts (the lean paths' helpers) names yoga's type and
+ * graphql-sse.ts takes its UTF-8 check: it goes when the lean/yoga decision moves to one place (issue 15).
+ */
+const KNOWN_CYCLES = ['graphql/yoga.ts → graphql/graphql-sse.ts → graphql/http.ts → graphql/yoga.ts'];
+
 describe('architecture', () => {
   for (const [layer, pattern] of Object.entries(FORBIDDEN)) {
     it(`keeps src/${layer} free of the layers above it`, () => {
@@ -67,6 +73,31 @@ describe('architecture', () => {
     const inside = files(join(SRC, 'http')).map((f) => readFileSync(f, 'utf8'));
     expect(inside.some((text) => ERROR_BUILDERS[0]?.[1].test(text))).toBe(true);
     expect(inside.some((text) => ERROR_BUILDERS[3]?.[1].test(text))).toBe(true);
+  });
+
+  it('has no import cycles between source files', () => {
+    const graph = new Map(
+      files(SRC).map((f) => [
+        f,
+        imports(f)
+          .filter((i) => i.startsWith('.'))
+          .map((i) => join(dirname(f), i).replace(/\.js$/, '.ts')),
+      ]),
+    );
+    const cycles: string[] = [];
+    const state = new Map<string, 'open' | 'done'>();
+    const visit = (file: string, path: string[]) => {
+      if (state.get(file) === 'done') return;
+      if (state.get(file) === 'open') {
+        cycles.push([...path.slice(path.indexOf(file)), file].map((f) => relative(SRC, f)).join(' → '));
+        return;
+      }
+      state.set(file, 'open');
+      for (const next of graph.get(file) ?? []) if (graph.has(next)) visit(next, [...path, file]);
+      state.set(file, 'done');
+    };
+    for (const file of graph.keys()) visit(file, []);
+    expect(cycles.filter((c) => !KNOWN_CYCLES.includes(c))).toEqual([]);
   });
 
   it('keeps source files small', () => {

@@ -142,6 +142,8 @@ export type ExecutionEventInput = z.infer<typeof executionEventInput>;
 export const eventBatchInput = z.array(executionEventInput).max(MAX_BATCH);
 
 export const waitTimeoutSeconds = z.number().min(1).max(3600);
+/** How long a wait or a stream lasts when the client names no timeout (seeds 000 and 002, GraphQL's arguments). */
+export const DEFAULT_WAIT_TIMEOUT_SECONDS = 300;
 
 export const executionFilterInput = z.strictObject({
   status: z.array(z.enum(EXECUTION_STATUSES)).max(8).nullish(),

@@ -1,5 +1,4 @@
 import { VigilError } from '../domain/errors.js';
-import type { ChangeFeed } from './feed.js';
 
 /** Waits and streams one server may hold open (VIGIL_MAX_WAITERS, VIGIL_MAX_STREAMS). */
 export interface Capacity {
@@ -20,7 +19,7 @@ export class Slots {
 }
 
 /** Claims a slot for a wait or stream, or throws SERVICE_UNAVAILABLE; returns the release. */
-export function claim(feed: ChangeFeed, kind: 'waiters' | 'streams'): () => void {
+export function claim(feed: { isClosed: boolean; slots: Slots }, kind: 'waiters' | 'streams'): () => void {
   if (feed.isClosed) {
     throw new VigilError('SERVICE_UNAVAILABLE', 'The server is shutting down; retry against another instance', {
       retryAfter: 1,

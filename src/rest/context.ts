@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Authenticator } from '../access/authenticate.js';
 import type { Db } from '../db/client.js';
 import type { Principal } from '../domain/access.js';
@@ -19,6 +20,9 @@ export interface RestDeps {
   /** Interval of the `:` comment heartbeat on event streams. */
   heartbeatMs: number;
 }
+
+/** The REST edge's Hono app, as every adapter registers its routes on it. */
+export type RestApp = OpenAPIHono<RestEnv>;
 
 /** Hono's per-request environment: the correlation id from the HTTP layer, node's request and response, the caller. */
 export interface RestEnv {
