@@ -9,7 +9,7 @@ import type {
 import { openEventStream } from '../feed/stream.js';
 import { builder } from './builder.js';
 import { ExecutionEventTypeEnum, ExecutionStatusEnum, MessageStatusEnum, StepStatusEnum } from './enums.js';
-import { ExecutionErrorRef } from './error.js';
+import { ExecutionErrorRef } from './execution-error.js';
 
 export const ExecutionEventRef = builder.interfaceRef<ExecutionEvent>('ExecutionEvent').implement({
   fields: (t) => ({

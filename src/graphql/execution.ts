@@ -18,8 +18,8 @@ import { openUpdateStream } from '../feed/stream.js';
 import { type WaitResult, waitForExecution } from '../feed/wait.js';
 import { builder } from './builder.js';
 import { EnvironmentEnum, ExecutionStatusEnum, StepStatusEnum } from './enums.js';
-import { ExecutionErrorRef } from './error.js';
 import { ExecutionEventRef } from './events.js';
+import { ExecutionErrorRef } from './execution-error.js';
 import { ExecutionFilter } from './inputs.js';
 
 const ProgressRef = builder.objectRef<Progress>('Progress').implement({

@@ -7,7 +7,7 @@ import type { ChangeFeed } from '../feed/feed.js';
 import { type ErrorLogger, isClientError, toClientError, wasLogged } from '../http/graphql-errors.js';
 import { useDocumentLimits } from './armor.js';
 import type { GraphQLContext } from './context.js';
-import { useClientErrors, useRequestErrors } from './errors.js';
+import { useClientErrors, useRequestErrors } from './error-plugins.js';
 import { useGraphQLSse } from './graphql-sse.js';
 import { useErrorResponses } from './responses.js';
 import { schema } from './schema.js';

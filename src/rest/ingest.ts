@@ -5,7 +5,7 @@ import { createExecutionInput, eventBatchInput } from '../domain/inputs.js';
 import { recordEvents } from '../domain/record.js';
 import { readJson } from './body.js';
 import type { RestApp, RestDeps } from './context.js';
-import { ExecutionJson, eventJson, executionJson, RecordResultJson } from './execution-json.js';
+import { ExecutionJson, eventJson, executionJson, RecordResultJson } from './response-json.js';
 import { bodyReadByHandler, errorResponses, jsonContent, SECURITY } from './schemas.js';
 
 const CreateExecutionInput = createExecutionInput.meta({

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { pgArray } from '../../src/db/arrays.js';
 import { type Database, openDatabase } from '../../src/db/client.js';
 import { pipelinedTransaction } from '../../src/db/pipeline.js';
-import { preparing } from '../../src/db/preparing.js';
+import { preparing } from '../../src/db/prepare-all.js';
 import { DB_KINDS, newDatabaseUrl } from '../support/harness.js';
 
 /**
@@ -17,7 +17,7 @@ import { DB_KINDS, newDatabaseUrl } from '../support/harness.js';
 
 const rows = (r: unknown) => (Array.isArray(r) ? r : (r as { rows: unknown[] }).rows) as Record<string, unknown>[];
 
-describe('drizzle-orm#6096: drizzle sends queries through postgres.js unsafe() without prepare (src/db/preparing.ts)', () => {
+describe('drizzle-orm#6096: drizzle sends queries through postgres.js unsafe() without prepare (src/db/prepare-all.ts)', () => {
   let client: postgres.Sql;
   const seen: (Record<string, unknown> | undefined)[] = [];
   const recording = (target: postgres.Sql) =>
@@ -42,7 +42,7 @@ describe('drizzle-orm#6096: drizzle sends queries through postgres.js unsafe() w
     const prepared = seen.every((o) => o?.prepare === true);
     expect(
       prepared,
-      'drizzle-orm now passes prepare: true to unsafe() (drizzle-orm#6096 is fixed): delete src/db/preparing.ts',
+      'drizzle-orm now passes prepare: true to unsafe() (drizzle-orm#6096 is fixed): delete src/db/prepare-all.ts',
     ).toBe(false);
   });
 
