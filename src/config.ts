@@ -27,6 +27,8 @@ const envSchema = z.object({
   VIGIL_RATE_BURST: z.coerce.number().int().positive().optional(),
   /** The lean compiled path for POST /graphql queries and mutations (off: every request through yoga). */
   VIGIL_FAST_GRAPHQL: z.enum(['on', 'off']).default('on'),
+  /** The HMAC key API key hashes are made with (src/access/keys.ts); the server and `vigil keys` must agree. */
+  VIGIL_KEY_PEPPER: z.string().min(1).optional(),
   VIGIL_KEY_CACHE_MS: z.coerce.number().int().min(0).default(5000),
   VIGIL_KEY_RECHECK_MS: z.coerce.number().int().positive().default(5000),
   VIGIL_BODY_LIMIT: z.coerce

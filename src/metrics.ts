@@ -1,6 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { ChangeFeed } from './feed/feed.js';
-import { open } from './feed/limits.js';
 import { routeLabeler } from './http/routes.js';
 
 export interface Metrics {
@@ -44,7 +43,7 @@ export function createMetrics(
     help: 'Waits held open',
     registers: [registry],
     collect() {
-      this.set(open.waiters);
+      this.set(feed.slots.open.waiters);
     },
   });
   new Gauge({
@@ -52,7 +51,7 @@ export function createMetrics(
     help: 'Streams (subscriptions, SSE) held open',
     registers: [registry],
     collect() {
-      this.set(open.streams);
+      this.set(feed.slots.open.streams);
     },
   });
   new Gauge({

@@ -4,21 +4,24 @@ import type { AddressInfo } from 'node:net';
 import { type Authenticator, KeyAccess, OpenAccess } from './access/authenticate.js';
 import { protectedModeRefusal } from './access/protected-mode.js';
 import { RateLimiter } from './access/rate-limit.js';
-import { answerClientError } from './client-error.js';
 import type { Config } from './config.js';
 import { type Database, openDatabase } from './db/client.js';
 import type { DomainContext } from './domain/context.js';
-import { configureLimits } from './domain/inputs.js';
+import { VigilError, vigilErrorOf } from './domain/errors.js';
 import { ChangeFeed } from './feed/feed.js';
-import { configureCapacity } from './feed/limits.js';
+import { Slots } from './feed/limits.js';
 import { type FeedTransport, LocalTransport, PgTransport } from './feed/transport.js';
 import { createDocumentCache } from './graphql/documents.js';
 import { createFastPath } from './graphql/fast.js';
-import { errorReply } from './graphql/responses.js';
 import { schema } from './graphql/schema.js';
 import { createSsePath } from './graphql/sse.js';
 import { createGraphQL } from './graphql/yoga.js';
+import { bufferBody, declaredBodyRefusal, hasUnknownLength } from './http/body.js';
+import { answerClientError } from './http/client-error.js';
+import { graphqlErrorReply } from './http/graphql-errors.js';
 import { browserRulesOf, guardBrowser } from './http/origin.js';
+import { refusalReply } from './http/refusal.js';
+import { writeReply } from './http/reply.js';
 import { startSweeper } from './jobs/sweeper.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
@@ -54,8 +57,6 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const log = options.log ?? createLogger(config.LOG_LEVEL);
   const refusal = protectedModeRefusal(config.HOST, config.VIGIL_AUTH);
   if (refusal) throw new Error(refusal);
-  configureLimits({ jsonField: config.VIGIL_JSON_FIELD_LIMIT });
-  configureCapacity({ waiters: config.VIGIL_MAX_WAITERS, streams: config.VIGIL_MAX_STREAMS });
 
   const database =
     options.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.VIGIL_DATA_DIR }));
@@ -63,7 +64,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     database.kind === 'postgres' && config.DATABASE_URL
       ? PgTransport.fromNotifier(database.notifier, config.DATABASE_URL)
       : new LocalTransport();
-  const feed = new ChangeFeed(database.db, transport, log, config.VIGIL_RECHECK_INTERVAL_MS);
+  const slots = new Slots({ waiters: config.VIGIL_MAX_WAITERS, streams: config.VIGIL_MAX_STREAMS });
+  const feed = new ChangeFeed(database.db, transport, log, config.VIGIL_RECHECK_INTERVAL_MS, slots);
   const metrics = createMetrics(
     feed,
     () => leanSse.stats,
@@ -74,6 +76,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     sink: feed,
     now: () => new Date(),
     hooks: [],
+    limits: { jsonField: config.VIGIL_JSON_FIELD_LIMIT },
     onRecorded: metrics.eventsRecorded,
   };
   const webhooks = installWebhooks(domain, webhookConfigOf(config), log, metrics.registry);
@@ -93,6 +96,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
           limiter,
           cacheMs: config.VIGIL_KEY_CACHE_MS,
           recheckMs: config.VIGIL_KEY_RECHECK_MS,
+          pepper: config.VIGIL_KEY_PEPPER,
           onError: (err) => log.warn({ err }, 'API key bookkeeping failed'),
         })
       : new OpenAccess(limiter));
@@ -140,8 +144,21 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       else log.debug({ correlationId, method: req.method, path, status: res.statusCode }, 'request');
     });
     if (guardBrowser(req, res, path, browser, correlationId)) return;
-    const refusal = bodyRefusal(req, config.VIGIL_BODY_LIMIT);
-    if (refusal) return errorJson(res, refusal.status, refusal.code, refusal.detail, correlationId);
+    const refusal = declaredBodyRefusal(req, config.VIGIL_BODY_LIMIT);
+    if (refusal) return writeReply(res, refusalReply(path, refusal, correlationId));
+    if (!hasUnknownLength(req)) return dispatch(req, res, path, correlationId);
+    bufferBody(req, config.VIGIL_BODY_LIMIT).then(
+      (buffered) => dispatch(buffered, res, path, correlationId),
+      (err) => {
+        const error = vigilErrorOf(err) ?? new VigilError('VALIDATION_FAILED', 'The request body could not be read');
+        res.setHeader('connection', 'close');
+        writeReply(res, refusalReply(path, error, correlationId));
+      },
+    );
+  };
+
+  /** Hands a request whose body is within the limit to its edge. */
+  const dispatch = (req: IncomingMessage, res: ServerResponse, path: string, correlationId: string) => {
     const remoteAddress = req.socket.remoteAddress ?? 'unknown';
     if (config.VIGIL_FAST_GRAPHQL === 'on' && (path === '/graphql' || path === '/graphql/stream')) {
       const sse = req.headers.accept === 'text/event-stream';
@@ -175,20 +192,14 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       void readiness(shuttingDown).then(({ ready, body }) => json(res, ready ? 200 : 503, body));
       return;
     }
-    json(res, 404, {
-      detail: 'Not Found',
-      error_code: 'NOT_FOUND',
-      correlation_id: correlationId,
-      timestamp: new Date().toISOString(),
-    });
+    writeReply(res, refusalReply(path, new VigilError('NOT_FOUND', 'Not Found'), correlationId));
   };
 
   /** A lean GraphQL path failed before it answered: the GraphQL error reply (a fault is logged once, there). */
   const failed = (res: ServerResponse, err: unknown, correlationId: string) => {
-    const reply = errorReply(err, correlationId, log);
+    const reply = graphqlErrorReply(err, correlationId, log);
     if (res.headersSent) return void res.destroy();
-    res.writeHead(reply.status, reply.headers);
-    res.end(reply.body);
+    writeReply(res, reply);
   };
 
   const server: Server = createHttpServer({ keepAliveTimeout: 65_000 }, handle);
@@ -236,42 +247,6 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     log,
     close,
   };
-}
-
-/**
- * Bodies are bounded before anything reads them: a declared length over the limit is 413, and a body of unknown
- * length (chunked) is 411, because counting a stream someone else consumes is not reliable. Clients that send JSON
- * (fetch, curl -d, every GraphQL client) declare the length.
- */
-function bodyRefusal(req: IncomingMessage, limit: number): { status: number; code: string; detail: string } | null {
-  const declared = req.headers['content-length'];
-  if (declared !== undefined) {
-    const length = Number(declared);
-    if (!Number.isFinite(length) || length < 0)
-      return { status: 400, code: 'VALIDATION_FAILED', detail: 'Invalid Content-Length' };
-    if (length > limit) {
-      return { status: 413, code: 'PAYLOAD_TOO_LARGE', detail: `Request body over the limit of ${limit} bytes` };
-    }
-    return null;
-  }
-  if (req.headers['transfer-encoding']) {
-    return {
-      status: 411,
-      code: 'VALIDATION_FAILED',
-      detail: 'Send a Content-Length: bodies of unknown length are not accepted',
-    };
-  }
-  return null;
-}
-
-export function errorJson(
-  res: ServerResponse,
-  status: number,
-  code: string,
-  detail: string,
-  correlationId: string,
-): void {
-  json(res, status, { detail, error_code: code, correlation_id: correlationId, timestamp: new Date().toISOString() });
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

@@ -47,6 +47,8 @@ export interface KeyAccessOptions {
   /** How often keys with open streams are checked for revocation (the safety net for a lost notice). */
   recheckMs?: number;
   onError?: (err: unknown) => void;
+  /** The server's VIGIL_KEY_PEPPER (keys.ts `DEFAULT_PEPPER` when unset). */
+  pepper?: string;
 }
 
 /**
@@ -109,10 +111,10 @@ export class KeyAccess implements Authenticator {
   }
 
   private async verify(secret: string): Promise<ApiKeyRow | null> {
-    const hash = hashSecret(secret);
+    const hash = hashSecret(secret, this.options.pepper);
     const cached = this.cache.get(hash);
     if (cached && cached.expires > Date.now()) return cached.key;
-    const key = await findKeyBySecret(this.db, secret);
+    const key = await findKeyBySecret(this.db, secret, this.options.pepper);
     if (key) this.cache.set(hash, { key, expires: Date.now() + this.cacheMs });
     else this.cache.delete(hash);
     return key;

@@ -16,9 +16,10 @@ import type { Environment } from '../domain/types.js';
  * comparison is constant-time.
  */
 export const KEY_PREFIX = 'vigil_';
-const DEFAULT_PEPPER = 'vigil-api-key-pepper-v1';
+export const DEFAULT_PEPPER = 'vigil-api-key-pepper-v1';
 
-export function hashSecret(secret: string, pepper = process.env.VIGIL_KEY_PEPPER || DEFAULT_PEPPER): string {
+/** The keyed hash stored for a secret; `pepper` is the server's `VIGIL_KEY_PEPPER` (Config), passed down. */
+export function hashSecret(secret: string, pepper = DEFAULT_PEPPER): string {
   return createHmac('sha256', pepper).update(secret).digest('base64url');
 }
 
@@ -48,7 +49,11 @@ export interface CreatedKey {
   secret: string;
 }
 
-export async function createApiKey(db: Executor, raw: unknown, now = new Date()): Promise<CreatedKey> {
+export async function createApiKey(
+  db: Executor,
+  raw: unknown,
+  options: { pepper?: string; now?: Date } = {},
+): Promise<CreatedKey> {
   const input = parse(createKeyInput, raw);
   const secret = `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
   const [key] = await db
@@ -60,8 +65,8 @@ export async function createApiKey(db: Executor, raw: unknown, now = new Date())
       environments: [...new Set(input.environments)].sort(),
       scopes: [...new Set(input.scopes)].sort(),
       prefix: secret.slice(0, KEY_PREFIX.length + 6),
-      secretHash: hashSecret(secret),
-      createdAt: now,
+      secretHash: hashSecret(secret, options.pepper),
+      createdAt: options.now ?? new Date(),
     })
     .returning();
   if (!key) throw new VigilError('INTERNAL', 'key insert returned nothing');
@@ -86,9 +91,9 @@ export async function revokeApiKey(db: Executor, id: string, now = new Date()): 
 }
 
 /** The live key whose secret this is, or null. */
-export async function findKeyBySecret(db: Executor, secret: string): Promise<ApiKeyRow | null> {
+export async function findKeyBySecret(db: Executor, secret: string, pepper?: string): Promise<ApiKeyRow | null> {
   if (!secret.startsWith(KEY_PREFIX) || secret.length > 200) return null;
-  const hash = hashSecret(secret);
+  const hash = hashSecret(secret, pepper);
   const [key] = await db.select().from(apiKeys).where(eq(apiKeys.secretHash, hash));
   if (!key || !sameHash(key.secretHash, hash) || key.revokedAt) return null;
   return key;

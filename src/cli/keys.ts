@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
 
 const list = (v: string) =>
@@ -11,7 +12,7 @@ const list = (v: string) =>
  * Opens the server's database (same DATABASE_URL / VIGIL_DATA_DIR); on PGlite this fails while a server holds it.
  * The database code is imported here, when a keys command runs, so that the other commands never load it.
  */
-async function withDatabase<T>(fn: (db: Database) => Promise<T>): Promise<T> {
+async function withDatabase<T>(fn: (db: Database, config: Config) => Promise<T>): Promise<T> {
   const [{ loadConfig }, { openDatabase }] = await Promise.all([import('../config.js'), import('../db/client.js')]);
   const config = loadConfig();
   const database = await openDatabase({
@@ -20,7 +21,7 @@ async function withDatabase<T>(fn: (db: Database) => Promise<T>): Promise<T> {
     poolSize: 2,
   });
   try {
-    return await fn(database);
+    return await fn(database, config);
   } finally {
     await database.close();
   }
@@ -41,8 +42,12 @@ export function registerKeysCommands(program: Command): void {
     .option('--name <name>', 'a label to tell keys apart')
     .action(async (opts: { org: string; env: string[]; scopes: string[]; name?: string }) => {
       const { createApiKey } = await import('../access/keys.js');
-      const { key, secret } = await withDatabase(({ db }) =>
-        createApiKey(db, { organizationId: opts.org, environments: opts.env, scopes: opts.scopes, name: opts.name }),
+      const { key, secret } = await withDatabase(({ db }, config) =>
+        createApiKey(
+          db,
+          { organizationId: opts.org, environments: opts.env, scopes: opts.scopes, name: opts.name },
+          { pepper: config.VIGIL_KEY_PEPPER },
+        ),
       );
       process.stdout.write(
         [

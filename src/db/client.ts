@@ -9,7 +9,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { acquireDataDirLock } from './lock.js';
-import { preparing } from './preparing.js';
+import { preparing } from './prepare-all.js';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;

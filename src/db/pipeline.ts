@@ -28,7 +28,11 @@ function rowsOf(result: unknown): unknown[] {
 }
 
 /**
- * Runs `fn` in one transaction. On PostgreSQL the transaction has a connection of its own and nothing waits that need
+ * Runs `fn` in one transaction. It builds drizzle's transaction itself from drizzle-orm internals (0.45.4): the
+ * database's `$client`, `dialect` (`sqlToQuery`) and `session.schema`/`session.options`, and the constructors
+ * `PostgresJsSession(client, dialect, schema, options)` and `PostgresJsTransaction(dialect, session, schema)`; and
+ * postgres.js 3.4.9's `onexecute` query option and its connection's `onclose`. `test/db/workarounds.test.ts` fails,
+ * naming the one that changed, when an upgrade moves any of them. On PostgreSQL the transaction has a connection of its own and nothing waits that need
  * not: BEGIN goes out with the first statements, and the last writes may carry COMMIT (`send`), so a read-then-write
  * transaction costs two round trips instead of four. Whatever `fn` left uncommitted is committed when it returns;
  * when it throws, the transaction rolls back. On PGlite (in process, no round trips) this is `db.transaction`.

@@ -1,4 +1,5 @@
 import type { Db, Executor } from '../db/client.js';
+import type { InputLimits } from './inputs.js';
 import type { Change, ChangeSink, Execution } from './types.js';
 
 /**
@@ -15,6 +16,8 @@ export interface DomainContext {
   sink: ChangeSink;
   now: () => Date;
   hooks: StatusChangeHook[];
+  /** What inputs are validated against (VIGIL_JSON_FIELD_LIMIT); the defaults of `inputs.ts` when absent. */
+  limits?: InputLimits;
   /** Counts appended events (for metrics); called after commit. */
   onRecorded?: (events: number) => void;
 }

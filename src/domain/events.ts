@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, lte, sql } from 'drizzle-orm';
 import type { Executor } from '../db/client.js';
-import { prepared } from '../db/prepared.js';
 import { executionEvents } from '../db/schema.js';
+import { prepared } from '../db/statement-cache.js';
 import type { ExecutionEvent } from './types.js';
 
 /** The page size of every event read, so no replay or catch-up holds an unbounded result in memory. */

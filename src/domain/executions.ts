@@ -1,8 +1,8 @@
 import { and, desc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
 import { v7 as uuidv7 } from 'uuid';
 import type { Executor } from '../db/client.js';
-import { prepared } from '../db/prepared.js';
 import { executions } from '../db/schema.js';
+import { prepared } from '../db/statement-cache.js';
 import { type Principal, requireScope } from './access.js';
 import { requestHash } from './canonical.js';
 import { type DomainContext, publish } from './context.js';
@@ -35,7 +35,7 @@ export async function createOrReplayExecution(
   raw: unknown,
 ): Promise<{ execution: Execution; created: boolean }> {
   requireScope(principal, 'executions:write');
-  const input = parse(createExecutionInput, raw);
+  const input = parse(createExecutionInput, raw, [], ctx.limits);
   const { idempotencyKey, ...request } = input;
   const now = ctx.now();
   const values = {

@@ -6,16 +6,22 @@ import { EXECUTION_STATUSES, MESSAGE_STATUSES, STEP_STATUSES } from './types.js'
  * The input schemas of the domain. GraphQL and REST validate through these same schemas, so a bad value gets
  * the same VALIDATION_FAILED everywhere; the REST OpenAPI document is generated from them too.
  */
-export const limits = {
-  /** Bytes of one JSON field (inputs, output, metadata, …) once serialized. */
-  jsonField: 64 * 1024,
-  /** Events in one recordExecutionEvents batch. */
-  batch: 1000,
-};
+export const DEFAULT_JSON_FIELD_LIMIT = 64 * 1024;
+/** Events in one recordExecutionEvents batch. */
+export const MAX_BATCH = 1000;
 
-export function configureLimits(next: Partial<typeof limits>): void {
-  Object.assign(limits, next);
+/** What one server validates inputs against (`DomainContext.limits`, from VIGIL_JSON_FIELD_LIMIT). */
+export interface InputLimits {
+  /** Bytes of one JSON field (inputs, output, metadata, …) once serialized. */
+  jsonField: number;
 }
+
+/**
+ * The JSON field limit of the `parse` call in progress. A zod refinement takes no per-call argument, so `parse`
+ * sets this around one synchronous `safeParse` (nothing else runs in between) and restores it at once: every call
+ * validates with its own server's limit, and nothing of one call outlives it.
+ */
+let jsonFieldLimit = DEFAULT_JSON_FIELD_LIMIT;
 
 /** NUL and lone surrogates: PostgreSQL refuses the first in text and jsonb, and the second in jsonb. */
 const LONE_SURROGATE = /\p{Cs}/u;
@@ -27,7 +33,7 @@ const storable = (s: string) => !s.includes('\u0000') && !LONE_SURROGATE.test(s)
 const text = (max: number) => z.string().max(max).refine(storable, UNSTORABLE_MESSAGE);
 const name = (max = 200) => z.string().min(1).max(max).refine(storable, UNSTORABLE_MESSAGE);
 
-/** Any JSON value, at most `limits.jsonField` bytes serialized. */
+/** Any JSON value, at most the server's JSON field limit (`InputLimits`) serialized. */
 function checkJsonSize(v: unknown, ctx: z.RefinementCtx): void {
   if (v === undefined) return;
   let serialized: string;
@@ -38,8 +44,8 @@ function checkJsonSize(v: unknown, ctx: z.RefinementCtx): void {
     return;
   }
   const size = Buffer.byteLength(serialized, 'utf8');
-  if (size > limits.jsonField) {
-    ctx.addIssue({ code: 'custom', message: `JSON value over ${limits.jsonField} bytes` });
+  if (size > jsonFieldLimit) {
+    ctx.addIssue({ code: 'custom', message: `JSON value over ${jsonFieldLimit} bytes` });
   } else if (UNSTORABLE_ESCAPE.test(serialized)) {
     ctx.addIssue({ code: 'custom', message: UNSTORABLE_MESSAGE });
   }
@@ -133,9 +139,11 @@ export const executionEventInput = z
   });
 export type ExecutionEventInput = z.infer<typeof executionEventInput>;
 
-export const eventBatchInput = z.array(executionEventInput).max(1000);
+export const eventBatchInput = z.array(executionEventInput).max(MAX_BATCH);
 
 export const waitTimeoutSeconds = z.number().min(1).max(3600);
+/** How long a wait or a stream lasts when the client names no timeout (seeds 000 and 002, GraphQL's arguments). */
+export const DEFAULT_WAIT_TIMEOUT_SECONDS = 300;
 
 export const executionFilterInput = z.strictObject({
   status: z.array(z.enum(EXECUTION_STATUSES)).max(8).nullish(),
@@ -166,9 +174,21 @@ export function issuesOf(error: z.ZodError, root: (string | number)[] = []): Val
   }));
 }
 
-/** Parses `value` or throws VALIDATION_FAILED naming every bad field. */
-export function parse<T extends z.ZodType>(schema: T, value: unknown, root: (string | number)[] = []): z.output<T> {
-  const r = schema.safeParse(value);
+/** Parses `value` with the given limits (the defaults when none) or throws VALIDATION_FAILED naming every bad field. */
+export function parse<T extends z.ZodType>(
+  schema: T,
+  value: unknown,
+  root: (string | number)[] = [],
+  limits?: InputLimits,
+): z.output<T> {
+  const outer = jsonFieldLimit;
+  jsonFieldLimit = limits?.jsonField ?? DEFAULT_JSON_FIELD_LIMIT;
+  let r: z.ZodSafeParseResult<z.output<T>>;
+  try {
+    r = schema.safeParse(value);
+  } finally {
+    jsonFieldLimit = outer;
+  }
   if (r.success) return r.data;
   const issues = issuesOf(r.error, root);
   const first = issues[0];

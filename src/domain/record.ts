@@ -51,7 +51,7 @@ export async function recordEvents(
   raw: unknown,
 ): Promise<RecordResult> {
   requireScope(principal, 'executions:write');
-  const inputs = parse(eventBatchInput, raw, ['events']);
+  const inputs = parse(eventBatchInput, raw, ['events'], ctx.limits);
   if (!isUuid(executionId)) throw notFound(executionId);
   return new Promise((resolve, reject) => {
     const q = queueOf(ctx);

@@ -45,7 +45,7 @@ export async function updateStatusByClient(
       issues: [{ loc: ['status'], msg: `must be one of ${CLIENT_TARGETS.join(', ')}`, type: 'enum' }],
     });
   }
-  const errorInfo = rawErrorInfo == null ? null : parse(errorInfoInput, rawErrorInfo, ['errorInfo']);
+  const errorInfo = rawErrorInfo == null ? null : parse(errorInfoInput, rawErrorInfo, ['errorInfo'], ctx.limits);
   if (!isUuid(id)) throw notFound(id);
   const error: ExecutionErrorInfo | null =
     target === 'FAILED'

@@ -6,6 +6,7 @@ import { EVENT_PAGE, readEvents } from '../domain/events.js';
 import { loadExecutions, matchesFilter } from '../domain/executions.js';
 import type { ExecutionFilter } from '../domain/inputs.js';
 import type { Change, ChangeSink, Execution, ExecutionEvent } from '../domain/types.js';
+import { Slots } from './limits.js';
 import type { FeedTransport } from './transport.js';
 
 /** Something held open on one execution: a stream subscriber wants its events, a waiter its state. */
@@ -70,6 +71,8 @@ export class ChangeFeed implements ChangeSink {
     readonly transport: FeedTransport,
     private readonly log: FeedLogger,
     private readonly recheckIntervalMs = 30_000,
+    /** Open waits and streams against this server's capacity (`limits.ts` claims them). */
+    readonly slots = new Slots(),
   ) {}
 
   async start(): Promise<void> {

@@ -1,21 +1,31 @@
 import { VigilError } from '../domain/errors.js';
-import type { ChangeFeed } from './feed.js';
 
-/** Open waits and streams per process; past them a new one is SERVICE_UNAVAILABLE (seed 000/002's 503). */
-export const capacity = { waiters: 50_000, streams: 50_000 };
-export const open = { waiters: 0, streams: 0 };
+/** Waits and streams one server may hold open (VIGIL_MAX_WAITERS, VIGIL_MAX_STREAMS). */
+export interface Capacity {
+  waiters: number;
+  streams: number;
+}
 
-export function configureCapacity(next: Partial<typeof capacity>): void {
-  Object.assign(capacity, next);
+export const DEFAULT_CAPACITY: Capacity = { waiters: 50_000, streams: 50_000 };
+
+/**
+ * The open waits and streams of one server's feed against its capacity; past it a new one is SERVICE_UNAVAILABLE
+ * (seed 000/002's 503). Per feed, so two servers in one process count apart.
+ */
+export class Slots {
+  readonly open = { waiters: 0, streams: 0 };
+
+  constructor(readonly capacity: Capacity = { ...DEFAULT_CAPACITY }) {}
 }
 
 /** Claims a slot for a wait or stream, or throws SERVICE_UNAVAILABLE; returns the release. */
-export function claim(feed: ChangeFeed, kind: 'waiters' | 'streams'): () => void {
+export function claim(feed: { isClosed: boolean; slots: Slots }, kind: 'waiters' | 'streams'): () => void {
   if (feed.isClosed) {
     throw new VigilError('SERVICE_UNAVAILABLE', 'The server is shutting down; retry against another instance', {
       retryAfter: 1,
     });
   }
+  const { open, capacity } = feed.slots;
   if (open[kind] >= capacity[kind]) {
     throw new VigilError('SERVICE_UNAVAILABLE', `At capacity: ${capacity[kind]} open ${kind}`, { retryAfter: 5 });
   }

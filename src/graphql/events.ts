@@ -1,3 +1,4 @@
+import { DEFAULT_WAIT_TIMEOUT_SECONDS } from '../domain/inputs.js';
 import type {
   ExecutionErrorInfo,
   ExecutionEvent,
@@ -8,7 +9,7 @@ import type {
 import { openEventStream } from '../feed/stream.js';
 import { builder } from './builder.js';
 import { ExecutionEventTypeEnum, ExecutionStatusEnum, MessageStatusEnum, StepStatusEnum } from './enums.js';
-import { ExecutionErrorRef } from './error.js';
+import { ExecutionErrorRef } from './execution-error.js';
 
 export const ExecutionEventRef = builder.interfaceRef<ExecutionEvent>('ExecutionEvent').implement({
   fields: (t) => ({
@@ -101,12 +102,12 @@ builder.subscriptionField('executionEvents', (t) =>
     args: {
       executionId: t.arg.id({ required: true }),
       after: t.arg.int(),
-      timeout: t.arg.float({ defaultValue: 300 }),
+      timeout: t.arg.float({ defaultValue: DEFAULT_WAIT_TIMEOUT_SECONDS }),
     },
     subscribe: (_root, args, ctx) =>
       openEventStream(ctx.feed, ctx.db, ctx.principal, String(args.executionId), {
         after: args.after,
-        timeoutSeconds: args.timeout ?? 300,
+        timeoutSeconds: args.timeout ?? DEFAULT_WAIT_TIMEOUT_SECONDS,
       }),
     resolve: (e) => e,
   }),

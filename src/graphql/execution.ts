@@ -1,5 +1,6 @@
 import { readEvents } from '../domain/events.js';
 import { findExecution, listExecutions, type Page } from '../domain/executions.js';
+import { DEFAULT_WAIT_TIMEOUT_SECONDS } from '../domain/inputs.js';
 import {
   durationMsOf,
   type Execution,
@@ -17,8 +18,8 @@ import { openUpdateStream } from '../feed/stream.js';
 import { type WaitResult, waitForExecution } from '../feed/wait.js';
 import { builder } from './builder.js';
 import { EnvironmentEnum, ExecutionStatusEnum, StepStatusEnum } from './enums.js';
-import { ExecutionErrorRef } from './error.js';
 import { ExecutionEventRef } from './events.js';
+import { ExecutionErrorRef } from './execution-error.js';
 import { ExecutionFilter } from './inputs.js';
 
 const ProgressRef = builder.objectRef<Progress>('Progress').implement({
@@ -169,9 +170,16 @@ builder.queryFields((t) => ({
     description:
       'Returns at once when the execution is terminal, else as soon as it becomes terminal, else completed: false ' +
       'at the timeout (seconds, 1..3600)',
-    args: { id: t.arg.id({ required: true }), timeout: t.arg.float({ defaultValue: 300 }) },
+    args: { id: t.arg.id({ required: true }), timeout: t.arg.float({ defaultValue: DEFAULT_WAIT_TIMEOUT_SECONDS }) },
     resolve: (_root, args, ctx) =>
-      waitForExecution(ctx.feed, ctx.db, ctx.principal, String(args.id), args.timeout ?? 300, ctx.signal),
+      waitForExecution(
+        ctx.feed,
+        ctx.db,
+        ctx.principal,
+        String(args.id),
+        args.timeout ?? DEFAULT_WAIT_TIMEOUT_SECONDS,
+        ctx.signal,
+      ),
   }),
 }));
 

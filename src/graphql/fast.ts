@@ -5,11 +5,10 @@ import type { Db } from '../db/client.js';
 import type { DomainContext } from '../domain/context.js';
 import type { ChangeFeed } from '../feed/feed.js';
 import { type CancelSignal, responseClosed } from '../feed/wait.js';
+import { type ErrorLogger, graphqlErrorReply, toClientError } from '../http/graphql-errors.js';
 import type { GraphQLContext } from './context.js';
 import type { DocumentCache } from './documents.js';
-import { type ErrorLogger, toClientError } from './errors.js';
 import { answerViaYoga, headerOf, isJson, paramsOf, readBody } from './http.js';
-import { errorReply } from './responses.js';
 import type { VigilYoga } from './yoga.js';
 
 type MediaType = 'application/json' | 'application/graphql-response+json';
@@ -78,7 +77,7 @@ export function createFastPath(deps: LeanPathDeps) {
         db: deps.db,
       };
     } catch (err) {
-      const reply = errorReply(err, correlationId, deps.log, { contentType: `${media}; charset=utf-8` });
+      const reply = graphqlErrorReply(err, correlationId, deps.log, { contentType: `${media}; charset=utf-8` });
       const { 'content-type': _type, ...extra } = reply.headers;
       return send(res, reply.status, media, reply.body, extra);
     }

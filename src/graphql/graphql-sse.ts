@@ -5,9 +5,15 @@ import { createHandler } from 'graphql-sse/lib/use/fetch';
 import type { Plugin as YogaPlugin } from 'graphql-yoga';
 import type { Authenticator } from '../access/authenticate.js';
 import type { Principal } from '../domain/access.js';
-import { type ErrorLogger, toClientError } from './errors.js';
+import {
+  type ErrorLogger,
+  graphqlErrorReply,
+  graphqlErrorsBody,
+  toClientError,
+  withoutHttp,
+} from '../http/graphql-errors.js';
+import { type ErrorReply, replyResponse } from '../http/reply.js';
 import { utf8Text } from './http.js';
-import { errorReply, replyResponse } from './responses.js';
 import { type StreamTokenLimits, StreamTokens } from './stream-tokens.js';
 
 interface StreamContext {
@@ -25,7 +31,7 @@ export interface GraphQLSseOptions {
 }
 
 /** graphql-sse's own response: a tuple `[body, init]`. */
-function tupleOf(reply: ReturnType<typeof errorReply>): SseResponse {
+function tupleOf(reply: ErrorReply): SseResponse {
   return [reply.body, { status: reply.status, statusText: STATUS_CODES[reply.status] ?? '', headers: reply.headers }];
 }
 
@@ -49,13 +55,9 @@ export function useGraphQLSse(options: GraphQLSseOptions): YogaPlugin<Record<str
   );
 
   /** Frames carry what yoga would write: errors without the `http` extension yoga reads for the status. */
-  const withoutHttp = (result: ExecutionResult): ExecutionResult | undefined => {
+  const frameOf = (result: ExecutionResult): ExecutionResult | undefined => {
     if (!result.errors?.some((e) => e.extensions?.http)) return undefined;
-    const errors = result.errors.map((e) => {
-      const { http: _http, ...extensions } = e.extensions;
-      return { ...(typeof e.toJSON === 'function' ? e.toJSON() : e), extensions };
-    });
-    return { ...result, errors } as unknown as ExecutionResult;
+    return { ...result, errors: result.errors.map(withoutHttp) } as unknown as ExecutionResult;
   };
 
   /**
@@ -70,7 +72,7 @@ export function useGraphQLSse(options: GraphQLSseOptions): YogaPlugin<Record<str
     const mapped = errors.map((e) => toClientError(e, correlationId, options.log));
     // A `data` key, undefined so it is not written: graphql-sse sends only results that have one.
     if (accept === 'text/event-stream') return { data: undefined, errors: mapped };
-    const body = JSON.stringify({ errors: (withoutHttp({ errors: mapped }) ?? { errors: mapped }).errors });
+    const body = graphqlErrorsBody(mapped);
     const headers = { 'content-type': 'application/json; charset=utf-8' };
     return [body, { status: 400, statusText: 'Bad Request', headers }];
   };
@@ -83,10 +85,10 @@ export function useGraphQLSse(options: GraphQLSseOptions): YogaPlugin<Record<str
             try {
               return tokens.token(req, context);
             } catch (err) {
-              return tupleOf(errorReply(err, context.correlationId ?? '', options.log));
+              return tupleOf(graphqlErrorReply(err, context.correlationId ?? '', options.log));
             }
           },
-          onNext: (_ctx, _req, result) => withoutHttp(result as ExecutionResult),
+          onNext: (_ctx, _req, result) => frameOf(result as ExecutionResult),
           onSubscribe(req, params: RequestParams) {
             const context = contexts.get(req.raw) ?? {};
             const { correlationId } = context;
@@ -113,7 +115,7 @@ export function useGraphQLSse(options: GraphQLSseOptions): YogaPlugin<Record<str
                 return operation?.operation === 'subscription' ? enveloped.subscribe(args) : enveloped.execute(args);
               });
             } catch (err) {
-              return tupleOf(errorReply(err, correlationId ?? '', options.log));
+              return tupleOf(graphqlErrorReply(err, correlationId ?? '', options.log));
             }
           },
         },
@@ -135,7 +137,7 @@ export function useGraphQLSse(options: GraphQLSseOptions): YogaPlugin<Record<str
           contexts.set(decoded, { ...serverContext, principal });
           return await handler(decoded);
         } catch (err) {
-          return replyResponse(errorReply(err, correlationId, options.log));
+          return replyResponse(graphqlErrorReply(err, correlationId, options.log));
         }
       };
       return answer().then(endResponse);

@@ -1,46 +1,8 @@
 import { STATUS_CODES } from 'node:http';
 import type { Plugin as YogaPlugin } from 'graphql-yoga';
 import { type ErrorCode, VigilError } from '../domain/errors.js';
-import { type ErrorLogger, toClientError } from './errors.js';
-
-/** An error answer of the GraphQL edge, written to node's response or built as a fetch-API Response. */
-export interface ErrorReply {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-/**
- * The one GraphQL error reply (API.md §4): `{errors: [{message, extensions: {code, correlationId, …}}]}` with the
- * status of the code (`httpStatusOf`, through the mapper) and `Retry-After` when the error has one. Faults are
- * masked as INTERNAL (500) and logged once by the mapper. `status` keeps a protocol status (405, 406, 415…) that a
- * library chose for a refusal the contract's code does not pin.
- */
-export function errorReply(
-  err: unknown,
-  correlationId: string,
-  log: ErrorLogger,
-  options: { status?: number; contentType?: string } = {},
-): ErrorReply {
-  const error = toClientError(err, correlationId, log, true);
-  const { http, ...extensions } = (error.extensions ?? {}) as Record<string, unknown>;
-  const httpOf = (http ?? {}) as { status?: number; headers?: Record<string, string> };
-  const status = options.status ?? httpOf.status ?? (extensions.code === 'INTERNAL' ? 500 : 400);
-  const body = JSON.stringify({ errors: [{ message: error.message, extensions }] });
-  const headers: Record<string, string> = {
-    'content-type': options.contentType ?? 'application/json; charset=utf-8',
-    ...Object.fromEntries(Object.entries(httpOf.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
-  };
-  return { status, headers, body };
-}
-
-export function replyResponse(reply: ErrorReply): Response {
-  return new Response(reply.body, {
-    status: reply.status,
-    statusText: STATUS_CODES[reply.status] ?? '',
-    headers: reply.headers,
-  });
-}
+import { type ErrorLogger, graphqlErrorReply } from '../http/graphql-errors.js';
+import { replyResponse } from '../http/reply.js';
 
 /** The contract's code for a refusal that only has an HTTP status (a library's bodiless 405/406/415, its 404/409). */
 export function codeOfStatus(status: number): ErrorCode {
@@ -84,7 +46,7 @@ export function useErrorResponses(log: ErrorLogger): YogaPlugin<Record<string, u
             issues: [{ loc: ['query'], msg: 'variables and extensions must be JSON objects', type: 'json_invalid' }],
           });
           // A malformed request, not a GraphQL result: 400 on every media type, as for a body that is not JSON.
-          return replyResponse(errorReply(refusal, serverContext.correlationId ?? '', log, { status: 400 }));
+          return replyResponse(graphqlErrorReply(refusal, serverContext.correlationId ?? '', log, { status: 400 }));
         }
       });
     },
@@ -114,7 +76,7 @@ export function useErrorResponses(log: ErrorLogger): YogaPlugin<Record<string, u
         errors?.[0] && typeof errors[0].message === 'string'
           ? errors[0].message
           : (REFUSALS[response.status] ?? STATUS_CODES[response.status] ?? 'Request refused');
-      const reply = errorReply(
+      const reply = graphqlErrorReply(
         code === 'INTERNAL' ? new Error(message) : new VigilError(code, message),
         correlationId,
         { error: () => {} }, // logged above, with what the library wrote

@@ -1,12 +1,11 @@
-import { GraphQLError, Kind, valueFromASTUntyped } from 'graphql';
+import { Kind, valueFromASTUntyped } from 'graphql';
 import { isoDateTime } from '../domain/inputs.js';
+import { invalidValue } from '../http/graphql-errors.js';
 import { builder } from './builder.js';
 
 function toIso(value: unknown): string {
   if (typeof value === 'string' && isoDateTime.safeParse(value).success) return new Date(value).toISOString();
-  throw new GraphQLError('DateTime must be an ISO 8601 string with a time zone, e.g. 2026-01-31T12:00:00Z', {
-    extensions: { code: 'VALIDATION_FAILED' },
-  });
+  throw invalidValue('DateTime must be an ISO 8601 string with a time zone, e.g. 2026-01-31T12:00:00Z');
 }
 
 /** ISO 8601 in UTC ending in `Z` on the wire (API.md §2); inputs are normalized to that form. */

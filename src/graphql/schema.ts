@@ -1,7 +1,7 @@
 import './scalars.js';
 import './enums.js';
 import './inputs.js';
-import './error.js';
+import './execution-error.js';
 import './execution.js';
 import './events.js';
 import './mutations.js';

@@ -8,10 +8,11 @@ import {
   getVariableValues,
   Kind,
 } from 'graphql';
+import { DEFAULT_WAIT_TIMEOUT_SECONDS } from '../domain/inputs.js';
 import type { Execution, ExecutionEvent } from '../domain/types.js';
 import { prepareEventStream, prepareUpdateStream, type StreamStart } from '../feed/stream.js';
+import { toClientError } from '../http/graphql-errors.js';
 import type { GraphQLContext } from './context.js';
-import { toClientError } from './errors.js';
 import type { LeanPathDeps } from './fast.js';
 import { answerViaYoga, headerOf, isJson, paramsOf, readBody } from './http.js';
 
@@ -161,7 +162,7 @@ export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema }) {
         target = String(args.executionId);
         start = await prepareEventStream(deps.feed, deps.db, principal, target, {
           after: args.after as number | null | undefined,
-          timeoutSeconds: (args.timeout as number | undefined) ?? 300,
+          timeoutSeconds: (args.timeout as number | undefined) ?? DEFAULT_WAIT_TIMEOUT_SECONDS,
         });
       } else {
         target = `${principal.organizationId}/${principal.environment}`;

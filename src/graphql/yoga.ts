@@ -4,16 +4,10 @@ import type { Db } from '../db/client.js';
 import type { Principal } from '../domain/access.js';
 import type { DomainContext } from '../domain/context.js';
 import type { ChangeFeed } from '../feed/feed.js';
+import { type ErrorLogger, isClientError, toClientError, wasLogged } from '../http/graphql-errors.js';
 import { useDocumentLimits } from './armor.js';
 import type { GraphQLContext } from './context.js';
-import {
-  type ErrorLogger,
-  isClientError,
-  toClientError,
-  useClientErrors,
-  useRequestErrors,
-  wasLogged,
-} from './errors.js';
+import { useClientErrors, useRequestErrors } from './error-plugins.js';
 import { useGraphQLSse } from './graphql-sse.js';
 import { useErrorResponses } from './responses.js';
 import { schema } from './schema.js';

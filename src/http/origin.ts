@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isLoopback } from '../access/protected-mode.js';
 import type { Config } from '../config.js';
-import { httpStatusOf, VigilError } from '../domain/errors.js';
+import { VigilError } from '../domain/errors.js';
+import { isGraphQLPath, refusalReply } from './refusal.js';
+import { writeReply } from './reply.js';
 
 /**
  * What keeps a browser page from using Vigil on someone's behalf (README "Security"). Three checks, before any
@@ -139,24 +141,6 @@ function sameOrigin(origin: string, host: string | undefined): boolean {
   }
 }
 
-function isGraphQLPath(path: string): boolean {
-  return path === '/graphql' || path.startsWith('/graphql/');
-}
-
 function refuse(res: ServerResponse, path: string, detail: string, correlationId: string): void {
-  const error = new VigilError('FORBIDDEN', detail);
-  const body = isGraphQLPath(path)
-    ? { errors: [{ message: error.message, extensions: { code: error.code, correlationId } }] }
-    : {
-        detail: error.message,
-        error_code: error.code,
-        correlation_id: correlationId,
-        timestamp: new Date().toISOString(),
-      };
-  const text = JSON.stringify(body);
-  res.writeHead(httpStatusOf(error.code), {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-  });
-  res.end(text);
+  writeReply(res, refusalReply(path, new VigilError('FORBIDDEN', detail), correlationId));
 }

@@ -4,7 +4,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { createMiddleware } from 'hono/factory';
 import { VigilError } from '../domain/errors.js';
 import { issuesOf } from '../domain/inputs.js';
-import type { RestDeps, RestEnv } from './context.js';
+import type { RestApp, RestDeps, RestEnv } from './context.js';
 import { registerDocs } from './docs.js';
 import { errorResponse } from './errors.js';
 import { registerIngest } from './ingest.js';
@@ -15,8 +15,6 @@ import { registerSeed002 } from './seed002-events.js';
 import { registerSeed003 } from './seed003-status.js';
 import { registerSeed004 } from './seed004-execution.js';
 import { registerWebhooks } from './webhooks.js';
-
-export type RestApp = OpenAPIHono<RestEnv>;
 
 /** FastAPI's `loc` root for each place zod-openapi validates. */
 const LOC_ROOT: Record<string, string> = { param: 'path', query: 'query', header: 'header', json: 'body' };
@@ -73,6 +71,7 @@ export function createRest(deps: RestDeps): RestEdge {
         remoteAddress: incoming.socket.remoteAddress ?? 'unknown',
         incoming,
         outgoing: env.outgoing as ServerResponse,
+        limits: deps.domain.limits,
       });
     },
     { overrideGlobalObjects: false },

@@ -73,7 +73,7 @@ export async function readJson<T extends z.ZodType>(
 ): Promise<z.output<T>> {
   const text = await readText(c, options.limit);
   if (text.trim() === '') {
-    if (options.optional) return parse(schema, {}, ['body']);
+    if (options.optional) return parse(schema, {}, ['body'], c.env.limits);
     throw invalid(['body'], 'Field required', 'missing');
   }
   const contentType = c.req.header('content-type');
@@ -91,5 +91,5 @@ export async function readJson<T extends z.ZodType>(
   } catch (err) {
     throw invalid(['body'], `JSON decode error: ${(err as Error).message}`, 'json_invalid');
   }
-  return parse(schema, value, ['body']);
+  return parse(schema, value, ['body'], c.env.limits);
 }

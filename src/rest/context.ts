@@ -1,8 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Authenticator } from '../access/authenticate.js';
 import type { Db } from '../db/client.js';
 import type { Principal } from '../domain/access.js';
 import type { DomainContext } from '../domain/context.js';
+import type { InputLimits } from '../domain/inputs.js';
 import type { ChangeFeed } from '../feed/feed.js';
 import type { Logger } from '../log.js';
 
@@ -19,6 +21,9 @@ export interface RestDeps {
   heartbeatMs: number;
 }
 
+/** The REST edge's Hono app, as every adapter registers its routes on it. */
+export type RestApp = OpenAPIHono<RestEnv>;
+
 /** Hono's per-request environment: the correlation id from the HTTP layer, node's request and response, the caller. */
 export interface RestEnv {
   Bindings: {
@@ -26,6 +31,8 @@ export interface RestEnv {
     remoteAddress: string;
     incoming: IncomingMessage;
     outgoing: ServerResponse;
+    /** The server's input limits, for bodies validated before the domain sees them. */
+    limits: InputLimits | undefined;
   };
   Variables: { principal: Principal };
 }

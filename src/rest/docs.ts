@@ -1,5 +1,5 @@
 import { EXECUTION_STATUSES } from '../domain/types.js';
-import type { RestApp } from './app.js';
+import type { RestApp } from './context.js';
 import { renderReference } from './reference.js';
 import { SEED001_STATUS, SEED003_STATUS, SEED004_STATUS } from './vocabulary.js';
 

@@ -3,10 +3,9 @@ import { z } from 'zod';
 import { createOrReplayExecution } from '../domain/executions.js';
 import { createExecutionInput, eventBatchInput } from '../domain/inputs.js';
 import { recordEvents } from '../domain/record.js';
-import type { RestApp } from './app.js';
 import { readJson } from './body.js';
-import type { RestDeps } from './context.js';
-import { ExecutionJson, eventJson, executionJson, RecordResultJson } from './execution-json.js';
+import type { RestApp, RestDeps } from './context.js';
+import { ExecutionJson, eventJson, executionJson, RecordResultJson } from './response-json.js';
 import { bodyReadByHandler, errorResponses, jsonContent, SECURITY } from './schemas.js';
 
 const CreateExecutionInput = createExecutionInput.meta({

@@ -1,7 +1,7 @@
 import type { RouteConfig } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { ERROR_CODES } from '../domain/errors.js';
-import type { RestApp } from './app.js';
+import type { RestApp } from './context.js';
 
 /** FastAPI's validation item (the seeds' `ValidationError`). */
 const ValidationErrorSchema = z

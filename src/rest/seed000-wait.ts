@@ -1,19 +1,16 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { waitTimeoutSeconds } from '../domain/inputs.js';
+import { DEFAULT_WAIT_TIMEOUT_SECONDS, waitTimeoutSeconds } from '../domain/inputs.js';
 import { type Execution, statsOf } from '../domain/types.js';
 import { responseClosed, waitForExecution } from '../feed/wait.js';
-import type { RestApp } from './app.js';
 import { readJson } from './body.js';
-import type { RestDeps } from './context.js';
+import type { RestApp, RestDeps } from './context.js';
 import { bodyReadByHandler, errorResponses, jsonContent, SECURITY } from './schemas.js';
-
-const DEFAULT_TIMEOUT_SECONDS = 300;
 
 const WaitRequest = z
   .object({
     timeout: waitTimeoutSeconds
-      .default(DEFAULT_TIMEOUT_SECONDS)
+      .default(DEFAULT_WAIT_TIMEOUT_SECONDS)
       .meta({ description: 'Maximum time to wait in seconds (1-3600)' }),
   })
   .meta({

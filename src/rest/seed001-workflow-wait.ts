@@ -2,9 +2,8 @@ import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { durationMsOf, type Execution, errorOf, type Step, stepsOf, triggerOf } from '../domain/types.js';
 import { responseClosed, waitForExecution } from '../feed/wait.js';
-import type { RestApp } from './app.js';
-import type { RestDeps } from './context.js';
-import { objectOf } from './execution-json.js';
+import type { RestApp, RestDeps } from './context.js';
+import { objectOf } from './response-json.js';
 import { errorResponses, jsonContent, queryNumber, SECURITY } from './schemas.js';
 import { SEED001_STATUS, wordsOf } from './vocabulary.js';
 

@@ -4,17 +4,14 @@ import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import { VigilError } from '../domain/errors.js';
 import { getExecution } from '../domain/executions.js';
-import { waitTimeoutSeconds } from '../domain/inputs.js';
+import { DEFAULT_WAIT_TIMEOUT_SECONDS, waitTimeoutSeconds } from '../domain/inputs.js';
 import { type ExecutionEvent, type ExecutionStatus, isTerminal } from '../domain/types.js';
 import { afterInput, openEventStream } from '../feed/stream.js';
+import { restErrorBody } from '../http/rest-errors.js';
 import type { Logger } from '../log.js';
-import type { RestApp } from './app.js';
-import type { RestDeps } from './context.js';
-import { errorBody } from './errors.js';
+import type { RestApp, RestDeps } from './context.js';
 import { errorResponses, queryNumber, SECURITY } from './schemas.js';
 import { SEED003_STATUS } from './vocabulary.js';
-
-const DEFAULT_TIMEOUT_SECONDS = 300;
 
 const STREAM_DESCRIPTION = `Server-Sent Events, one per stored event of the execution, each with \`id: <sequence>\` and JSON \`data\`
 (snake_case, always with \`execution_id\`, \`sequence\`, \`occurred_at\`):
@@ -42,7 +39,7 @@ const route = createRoute({
   request: {
     params: z.object({ execution_id: z.string().meta({ description: 'Execution UUID to stream events for' }) }),
     query: z.object({
-      timeout: queryNumber(waitTimeoutSeconds.default(DEFAULT_TIMEOUT_SECONDS)).meta({
+      timeout: queryNumber(waitTimeoutSeconds.default(DEFAULT_WAIT_TIMEOUT_SECONDS)).meta({
         description: 'Stream timeout in seconds',
       }),
       last_event_id: queryNumber(afterInput).meta({
@@ -130,7 +127,7 @@ async function pump(
   } catch (err) {
     if (!(err instanceof VigilError)) options.log.error({ err, correlationId: options.correlationId }, 'event stream');
     const error = err instanceof VigilError ? err : new VigilError('INTERNAL', 'Unexpected error.');
-    await sse.writeSSE({ event: 'error', data: JSON.stringify(errorBody(error, options.correlationId)) });
+    await sse.writeSSE({ event: 'error', data: JSON.stringify(restErrorBody(error, options.correlationId)) });
   } finally {
     clearInterval(heartbeat);
     options.signal.removeEventListener('abort', hangUp);

@@ -3,9 +3,8 @@ import { z } from 'zod';
 import { errorInfoInput } from '../domain/inputs.js';
 import { updateStatusByClient } from '../domain/transitions.js';
 import { CLIENT_TARGETS, type ClientTarget } from '../domain/types.js';
-import type { RestApp } from './app.js';
 import { readJson } from './body.js';
-import type { RestDeps } from './context.js';
+import type { RestApp, RestDeps } from './context.js';
 import { bodyReadByHandler, errorResponses, jsonContent, SECURITY } from './schemas.js';
 import { SEED003_STATUS, wordsOf } from './vocabulary.js';
 

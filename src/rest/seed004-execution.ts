@@ -2,9 +2,8 @@ import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { getExecution } from '../domain/executions.js';
 import { durationMsOf, type Execution, errorOf, statsOf, stepsOf } from '../domain/types.js';
-import type { RestApp } from './app.js';
-import type { RestDeps } from './context.js';
-import { objectOf, progressJson } from './execution-json.js';
+import type { RestApp, RestDeps } from './context.js';
+import { objectOf, progressJson } from './response-json.js';
 import { errorResponses, jsonContent, SECURITY } from './schemas.js';
 import { SEED004_STATUS, wordsOf } from './vocabulary.js';
 

@@ -12,9 +12,8 @@ import {
   type WebhookDelivery,
 } from '../webhooks/manage.js';
 import { webhooksOf } from '../webhooks/service.js';
-import type { RestApp } from './app.js';
 import { readJson } from './body.js';
-import type { RestDeps } from './context.js';
+import type { RestApp, RestDeps } from './context.js';
 import { bodyReadByHandler, errorResponses, jsonContent, SECURITY } from './schemas.js';
 
 /**

@@ -3,7 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Executor } from '../db/client.js';
 import { type WebhookRow, webhookDeliveries, webhooks } from '../db/schema.js';
 import type { StatusChangeHook } from '../domain/context.js';
-import { executionJson } from '../domain/execution-json.js';
+import { executionJson } from '../domain/execution-view.js';
 import type { Execution } from '../domain/types.js';
 import { eventTypeFor, matchesWebhookFilter, type WebhookFilter } from './inputs.js';
 import { deliveryBody } from './payload.js';

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { open } from '../../src/feed/limits.js';
 import { codeOf, createExecution, DB_KINDS, ok, record, startTestServer, type TestServer } from '../support/harness.js';
 
 const WAIT = `query($id: ID!, $timeout: Float) {
@@ -19,7 +18,7 @@ describe.each(DB_KINDS)('waitForExecution on %s', (kind) => {
 
   it('releases the wait when the client hangs up', async () => {
     const { id } = await createExecution(s);
-    const baseline = open.waiters;
+    const baseline = s.feed.slots.open.waiters;
     const controller = new AbortController();
     const request = fetch(`${s.url}/graphql`, {
       method: 'POST',
@@ -27,10 +26,10 @@ describe.each(DB_KINDS)('waitForExecution on %s', (kind) => {
       body: JSON.stringify({ query: WAIT, variables: { id, timeout: 60 } }),
       signal: controller.signal,
     }).catch(() => null);
-    await vi.waitFor(() => expect(open.waiters).toBe(baseline + 1));
+    await vi.waitFor(() => expect(s.feed.slots.open.waiters).toBe(baseline + 1));
     controller.abort();
     await request;
-    await vi.waitFor(() => expect(open.waiters).toBe(baseline));
+    await vi.waitFor(() => expect(s.feed.slots.open.waiters).toBe(baseline));
     expect(s.feed.openListeners.executions).toBe(0);
   });
 

@@ -1,6 +1,6 @@
 import { validate } from '@readme/openapi-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createExecutionInput, limits } from '../../src/domain/inputs.js';
+import { createExecutionInput, MAX_BATCH } from '../../src/domain/inputs.js';
 import { startTestServer, type TestServer } from '../support/harness.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: walking a JSON document whose shape the assertions check
@@ -67,7 +67,7 @@ describe('the OpenAPI document and the reference page', () => {
     expect(create.required).toEqual(['workflowId']);
     expect(create.additionalProperties).toBe(false);
     const batch = doc.components.schemas.RecordExecutionEventsRequest.properties.events;
-    expect(batch.maxItems).toBe(limits.batch);
+    expect(batch.maxItems).toBe(MAX_BATCH);
     const wait = doc.components.schemas.ExecutionWaitRequest.properties.timeout;
     expect(wait).toMatchObject({ minimum: 1, maximum: 3600, default: 300 });
     const patch = doc.components.schemas.ExecutionStatusUpdateRequest.properties.status;

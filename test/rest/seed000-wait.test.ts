@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { capacity, configureCapacity, open } from '../../src/feed/limits.js';
 import { DB_KINDS, startTestServer, type TestServer } from '../support/harness.js';
 import { createViaRest, expectError, locsOf, recordViaRest, rest, sleep, UNKNOWN_ID } from '../support/rest.js';
 
@@ -133,24 +132,24 @@ describe.each(DB_KINDS)('seed 000 POST /api/v1/executions/{execution_id}/wait on
 
   it('answers 503 SERVICE_UNAVAILABLE with Retry-After when the waiter is at capacity', async () => {
     const { id } = await createViaRest(s);
-    const before = capacity.waiters;
-    configureCapacity({ waiters: open.waiters + 1 });
+    const before = s.feed.slots.capacity.waiters;
+    s.feed.slots.capacity.waiters = s.feed.slots.open.waiters + 1;
     try {
       const first = wait(id, { json: { timeout: 5 } });
-      await vi.waitFor(() => expect(open.waiters).toBe(capacity.waiters));
+      await vi.waitFor(() => expect(s.feed.slots.open.waiters).toBe(s.feed.slots.capacity.waiters));
       const r = await wait(id, { json: { timeout: 5 } });
       expectError(r, 503, 'SERVICE_UNAVAILABLE');
       expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
       await rest(s, 'PATCH', `/api/v1/executions/${id}`, { json: { status: 'cancelled' } });
       expect((await first).body.completed).toBe(true);
     } finally {
-      configureCapacity({ waiters: before });
+      s.feed.slots.capacity.waiters = before;
     }
   });
 
   it('releases the wait when the client hangs up', async () => {
     const { id } = await createViaRest(s);
-    const baseline = open.waiters;
+    const baseline = s.feed.slots.open.waiters;
     const controller = new AbortController();
     const request = fetch(`${s.url}/api/v1/executions/${id}/wait`, {
       method: 'POST',
@@ -158,10 +157,10 @@ describe.each(DB_KINDS)('seed 000 POST /api/v1/executions/{execution_id}/wait on
       body: JSON.stringify({ timeout: 60 }),
       signal: controller.signal,
     }).catch(() => null);
-    await vi.waitFor(() => expect(open.waiters).toBe(baseline + 1));
+    await vi.waitFor(() => expect(s.feed.slots.open.waiters).toBe(baseline + 1));
     controller.abort();
     await request;
-    await vi.waitFor(() => expect(open.waiters).toBe(baseline));
+    await vi.waitFor(() => expect(s.feed.slots.open.waiters).toBe(baseline));
   });
 
   it('echoes X-Correlation-Id on success and in errors', async () => {

@@ -1,7 +1,6 @@
 import { EventSource, type FetchLike } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { capacity, configureCapacity, open } from '../../src/feed/limits.js';
 import { DB_KINDS, startTestServer, type TestServer } from '../support/harness.js';
 import {
   createViaRest,
@@ -153,25 +152,25 @@ describe.each(DB_KINDS)('seed 002 GET /api/v1/executions/{execution_id}/events o
 
   it('answers 503 SERVICE_UNAVAILABLE with Retry-After when the streamer is at capacity', async () => {
     const { id } = await createViaRest(s);
-    const before = capacity.streams;
-    configureCapacity({ streams: open.streams });
+    const before = s.feed.slots.capacity.streams;
+    s.feed.slots.capacity.streams = s.feed.slots.open.streams;
     try {
       const res = await stream(id);
       expectError({ status: res.status, headers: res.headers, body: await res.json() }, 503, 'SERVICE_UNAVAILABLE');
       expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
     } finally {
-      configureCapacity({ streams: before });
+      s.feed.slots.capacity.streams = before;
     }
   });
 
   it('releases the stream when the client hangs up', async () => {
     const { id } = await createViaRest(s);
-    const baseline = open.streams;
+    const baseline = s.feed.slots.open.streams;
     const controller = new AbortController();
     await fetch(url(id, '?timeout=60'), { signal: controller.signal });
-    await vi.waitFor(() => expect(open.streams).toBe(baseline + 1));
+    await vi.waitFor(() => expect(s.feed.slots.open.streams).toBe(baseline + 1));
     controller.abort();
-    await vi.waitFor(() => expect(open.streams).toBe(baseline));
+    await vi.waitFor(() => expect(s.feed.slots.open.streams).toBe(baseline));
   });
 
   it('gives an EventSource that is cut off and reconnects every event exactly once, in order', async () => {

@@ -97,6 +97,30 @@ describe('vigil keys, end to end on PostgreSQL', () => {
   });
 });
 
+describe('vigil keys with VIGIL_KEY_PEPPER', () => {
+  it('creates keys that a server with the same pepper accepts, and one with another pepper refuses', async () => {
+    const url = await newDatabaseUrl();
+    const pepper = 'a-pepper-the-operator-chose';
+    const peppered = await startTestServer('postgres', {
+      databaseUrl: url,
+      env: { VIGIL_AUTH: 'on', VIGIL_KEY_PEPPER: pepper },
+    });
+    const plain = await startTestServer('postgres', { databaseUrl: url, env: { VIGIL_AUTH: 'on' } });
+    try {
+      const created = await vigil(['keys', 'create', '--org', 'acme', '--env', 'test', '--scopes', 'executions:read'], {
+        DATABASE_URL: url,
+        VIGIL_KEY_PEPPER: pepper,
+      });
+      expect(created.code, created.stderr).toBe(0);
+      const headers = { authorization: `Bearer ${created.stdout.trimEnd().split('\n').at(-1)}` };
+      expect((await peppered.gql('{ viewer { organizationId } }', {}, headers)).status).toBe(200);
+      expect((await plain.gql('{ viewer { organizationId } }', {}, headers)).status).toBe(401);
+    } finally {
+      await Promise.all([peppered.close(), plain.close()]);
+    }
+  });
+});
+
 describe('vigil keys on PGlite', () => {
   it('refuses clearly while a server holds the data directory, and works once it stopped', async () => {
     const { mkdtempSync, rmSync } = await import('node:fs');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DB_KINDS, startTestServer, type TestServer } from '../support/harness.js';
+import { DB_KINDS, type DbKind, startTestServer, type TestServer } from '../support/harness.js';
 import { makeKey, revokeKey, type TestKey } from '../support/keys.js';
 import { UNKNOWN_ID } from '../support/rest.js';
 
@@ -140,12 +140,20 @@ const FAILURES: [name: string, (k: Keys) => Record<string, string>, status: numb
   ['a bogus X-Environment', (k) => ({ ...k.testOnly.headers, 'x-environment': 'prod' }), 422, 'VALIDATION_FAILED'],
 ];
 
-describe.each(DB_KINDS)('access failures on every transport, on %s', (kind) => {
+/** The failures of the key itself, run on the yoga-only path too (VIGIL_FAST_GRAPHQL=off). */
+const KEY_FAILURES = FAILURES.filter(([name]) => ['no key', 'an unknown key', 'a revoked key'].includes(name));
+
+const SETUPS = DB_KINDS.flatMap((kind) => [
+  [kind, 'on', FAILURES],
+  [kind, 'off', KEY_FAILURES],
+]) as [DbKind, 'on' | 'off', typeof FAILURES][];
+
+describe.each(SETUPS)('access failures on every transport, on %s with the lean paths %s', (kind, lean, failures) => {
   const ctx = {} as Ctx;
   const keys = {} as Keys;
   const held = new AbortController();
   beforeAll(async () => {
-    ctx.s = await startTestServer(kind, { env: { VIGIL_AUTH: 'on' } });
+    ctx.s = await startTestServer(kind, { env: { VIGIL_AUTH: 'on', VIGIL_FAST_GRAPHQL: lean } });
     keys.testOnly = await makeKey(ctx.s, 'acme', ['executions:read', 'executions:write']);
     keys.both = await makeKey(ctx.s, 'acme', ['executions:read'], ['test', 'live']);
     keys.revoked = await makeKey(ctx.s, 'acme', ['executions:read']);
@@ -164,9 +172,33 @@ describe.each(DB_KINDS)('access failures on every transport, on %s', (kind) => {
     await ctx.s.close();
   });
 
-  describe.each(FAILURES)('%s', (_name, headersOf, status, code) => {
+  describe.each(failures)('%s', (_name, headersOf, status, code) => {
     it.each(TRANSPORTS)(`%s → ${status} ${code}, never 500, no stack`, async (_transport, send) => {
       expectRefusal(await send(ctx, headersOf(keys)), status, code);
     });
+  });
+
+  it.each(KEY_FAILURES)('%s on every route of the OpenAPI document → 401 UNAUTHORIZED', async (_name, headersOf) => {
+    const doc = (await (await fetch(`${ctx.s.url}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const routes = Object.entries(doc.paths).flatMap(([path, item]) =>
+      Object.keys(item)
+        .filter((m) => ['get', 'post', 'put', 'patch', 'delete'].includes(m))
+        .map((method) => [method.toUpperCase(), path.replace(/\{[^}]+\}/g, UNKNOWN_ID)] as const),
+    );
+    expect(routes.length).toBeGreaterThanOrEqual(10);
+    const answers = await Promise.all(
+      routes.map(async ([method, path]) => {
+        const withBody = method !== 'GET' && method !== 'DELETE';
+        const a = await answer(`${ctx.s.url}${path}`, {
+          method,
+          headers: { ...(withBody && JSON_HEADERS), ...headersOf(keys) },
+          ...(withBody && { body: '{}' }),
+        });
+        return { route: `${method} ${path}`, status: a.status, code: /"error_code":"(\w+)"/.exec(a.body)?.[1] };
+      }),
+    );
+    expect(answers.filter((a) => a.status !== 401 || a.code !== 'UNAUTHORIZED')).toEqual([]);
   });
 });

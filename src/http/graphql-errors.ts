@@ -1,8 +1,6 @@
-import { handleStreamOrSingleExecutionResult, type Plugin } from '@envelop/core';
-import { type ExecutionResult, GraphQLError } from 'graphql';
-import type { Plugin as YogaPlugin } from 'graphql-yoga';
+import { GraphQLError } from 'graphql';
 import { httpStatusOf, type VigilError, vigilErrorOf } from '../domain/errors.js';
-import type { GraphQLContext } from './context.js';
+import type { ErrorReply } from './reply.js';
 
 /** Codes yoga and graphql-js give an invalid request; all are VALIDATION_FAILED in the contract's closed set. */
 const SPEC_CODES = new Set([
@@ -98,7 +96,7 @@ export function toClientError(
  * GraphQL-over-HTTP spec's: 200 with `application/json` and on event streams, 400 with
  * `application/graphql-response+json` (yoga reads `spec: true` that way).
  */
-const REQUEST_ERROR_HTTP = { status: 400, spec: true } as const;
+export const REQUEST_ERROR_HTTP = { status: 400, spec: true } as const;
 
 function mapError(
   error: unknown,
@@ -171,55 +169,45 @@ function mapError(
   );
 }
 
-function mapErrors(result: ExecutionResult, correlationId: string, log: ErrorLogger, nullData = true): ExecutionResult {
-  if (!result.errors?.length) return result;
-  // No data at all: nothing ran (variables did not coerce), so its VALIDATION_FAILED errors are request errors.
-  const nothingRan = !('data' in result);
-  const errors = result.errors.map((e) => {
-    const error = toClientError(e, correlationId, log);
-    const ext = error.extensions as Record<string, unknown>;
-    const status = (ext.http as { status?: number } | undefined)?.status;
-    // Not the refusals that have their own status: access (401/403/422), yoga's BAD_REQUEST (batching, GET mutations)
-    // and its OPERATION_RESOLUTION_FAILURE (an operationName the document does not hold, or not a string).
-    const ownStatus = ext.graphqlCode === 'BAD_REQUEST' || ext.graphqlCode === 'OPERATION_RESOLUTION_FAILURE';
-    if (nothingRan && ext.code === 'VALIDATION_FAILED' && !ownStatus && (status ?? 400) === 400)
-      ext.http = REQUEST_ERROR_HTTP;
-    return error;
-  });
-  // A `data` key (undefined, so it is not serialized: a request error has no data entry) makes graphql-sse
-  // recognize an errors-only result (bad variables, a failed subscribe) as a result.
-  return nullData && !('data' in result) ? { data: undefined, ...result, errors } : { ...result, errors };
+/**
+ * The one GraphQL error reply (API.md §4): `{errors: [{message, extensions: {code, correlationId, …}}]}` with the
+ * status of the code (`httpStatusOf`, through the mapper) and `Retry-After` when the error has one. Faults are
+ * masked as INTERNAL (500) and logged once by the mapper. `status` keeps a protocol status (405, 406, 415…) that a
+ * library chose for a refusal the contract's code does not pin.
+ */
+export function graphqlErrorReply(
+  err: unknown,
+  correlationId: string,
+  log: ErrorLogger,
+  options: { status?: number; contentType?: string } = {},
+): ErrorReply {
+  const error = toClientError(err, correlationId, log, true);
+  const { http, ...extensions } = (error.extensions ?? {}) as Record<string, unknown>;
+  const httpOf = (http ?? {}) as { status?: number; headers?: Record<string, string> };
+  const status = options.status ?? httpOf.status ?? (extensions.code === 'INTERNAL' ? 500 : 400);
+  const body = JSON.stringify({ errors: [{ message: error.message, extensions }] });
+  const headers: Record<string, string> = {
+    'content-type': options.contentType ?? 'application/json; charset=utf-8',
+    ...Object.fromEntries(Object.entries(httpOf.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+  };
+  return { status, headers, body };
 }
 
 /**
- * Yoga answers some invalid requests (validation errors) without running the execution hooks; this maps those
- * results too, so every error on /graphql has a contract code and the correlation id.
+ * Several request errors as one body (graphql-sse's single-connection POST answers a document that does not
+ * validate this way), with the `http` extension (yoga's status hint) left out as yoga leaves it out.
  */
-export function useRequestErrors(log: ErrorLogger): YogaPlugin<Record<string, unknown>, { correlationId?: string }> {
-  return {
-    onResultProcess({ result, setResult, serverContext }) {
-      if (Symbol.asyncIterator in Object(result)) return;
-      const correlationId = serverContext.correlationId ?? '';
-      const map = (r: ExecutionResult) => mapErrors(r, correlationId, log, false);
-      setResult(Array.isArray(result) ? result.map(map) : map(result as ExecutionResult));
-    },
-  };
+export function graphqlErrorsBody(errors: readonly GraphQLError[]): string {
+  return JSON.stringify({ errors: errors.map(withoutHttp) });
 }
 
-/**
- * Maps errors of every execution and subscription event, on every transport (yoga's SSE and graphql-sse included),
- * before yoga's own masking sees them, adding the request's correlation id.
- */
-export function useClientErrors(log: ErrorLogger): Plugin<GraphQLContext> {
-  const onDone = (correlationId: string) => (payload: Parameters<typeof handleStreamOrSingleExecutionResult>[0]) =>
-    handleStreamOrSingleExecutionResult(payload, ({ result, setResult }) => {
-      setResult(mapErrors(result, correlationId, log));
-    });
-  return {
-    onExecute: ({ args }) => ({ onExecuteDone: onDone(args.contextValue.correlationId) }),
-    onSubscribe: ({ args }) => ({
-      onSubscribeResult: onDone(args.contextValue.correlationId),
-      onSubscribeError: ({ error, setError }) => setError(toClientError(error, args.contextValue.correlationId, log)),
-    }),
-  };
+/** An error as a client sees it: its JSON without the `http` extension yoga reads for the status. */
+export function withoutHttp(error: GraphQLError): object {
+  const { http: _http, ...extensions } = error.extensions ?? {};
+  return { ...(typeof error.toJSON === 'function' ? error.toJSON() : error), extensions };
+}
+
+/** A scalar's refusal of a value: the request's own error, VALIDATION_FAILED (graphql-js adds where it was). */
+export function invalidValue(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'VALIDATION_FAILED' } });
 }

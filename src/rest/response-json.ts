@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { executionJson as graphqlShape } from '../domain/execution-json.js';
+import { executionJson as graphqlShape } from '../domain/execution-view.js';
 import {
   EVENT_TYPES,
   EXECUTION_STATUSES,
