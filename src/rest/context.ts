@@ -4,6 +4,7 @@ import type { Db } from '../db/client.js';
 import type { Principal } from '../domain/access.js';
 import type { DomainContext } from '../domain/context.js';
 import type { ChangeFeed } from '../feed/feed.js';
+import type { SseWriter } from '../http/sse.js';
 import type { Logger } from '../log.js';
 
 /** The services every REST adapter calls: the same ones GraphQL gets. */
@@ -15,8 +16,8 @@ export interface RestDeps {
   log: Logger;
   /** Bytes of one request body. */
   bodyLimit: number;
-  /** Interval of the `:` comment heartbeat on event streams. */
-  heartbeatMs: number;
+  /** The one SSE writer (framing, heartbeat, backpressure, shutdown) of event streams. */
+  sse: SseWriter;
 }
 
 /** Hono's per-request environment: the correlation id from the HTTP layer, node's request and response, the caller. */
