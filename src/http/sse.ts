@@ -124,7 +124,7 @@ export function createSseWriter(options: SseWriterOptions) {
   const open = new Set<{ res: ServerResponse; stream: SseStream }>();
   const heartbeat = setInterval(() => {
     // A stream with bytes still queued is not idle: the heartbeat would only add to them.
-    for (const { res } of open) if (res.writableLength === 0) writeFrame(res, PING);
+    for (const { res } of open) if (res.writableLength === 0 && !res.socket?.writableLength) writeFrame(res, PING);
   }, options.heartbeatMs);
   heartbeat.unref();
 
@@ -156,7 +156,8 @@ export function createSseWriter(options: SseWriterOptions) {
       write(frame) {
         if (ended) return false;
         writeFrame(res, frame);
-        if (res.writableLength <= options.maxUnsentBytes) return true;
+        // Frames go straight to the socket once the headers are out: what waits is in both.
+        if (res.writableLength + (res.socket?.writableLength ?? 0) <= options.maxUnsentBytes) return true;
         stream.fail(
           new VigilError(
             'SERVICE_UNAVAILABLE',
