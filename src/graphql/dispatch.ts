@@ -3,7 +3,8 @@ import type { GraphQLSchema } from 'graphql';
 import type { SseProtocol, SseWriter } from '../http/sse.js';
 import { createFastPath, type LeanPathDeps, type MediaType, negotiate } from './fast.js';
 import { answerViaYoga, isJson, paramsOf, readBody } from './http.js';
-import { createSsePath } from './sse.js';
+import { createSsePath, leanFieldOf } from './sse.js';
+import { createEnvelopedSse } from './subscribe.js';
 
 /** Which lean path a request may take, from its method and headers alone (nothing read yet). */
 type Route = { kind: 'query'; media: MediaType } | { kind: 'sse'; protocol: SseProtocol } | null;
@@ -33,13 +34,15 @@ export interface GraphQLEdgeDeps extends LeanPathDeps {
  * `/graphql` and `/graphql/stream`: the one place that decides, per request, who answers. With the lean paths on, a
  * POST with a JSON body is read once and its document resolved once (`documents.ts`); then a compiled query or
  * mutation goes to the fast path (`fast.ts`), an `executionEvents` / `executionUpdated` subscription over SSE to the
- * lean SSE path (`sse.ts`), and everything else — including whatever those decline before writing a byte — to the
- * one fallback, yoga (which also runs graphql-sse) with the body already read. Requests no lean path can take (GET,
+ * lean SSE path (`sse.ts`), any other subscription over SSE through yoga's envelop to the same SSE writer
+ * (`subscribe.ts`), and everything else — including whatever those decline before writing a byte — to the one
+ * fallback, yoga (which also runs graphql-sse) with the body already read. Requests no lean path can take (GET,
  * other media types, single-connection mode) go to yoga unread.
  */
 export function createGraphQLEdge(deps: GraphQLEdgeDeps) {
   const fast = createFastPath(deps);
   const leanSse = createSsePath(deps);
+  const envelopedSse = createEnvelopedSse(deps);
 
   async function handle(
     req: IncomingMessage,
@@ -59,7 +62,10 @@ export function createGraphQLEdge(deps: GraphQLEdgeDeps) {
       if (route.kind === 'query' && prepared.compiled) {
         answered = await fast(req, res, params, prepared.compiled, route.media, correlationId, remoteAddress);
       } else if (route.kind === 'sse' && prepared.operation.operation === 'subscription') {
-        answered = await leanSse.handle(req, res, params, prepared, route.protocol, correlationId, remoteAddress);
+        const field = leanFieldOf(prepared);
+        answered = field
+          ? await leanSse.handle(req, res, params, prepared, field, route.protocol, correlationId, remoteAddress)
+          : await envelopedSse(req, res, params, prepared, route.protocol, correlationId, remoteAddress);
       }
     }
     if (!answered) await answerViaYoga(deps.yoga, req, res, body, serverContext);

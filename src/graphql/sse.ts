@@ -39,7 +39,7 @@ interface Group {
 }
 
 /** A GraphQL error as yoga writes it into a stream: without the `http` hint yoga reads for a response's status. */
-function withoutInternals(error: GraphQLError): unknown {
+export function withoutInternals(error: GraphQLError): unknown {
   const json = error.toJSON();
   const { http: _http, unexpected: _unexpected, ...extensions } = (json.extensions ?? {}) as Record<string, unknown>;
   return { ...json, extensions };
@@ -56,6 +56,13 @@ export function resultFrame(result: ExecutionResult, correlationId: string, log:
 export function errorFrameOf(correlationId: string, log: ErrorLogger) {
   return (error: VigilError) =>
     nextFrame(JSON.stringify({ errors: [withoutInternals(toClientError(error, correlationId, log))] }));
+}
+
+/** The root field of a subscription the lean path answers (one `executionEvents` / `executionUpdated`), or null. */
+export function leanFieldOf(prepared: PreparedDocument): FieldNode | null {
+  const root = prepared.operation.selectionSet.selections;
+  const field = root.length === 1 && root[0]?.kind === Kind.FIELD && !root[0].directives?.length ? root[0] : null;
+  return field && LEAN_FIELDS.has(field.name.value) ? field : null;
 }
 
 /**
@@ -150,24 +157,21 @@ export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema; sse:
   };
 
   /**
-   * Answers a subscription the dispatcher routed here, or returns false, having written nothing, for anything it
-   * leaves to the libraries: another field, variables that do not coerce, and any error before the stream starts
-   * (access, arguments, capacity, existence), which yoga or graphql-sse then answer exactly as they would have.
+   * Answers a subscription of `field` (from `leanFieldOf`), or returns false, having written nothing, for what it
+   * leaves to the libraries: variables that do not coerce, and any error before the stream starts (access,
+   * arguments, capacity, existence), which yoga or graphql-sse then answer exactly as they would have.
    */
   async function handle(
     req: IncomingMessage,
     res: ServerResponse,
     params: GraphQLParams,
     prepared: PreparedDocument,
+    field: FieldNode,
     protocol: SseProtocol,
     correlationId: string,
     remoteAddress: string,
   ): Promise<boolean> {
-    const root = prepared.operation.selectionSet.selections;
-    const field =
-      root.length === 1 && root[0]?.kind === Kind.FIELD && !root[0].directives?.length ? (root[0] as FieldNode) : null;
-    const fieldName = field?.name.value;
-    if (!field || !fieldName || !LEAN_FIELDS.has(fieldName)) return false;
+    const fieldName = field.name.value;
     const coerced = getVariableValues(
       deps.schema,
       prepared.operation.variableDefinitions ?? [],
