@@ -77,7 +77,9 @@ function cursorVariables(prepared: PreparedDocument, field: FieldNode): Set<stri
       .map((a) => (a.value as { name: { value: string } }).name.value),
   );
   const uses = new Map<string, number>();
-  visit(prepared.operation.selectionSet, {
+  // The whole document (fragments use variables too), declarations aside.
+  visit(prepared.document, {
+    VariableDefinition: () => false,
     Variable: (node) => void uses.set(node.name.value, (uses.get(node.name.value) ?? 0) + 1),
   });
   return new Set([...candidates].filter((name) => uses.get(name) === 1));
