@@ -47,8 +47,14 @@ const envSchema = z.object({
   VIGIL_SSE_RESERVATION_TTL_MS: z.coerce.number().int().positive().default(30_000),
   /** Reserved or open single-connection streams per API key (per address with auth off); past it PUT is 429. */
   VIGIL_SSE_RESERVATIONS_PER_KEY: z.coerce.number().int().positive().default(10),
-  /** Comment heartbeat of the REST event stream (seed 002 asks for at least one every 15 s). */
+  /** Comment heartbeat of every event stream Vigil writes (seed 002 asks for at least one every 15 s). */
   VIGIL_SSE_HEARTBEAT_MS: z.coerce.number().int().min(10).max(15_000).default(15_000),
+  /** Bytes an event-stream consumer may leave unsent before its stream is ended with an error frame (it re-attaches). */
+  VIGIL_SSE_MAX_UNSENT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
   VIGIL_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(1000),
   VIGIL_RECHECK_INTERVAL_MS: z.coerce.number().int().positive().default(30_000),
   VIGIL_SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),

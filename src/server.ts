@@ -11,10 +11,9 @@ import { VigilError, vigilErrorOf } from './domain/errors.js';
 import { ChangeFeed } from './feed/feed.js';
 import { Slots } from './feed/limits.js';
 import { type FeedTransport, LocalTransport, PgTransport } from './feed/transport.js';
+import { createGraphQLEdge } from './graphql/dispatch.js';
 import { createDocumentCache } from './graphql/documents.js';
-import { createFastPath } from './graphql/fast.js';
 import { schema } from './graphql/schema.js';
-import { createSsePath } from './graphql/sse.js';
 import { createGraphQL } from './graphql/yoga.js';
 import { bufferBody, declaredBodyRefusal, hasUnknownLength } from './http/body.js';
 import { answerClientError } from './http/client-error.js';
@@ -22,6 +21,7 @@ import { graphqlErrorReply } from './http/graphql-errors.js';
 import { browserRulesOf, guardBrowser } from './http/origin.js';
 import { refusalReply } from './http/refusal.js';
 import { writeReply } from './http/reply.js';
+import { createSseWriter } from './http/sse.js';
 import { startSweeper } from './jobs/sweeper.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
@@ -68,7 +68,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const feed = new ChangeFeed(database.db, transport, log, config.VIGIL_RECHECK_INTERVAL_MS, slots);
   const metrics = createMetrics(
     feed,
-    () => leanSse.stats,
+    () => graphql.stats,
     () => rest.app.routes.map((r) => r.path),
   );
   const domain: DomainContext = {
@@ -112,10 +112,22 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     log,
     streamTokens: { ttlMs: config.VIGIL_SSE_RESERVATION_TTL_MS, perOwner: config.VIGIL_SSE_RESERVATIONS_PER_KEY },
   });
-  const documents = createDocumentCache(yoga);
-  const lean = { yoga, documents, db: database.db, domain, feed, auth, log };
-  const fastGraphQL = createFastPath(lean);
-  const leanSse = createSsePath({ ...lean, schema });
+  const sse = createSseWriter({
+    heartbeatMs: config.VIGIL_SSE_HEARTBEAT_MS,
+    maxUnsentBytes: config.VIGIL_SSE_MAX_UNSENT_BYTES,
+  });
+  const graphql = createGraphQLEdge({
+    yoga,
+    documents: createDocumentCache(yoga),
+    db: database.db,
+    domain,
+    feed,
+    auth,
+    log,
+    schema,
+    sse,
+    lean: config.VIGIL_FAST_GRAPHQL === 'on',
+  });
   const rest = createRest({
     db: database.db,
     domain,
@@ -123,7 +135,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     auth,
     log,
     bodyLimit: config.VIGIL_BODY_LIMIT,
-    heartbeatMs: config.VIGIL_SSE_HEARTBEAT_MS,
+    sse,
   });
   const dashboard = createDashboard();
   const browser = browserRulesOf(config);
@@ -160,19 +172,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   /** Hands a request whose body is within the limit to its edge. */
   const dispatch = (req: IncomingMessage, res: ServerResponse, path: string, correlationId: string) => {
     const remoteAddress = req.socket.remoteAddress ?? 'unknown';
-    if (config.VIGIL_FAST_GRAPHQL === 'on' && (path === '/graphql' || path === '/graphql/stream')) {
-      const sse = req.headers.accept === 'text/event-stream';
-      const done =
-        path === '/graphql/stream'
-          ? leanSse.handle(req, res, correlationId, remoteAddress, 'graphql-sse')
-          : sse
-            ? leanSse.handle(req, res, correlationId, remoteAddress, 'yoga')
-            : fastGraphQL(req, res, correlationId, remoteAddress);
-      done.catch((err) => failed(res, err, correlationId));
-      return;
-    }
     if (path === '/graphql' || path.startsWith('/graphql/')) {
-      void yoga.handle(req, res, { correlationId, remoteAddress });
+      graphql.handle(req, res, path, correlationId, remoteAddress).catch((err) => failed(res, err, correlationId));
       return;
     }
     if (isRestPath(path)) {
@@ -195,7 +196,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     writeReply(res, refusalReply(path, new VigilError('NOT_FOUND', 'Not Found'), correlationId));
   };
 
-  /** A lean GraphQL path failed before it answered: the GraphQL error reply (a fault is logged once, there). */
+  /** The GraphQL edge failed before it answered: the GraphQL error reply (a fault is logged once, there). */
   const failed = (res: ServerResponse, err: unknown, correlationId: string) => {
     const reply = graphqlErrorReply(err, correlationId, log);
     if (res.headersSent) return void res.destroy();
@@ -220,6 +221,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       shuttingDown = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await feed.close(); // waits answer with the current state, streams end (clients re-attach with their cursor)
+      sse.closeAll(); // and any stream still open ends with its end frame
+      sse.stop();
       await stopSweeper();
       await webhooks.stop();
       if (auth instanceof KeyAccess) auth.stop();

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExecutionResult, GraphQLError } from 'graphql';
+import type { CompiledQuery } from 'graphql-jit';
 import type { Authenticator } from '../access/authenticate.js';
 import type { Db } from '../db/client.js';
 import type { DomainContext } from '../domain/context.js';
@@ -8,10 +9,10 @@ import { type CancelSignal, responseClosed } from '../feed/wait.js';
 import { type ErrorLogger, graphqlErrorReply, toClientError } from '../http/graphql-errors.js';
 import type { GraphQLContext } from './context.js';
 import type { DocumentCache } from './documents.js';
-import { answerViaYoga, headerOf, isJson, paramsOf, readBody } from './http.js';
+import { type GraphQLParams, headerOf } from './http.js';
 import type { VigilYoga } from './yoga.js';
 
-type MediaType = 'application/json' | 'application/graphql-response+json';
+export type MediaType = 'application/json' | 'application/graphql-response+json';
 
 export interface LeanPathDeps {
   yoga: VigilYoga;
@@ -26,9 +27,9 @@ export interface LeanPathDeps {
 /**
  * The hot path for queries and mutations over POST /graphql with a JSON body: documents are parsed and validated
  * once (through yoga's own validation, so every limit applies) and compiled with graphql-jit; each request then
- * costs one JSON.parse, one compiled execution and one stringify, without the fetch-API layer. Anything else — GET,
- * SSE, subscriptions, invalid documents, bad variables — goes to yoga unchanged, so the answers are the same; a
- * differential test keeps them so.
+ * costs one JSON.parse, one compiled execution and one stringify, without the fetch-API layer. The dispatcher
+ * (`dispatch.ts`) decides what comes here; variables that do not coerce (nothing ran) return false, and the
+ * dispatcher hands the request to yoga, so the answers are the same; a differential test keeps them so.
  */
 export function createFastPath(deps: LeanPathDeps) {
   const send = (
@@ -49,17 +50,12 @@ export function createFastPath(deps: LeanPathDeps) {
   return async function handle(
     req: IncomingMessage,
     res: ServerResponse,
+    params: GraphQLParams,
+    compiled: CompiledQuery,
+    media: MediaType,
     correlationId: string,
     remoteAddress: string,
-  ) {
-    const serverContext = { correlationId, remoteAddress };
-    const media = req.method === 'POST' && isJson(req.headers['content-type']) ? negotiate(req.headers.accept) : null;
-    if (!media) return deps.yoga.handle(req, res, serverContext);
-    const body = await readBody(req);
-    const params = paramsOf(body);
-    const compiled = params && deps.documents(params.query, params.operationName)?.compiled;
-    if (!params || !compiled) return answerViaYoga(deps.yoga, req, res, body, serverContext);
-
+  ): Promise<boolean> {
     let context: GraphQLContext;
     try {
       const principal = await deps.auth.authenticate((name) => headerOf(req, name), remoteAddress);
@@ -79,18 +75,19 @@ export function createFastPath(deps: LeanPathDeps) {
     } catch (err) {
       const reply = graphqlErrorReply(err, correlationId, deps.log, { contentType: `${media}; charset=utf-8` });
       const { 'content-type': _type, ...extra } = reply.headers;
-      return send(res, reply.status, media, reply.body, extra);
+      send(res, reply.status, media, reply.body, extra);
+      return true;
     }
     const result = (await compiled.query(undefined, context, params.variables ?? {})) as ExecutionResult;
-    if (!('data' in result)) {
-      return answerViaYoga(deps.yoga, req, res, body, serverContext); // variables did not coerce: nothing ran
-    }
+    if (!('data' in result)) return false; // variables did not coerce: nothing ran
     if (result.errors?.length) {
       const errors = result.errors.map((e) => toClientError(e, correlationId, deps.log));
       const { status, headers, shown } = responseOf(errors);
-      return send(res, status, media, JSON.stringify({ data: result.data, errors: shown }), headers);
+      send(res, status, media, JSON.stringify({ data: result.data, errors: shown }), headers);
+      return true;
     }
-    return send(res, 200, media, compiled.stringify(result));
+    send(res, 200, media, compiled.stringify(result));
+    return true;
   };
 }
 

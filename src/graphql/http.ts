@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { VigilError } from '../domain/errors.js';
 import type { VigilYoga } from './yoga.js';
 
-/** Helpers the lean HTTP paths (fast.ts, sse.ts) share. */
+/** Helpers of the GraphQL HTTP edge (dispatch.ts and the paths it chooses). */
 
 export function headerOf(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];

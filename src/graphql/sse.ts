@@ -3,193 +3,149 @@ import {
   type ExecutionResult,
   execute,
   type FieldNode,
+  type GraphQLError,
   type GraphQLSchema,
   getArgumentValues,
   getVariableValues,
   Kind,
+  visit,
 } from 'graphql';
+import type { Principal } from '../domain/access.js';
+import type { VigilError } from '../domain/errors.js';
 import { DEFAULT_WAIT_TIMEOUT_SECONDS } from '../domain/inputs.js';
 import type { Execution, ExecutionEvent } from '../domain/types.js';
 import { prepareEventStream, prepareUpdateStream, type StreamStart } from '../feed/stream.js';
-import { toClientError } from '../http/graphql-errors.js';
+import { type ErrorLogger, toClientError } from '../http/graphql-errors.js';
+import { nextFrame, type SseProtocol, type SseStream, type SseWriter } from '../http/sse.js';
 import type { GraphQLContext } from './context.js';
+import type { PreparedDocument } from './documents.js';
 import type { LeanPathDeps } from './fast.js';
-import { answerViaYoga, headerOf, isJson, paramsOf, readBody } from './http.js';
+import { type GraphQLParams, headerOf } from './http.js';
 
-export type SseFlavour = 'yoga' | 'graphql-sse';
-
-const HEADERS: Record<SseFlavour, Record<string, string>> = {
-  yoga: {
-    'content-type': 'text/event-stream',
-    connection: 'keep-alive',
-    'cache-control': 'no-cache',
-    'content-encoding': 'none',
-  },
-  'graphql-sse': {
-    connection: 'keep-alive',
-    'cache-control': 'no-cache',
-    'content-encoding': 'none',
-    'content-type': 'text/event-stream; charset=utf-8',
-  },
-};
-const PING = Buffer.from(':\n\n');
-const COMPLETE = Buffer.from('event: complete\ndata:\n\n');
-/** Bytes a slow reader may leave unsent before its stream is ended (it re-attaches with its cursor). */
-const MAX_UNSENT = 1024 * 1024;
 const FRAMES_PER_GROUP = 128;
+const LEAN_FIELDS = new Set(['executionEvents', 'executionUpdated']);
 
-type Frame = Buffer | Promise<Buffer>;
-
-const CRLF = Buffer.from('\r\n');
-const chunks = new WeakMap<Buffer, Buffer>();
-/** A frame in HTTP/1.1 chunked framing, built once per frame and shared by every subscriber it goes to. */
-function chunkOf(frame: Buffer): Buffer {
-  let chunk = chunks.get(frame);
-  if (!chunk) {
-    chunk = Buffer.concat([Buffer.from(`${frame.length.toString(16)}\r\n`), frame, CRLF]);
-    chunks.set(frame, chunk);
-  }
-  return chunk;
-}
-
-/**
- * Writes a frame. Once the headers are out and nothing waits in the response itself, a chunked response takes the
- * frame already framed straight to its socket: one write instead of node's four (size, CRLF, data, CRLF), which is
- * what a thousand subscribers of one execution cost per event.
- */
-function writeFrame(res: ServerResponse, frame: Buffer): void {
-  const socket = res.socket;
-  const direct = res as unknown as { chunkedEncoding?: boolean; outputSize?: number };
-  if (socket && res.headersSent && direct.chunkedEncoding === true && direct.outputSize === 0 && !socket.destroyed)
-    socket.write(chunkOf(frame));
-  else res.write(frame);
-}
-
-/** Subscribers with the same document, variables (cursor and timeout aside) and target: one execution of each item. */
+/** A frame as every member gets it, or (a result with errors) made per member: each with its own correlation id. */
+type Rendered = Buffer | ((correlationId: string) => Buffer);
+type Frame = Rendered | Promise<Rendered>;
 type Executor = (root: unknown) => ExecutionResult | Promise<ExecutionResult>;
 
 interface Group {
   frames: Map<string, Frame>;
   members: number;
-  /** Executes the group's document on one item (built from the first member's request). */
-  execute?: Executor;
+  /** Executes the group's document on one item, with the group's own context (no member's key or correlation id). */
+  execute: Executor;
+  /** Aborted when the last member leaves. */
+  aborted: AbortController;
+}
+
+/** A GraphQL error as yoga writes it into a stream: without the `http` hint yoga reads for a response's status. */
+export function withoutInternals(error: GraphQLError): unknown {
+  const json = error.toJSON();
+  const { http: _http, unexpected: _unexpected, ...extensions } = (json.extensions ?? {}) as Record<string, unknown>;
+  return { ...json, extensions };
+}
+
+/** A result's frame for one subscriber: errors mapped with its correlation id (a fault is logged once, by the mapper). */
+export function resultFrame(result: ExecutionResult, correlationId: string, log: ErrorLogger): Buffer {
+  if (!result.errors?.length) return nextFrame(JSON.stringify(result));
+  const errors = result.errors.map((e) => withoutInternals(toClientError(e, correlationId, log)));
+  return nextFrame(JSON.stringify({ ...result, errors }));
+}
+
+/** GraphQL's frame for a stream ended early (a slow consumer): `event: next` with the coded error; `complete` follows. */
+export function errorFrameOf(correlationId: string, log: ErrorLogger) {
+  return (error: VigilError) =>
+    nextFrame(JSON.stringify({ errors: [withoutInternals(toClientError(error, correlationId, log))] }));
+}
+
+/** The root field of a subscription the lean path answers (one `executionEvents` / `executionUpdated`), or null. */
+export function leanFieldOf(prepared: PreparedDocument): FieldNode | null {
+  const root = prepared.operation.selectionSet.selections;
+  const field = root.length === 1 && root[0]?.kind === Kind.FIELD && !root[0].directives?.length ? root[0] : null;
+  return field && LEAN_FIELDS.has(field.name.value) ? field : null;
 }
 
 /**
- * The lean path for `executionEvents` and `executionUpdated` over SSE: yoga's at POST /graphql and graphql-sse's
- * distinct-connections mode at POST /graphql/stream, byte for byte the same framing. Identical subscribers form a
- * group: each event is executed and serialized once per group and the same bytes are written to every member.
- * Everything else (single-connection mode, other fields, errors before the stream starts) goes to yoga.
+ * The variables that only say when a subscriber starts and stops (the `after` and `timeout` arguments of the root
+ * field, used nowhere else): they do not change what an item looks like, so subscribers that differ only in them
+ * share a group.
  */
-export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema }) {
+function cursorVariables(prepared: PreparedDocument, field: FieldNode): Set<string> {
+  const candidates = new Set(
+    (field.arguments ?? [])
+      .filter((a) => (a.name.value === 'after' || a.name.value === 'timeout') && a.value.kind === Kind.VARIABLE)
+      .map((a) => (a.value as { name: { value: string } }).name.value),
+  );
+  const uses = new Map<string, number>();
+  // The whole document (fragments use variables too), declarations aside.
+  visit(prepared.document, {
+    VariableDefinition: () => false,
+    Variable: (node) => void uses.set(node.name.value, (uses.get(node.name.value) ?? 0) + 1),
+  });
+  return new Set([...candidates].filter((name) => uses.get(name) === 1));
+}
+
+/**
+ * The lean path for `executionEvents` and `executionUpdated` over SSE: yoga's framing at POST /graphql and
+ * graphql-sse's distinct-connections mode at POST /graphql/stream, written by the one SSE writer straight from the
+ * feed's callback streams. Identical subscribers form a group: each item is executed and serialized once per group
+ * and the same bytes are written to every member. A group is keyed on everything that can change an item's result
+ * (field, target, organization, environment, scopes, document, variables other than the cursor) and executes with a
+ * context built from those only, so no member's key or correlation id is lent to the others.
+ */
+export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema; sse: SseWriter }) {
   const groups = new Map<string, Group>();
   /** Items executed and serialized (once per group) and frames written (once per subscriber). */
   const stats = { computed: 0, written: 0 };
-  const open = new Set<ServerResponse>();
-  const pinger = setInterval(() => {
-    for (const res of open) res.write(PING);
-  }, 12_000);
-  pinger.unref();
 
-  const frameOf = (
-    group: Group,
-    key: string,
-    compute: () => ExecutionResult | Promise<ExecutionResult>,
-    correlationId: string,
-  ): Frame => {
+  const render = (result: ExecutionResult): Rendered =>
+    result.errors?.length
+      ? (correlationId) => resultFrame(result, correlationId, deps.log)
+      : nextFrame(JSON.stringify(result));
+
+  const frameOf = (group: Group, key: string, item: unknown): Frame => {
     const hit = group.frames.get(key);
     if (hit) return hit;
-    const toFrame = (result: ExecutionResult) => {
-      const out = result.errors?.length
-        ? { ...result, errors: result.errors.map((e) => toClientError(e, correlationId, deps.log)) }
-        : result;
-      return Buffer.from(`event: next\ndata: ${JSON.stringify(out)}\n\n`);
-    };
     stats.computed += 1;
-    const result = compute();
-    const frame: Frame = result instanceof Promise ? result.then(toFrame) : toFrame(result);
+    const result = group.execute(item);
+    const frame: Frame = result instanceof Promise ? result.then(render) : render(result);
     if (group.frames.size >= FRAMES_PER_GROUP) group.frames.delete(group.frames.keys().next().value as string);
     group.frames.set(key, frame);
     return frame;
   };
 
-  async function handle(
-    req: IncomingMessage,
-    res: ServerResponse,
-    correlationId: string,
-    remoteAddress: string,
-    flavour: SseFlavour,
-  ) {
-    const serverContext = { correlationId, remoteAddress };
-    const eligible =
-      req.method === 'POST' &&
-      isJson(req.headers['content-type']) &&
-      req.headers.accept === 'text/event-stream' &&
-      !req.headers['x-graphql-event-stream-token'] &&
-      !(req.url ?? '').includes('?');
-    if (!eligible) return deps.yoga.handle(req, res, serverContext);
-    const body = await readBody(req);
-    const viaYoga = () => answerViaYoga(deps.yoga, req, res, body, serverContext);
-
-    const params = paramsOf(body);
-    const prepared = params && deps.documents(params.query, params.operationName);
-    const root = prepared?.operation.selectionSet.selections;
-    const field =
-      root?.length === 1 && root[0]?.kind === Kind.FIELD && !root[0].directives?.length ? (root[0] as FieldNode) : null;
-    const fieldName = field?.name.value;
-    if (!params || !prepared || prepared.operation.operation !== 'subscription' || !field) return viaYoga();
-    if (fieldName !== 'executionEvents' && fieldName !== 'executionUpdated') return viaYoga();
-
-    let start: StreamStart<ExecutionEvent> | StreamStart<Execution>;
-    let context: GraphQLContext;
-    let variableValues: Record<string, unknown>;
-    let target: string;
-    try {
-      const coerced = getVariableValues(
-        deps.schema,
-        prepared.operation.variableDefinitions ?? [],
-        params.variables ?? {},
-      );
-      if (coerced.errors) return viaYoga();
-      variableValues = coerced.coerced;
-      const fieldDef = deps.schema.getSubscriptionType()?.getFields()[fieldName];
-      if (!fieldDef) return viaYoga();
-      const args = getArgumentValues(fieldDef, field, variableValues);
-      const principal = await deps.auth.authenticate((name) => headerOf(req, name), remoteAddress);
-      const aborted = new AbortController();
-      context = { principal, correlationId, signal: aborted.signal, domain: deps.domain, feed: deps.feed, db: deps.db };
-      if (fieldName === 'executionEvents') {
-        target = String(args.executionId);
-        start = await prepareEventStream(deps.feed, deps.db, principal, target, {
-          after: args.after as number | null | undefined,
-          timeoutSeconds: (args.timeout as number | undefined) ?? DEFAULT_WAIT_TIMEOUT_SECONDS,
-        });
-      } else {
-        target = `${principal.organizationId}/${principal.environment}`;
-        start = prepareUpdateStream(deps.feed, principal, args.filter);
-      }
-    } catch {
-      return viaYoga(); // an access or argument error: yoga answers it exactly as it would have
-    }
-
-    // The cursor and the timeout change when a subscriber starts and stops, not what an item looks like.
-    const cursorVars = new Set(
-      (field.arguments ?? [])
-        .filter((a) => (a.name.value === 'after' || a.name.value === 'timeout') && a.value.kind === Kind.VARIABLE)
-        .map((a) => (a.value as { name: { value: string } }).name.value),
-    );
-    const shapeVars = Object.fromEntries(Object.entries(variableValues).filter(([k]) => !cursorVars.has(k)));
-    const groupKey = `${fieldName}\u0000${target}\u0000${params.operationName ?? ''}\u0000${params.query}\u0000${JSON.stringify(shapeVars)}`;
-    let group = groups.get(groupKey);
-    if (!group) {
-      group = { frames: new Map(), members: 0 };
-      groups.set(groupKey, group);
-    }
-    group.members += 1;
-    if (!group.execute) {
-      const { document } = prepared;
-      const { operationName } = params;
-      group.execute = (root) =>
+  const groupOf = (
+    key: string,
+    principal: Principal,
+    prepared: PreparedDocument,
+    operationName: string | undefined,
+    variableValues: Record<string, unknown>,
+  ): Group => {
+    const existing = groups.get(key);
+    if (existing) return existing;
+    const aborted = new AbortController();
+    const context: GraphQLContext = {
+      principal: {
+        organizationId: principal.organizationId,
+        environment: principal.environment,
+        scopes: principal.scopes,
+        keyId: null,
+      },
+      correlationId: '',
+      signal: aborted.signal,
+      domain: deps.domain,
+      feed: deps.feed,
+      db: deps.db,
+    };
+    const { document } = prepared;
+    // The cursor variables in here are the first member's; they reach only the root field's arguments, which an
+    // item's execution does not read (its resolver returns the item).
+    const group: Group = {
+      frames: new Map(),
+      members: 0,
+      aborted,
+      execute: (root) =>
         execute({
           schema: deps.schema,
           document,
@@ -197,11 +153,75 @@ export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema }) {
           contextValue: context,
           variableValues,
           operationName,
-        }) as ExecutionResult | Promise<ExecutionResult>;
+        }) as ExecutionResult | Promise<ExecutionResult>,
+    };
+    groups.set(key, group);
+    return group;
+  };
+
+  /**
+   * Answers a subscription of `field` (from `leanFieldOf`), or returns false, having written nothing, for what it
+   * leaves to the libraries: variables that do not coerce, and any error before the stream starts (access,
+   * arguments, capacity, existence), which yoga or graphql-sse then answer exactly as they would have.
+   */
+  async function handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    params: GraphQLParams,
+    prepared: PreparedDocument,
+    field: FieldNode,
+    protocol: SseProtocol,
+    correlationId: string,
+    remoteAddress: string,
+  ): Promise<boolean> {
+    const fieldName = field.name.value;
+    const coerced = getVariableValues(
+      deps.schema,
+      prepared.operation.variableDefinitions ?? [],
+      params.variables ?? {},
+    );
+    const fieldDef = deps.schema.getSubscriptionType()?.getFields()[fieldName];
+    if (coerced.errors || !fieldDef) return false;
+    const variableValues = coerced.coerced;
+
+    let start: StreamStart<ExecutionEvent> | StreamStart<Execution>;
+    let principal: Principal;
+    let target: string;
+    try {
+      const args = getArgumentValues(fieldDef, field, variableValues);
+      principal = await deps.auth.authenticate((name) => headerOf(req, name), remoteAddress);
+      if (fieldName === 'executionEvents') {
+        target = String(args.executionId);
+        start = await prepareEventStream(deps.feed, deps.db, principal, target, {
+          after: args.after as number | null | undefined,
+          timeoutSeconds: (args.timeout as number | undefined) ?? DEFAULT_WAIT_TIMEOUT_SECONDS,
+        });
+      } else {
+        target = '';
+        start = prepareUpdateStream(deps.feed, principal, args.filter);
+      }
+    } catch {
+      return false;
     }
-    res.writeHead(200, HEADERS[flavour]);
-    res.write(PING);
-    follow(res, start as StreamStart<ExecutionEvent | Execution>, group, groupKey, correlationId);
+
+    const cursor = cursorVariables(prepared, field);
+    const shapeVars = Object.fromEntries(Object.entries(variableValues).filter(([k]) => !cursor.has(k)));
+    const scopes = [...principal.scopes].sort().join(',');
+    const key = [
+      fieldName,
+      target,
+      principal.organizationId,
+      principal.environment,
+      scopes,
+      params.operationName ?? '',
+      params.query,
+      JSON.stringify(shapeVars),
+    ].join('\u0000');
+    const group = groupOf(key, principal, prepared, params.operationName, variableValues);
+    group.members += 1;
+    const stream = deps.sse.start(res, { protocol, errorFrame: errorFrameOf(correlationId, deps.log) });
+    follow(stream, start as StreamStart<ExecutionEvent | Execution>, group, key, correlationId);
+    return true;
   }
 
   /**
@@ -209,61 +229,48 @@ export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema }) {
    * keeps for its whole life capture only these few values, not the request's parse state.
    */
   function follow(
-    res: ServerResponse,
+    stream: SseStream,
     start: StreamStart<ExecutionEvent | Execution>,
     g: Group,
     groupKey: string,
     correlationId: string,
   ) {
-    open.add(res);
     let pending: Promise<unknown> | null = null;
-    let ended = false;
-    const write = (frame: Frame) => {
-      stats.written += 1;
-      if (!pending && Buffer.isBuffer(frame)) {
-        writeFrame(res, frame);
-        return;
-      }
-      pending = (pending ?? Promise.resolve())
-        .then(() => frame)
-        .then((f) => {
-          if (!res.destroyed) writeFrame(res, f);
-        });
-    };
-    const cleanup = () => {
-      open.delete(res);
+    let left = false;
+    const leave = () => {
+      if (left) return;
+      left = true;
       g.members -= 1;
-      if (g.members === 0 && groups.get(groupKey) === g) groups.delete(groupKey);
+      if (g.members > 0) return;
+      if (groups.get(groupKey) === g) groups.delete(groupKey);
+      g.aborted.abort();
     };
-    // The client may have gone while the stream was being prepared: its `close` is then already past.
-    if (res.destroyed) return cleanup();
+    const deliver = (frame: Rendered) => {
+      stats.written += 1;
+      stream.write(typeof frame === 'function' ? frame(correlationId) : frame);
+    };
+    const write = (frame: Frame) => {
+      if (!pending && !(frame instanceof Promise)) return deliver(frame);
+      pending = (pending ?? Promise.resolve()).then(() => frame).then(deliver, () => stream.end());
+    };
+    stream.onEnd(leave);
+    if (stream.ended) return;
     const cancel = start({
       item: (value) => {
         const key =
           'sequence' in value && 'type' in value
             ? `e${value.sequence}`
             : `u${(value as Execution).id}:${(value as Execution).lastSequence}:${(value as Execution).updatedAt.getTime()}`;
-        write(frameOf(g, key, () => (g.execute as Executor)(value), correlationId));
-        return res.writableLength < MAX_UNSENT;
+        write(frameOf(g, key, value));
+        return !stream.ended;
       },
       end: () => {
-        if (ended) return;
-        ended = true;
-        cleanup();
-        const finish = () => {
-          if (!res.destroyed) res.end(COMPLETE);
-        };
-        if (pending) void pending.then(finish, finish);
-        else finish();
+        leave();
+        if (pending) void pending.then(stream.end);
+        else stream.end();
       },
     });
-    res.once('close', () => {
-      if (!ended) {
-        ended = true;
-        cleanup();
-      }
-      cancel();
-    });
+    stream.onEnd(cancel);
   }
 
   return { handle, stats };

@@ -6,6 +6,7 @@ import type { Principal } from '../domain/access.js';
 import type { DomainContext } from '../domain/context.js';
 import type { InputLimits } from '../domain/inputs.js';
 import type { ChangeFeed } from '../feed/feed.js';
+import type { SseWriter } from '../http/sse.js';
 import type { Logger } from '../log.js';
 
 /** The services every REST adapter calls: the same ones GraphQL gets. */
@@ -17,8 +18,8 @@ export interface RestDeps {
   log: Logger;
   /** Bytes of one request body. */
   bodyLimit: number;
-  /** Interval of the `:` comment heartbeat on event streams. */
-  heartbeatMs: number;
+  /** The one SSE writer (framing, heartbeat, backpressure, shutdown) of event streams. */
+  sse: SseWriter;
 }
 
 /** The REST edge's Hono app, as every adapter registers its routes on it. */

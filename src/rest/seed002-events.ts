@@ -1,14 +1,12 @@
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { createRoute } from '@hono/zod-openapi';
-import type { SSEMessage, SSEStreamingApi } from 'hono/streaming';
-import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
-import { VigilError } from '../domain/errors.js';
 import { getExecution } from '../domain/executions.js';
 import { DEFAULT_WAIT_TIMEOUT_SECONDS, waitTimeoutSeconds } from '../domain/inputs.js';
 import { type ExecutionEvent, type ExecutionStatus, isTerminal } from '../domain/types.js';
-import { afterInput, openEventStream } from '../feed/stream.js';
+import { afterInput, prepareEventStream, type StreamStart } from '../feed/stream.js';
 import { restErrorBody } from '../http/rest-errors.js';
-import type { Logger } from '../log.js';
+import { messageFrame, type SseMessage, type SseStream } from '../http/sse.js';
 import type { RestApp, RestDeps } from './context.js';
 import { errorResponses, queryNumber, SECURITY } from './schemas.js';
 import { SEED003_STATUS } from './vocabulary.js';
@@ -66,7 +64,7 @@ const lower = (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : null);
 const orNull = (v: unknown) => v ?? null;
 
 /** One stored event as an SSE message (the table in STREAM_DESCRIPTION). */
-export function sseMessage(e: ExecutionEvent): SSEMessage {
+export function sseMessage(e: ExecutionEvent): SseMessage {
   const p = e.payload;
   const base = { execution_id: e.executionId, sequence: e.sequence, occurred_at: e.occurredAt.toISOString() };
   let event: string;
@@ -107,32 +105,17 @@ export function sseMessage(e: ExecutionEvent): SSEMessage {
   return { event, id: String(e.sequence), data: JSON.stringify({ ...base, ...data }) };
 }
 
-/** Writes the events to the client with a heartbeat, until the stream ends or the client hangs up. */
-async function pump(
-  events: AsyncIterable<ExecutionEvent>,
-  sse: SSEStreamingApi,
-  options: { signal: AbortSignal; heartbeatMs: number; correlationId: string; log: Logger },
-): Promise<void> {
-  const iterator = events[Symbol.asyncIterator]();
-  const hangUp = () => void iterator.return?.();
-  sse.onAbort(hangUp);
-  options.signal.addEventListener('abort', hangUp, { once: true });
-  const heartbeat = setInterval(() => void sse.write(': keep-alive\n\n'), options.heartbeatMs);
-  try {
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done) break;
-      await sse.writeSSE(sseMessage(next.value));
-    }
-  } catch (err) {
-    if (!(err instanceof VigilError)) options.log.error({ err, correlationId: options.correlationId }, 'event stream');
-    const error = err instanceof VigilError ? err : new VigilError('INTERNAL', 'Unexpected error.');
-    await sse.writeSSE({ event: 'error', data: JSON.stringify(restErrorBody(error, options.correlationId)) });
-  } finally {
-    clearInterval(heartbeat);
-    options.signal.removeEventListener('abort', hangUp);
-    await iterator.return?.();
-  }
+/**
+ * Writes the stream's events through the one SSE writer until the stream ends (terminal event, timeout, shutdown,
+ * revocation), the client hangs up (the stream is cancelled and its slot released) or it falls behind (ended with
+ * `event: error` and the REST error body; it re-attaches with Last-Event-ID).
+ */
+function follow(start: StreamStart<ExecutionEvent>, stream: SseStream): void {
+  const cancel = start({
+    item: (e) => stream.write(messageFrame(sseMessage(e))),
+    end: () => stream.end(),
+  });
+  stream.onEnd(cancel);
 }
 
 /** Seed 002: `GET /api/v1/executions/{execution_id}/events`, over the same stream as GraphQL's executionEvents. */
@@ -147,15 +130,14 @@ export function registerSeed002(app: RestApp, deps: RestDeps): void {
       if (isTerminal(execution.status) && after >= execution.lastSequence) return c.body(null, 204);
     }
     // Errors (404, 503, …) are thrown here, before the stream starts, and answered as JSON.
-    const events = await openEventStream(deps.feed, deps.db, principal, id, { after, timeoutSeconds: timeout });
-    c.header('X-Accel-Buffering', 'no');
-    return streamSSE(c, (sse) =>
-      pump(events, sse, {
-        signal: c.req.raw.signal,
-        heartbeatMs: deps.heartbeatMs,
-        correlationId: c.env.correlationId,
-        log: deps.log,
-      }),
-    );
+    const start = await prepareEventStream(deps.feed, deps.db, principal, id, { after, timeoutSeconds: timeout });
+    const { correlationId } = c.env;
+    const stream = deps.sse.start(c.env.outgoing, {
+      protocol: 'rest',
+      errorFrame: (error) =>
+        messageFrame({ event: 'error', data: JSON.stringify(restErrorBody(error, correlationId)) }),
+    });
+    follow(start, stream);
+    return RESPONSE_ALREADY_SENT; // answered on node's response by the SSE writer
   });
 }
