@@ -3,7 +3,6 @@ import {
   type ExecutionResult,
   execute,
   type FieldNode,
-  type GraphQLError,
   type GraphQLSchema,
   getArgumentValues,
   getVariableValues,
@@ -15,7 +14,7 @@ import type { VigilError } from '../domain/errors.js';
 import { DEFAULT_WAIT_TIMEOUT_SECONDS } from '../domain/inputs.js';
 import type { Execution, ExecutionEvent } from '../domain/types.js';
 import { prepareEventStream, prepareUpdateStream, type StreamStart } from '../feed/stream.js';
-import { type ErrorLogger, toClientError } from '../http/graphql-errors.js';
+import { type ErrorLogger, graphqlStreamError, graphqlStreamResult } from '../http/graphql-errors.js';
 import { nextFrame, type SseProtocol, type SseStream, type SseWriter } from '../http/sse.js';
 import type { GraphQLContext } from './context.js';
 import type { PreparedDocument } from './documents.js';
@@ -39,24 +38,14 @@ interface Group {
   aborted: AbortController;
 }
 
-/** A GraphQL error as yoga writes it into a stream: without the `http` hint yoga reads for a response's status. */
-export function withoutInternals(error: GraphQLError): unknown {
-  const json = error.toJSON();
-  const { http: _http, unexpected: _unexpected, ...extensions } = (json.extensions ?? {}) as Record<string, unknown>;
-  return { ...json, extensions };
-}
-
 /** A result's frame for one subscriber: errors mapped with its correlation id (a fault is logged once, by the mapper). */
 export function resultFrame(result: ExecutionResult, correlationId: string, log: ErrorLogger): Buffer {
-  if (!result.errors?.length) return nextFrame(JSON.stringify(result));
-  const errors = result.errors.map((e) => withoutInternals(toClientError(e, correlationId, log)));
-  return nextFrame(JSON.stringify({ ...result, errors }));
+  return nextFrame(graphqlStreamResult(result, { correlationId, log }));
 }
 
 /** GraphQL's frame for a stream ended early (a slow consumer): `event: next` with the coded error; `complete` follows. */
 export function errorFrameOf(correlationId: string, log: ErrorLogger) {
-  return (error: VigilError) =>
-    nextFrame(JSON.stringify({ errors: [withoutInternals(toClientError(error, correlationId, log))] }));
+  return (error: VigilError) => nextFrame(graphqlStreamError(error, correlationId, log));
 }
 
 /** The root field of a subscription the lean path answers (one `executionEvents` / `executionUpdated`), or null. */

@@ -1,17 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ExecutionResult, GraphQLError } from 'graphql';
+import type { ExecutionResult } from 'graphql';
 import { VigilError } from '../domain/errors.js';
-import type { ErrorLogger } from '../http/graphql-errors.js';
+import { type ErrorLogger, graphqlStreamResult } from '../http/graphql-errors.js';
 import { nextFrame, type SseProtocol, type SseStream, type SseWriter } from '../http/sse.js';
 import type { PreparedDocument } from './documents.js';
 import type { LeanPathDeps } from './fast.js';
 import { type GraphQLParams, headerOf } from './http.js';
-import { errorFrameOf, withoutInternals } from './sse.js';
+import { errorFrameOf } from './sse.js';
 
 /** A result of yoga's envelop (errors already mapped and masked there) as yoga frames it. */
 function frameOf(result: ExecutionResult): Buffer {
-  if (!result.errors?.length) return nextFrame(JSON.stringify(result));
-  return nextFrame(JSON.stringify({ ...result, errors: result.errors.map((e: GraphQLError) => withoutInternals(e)) }));
+  return nextFrame(graphqlStreamResult(result));
 }
 
 /**

@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import { type ExecutionResult, GraphQLError } from 'graphql';
 import { httpStatusOf, type VigilError, vigilErrorOf } from '../domain/errors.js';
 import type { ErrorReply } from './reply.js';
 
@@ -199,6 +199,27 @@ export function graphqlErrorReply(
  */
 export function graphqlErrorsBody(errors: readonly GraphQLError[]): string {
   return JSON.stringify({ errors: errors.map(withoutHttp) });
+}
+
+/**
+ * A result as an event stream carries it (`event: next`): its errors as a client sees them — mapped here with the
+ * subscriber's own correlation id when `mapWith` is given (results of yoga's envelop come mapped already) — without
+ * the `http` extension yoga reads for a response's status.
+ */
+export function graphqlStreamResult(
+  result: ExecutionResult,
+  mapWith?: { correlationId: string; log: ErrorLogger },
+): string {
+  if (!result.errors?.length) return JSON.stringify(result);
+  const errors = result.errors.map((e) =>
+    withoutHttp(mapWith ? toClientError(e, mapWith.correlationId, mapWith.log) : e),
+  );
+  return JSON.stringify({ ...result, errors });
+}
+
+/** One error as an event stream's last `next` (a stream ended early: a slow consumer, shutdown). */
+export function graphqlStreamError(err: unknown, correlationId: string, log: ErrorLogger): string {
+  return JSON.stringify({ errors: [withoutHttp(toClientError(err, correlationId, log))] });
 }
 
 /** An error as a client sees it: its JSON without the `http` extension yoga reads for the status. */
