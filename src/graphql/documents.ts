@@ -14,20 +14,18 @@ const CACHE_SIZE = 1000;
 
 type Jit = typeof import('graphql-jit');
 let jit: Jit | null = null;
-let requested = false;
+let loading: Promise<void> | null = null;
+
 /**
  * graphql-jit (with ajv and fast-json-stringify, ~400 KB of code) is loaded on the first document, not at start: an
- * idle server does not hold it. Until it has loaded (tens of milliseconds, once), documents are not cached, so the
- * fast path leaves those first requests to yoga, which answers them the same way.
+ * idle server does not hold it. Resolves once it is loaded (tests await it, so that no timing-sensitive test pays
+ * the one-time load).
  */
-function loadJit(): Jit | null {
-  if (!requested) {
-    requested = true;
-    void import('graphql-jit').then((m) => {
-      jit = m;
-    });
-  }
-  return jit;
+export function loadCompiler(): Promise<void> {
+  loading ??= import('graphql-jit').then((m) => {
+    jit = m;
+  });
+  return loading;
 }
 
 /**
@@ -40,22 +38,25 @@ export function createDocumentCache(yoga: VigilYoga) {
     const key = operationName ? `${operationName}\u0000${query}` : query;
     const hit = cache.get(key);
     if (hit !== undefined) return hit;
-    const compiler = loadJit();
-    if (!compiler) return null;
+    void loadCompiler();
+    const compiler = jit;
     let prepared: PreparedDocument | null = null;
+    let compilerMissing = false;
     try {
       const document = parse(query, { maxTokens: DOCUMENT_LIMITS.tokens });
       const enveloped = yoga.getEnveloped({ params: { query, operationName } } as never);
       const errors = enveloped.validate(enveloped.schema, document) as readonly GraphQLError[];
       const operation = errors.length === 0 ? getOperationAST(document, operationName) : null;
       if (operation?.operation === 'subscription') prepared = { document, operation };
-      else if (operation) {
+      else if (operation && !compiler) compilerMissing = true;
+      else if (operation && compiler) {
         const compiled = compiler.compileQuery(enveloped.schema, document, operationName);
         if (compiler.isCompiledQuery(compiled)) prepared = { document, operation, compiled };
       }
     } catch {
       prepared = null;
     }
+    if (compilerMissing) return null; // graphql-jit still loading: yoga answers this one; not cached
     if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value as string);
     cache.set(key, prepared);
     return prepared;

@@ -3,6 +3,7 @@ import postgres from 'postgres';
 import { inject } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/client.js';
+import { loadCompiler } from '../../src/graphql/documents.js';
 import { createLogger } from '../../src/log.js';
 import { type ServerOptions, startServer, type VigilServer } from '../../src/server.js';
 
@@ -62,6 +63,9 @@ export async function startTestServer(kind: DbKind, options: StartOptions = {}):
     database = await openDatabase({ loadDataDir: new Blob([readFileSync(inject('pgliteTemplate'))]) });
   }
   const server = await startServer(loadConfig(env), { ...options, log, database });
+  // As a server that has answered once has it: no test pays graphql-jit's one-time load (under vitest's transform,
+  // long enough to hold up a heartbeat) on its first request.
+  await loadCompiler();
   const gql = async <T>(query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}) => {
     const res = await fetch(`${server.url}/graphql`, {
       method: 'POST',
