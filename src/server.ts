@@ -162,6 +162,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     bufferBody(req, config.VIGIL_BODY_LIMIT).then(
       (buffered) => dispatch(buffered, res, path, correlationId),
       (err) => {
+        if (res.destroyed) return;
         const error = vigilErrorOf(err) ?? new VigilError('VALIDATION_FAILED', 'The request body could not be read');
         res.setHeader('connection', 'close');
         writeReply(res, refusalReply(path, error, correlationId));

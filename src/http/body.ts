@@ -51,11 +51,15 @@ export function bufferBody(req: IncomingMessage, limit: number): Promise<Incomin
       settled = true;
       resolve(replay(req, Buffer.concat(chunks)));
     });
-    req.once('error', (err) => {
+    const fail = (err: Error) => {
       if (settled) return;
       settled = true;
+      chunks.length = 0;
       reject(err);
-    });
+    };
+    req.once('error', fail);
+    // The client went away before the end of its body: nothing to answer, nothing kept.
+    req.once('close', () => fail(new VigilError('VALIDATION_FAILED', 'The request body ended early')));
   });
 }
 

@@ -1,4 +1,5 @@
 import { type ErrorCode, httpStatusOf, type ValidationIssue, VigilError, vigilErrorOf } from '../domain/errors.js';
+import type { ErrorLogger } from './graphql-errors.js';
 import type { ErrorReply } from './reply.js';
 
 /** Where a FastAPI validation item points: the first element of `loc`. */
@@ -15,10 +16,6 @@ export interface RestErrorBody {
   error_code: ErrorCode;
   correlation_id: string;
   timestamp: string;
-}
-
-export interface FaultLogger {
-  error(obj: object, msg: string): void;
 }
 
 /**
@@ -39,7 +36,7 @@ export function restErrorBody(
 }
 
 /** What a client may see of any error: a VigilError (or a database outage) as it is, anything else masked, logged. */
-export function restErrorOf(err: unknown, correlationId: string, log: FaultLogger): VigilError {
+export function restErrorOf(err: unknown, correlationId: string, log: ErrorLogger): VigilError {
   const known = vigilErrorOf(err);
   if (known) return known;
   log.error({ err, correlationId }, 'unexpected error in a REST request');
@@ -54,7 +51,7 @@ export function restErrorOf(err: unknown, correlationId: string, log: FaultLogge
 export function restErrorReply(
   err: unknown,
   correlationId: string,
-  log: FaultLogger,
+  log: ErrorLogger,
   options: { status?: number } = {},
 ): ErrorReply {
   const error = restErrorOf(err, correlationId, log);

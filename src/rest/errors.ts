@@ -1,7 +1,8 @@
 import { HTTPException } from 'hono/http-exception';
 import { VigilError } from '../domain/errors.js';
+import type { ErrorLogger } from '../http/graphql-errors.js';
 import { replyResponse } from '../http/reply.js';
-import { type FaultLogger, restErrorReply } from '../http/rest-errors.js';
+import { restErrorReply } from '../http/rest-errors.js';
 
 /** What a Hono-internal HTTPException (never expected: bodies and validation are ours) means in our codes. */
 function fromHttpException(err: HTTPException): VigilError {
@@ -14,7 +15,7 @@ function fromHttpException(err: HTTPException): VigilError {
 }
 
 /** Hono's `onError` and `notFound`: the edge's one REST error reply, as the fetch-API Response Hono writes. */
-export function errorResponse(err: unknown, correlationId: string, log: FaultLogger): Response {
+export function errorResponse(err: unknown, correlationId: string, log: ErrorLogger): Response {
   const error = err instanceof HTTPException ? fromHttpException(err) : err;
   return replyResponse(restErrorReply(error, correlationId, log));
 }

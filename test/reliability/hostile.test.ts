@@ -18,7 +18,7 @@ const post = (s: TestServer, path: string, body: string, headers: Record<string,
 const gql = (query: string, variables: Record<string, unknown> = {}) => JSON.stringify({ query, variables });
 
 /** A body streamed without Content-Length (chunked), in pieces of at most 64 KiB. */
-const chunked = (s: TestServer, path: string, body: string) =>
+const chunked = (s: TestServer, path: string, body: string, headers: Record<string, string> = {}) =>
   new Promise<{ status: number; body: string }>((resolve, reject) => {
     const url = new URL(`${s.url}${path}`);
     const req = request(
@@ -27,7 +27,7 @@ const chunked = (s: TestServer, path: string, body: string) =>
         port: url.port,
         path: url.pathname,
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...headers },
       },
       (res) => {
         let text = '';
@@ -239,6 +239,14 @@ describe.each(DB_KINDS)('hostile GraphQL requests on %s', (kind) => {
     const rest = await chunked(s, '/api/v1/executions', JSON.stringify({ workflowId: 'chunked-rest' }));
     expect(rest.status, rest.body).toBe(201);
     expect(JSON.parse(rest.body)).toMatchObject({ workflowId: 'chunked-rest' });
+    const stream = await chunked(
+      s,
+      '/graphql',
+      gql(`subscription { executionEvents(executionId: "${id}", timeout: 1) { sequence } }`),
+      { accept: 'text/event-stream' },
+    );
+    expect(stream.status).toBe(200);
+    expect(stream.body).toContain('event: complete');
     const tooLarge = await chunked(
       s,
       '/api/v1/executions',
@@ -246,6 +254,23 @@ describe.each(DB_KINDS)('hostile GraphQL requests on %s', (kind) => {
     );
     expect(tooLarge.status).toBe(413);
     expect(JSON.parse(tooLarge.body)).toMatchObject({ error_code: 'PAYLOAD_TOO_LARGE' });
+  });
+
+  it('forgets a chunked body whose client leaves before its end, and goes on serving', async () => {
+    const url = new URL(`${s.url}/api/v1/executions`);
+    await new Promise<void>((resolve) => {
+      const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST' });
+      req.on('error', () => resolve());
+      req.write('{"workflowId": "half');
+      setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, 200);
+    });
+    const before = await rowCounts(s);
+    const after = await chunked(s, '/api/v1/executions', JSON.stringify({ workflowId: 'after-half' }));
+    expect(after.status).toBe(201);
+    expect((await rowCounts(s)).executions).toBe((before.executions ?? 0) + 1);
   });
 
   it('still serves GraphiQL’s introspection query within the limits', async () => {

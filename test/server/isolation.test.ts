@@ -62,32 +62,29 @@ describe.each(DB_KINDS)('two servers in one process on %s', (kind) => {
     expect(acceptedRest.status).toBe(201);
   });
 
-  it('counts waits against each server’s own VIGIL_MAX_WAITERS', async () => {
-    const first = await createExecution(small, {}, keys.small);
+  /** Starts a wait on `s` and leaves it open (it ends with the test file). */
+  const holdWait = (s: TestServer, headers: Record<string, string>, id: string) => {
     const controller = new AbortController();
     held.push(controller);
-    void fetch(`${small.url}/graphql`, {
+    void fetch(`${s.url}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...keys.small },
-      body: JSON.stringify({ query: WAIT, variables: { id: first.id } }),
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ query: WAIT, variables: { id } }),
       signal: controller.signal,
     }).catch(() => null);
+  };
+
+  it('counts waits against each server’s own VIGIL_MAX_WAITERS', async () => {
+    const first = await createExecution(small, {}, keys.small);
+    holdWait(small, keys.small, first.id);
     await vi.waitFor(() => expect(small.feed.slots.open.waiters).toBe(1));
     const second = await small.gql(WAIT, { id: first.id }, keys.small);
     expect(codeOf(second)).toBe('SERVICE_UNAVAILABLE');
     expect(second.status).toBe(503);
 
     const other = await createExecution(large, {}, keys.large);
-    for (const _ of [1, 2]) {
-      const c = new AbortController();
-      held.push(c);
-      void fetch(`${large.url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...keys.large },
-        body: JSON.stringify({ query: WAIT, variables: { id: other.id } }),
-        signal: c.signal,
-      }).catch(() => null);
-    }
+    holdWait(large, keys.large, other.id);
+    holdWait(large, keys.large, other.id);
     await vi.waitFor(() => expect(large.feed.slots.open.waiters).toBe(2));
     expect(small.feed.slots.open.waiters).toBe(1);
   });

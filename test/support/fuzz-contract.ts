@@ -74,7 +74,7 @@ export function restViolations(req: FuzzRequest, res: FuzzResponse): Violation[]
     found.push(violation(`${status} without a contract error_code (${String(code)})`, req, res));
     return found;
   }
-  // A status of the §4 table carries that row's code; others (405, 411, 415, 431…) carry the closest code.
+  // A status of the §4 table carries that row's code; others (405, 408, 415, 431…) carry the closest code.
   if (TABLE_STATUSES.has(status) && httpStatusOf(code as ErrorCode) !== status) {
     found.push(violation(`${status} with error_code ${code}`, req, res));
   }
