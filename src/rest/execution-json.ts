@@ -80,6 +80,12 @@ export const ExecutionJson = z
     timeoutSeconds: z.int().nullable(),
     heartbeatTimeoutSeconds: z.int().nullable(),
     deadlineAt: Timestamp.nullable(),
+    tags: z.array(z.object({ key: z.string(), value: z.string() })).meta({ description: 'Sorted by key' }),
+    parentExecutionId: z.uuid().nullable(),
+    rootExecutionId: z.uuid().meta({ description: 'Its own id when it has no parent' }),
+    attempt: z.int().meta({ description: "1, or retryOf's attempt + 1" }),
+    retryOf: z.uuid().nullable(),
+    pinned: z.boolean(),
   })
   .meta({ id: 'Execution', description: "Vigil's own execution shape: GraphQL's Execution as JSON" });
 

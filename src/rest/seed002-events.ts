@@ -106,6 +106,10 @@ export function sseMessage(e: ExecutionEvent): SSEMessage {
         skipped: p.skipped ?? p.status === 'SKIPPED',
       };
       break;
+    case 'TAGS_CHANGED':
+      event = 'tags';
+      data = { set: p.set ?? [], removed: p.removed ?? [] };
+      break;
   }
   return { event, id: String(e.sequence), data: JSON.stringify({ ...base, ...data }) };
 }
