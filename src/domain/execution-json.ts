@@ -28,7 +28,7 @@ export function executionJson(e: Execution) {
   return {
     id: e.id,
     organizationId: e.organizationId,
-    environment: e.environment === 'live' ? 'LIVE' : 'TEST',
+    environment: e.environment === 'live' ? ('LIVE' as const) : ('TEST' as const),
     workflowId: e.workflowId,
     workflowVersion: e.workflowVersion ?? null,
     status: e.status,
