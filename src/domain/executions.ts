@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { v7 as uuidv7 } from 'uuid';
 import type { Executor } from '../db/client.js';
 import { prepared } from '../db/prepared.js';
@@ -189,24 +189,34 @@ export function pageSize(raw: number | null | undefined): number {
 export async function listExecutions(
   db: Executor,
   principal: Principal,
-  args: { filter?: unknown; first?: number | null; after?: string | null; also?: SQL[] },
+  args: { filter?: unknown; first?: number | null; after?: string | null },
 ): Promise<Page> {
+  const first = pageSize(args.first);
+  const rows = (await listQuery(db, principal, args)) as Execution[];
+  const nodes = rows.slice(0, first);
+  return { nodes, cursors: nodes.map(encodeCursor), hasNextPage: rows.length > first };
+}
+
+/** The read of one page (one row more than asked, to tell whether there is a next page); the index test explains it. */
+export function listQuery(
+  db: Executor,
+  principal: Principal,
+  args: { filter?: unknown; first?: number | null; after?: string | null },
+) {
   requireScope(principal, 'executions:read');
   const filter = parseFilter(args.filter);
   const first = pageSize(args.first);
-  const conditions = [tenantOf(principal), ...filterConditions(filter), ...(args.also ?? [])];
+  const conditions = [tenantOf(principal), ...filterConditions(filter)];
   if (args.after) {
     const c = decodeCursor(args.after);
     conditions.push(sql`(${executions.createdAt}, ${executions.id}) < (${c.createdAt}::timestamptz, ${c.id}::uuid)`);
   }
-  const rows = (await db
+  return db
     .select()
     .from(executions)
     .where(and(...conditions))
     .orderBy(desc(executions.createdAt), desc(executions.id))
-    .limit(first + 1)) as Execution[];
-  const nodes = rows.slice(0, first);
-  return { nodes, cursors: nodes.map(encodeCursor), hasNextPage: rows.length > first };
+    .limit(first + 1);
 }
 
 export interface ExecutionCounts {
@@ -215,19 +225,19 @@ export interface ExecutionCounts {
 }
 
 /** How many of the caller's executions match the filter, by status (API.md §8 `executionCounts`); every status listed. */
-export async function countExecutions(
-  db: Executor,
-  principal: Principal,
-  rawFilter: unknown,
-): Promise<ExecutionCounts> {
+export async function countExecutions(db: Executor, principal: Principal, rawFilter: unknown): Promise<ExecutionCounts> {
+  const rows = await countQuery(db, principal, rawFilter);
+  const counts = new Map(rows.map((r) => [r.status, Number(r.count)]));
+  const byStatus = EXECUTION_STATUSES.map((status) => ({ status, count: counts.get(status) ?? 0 }));
+  return { total: byStatus.reduce((n, s) => n + s.count, 0), byStatus };
+}
+
+export function countQuery(db: Executor, principal: Principal, rawFilter: unknown) {
   requireScope(principal, 'executions:read');
   const filter = parseFilter(rawFilter);
-  const rows = await db
+  return db
     .select({ status: executions.status, count: sql<number>`count(*)::int` })
     .from(executions)
     .where(and(tenantOf(principal), ...filterConditions(filter)))
     .groupBy(executions.status);
-  const counts = new Map(rows.map((r) => [r.status, Number(r.count)]));
-  const byStatus = EXECUTION_STATUSES.map((status) => ({ status, count: counts.get(status) ?? 0 }));
-  return { total: byStatus.reduce((n, s) => n + s.count, 0), byStatus };
 }
