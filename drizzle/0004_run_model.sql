@@ -9,7 +9,7 @@ ALTER TABLE "executions" ADD COLUMN "depth" integer DEFAULT 1 NOT NULL;--> state
 ALTER TABLE "executions" ADD COLUMN "attempt" integer DEFAULT 1 NOT NULL;--> statement-breakpoint
 ALTER TABLE "executions" ADD COLUMN "retry_of" uuid;--> statement-breakpoint
 ALTER TABLE "executions" ADD COLUMN "pinned" boolean DEFAULT false NOT NULL;--> statement-breakpoint
-CREATE INDEX "executions_tags_idx" ON "executions" USING gin ("tags" jsonb_path_ops);--> statement-breakpoint
+CREATE INDEX "executions_tags_idx" ON "executions" USING gin ("tags" jsonb_path_ops) WITH (gin_pending_list_limit=256);--> statement-breakpoint
 CREATE INDEX "executions_workflow_idx" ON "executions" USING btree ("organization_id","environment","workflow_id" text_pattern_ops,"created_at" DESC NULLS FIRST,"id" DESC NULLS FIRST);--> statement-breakpoint
 CREATE INDEX "executions_parent_idx" ON "executions" USING btree ("parent_execution_id","created_at" DESC NULLS FIRST,"id" DESC NULLS FIRST) WHERE "executions"."parent_execution_id" is not null;--> statement-breakpoint
 CREATE INDEX "executions_root_idx" ON "executions" USING btree ("root_execution_id","created_at" DESC NULLS FIRST,"id" DESC NULLS FIRST);--> statement-breakpoint
