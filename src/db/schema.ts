@@ -93,9 +93,7 @@ export const executions = pgTable(
     ),
     // A small pending list: new entries wait there (cheap writes) until vacuum or the limit flushes them, and every
     // search reads all of it; 256 kB keeps that read under a millisecond or two between autovacuum runs.
-    index('executions_tags_idx')
-      .using('gin', t.tags.op('jsonb_path_ops'))
-      .with({ gin_pending_list_limit: 256 }),
+    index('executions_tags_idx').using('gin', t.tags.op('jsonb_path_ops')).with({ gin_pending_list_limit: 256 }),
     index('executions_workflow_idx').on(
       t.organizationId,
       t.environment,

@@ -225,7 +225,11 @@ export interface ExecutionCounts {
 }
 
 /** How many of the caller's executions match the filter, by status (API.md §8 `executionCounts`); every status listed. */
-export async function countExecutions(db: Executor, principal: Principal, rawFilter: unknown): Promise<ExecutionCounts> {
+export async function countExecutions(
+  db: Executor,
+  principal: Principal,
+  rawFilter: unknown,
+): Promise<ExecutionCounts> {
   const rows = await countQuery(db, principal, rawFilter);
   const counts = new Map(rows.map((r) => [r.status, Number(r.count)]));
   const byStatus = EXECUTION_STATUSES.map((status) => ({ status, count: counts.get(status) ?? 0 }));

@@ -49,7 +49,8 @@ describe.each(DB_KINDS)('a webhook filter by tags on %s', (kind) => {
       input: { url: rx.url, events: ['execution.terminal'], filter: { tags: [{ key: 'a b', value: '' }] } },
     });
     expect(codeOf(bad)).toBe('VALIDATION_FAILED');
-    expect((bad.errors?.[0]?.extensions?.issues as { loc: unknown[] }[])[0]?.loc).toEqual(['filter', 'tags', 0, 'key']);
+    const issues = (bad.errors?.[0]?.extensions?.issues ?? []) as { loc: unknown[] }[];
+    expect(issues[0]?.loc).toEqual(['filter', 'tags', 0, 'key']);
     const badRest = await rest<{ detail: { loc: unknown[] }[] }>(s, 'POST', '/api/v1/webhooks', {
       json: {
         url: rx.url,
