@@ -9,7 +9,7 @@ import { type DomainContext, publish } from './context.js';
 import { VigilError } from './errors.js';
 import { filterConditions } from './filters.js';
 import { createExecutionInput, type ExecutionFilter, executionFilterInput, parse, uuidSchema } from './inputs.js';
-import { resolveLineage } from './lineage.js';
+import { insertWithLineage, resolveLineage } from './lineage.js';
 import { tagMap } from './tags.js';
 import { EXECUTION_STATUSES, type Execution, type ExecutionStatus } from './types.js';
 
@@ -80,9 +80,14 @@ export async function createOrReplayExecution(
       .returning();
     return row;
   };
-  // A root is one statement; lineage is read and checked in the transaction of the insert.
-  const inserted =
-    input.parentExecutionId || input.retryOf ? await ctx.db.transaction((tx) => insert(tx)) : await insert(ctx.db);
+  // A root is one statement; so is a child or a retry whose lineage the rules accept (insertWithLineage checks them
+  // in the statement). When it inserts nothing, the transaction below says why, or replays the idempotent request.
+  let inserted: Execution | undefined;
+  if (!input.parentExecutionId && !input.retryOf) inserted = (await insert(ctx.db)) as Execution | undefined;
+  else {
+    inserted = (await insertWithLineage(ctx.db, principal, values, input)) ?? undefined;
+    if (!inserted) inserted = (await ctx.db.transaction((tx) => insert(tx))) as Execution | undefined;
+  }
   if (inserted) {
     publish(ctx, [{ executionId: inserted.id, sequence: 0 }]);
     return { execution: inserted as Execution, created: true };

@@ -1,4 +1,4 @@
-import { and, sql } from 'drizzle-orm';
+import { and, type Column, getTableColumns, type SQL, sql } from 'drizzle-orm';
 import { pgArray } from '../db/arrays.js';
 import type { Executor } from '../db/client.js';
 import { executions } from '../db/schema.js';
@@ -6,7 +6,7 @@ import type { Principal } from './access.js';
 import { notFound, VigilError } from './errors.js';
 import { tenantOf } from './executions.js';
 import type { CreateExecutionInput } from './inputs.js';
-import { isTerminal } from './types.js';
+import { type Execution, isTerminal, TERMINAL_STATUSES } from './types.js';
 
 /** At most 31 ancestors: a root is depth 1 (API.md §8). */
 export const MAX_DEPTH = 32;
@@ -92,4 +92,80 @@ export async function resolveLineage(
     };
   }
   return lineage;
+}
+
+type Insertable = Partial<Record<keyof Execution, unknown>> & { id: string; workflowId: string };
+
+const COLUMNS = getTableColumns(executions) as unknown as Record<string, Column>;
+
+/** A value as a typed SQL parameter, encoded by its column (JSON, timestamps, enums) as drizzle's insert would. */
+const valueOf = (key: string, value: unknown): SQL => {
+  const column = COLUMNS[key] as Column;
+  return sql`${sql.param(value, column)}::${sql.raw(column.getSQLType())}`;
+};
+
+/**
+ * Inserts an execution with a parent and/or retryOf in one statement (one round trip, not a four-statement
+ * transaction): `insert … select` from the referenced rows, read in the caller's tenant and held FOR KEY SHARE, with
+ * the lineage computed from them and every rule of API.md §8 in its WHERE. Returns null when nothing was inserted:
+ * a rule refused (the caller then runs resolveLineage for the precise error) or the idempotencyKey was taken.
+ */
+export async function insertWithLineage(
+  db: Executor,
+  principal: Principal,
+  values: Insertable,
+  refs: Pick<CreateExecutionInput, 'parentExecutionId' | 'retryOf'>,
+): Promise<Execution | null> {
+  const keys = Object.keys(values).filter((k) => values[k as keyof Insertable] !== undefined);
+  const from: SQL[] = [];
+  const where: SQL[] = [];
+  const tenant = (alias: string) =>
+    sql`${sql.raw(alias)}.organization_id = ${principal.organizationId} and ${sql.raw(alias)}.environment = ${principal.environment}::environment`;
+  if (refs.parentExecutionId) {
+    from.push(sql`executions p`);
+    where.push(sql`p.id = ${refs.parentExecutionId}::uuid and ${tenant('p')} and p.depth < ${MAX_DEPTH}`);
+  }
+  if (refs.retryOf) {
+    from.push(sql`executions r`);
+    where.push(
+      sql`r.id = ${refs.retryOf}::uuid and ${tenant('r')} and r.workflow_id = ${values.workflowId}
+        and r.status::text = any(${`{${TERMINAL_STATUSES.join(',')}}`}::text[])`,
+    );
+  }
+  const id = sql`${values.id}::uuid`;
+  const lineage = refs.parentExecutionId
+    ? {
+        parent_execution_id: sql`p.id`,
+        root_execution_id: sql`p.root_execution_id`,
+        depth: sql`p.depth + 1`,
+      }
+    : {
+        parent_execution_id: sql`r.parent_execution_id`,
+        root_execution_id: sql`case when r.parent_execution_id is null then ${id} else r.root_execution_id end`,
+        depth: sql`r.depth`,
+      };
+  const derived = {
+    ...lineage,
+    attempt: refs.retryOf ? sql`r.attempt + 1` : sql`1`,
+    retry_of: refs.retryOf ? sql`r.id` : sql`null::uuid`,
+  };
+  const names = [
+    ...keys.map((k) => sql.identifier((COLUMNS[k] as Column).name)),
+    ...Object.keys(derived).map((n) => sql.identifier(n)),
+  ];
+  const exprs = [...keys.map((k) => valueOf(k, values[k as keyof Insertable])), ...Object.values(derived)];
+  const result = await db.execute(sql`insert into executions (${sql.join(names, sql`, `)})
+    select ${sql.join(exprs, sql`, `)} from ${sql.join(from, sql`, `)} where ${sql.join(where, sql` and `)}
+    for key share
+    on conflict (organization_id, environment, idempotency_key) where idempotency_key is not null do nothing
+    returning *`);
+  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Record<string, unknown>[];
+  const [raw] = rows;
+  if (!raw) return null;
+  const row: Record<string, unknown> = {};
+  for (const [key, column] of Object.entries(COLUMNS)) {
+    const v = raw[column.name];
+    row[key] = v == null ? null : column.mapFromDriverValue(v);
+  }
+  return row as Execution;
 }

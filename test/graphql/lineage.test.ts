@@ -79,6 +79,44 @@ describe.each(DB_KINDS)('lineage on %s', (kind) => {
     expect(tree.executions.edges.map((e) => e.node.id)).toEqual([second.id, grandchild.id, child.id, root.id]);
   });
 
+  it('answers the creation of a child or a retry exactly as a later read of it', async () => {
+    const FIELDS = `id organizationId environment workflowId workflowVersion status inputs metadata trigger { type eventId }
+      initiatedBy createdAt updatedAt deadlineAt timeoutSeconds heartbeatTimeoutSeconds lastSequence steps { id }
+      tags { key value } parentExecutionId rootExecutionId attempt retryOf pinned`;
+    const parent = await createExecution(s, { workflowId: 'wf-same' });
+    const input = {
+      workflowId: 'wf-same',
+      parentExecutionId: parent.id,
+      workflowVersion: '2',
+      inputs: { a: [1, { b: null }] },
+      metadata: { m: 'x' },
+      trigger: { type: 'event', eventId: 'e1' },
+      initiatedBy: 'u',
+      timeoutSeconds: 600,
+      heartbeatTimeoutSeconds: 60,
+      idempotencyKey: 'same-child',
+      tags: [
+        { key: 'z', value: '' },
+        { key: 'a', value: 'é' },
+      ],
+    };
+    const created = ok(
+      await s.gql<{ createExecution: Record<string, unknown> }>(
+        `mutation($input: CreateExecutionInput!) { createExecution(input: $input) { ${FIELDS} } }`,
+        { input },
+      ),
+    ).createExecution;
+    const read = ok(
+      await s.gql<{ execution: Record<string, unknown> }>(`query($id: ID!) { execution(id: $id) { ${FIELDS} } }`, {
+        id: created.id,
+      }),
+    ).execution;
+    expect(created).toEqual(read);
+    expect(created).toMatchObject({ parentExecutionId: parent.id, rootExecutionId: parent.id, attempt: 1 });
+    const replay = await createExecution(s, input);
+    expect(replay.id).toBe(created.id);
+  });
+
   it('refuses a parent or retryOf that is missing or in another tenant with the same EXECUTION_NOT_FOUND', async () => {
     const other = await createExecution(s, { workflowId: 'wf-other' }, { 'x-environment': 'live' });
     await record(s, other.id, [{ statusChanged: { to: 'FAILED' } }], { 'x-environment': 'live' });
