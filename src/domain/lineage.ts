@@ -99,7 +99,7 @@ type Insertable = Partial<Record<keyof Execution, unknown>> & { id: string; work
 const COLUMNS = getTableColumns(executions) as unknown as Record<string, Column>;
 
 /** A value as a typed SQL parameter, encoded by its column (JSON, timestamps, enums) as drizzle's insert would. */
-const valueOf = (key: string, value: unknown): SQL => {
+const typedParam = (key: string, value: unknown): SQL => {
   const column = COLUMNS[key] as Column;
   return sql`${sql.param(value, column)}::${sql.raw(column.getSQLType())}`;
 };
@@ -153,7 +153,7 @@ export async function insertWithLineage(
     ...keys.map((k) => sql.identifier((COLUMNS[k] as Column).name)),
     ...Object.keys(derived).map((n) => sql.identifier(n)),
   ];
-  const exprs = [...keys.map((k) => valueOf(k, values[k as keyof Insertable])), ...Object.values(derived)];
+  const exprs = [...keys.map((k) => typedParam(k, values[k as keyof Insertable])), ...Object.values(derived)];
   const result = await db.execute(sql`insert into executions (${sql.join(names, sql`, `)})
     select ${sql.join(exprs, sql`, `)} from ${sql.join(from, sql`, `)} where ${sql.join(where, sql` and `)}
     for key share
