@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   CREATE,
   codeOf,
@@ -271,6 +271,37 @@ describe.each(DB_KINDS)('lineage on %s', (kind) => {
       // The worker's report either won or learned that its execution was cancelled.
       if (e.status === 'COMPLETED') expect(completed.errors).toBeUndefined();
       else expect(codeOf(completed)).toBe('INVALID_STATUS_TRANSITION');
+    }
+  });
+});
+
+describe('relatives in a list', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer('pglite');
+  });
+  afterAll(() => s.close());
+
+  it('costs one query for the list and one each for parent, retries and children, whatever the rows', async () => {
+    const root = await createExecution(s, { workflowId: 'wf-n1' });
+    for (let i = 0; i < 8; i++) {
+      const child = await createExecution(s, { workflowId: 'wf-n1', parentExecutionId: root.id });
+      await createExecution(s, { workflowId: 'wf-n1', parentExecutionId: child.id });
+    }
+    const notifier = s.database.notifier;
+    if (notifier.kind !== 'pglite') throw new Error('expected PGlite');
+    const spy = vi.spyOn(notifier.pg, 'query');
+    try {
+      const res = ok(
+        await s.gql<{ executions: { edges: { node: { parent: { id: string } | null } }[] } }>(
+          `{ executions(filter: { rootExecutionId: "${root.id}" }, first: 20) { edges { node {
+            id parent { id } retries { id } children(first: 3) { edges { node { id } } } } } } }`,
+        ),
+      );
+      expect(res.executions.edges).toHaveLength(17);
+      expect(spy).toHaveBeenCalledTimes(4);
+    } finally {
+      spy.mockRestore();
     }
   });
 });
