@@ -101,7 +101,8 @@ const EventJson = z
     id: 'ExecutionEvent',
     description:
       "GraphQL's event as JSON: STATUS_CHANGED {from, to, error?}, PROGRESS {step, percentage}, " +
-      'STEP {stepId, stepType, name, status, …}, MESSAGE {messageId, adapter, status, error?}',
+      'STEP {stepId, stepType, name, status, …}, MESSAGE {messageId, adapter, status, error?}, ' +
+      'TAGS_CHANGED {set: [{key, value}], removed}',
   });
 
 export const RecordResultJson = z
