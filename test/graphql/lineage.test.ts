@@ -242,6 +242,34 @@ describe.each(DB_KINDS)('lineage on %s', (kind) => {
     expect((await events(unrelated.id)).status).toBe('PENDING');
   });
 
+  it('finishes a cascade on an execution already cancelled, and refuses one on a completed execution', async () => {
+    const parent = await createExecution(s, { workflowId: 'wf-cascade-again' });
+    const child = await createExecution(s, { workflowId: 'wf-cascade-again', parentExecutionId: parent.id });
+    ok(await s.gql(CANCEL, { id: parent.id, cascade: false }));
+    expect(ok(await s.gql<{ execution: { status: string } }>(EVENTS, { id: child.id })).execution.status).toBe(
+      'PENDING',
+    );
+    const again = ok(
+      await s.gql<{ updateExecutionStatus: Record<string, unknown> }>(CANCEL, { id: parent.id, cascade: true }),
+    );
+    expect(again.updateExecutionStatus).toMatchObject({
+      success: true,
+      previousStatus: 'CANCELLED',
+      currentStatus: 'CANCELLED',
+    });
+    expect(ok(await s.gql<{ execution: { status: string } }>(EVENTS, { id: child.id })).execution.status).toBe(
+      'CANCELLED',
+    );
+
+    const done = await createExecution(s, { workflowId: 'wf-cascade-again' });
+    const running = await createExecution(s, { workflowId: 'wf-cascade-again', parentExecutionId: done.id });
+    await complete(done.id);
+    expect(codeOf(await s.gql(CANCEL, { id: done.id, cascade: true }))).toBe('INVALID_STATUS_TRANSITION');
+    expect(ok(await s.gql<{ execution: { status: string } }>(EVENTS, { id: running.id })).execution.status).toBe(
+      'PENDING',
+    );
+  });
+
   it('refuses cascade with another status than CANCELLED', async () => {
     const { id } = await createExecution(s, { workflowId: 'wf-cascade-bad' });
     const res = await s.gql(CANCEL, { id, cascade: true, status: 'FAILED' });
