@@ -16,13 +16,40 @@ describe('schema.graphql', () => {
       'waitForExecution(id: ID!, timeout: Float = 300): ExecutionWaitResult!',
       'createExecution(input: CreateExecutionInput!): Execution!',
       'recordExecutionEvents(events: [ExecutionEventInput!]!, executionId: ID!): RecordExecutionEventsResult!',
-      'updateExecutionStatus(errorInfo: JSON, id: ID!, status: ExecutionStatusTarget!): ExecutionStatusUpdateResult!',
+      'updateExecutionStatus(cascade: Boolean = false, errorInfo: JSON, id: ID!, status: ExecutionStatusTarget!): ExecutionStatusUpdateResult!',
       'executionEvents(after: Int, executionId: ID!, timeout: Float = 300): ExecutionEvent!',
       'executionUpdated(filter: ExecutionFilter): Execution!',
       'type StatusChangedEvent implements ExecutionEvent',
       'type ProgressEvent implements ExecutionEvent',
       'type StepEvent implements ExecutionEvent',
       'type MessageEvent implements ExecutionEvent',
+    ]) {
+      expect(text).toContain(name);
+    }
+  });
+
+  it('has every name API.md §8 promises (logs aside)', () => {
+    const text = printSchemaFile();
+    for (const name of [
+      'input TagInput {',
+      'type Tag {',
+      'input TagsInput {',
+      'type TagsChangedEvent implements ExecutionEvent',
+      'TAGS_CHANGED',
+      'executionCounts(filter: ExecutionFilter): ExecutionCounts!',
+      'type ExecutionCounts {',
+      'type StatusCount {',
+      'children(after: String, filter: ExecutionFilter, first: Int = 20): ExecutionConnection!',
+      'parent: Execution',
+      'parentExecutionId: ID',
+      'rootExecutionId: ID!',
+      'attempt: Int!',
+      'retryOf: ID',
+      'retries: [Execution!]!',
+      'pinned: Boolean!',
+      'tags: [Tag!]!',
+      'idPrefix: String',
+      'workflowIdPrefix: String',
     ]) {
       expect(text).toContain(name);
     }

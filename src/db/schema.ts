@@ -24,7 +24,13 @@ export const executionStatus = pgEnum('execution_status', [
   'TIMED_OUT',
 ]);
 export const environment = pgEnum('environment', ['test', 'live']);
-export const eventType = pgEnum('execution_event_type', ['STATUS_CHANGED', 'PROGRESS', 'STEP', 'MESSAGE']);
+export const eventType = pgEnum('execution_event_type', [
+  'STATUS_CHANGED',
+  'PROGRESS',
+  'STEP',
+  'MESSAGE',
+  'TAGS_CHANGED',
+]);
 export const messageStatus = pgEnum('message_status', ['INITIATED', 'PROCESSING', 'COMPLETED', 'FAILED']);
 
 /** Millisecond precision, so a cursor built from a JS Date matches the stored value exactly. */
@@ -61,6 +67,18 @@ export const executions = pgTable(
     failedMessages: integer('failed_messages').notNull().default(0),
     inProgressMessages: integer('in_progress_messages').notNull().default(0),
     lastSequence: integer('last_sequence').notNull().default(0),
+    /** `{key: value}` (API.md §8); served by the GIN index below (`tags @> '{"k":"v"}'`). */
+    tags: jsonb('tags').notNull().default(sql`'{}'::jsonb`),
+    /** Lineage (API.md §8), set at creation and never changed, so the parent is always older: no cycle. */
+    parentExecutionId: uuid('parent_execution_id'),
+    /** The root of its tree: its own id when it has no parent. */
+    rootExecutionId: uuid('root_execution_id').notNull(),
+    /** 1 for a root, the parent's depth + 1 otherwise (at most 32). */
+    depth: integer('depth').notNull().default(1),
+    attempt: integer('attempt').notNull().default(1),
+    retryOf: uuid('retry_of'),
+    /** Kept by retention (API.md §10). */
+    pinned: boolean('pinned').notNull().default(false),
     createdAt: ts('created_at').notNull(),
     startedAt: ts('started_at'),
     completedAt: ts('completed_at'),
@@ -73,6 +91,21 @@ export const executions = pgTable(
       t.createdAt.desc().nullsFirst(),
       t.id.desc().nullsFirst(),
     ),
+    // A small pending list: new entries wait there (cheap writes) until vacuum or the limit flushes them, and every
+    // search reads all of it; 256 kB keeps that read under a millisecond or two between autovacuum runs.
+    index('executions_tags_idx').using('gin', t.tags.op('jsonb_path_ops')).with({ gin_pending_list_limit: 256 }),
+    index('executions_workflow_idx').on(
+      t.organizationId,
+      t.environment,
+      t.workflowId.op('text_pattern_ops'),
+      t.createdAt.desc().nullsFirst(),
+      t.id.desc().nullsFirst(),
+    ),
+    index('executions_parent_idx')
+      .on(t.parentExecutionId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst())
+      .where(sql`${t.parentExecutionId} is not null`),
+    index('executions_root_idx').on(t.rootExecutionId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
+    index('executions_retry_of_idx').on(t.retryOf).where(sql`${t.retryOf} is not null`),
     uniqueIndex('executions_idempotency_idx')
       .on(t.organizationId, t.environment, t.idempotencyKey)
       .where(sql`${t.idempotencyKey} is not null`),

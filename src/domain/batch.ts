@@ -1,5 +1,6 @@
 import { VigilError } from './errors.js';
 import type { ExecutionEventInput } from './inputs.js';
+import { changeTags, type TagMap } from './tags.js';
 import {
   type EventType,
   type Execution,
@@ -43,6 +44,7 @@ export interface BatchState extends Counters {
   startedAt: Date | null;
   completedAt: Date | null;
   lastSequence: number;
+  tags: TagMap;
 }
 
 export interface BatchResult {
@@ -79,6 +81,7 @@ export function applyBatch(
     startedAt: execution.startedAt,
     completedAt: execution.completedAt,
     lastSequence: execution.lastSequence,
+    tags: (execution.tags ?? {}) as TagMap,
     totalMessages: execution.totalMessages,
     completedMessages: execution.completedMessages,
     failedMessages: execution.failedMessages,
@@ -139,6 +142,11 @@ export function applyBatch(
         result.messages.set(messageId, next);
       }
       push('MESSAGE', stripNullish(input.message), at);
+    } else if (input.tags) {
+      const set = (input.tags.set ?? []).map(({ key, value }) => ({ key, value }));
+      const removed = [...(input.tags.remove ?? [])];
+      state.tags = changeTags(state.tags, { set, remove: removed }, ['events', index, 'tags']);
+      push('TAGS_CHANGED', { set, removed }, at); // what was given, even when it changes nothing (API.md §8)
     }
   });
   return result;

@@ -1,3 +1,4 @@
+import { tagsOf } from './tags.js';
 import {
   durationMsOf,
   type Execution,
@@ -27,7 +28,7 @@ export function executionJson(e: Execution) {
   return {
     id: e.id,
     organizationId: e.organizationId,
-    environment: e.environment === 'live' ? 'LIVE' : 'TEST',
+    environment: e.environment === 'live' ? ('LIVE' as const) : ('TEST' as const),
     workflowId: e.workflowId,
     workflowVersion: e.workflowVersion ?? null,
     status: e.status,
@@ -70,6 +71,12 @@ export function executionJson(e: Execution) {
     timeoutSeconds: e.timeoutSeconds ?? null,
     heartbeatTimeoutSeconds: e.heartbeatTimeoutSeconds ?? null,
     deadlineAt: iso(e.deadlineAt),
+    tags: tagsOf(e),
+    parentExecutionId: e.parentExecutionId ?? null,
+    rootExecutionId: e.rootExecutionId,
+    attempt: e.attempt,
+    retryOf: e.retryOf ?? null,
+    pinned: e.pinned,
   };
 }
 

@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { v7 as uuidv7 } from 'uuid';
 import type { Executor } from '../db/client.js';
 import { executions } from '../db/schema.js';
@@ -7,8 +7,11 @@ import { type Principal, requireScope } from './access.js';
 import { requestHash } from './canonical.js';
 import { type DomainContext, publish } from './context.js';
 import { VigilError } from './errors.js';
+import { filterConditions } from './filters.js';
 import { createExecutionInput, type ExecutionFilter, executionFilterInput, parse, uuidSchema } from './inputs.js';
-import type { Execution } from './types.js';
+import { insertWithLineage, resolveLineage } from './lineage.js';
+import { tagMap } from './tags.js';
+import { EXECUTION_STATUSES, type Execution, type ExecutionStatus } from './types.js';
 
 /** Rows visible to the principal: its organization and environment only (API.md §5). */
 export function tenantOf(principal: Principal) {
@@ -37,9 +40,13 @@ export async function createOrReplayExecution(
   requireScope(principal, 'executions:write');
   const input = parse(createExecutionInput, raw, [], ctx.limits);
   const { idempotencyKey, ...request } = input;
+  const tags = tagMap(input.tags);
+  // Tags compare as a set (API.md §8): hashed as an object, whose keys canonicalJson sorts.
+  const hashed = { ...request, tags: input.tags?.length ? tags : undefined };
   const now = ctx.now();
+  const id = uuidv7();
   const values = {
-    id: uuidv7(),
+    id,
     organizationId: principal.organizationId,
     environment: principal.environment,
     workflowId: input.workflowId,
@@ -50,24 +57,37 @@ export async function createOrReplayExecution(
     metadata: input.metadata ?? null,
     resolvedVariables: input.resolvedVariables ?? null,
     idempotencyKey: idempotencyKey ?? null,
-    requestHash: idempotencyKey ? requestHash(request) : null,
+    requestHash: idempotencyKey ? requestHash(hashed) : null,
     timeoutSeconds: input.timeoutSeconds ?? null,
     heartbeatTimeoutSeconds: input.heartbeatTimeoutSeconds ?? null,
     deadlineAt: input.timeoutSeconds ? new Date(now.getTime() + input.timeoutSeconds * 1000) : null,
     heartbeatDeadlineAt: input.heartbeatTimeoutSeconds
       ? new Date(now.getTime() + input.heartbeatTimeoutSeconds * 1000)
       : null,
+    tags,
     createdAt: now,
     updatedAt: now,
   };
-  const [inserted] = await ctx.db
-    .insert(executions)
-    .values(values)
-    .onConflictDoNothing({
-      target: [executions.organizationId, executions.environment, executions.idempotencyKey],
-      where: sql`${executions.idempotencyKey} is not null`,
-    })
-    .returning();
+  const insert = async (db: Executor) => {
+    const lineage = await resolveLineage(db, principal, id, input);
+    const [row] = await db
+      .insert(executions)
+      .values({ ...values, ...lineage })
+      .onConflictDoNothing({
+        target: [executions.organizationId, executions.environment, executions.idempotencyKey],
+        where: sql`${executions.idempotencyKey} is not null`,
+      })
+      .returning();
+    return row;
+  };
+  // A root is one statement; so is a child or a retry whose lineage the rules accept (insertWithLineage checks them
+  // in the statement). When it inserts nothing, the transaction below says why, or replays the idempotent request.
+  let inserted: Execution | undefined;
+  if (!input.parentExecutionId && !input.retryOf) inserted = (await insert(ctx.db)) as Execution | undefined;
+  else {
+    inserted = (await insertWithLineage(ctx.db, principal, values, input)) ?? undefined;
+    if (!inserted) inserted = (await ctx.db.transaction((tx) => insert(tx))) as Execution | undefined;
+  }
   if (inserted) {
     publish(ctx, [{ executionId: inserted.id, sequence: 0 }]);
     return { execution: inserted as Execution, created: true };
@@ -145,7 +165,7 @@ export function encodeCursor(e: Pick<Execution, 'createdAt' | 'id'>): string {
   return Buffer.from(`${e.createdAt.toISOString()}|${e.id}`).toString('base64url');
 }
 
-function decodeCursor(cursor: string): { createdAt: string; id: string } {
+export function decodeCursor(cursor: string): { createdAt: string; id: string } {
   const [createdAt, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   if (!createdAt || !id || Number.isNaN(Date.parse(createdAt)) || !isUuid(id)) {
     throw new VigilError('VALIDATION_FAILED', 'Invalid cursor', {
@@ -155,17 +175,19 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
   return { createdAt, id };
 }
 
-export function matchesFilter(e: Execution, filter: ExecutionFilter | null | undefined): boolean {
-  if (!filter) return true;
-  if (filter.status?.length && !filter.status.includes(e.status)) return false;
-  if (filter.workflowId && filter.workflowId !== e.workflowId) return false;
-  if (filter.createdAfter && !(e.createdAt > new Date(filter.createdAfter))) return false;
-  if (filter.createdBefore && !(e.createdAt < new Date(filter.createdBefore))) return false;
-  return true;
-}
-
 export function parseFilter(raw: unknown): ExecutionFilter | null {
   return raw == null ? null : parse(executionFilterInput, raw, ['filter']);
+}
+
+/** `first` of a page: 20 when omitted, 0–100. */
+export function pageSize(raw: number | null | undefined): number {
+  const first = raw ?? 20;
+  if (!Number.isInteger(first) || first < 0 || first > 100) {
+    throw new VigilError('VALIDATION_FAILED', 'first must be between 0 and 100', {
+      issues: [{ loc: ['first'], msg: 'must be between 0 and 100', type: 'value_error' }],
+    });
+  }
+  return first;
 }
 
 /** Newest first (createdAt desc, id desc), Relay-style cursors (API.md §2). */
@@ -174,29 +196,57 @@ export async function listExecutions(
   principal: Principal,
   args: { filter?: unknown; first?: number | null; after?: string | null },
 ): Promise<Page> {
+  const first = pageSize(args.first);
+  const rows = (await listQuery(db, principal, args)) as Execution[];
+  const nodes = rows.slice(0, first);
+  return { nodes, cursors: nodes.map(encodeCursor), hasNextPage: rows.length > first };
+}
+
+/** The read of one page (one row more than asked, to tell whether there is a next page); the index test explains it. */
+export function listQuery(
+  db: Executor,
+  principal: Principal,
+  args: { filter?: unknown; first?: number | null; after?: string | null },
+) {
   requireScope(principal, 'executions:read');
   const filter = parseFilter(args.filter);
-  const first = args.first ?? 20;
-  if (!Number.isInteger(first) || first < 0 || first > 100) {
-    throw new VigilError('VALIDATION_FAILED', 'first must be between 0 and 100', {
-      issues: [{ loc: ['first'], msg: 'must be between 0 and 100', type: 'value_error' }],
-    });
-  }
-  const conditions = [tenantOf(principal)];
-  if (filter?.status?.length) conditions.push(inArray(executions.status, filter.status));
-  if (filter?.workflowId) conditions.push(eq(executions.workflowId, filter.workflowId));
-  if (filter?.createdAfter) conditions.push(gt(executions.createdAt, new Date(filter.createdAfter)));
-  if (filter?.createdBefore) conditions.push(lt(executions.createdAt, new Date(filter.createdBefore)));
+  const first = pageSize(args.first);
+  const conditions = [tenantOf(principal), ...filterConditions(filter)];
   if (args.after) {
     const c = decodeCursor(args.after);
     conditions.push(sql`(${executions.createdAt}, ${executions.id}) < (${c.createdAt}::timestamptz, ${c.id}::uuid)`);
   }
-  const rows = (await db
+  return db
     .select()
     .from(executions)
     .where(and(...conditions))
     .orderBy(desc(executions.createdAt), desc(executions.id))
-    .limit(first + 1)) as Execution[];
-  const nodes = rows.slice(0, first);
-  return { nodes, cursors: nodes.map(encodeCursor), hasNextPage: rows.length > first };
+    .limit(first + 1);
+}
+
+export interface ExecutionCounts {
+  total: number;
+  byStatus: { status: ExecutionStatus; count: number }[];
+}
+
+/** How many of the caller's executions match the filter, by status (API.md §8 `executionCounts`); every status listed. */
+export async function countExecutions(
+  db: Executor,
+  principal: Principal,
+  rawFilter: unknown,
+): Promise<ExecutionCounts> {
+  const rows = await countQuery(db, principal, rawFilter);
+  const counts = new Map(rows.map((r) => [r.status, Number(r.count)]));
+  const byStatus = EXECUTION_STATUSES.map((status) => ({ status, count: counts.get(status) ?? 0 }));
+  return { total: byStatus.reduce((n, s) => n + s.count, 0), byStatus };
+}
+
+export function countQuery(db: Executor, principal: Principal, rawFilter: unknown) {
+  requireScope(principal, 'executions:read');
+  const filter = parseFilter(rawFilter);
+  return db
+    .select({ status: executions.status, count: sql<number>`count(*)::int` })
+    .from(executions)
+    .where(and(tenantOf(principal), ...filterConditions(filter)))
+    .groupBy(executions.status);
 }

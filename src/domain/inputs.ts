@@ -30,6 +30,14 @@ const UNSTORABLE_ESCAPE = /(?<!\\)(?:\\\\)*\\u(?:0000|d[89a-f][0-9a-f]{2})/;
 const UNSTORABLE_MESSAGE = 'must not contain NUL (\\u0000) or unpaired surrogate characters';
 const storable = (s: string) => !s.includes('\u0000') && !LONE_SURROGATE.test(s);
 
+export const uuidSchema = z.uuid();
+/** An execution id in an input, lowercased so that equal ids compare (and hash) equal. */
+const uuidOf = (what: string) =>
+  z
+    .string()
+    .transform((v) => v.toLowerCase())
+    .pipe(z.uuid(`must be the id of ${what}`));
+
 const text = (max: number) => z.string().max(max).refine(storable, UNSTORABLE_MESSAGE);
 const name = (max = 200) => z.string().min(1).max(max).refine(storable, UNSTORABLE_MESSAGE);
 
@@ -76,6 +84,53 @@ export const triggerInput = z.strictObject({
   entityId: text(200).nullish(),
 });
 
+/** API.md §8: at most 32 tags; key 1–64 of `[A-Za-z0-9_.:/-]`; value 0–256 characters. */
+export const TAG_LIMITS = { count: 32, keyLength: 64, valueLength: 256 } as const;
+const TAG_KEY = /^[A-Za-z0-9_.:/-]{1,64}$/;
+
+export const tagKey = z
+  .string()
+  .regex(TAG_KEY, `must be 1–${TAG_LIMITS.keyLength} characters of A-Z a-z 0-9 _ . : / -`);
+export const tagInput = z.strictObject({
+  key: tagKey,
+  value: z
+    .string()
+    .refine((v) => [...v].length <= TAG_LIMITS.valueLength, `must be at most ${TAG_LIMITS.valueLength} characters`)
+    .refine(storable, UNSTORABLE_MESSAGE),
+});
+export type TagInput = z.infer<typeof tagInput>;
+
+/** Refuses a key given twice (API.md §8), naming the second occurrence. */
+function uniqueKeys(field: 'key' | null) {
+  return (items: readonly (TagInput | string)[], ctx: z.RefinementCtx) => {
+    const seen = new Set<string>();
+    items.forEach((item, i) => {
+      const key = typeof item === 'string' ? item : item.key;
+      if (seen.has(key)) {
+        ctx.addIssue({ code: 'custom', path: field ? [i, field] : [i], message: `duplicate tag key ${key}` });
+      }
+      seen.add(key);
+    });
+  };
+}
+
+export const tagList = z.array(tagInput).max(TAG_LIMITS.count).superRefine(uniqueKeys('key'));
+
+/** A worker's change of tags: `set` adds or replaces, `remove` deletes (API.md §8). */
+export const tagsInput = z
+  .strictObject({
+    set: tagList.nullish(),
+    remove: z.array(tagKey).max(TAG_LIMITS.count).superRefine(uniqueKeys(null)).nullish(),
+  })
+  .superRefine((t, ctx) => {
+    const setting = new Set((t.set ?? []).map((x) => x.key));
+    (t.remove ?? []).forEach((key, i) => {
+      if (setting.has(key)) {
+        ctx.addIssue({ code: 'custom', path: ['remove', i], message: `tag ${key} is both set and removed` });
+      }
+    });
+  });
+
 export const createExecutionInput = z.strictObject({
   workflowId: name(),
   workflowVersion: text(100).nullish(),
@@ -87,6 +142,9 @@ export const createExecutionInput = z.strictObject({
   idempotencyKey: name(200).nullish(),
   timeoutSeconds: z.int().min(1).max(31_536_000).nullish(),
   heartbeatTimeoutSeconds: z.int().min(1).max(31_536_000).nullish(),
+  tags: tagList.nullish(),
+  parentExecutionId: uuidOf('a parent execution').nullish(),
+  retryOf: uuidOf('the execution retried').nullish(),
 });
 export type CreateExecutionInput = z.infer<typeof createExecutionInput>;
 
@@ -118,7 +176,7 @@ const messageInput = z.strictObject({
   error: executionErrorInput.nullish(),
 });
 
-const KINDS = ['statusChanged', 'progress', 'step', 'message'] as const;
+const KINDS = ['statusChanged', 'progress', 'step', 'message', 'tags'] as const;
 
 export const executionEventInput = z
   .strictObject({
@@ -126,6 +184,7 @@ export const executionEventInput = z
     progress: progressInput.nullish(),
     step: stepInput.nullish(),
     message: messageInput.nullish(),
+    tags: tagsInput.nullish(),
     occurredAt: isoDateTime.nullish(),
   })
   .superRefine((e, ctx) => {
@@ -145,11 +204,28 @@ export const waitTimeoutSeconds = z.number().min(1).max(3600);
 /** How long a wait or a stream lasts when the client names no timeout (seeds 000 and 002, GraphQL's arguments). */
 export const DEFAULT_WAIT_TIMEOUT_SECONDS = 300;
 
+/** The start of an id as the API writes it (lowercase hex in the 8-4-4-4-12 layout); case does not matter. */
+const ID_LAYOUT = 'xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx';
+export const idPrefix = z
+  .string()
+  .min(1)
+  .max(36)
+  .transform((v) => v.toLowerCase())
+  .refine(
+    (v) => ID_LAYOUT.startsWith(v.replace(/[0-9a-f]/g, 'x')),
+    'must be the start of an execution id (hex digits and dashes in its layout)',
+  );
+
 export const executionFilterInput = z.strictObject({
   status: z.array(z.enum(EXECUTION_STATUSES)).max(8).nullish(),
   workflowId: name().nullish(),
   createdAfter: isoDateTime.nullish(),
   createdBefore: isoDateTime.nullish(),
+  tags: tagList.nullish(),
+  parentExecutionId: uuidOf('an execution').nullish(),
+  rootExecutionId: uuidOf('an execution').nullish(),
+  workflowIdPrefix: name().nullish(),
+  idPrefix: idPrefix.nullish(),
 });
 export type ExecutionFilter = z.infer<typeof executionFilterInput>;
 
@@ -162,8 +238,6 @@ export const errorInfoInput = z
       ctx.addIssue({ code: 'custom', path: ['message'], message: 'must be a string' });
   })
   .superRefine(checkJsonSize);
-
-export const uuidSchema = z.uuid();
 
 /** Turns zod issues into FastAPI-style items rooted at `root` (e.g. ['body']). */
 export function issuesOf(error: z.ZodError, root: (string | number)[] = []): ValidationIssue[] {

@@ -251,6 +251,7 @@ async function writeBatch(
             startedAt: state.startedAt,
             completedAt: state.completedAt,
             lastSequence: state.lastSequence,
+            tags: state.tags,
             totalMessages: state.totalMessages,
             completedMessages: state.completedMessages,
             failedMessages: state.failedMessages,
@@ -296,15 +297,17 @@ async function writeBatch(
         status = v.status, progress = v.progress, steps = v.steps, output = v.output, error = v.error,
         started_at = v.started_at, completed_at = v.completed_at, last_sequence = v.last_sequence,
         total_messages = v.total, completed_messages = v.completed, failed_messages = v.failed,
-        in_progress_messages = v.in_progress, updated_at = v.updated_at, heartbeat_deadline_at = v.heartbeat
+        in_progress_messages = v.in_progress, updated_at = v.updated_at, heartbeat_deadline_at = v.heartbeat,
+        tags = v.tags
       from unnest(${col((e) => e.id)}::uuid[], ${col((e) => original.get(e.id))}::execution_status[],
         ${col((e) => e.status)}::execution_status[], ${json((e) => e.progress)}::jsonb[], ${json((e) => e.steps)}::jsonb[],
         ${json((e) => e.output)}::jsonb[], ${json((e) => e.error)}::jsonb[], ${time((e) => e.startedAt)}::timestamptz[],
         ${time((e) => e.completedAt)}::timestamptz[], ${col((e) => e.lastSequence)}::int[], ${col((e) => e.totalMessages)}::int[],
         ${col((e) => e.completedMessages)}::int[], ${col((e) => e.failedMessages)}::int[], ${col((e) => e.inProgressMessages)}::int[],
-        ${time((e) => e.updatedAt)}::timestamptz[], ${time((e) => e.heartbeatDeadlineAt)}::timestamptz[])
+        ${time((e) => e.updatedAt)}::timestamptz[], ${time((e) => e.heartbeatDeadlineAt)}::timestamptz[],
+        ${json((e) => e.tags)}::jsonb[])
         as v(id, expected, status, progress, steps, output, error, started_at, completed_at, last_sequence, total,
-             completed, failed, in_progress, updated_at, heartbeat)
+             completed, failed, in_progress, updated_at, heartbeat, tags)
       where e.id = v.id and e.status = v.expected
       returning e.id)
       select 1 / (count(*) = ${written.length})::int as ok from updated`);

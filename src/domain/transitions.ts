@@ -38,11 +38,17 @@ export async function updateStatusByClient(
   id: string,
   target: ClientTarget,
   rawErrorInfo?: unknown,
+  cascade = false,
 ): Promise<StatusUpdateResult> {
   requireScope(principal, target === 'CANCELLED' ? 'executions:write' : 'executions:admin');
   if (!CLIENT_TARGETS.includes(target)) {
     throw new VigilError('VALIDATION_FAILED', `status must be one of ${CLIENT_TARGETS.join(', ')}`, {
       issues: [{ loc: ['status'], msg: `must be one of ${CLIENT_TARGETS.join(', ')}`, type: 'enum' }],
+    });
+  }
+  if (cascade && target !== 'CANCELLED') {
+    throw new VigilError('VALIDATION_FAILED', 'cascade is only allowed with CANCELLED', {
+      issues: [{ loc: ['cascade'], msg: 'only allowed with status CANCELLED', type: 'value_error' }],
     });
   }
   const errorInfo = rawErrorInfo == null ? null : parse(errorInfoInput, rawErrorInfo, ['errorInfo'], ctx.limits);
@@ -57,21 +63,33 @@ export async function updateStatusByClient(
       : null;
 
   const result = await ctx.db.transaction(async (tx) => {
-    const [current] = await tx
-      .select(LOCKED)
-      .from(executions)
-      .where(and(eq(executions.id, id), tenantOf(principal)))
-      .for('update');
+    const locked = cascade ? await lockTree(tx, principal, id) : await lockOne(tx, principal, id);
+    const current = locked.find((row) => row.id === id);
     if (!current) throw notFound(id);
-    const now = ctx.now(); // once the row is ours: the time of the change
-    const [ended] = await endExecutions(tx, [{ row: current, error }], target, now);
-    if (!ended) return { won: false as const };
-    await runHooks(ctx, tx, ended, current.status, now);
-    return { won: true as const, execution: ended, previous: current.status };
+    const now = ctx.now(); // once the rows are ours: the time of the change
+    // The named execution decides the outcome: when it is refused (another terminal status), so is the cascade.
+    if (isTerminal(current.status) && current.status !== target) return { won: false as const, ended: [] };
+    const ending = locked.filter((row) => !isTerminal(row.status));
+    const ended = await endExecutions(
+      tx,
+      ending.map((row) => ({ row, error: row.id === id ? error : null })),
+      target,
+      now,
+    );
+    const from = new Map(locked.map((row) => [row.id, row.status]));
+    for (const e of ended) await runHooks(ctx, tx, e, from.get(e.id) ?? 'RUNNING', now);
+    const named = ended.find((e) => e.id === id);
+    return named
+      ? { won: true as const, execution: named, previous: current.status, ended }
+      : { won: false as const, ended };
   });
+  // Every execution that changed, so the waiters and streams of each wake (API.md §8 cascade).
+  publish(
+    ctx,
+    result.ended.map((e) => ({ executionId: e.id, sequence: e.lastSequence })),
+  );
 
   if (result.won) {
-    publish(ctx, [{ executionId: id, sequence: result.execution.lastSequence }]);
     return {
       success: true,
       execution: result.execution,
@@ -99,6 +117,38 @@ export async function updateStatusByClient(
     'INVALID_STATUS_TRANSITION',
     `Cannot change status from ${execution.status} to ${target}: ${execution.status} is final`,
   );
+}
+
+/** The named execution, locked. */
+function lockOne(tx: Executor, principal: Principal, id: string): Promise<Locked[]> {
+  return tx
+    .select(LOCKED)
+    .from(executions)
+    .where(and(eq(executions.id, id), tenantOf(principal)))
+    .for('update');
+}
+
+/**
+ * The named execution and all its descendants, locked in id order (as worker batches lock theirs, so the two never
+ * deadlock). A descendant that a worker ends meanwhile is read, once its transaction commits, with its new status,
+ * and endExecutions' guard leaves it alone: each execution ends exactly once.
+ */
+function lockTree(tx: Executor, principal: Principal, id: string): Promise<Locked[]> {
+  return tx
+    .select(LOCKED)
+    .from(executions)
+    .where(
+      and(
+        sql`${executions.id} in (with recursive tree(id) as (
+          select ${id}::uuid
+          union all
+          select e.id from executions e join tree on e.parent_execution_id = tree.id
+        ) select id from tree)`,
+        tenantOf(principal),
+      ),
+    )
+    .orderBy(asc(executions.id))
+    .for('update');
 }
 
 function verbOf(target: ClientTarget): string {

@@ -1,4 +1,5 @@
 import { DEFAULT_WAIT_TIMEOUT_SECONDS } from '../domain/inputs.js';
+import type { Tag } from '../domain/tags.js';
 import type {
   ExecutionErrorInfo,
   ExecutionEvent,
@@ -10,6 +11,7 @@ import { openEventStream } from '../feed/stream.js';
 import { builder } from './builder.js';
 import { ExecutionEventTypeEnum, ExecutionStatusEnum, MessageStatusEnum, StepStatusEnum } from './enums.js';
 import { ExecutionErrorRef } from './execution-error.js';
+import { TagRef } from './tags.js';
 
 export const ExecutionEventRef = builder.interfaceRef<ExecutionEvent>('ExecutionEvent').implement({
   fields: (t) => ({
@@ -26,6 +28,7 @@ const TYPE_NAMES = {
   PROGRESS: 'ProgressEvent',
   STEP: 'StepEvent',
   MESSAGE: 'MessageEvent',
+  TAGS_CHANGED: 'TagsChangedEvent',
 } as const;
 
 const p = <T>(e: ExecutionEvent, key: string) => (e.payload[key] ?? null) as T;
@@ -90,6 +93,16 @@ builder.objectRef<ExecutionEvent>('MessageEvent').implement({
       nullable: true,
       resolve: (e) => p<ExecutionErrorInfo | null>(e, 'error'),
     }),
+  }),
+});
+
+builder.objectRef<ExecutionEvent>('TagsChangedEvent').implement({
+  description: 'A worker changed the tags: what it gave, even when that changed nothing',
+  interfaces: [ExecutionEventRef],
+  isTypeOf: (e) => (e as ExecutionEvent).type === 'TAGS_CHANGED',
+  fields: (t) => ({
+    set: t.field({ type: [TagRef], resolve: (e) => p<Tag[] | null>(e, 'set') ?? [] }),
+    removed: t.stringList({ resolve: (e) => p<string[] | null>(e, 'removed') ?? [] }),
   }),
 });
 

@@ -1,6 +1,13 @@
 import { readEvents } from '../domain/events.js';
-import { findExecution, listExecutions, type Page } from '../domain/executions.js';
+import {
+  countExecutions,
+  type ExecutionCounts,
+  findExecution,
+  listExecutions,
+  type Page,
+} from '../domain/executions.js';
 import { DEFAULT_WAIT_TIMEOUT_SECONDS } from '../domain/inputs.js';
+import { tagsOf } from '../domain/tags.js';
 import {
   durationMsOf,
   type Execution,
@@ -21,6 +28,8 @@ import { EnvironmentEnum, ExecutionStatusEnum, StepStatusEnum } from './enums.js
 import { ExecutionEventRef } from './events.js';
 import { ExecutionErrorRef } from './execution-error.js';
 import { ExecutionFilter } from './inputs.js';
+import { childrenLoader, loadersOf } from './loaders.js';
+import { TagRef } from './tags.js';
 
 const ProgressRef = builder.objectRef<Progress>('Progress').implement({
   fields: (t) => ({
@@ -69,7 +78,9 @@ const StepRef = builder.objectRef<Step>('ExecutionStep').implement({
   }),
 });
 
-export const ExecutionRef = builder.objectRef<Execution>('Execution').implement({
+export const ExecutionRef = builder.objectRef<Execution>('Execution');
+
+ExecutionRef.implement({
   fields: (t) => ({
     id: t.exposeID('id'),
     organizationId: t.exposeString('organizationId'),
@@ -100,6 +111,32 @@ export const ExecutionRef = builder.objectRef<Execution>('Execution').implement(
     timeoutSeconds: t.exposeInt('timeoutSeconds', { nullable: true }),
     heartbeatTimeoutSeconds: t.exposeInt('heartbeatTimeoutSeconds', { nullable: true }),
     deadlineAt: t.field({ type: 'DateTime', nullable: true, resolve: (e) => e.deadlineAt }),
+    tags: t.field({ type: [TagRef], description: 'Sorted by key, in code-point order', resolve: tagsOf }),
+    parentExecutionId: t.exposeID('parentExecutionId', { nullable: true }),
+    parent: t.field({
+      type: ExecutionRef,
+      nullable: true,
+      resolve: (e, _args, ctx) => (e.parentExecutionId ? loadersOf(ctx).parent.load(e.parentExecutionId) : null),
+    }),
+    rootExecutionId: t.exposeID('rootExecutionId', { description: 'Its own id when it has no parent' }),
+    children: t.field({
+      type: ConnectionRef,
+      description: 'Executions created with this one as parent, newest first',
+      args: {
+        filter: t.arg({ type: ExecutionFilter }),
+        first: t.arg.int({ defaultValue: 20 }),
+        after: t.arg.string(),
+      },
+      resolve: (e, args, ctx) => childrenLoader(ctx, args).load(e.id),
+    }),
+    attempt: t.exposeInt('attempt', { description: "1, or retryOf's attempt + 1" }),
+    retryOf: t.exposeID('retryOf', { nullable: true }),
+    retries: t.field({
+      type: [ExecutionRef],
+      description: 'Executions created with retryOf = this one, oldest first',
+      resolve: (e, _args, ctx) => loadersOf(ctx).retries.load(e.id),
+    }),
+    pinned: t.exposeBoolean('pinned', { description: 'Kept by retention' }),
     events: t.field({
       type: [ExecutionEventRef],
       description: 'Stored events with sequence > after, oldest first',
@@ -124,7 +161,8 @@ const EdgeRef = builder.objectRef<{ cursor: string; node: Execution }>('Executio
   }),
 });
 
-const ConnectionRef = builder.objectRef<Page>('ExecutionConnection').implement({
+const ConnectionRef = builder.objectRef<Page>('ExecutionConnection');
+ConnectionRef.implement({
   fields: (t) => ({
     edges: t.field({
       type: [EdgeRef],
@@ -147,6 +185,24 @@ const WaitResultRef = builder.objectRef<WaitResult>('ExecutionWaitResult').imple
   }),
 });
 
+const StatusCountRef = builder.objectRef<ExecutionCounts['byStatus'][number]>('StatusCount').implement({
+  fields: (t) => ({
+    status: t.field({ type: ExecutionStatusEnum, resolve: (c) => c.status }),
+    count: t.exposeInt('count'),
+  }),
+});
+
+const CountsRef = builder.objectRef<ExecutionCounts>('ExecutionCounts').implement({
+  fields: (t) => ({
+    total: t.exposeInt('total'),
+    byStatus: t.field({
+      type: [StatusCountRef],
+      description: 'Every status, zero counts included',
+      resolve: (c) => c.byStatus,
+    }),
+  }),
+});
+
 builder.queryFields((t) => ({
   execution: t.field({
     type: ExecutionRef,
@@ -164,6 +220,12 @@ builder.queryFields((t) => ({
       after: t.arg.string(),
     },
     resolve: (_root, args, ctx) => listExecutions(ctx.db, ctx.principal, args),
+  }),
+  executionCounts: t.field({
+    type: CountsRef,
+    description: 'How many executions match the filter, in total and by status',
+    args: { filter: t.arg({ type: ExecutionFilter }) },
+    resolve: (_root, args, ctx) => countExecutions(ctx.db, ctx.principal, args.filter),
   }),
   waitForExecution: t.field({
     type: WaitResultRef,

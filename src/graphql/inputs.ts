@@ -1,5 +1,6 @@
 import { builder } from './builder.js';
 import { ExecutionStatusEnum, MessageStatusEnum, StepStatusEnum } from './enums.js';
+import { TagInput, TagsInput } from './tags.js';
 
 /** GraphQL input types of API.md §2. Values are validated by the domain's zod schemas, not here. */
 export const TriggerInput = builder.inputType('TriggerInput', {
@@ -26,6 +27,12 @@ export const CreateExecutionInput = builder.inputType('CreateExecutionInput', {
     }),
     timeoutSeconds: t.int({ description: '≥ 1; the server moves the execution to TIMED_OUT at the deadline' }),
     heartbeatTimeoutSeconds: t.int({ description: '≥ 1; no worker report for this long → INTERRUPTED' }),
+    tags: t.field({ type: [TagInput], description: 'At most 32; a key at most once' }),
+    parentExecutionId: t.id({ description: 'The execution that started this one (depth at most 32)' }),
+    retryOf: t.id({
+      description:
+        'A terminal execution of the same workflowId this one retries; its parent is taken when none is given',
+    }),
   }),
 });
 
@@ -78,12 +85,13 @@ const MessageInput = builder.inputType('MessageInput', {
 });
 
 export const ExecutionEventInput = builder.inputType('ExecutionEventInput', {
-  description: 'Exactly one of the four kinds is set',
+  description: 'Exactly one kind (statusChanged, progress, step, message, tags) is set',
   fields: (t) => ({
     statusChanged: t.field({ type: StatusChangedInput }),
     progress: t.field({ type: ProgressInput }),
     step: t.field({ type: StepInput }),
     message: t.field({ type: MessageInput }),
+    tags: t.field({ type: TagsInput }),
     occurredAt: t.field({ type: 'DateTime', description: "Default: the server's time" }),
   }),
 });
@@ -94,5 +102,10 @@ export const ExecutionFilter = builder.inputType('ExecutionFilter', {
     workflowId: t.string(),
     createdAfter: t.field({ type: 'DateTime' }),
     createdBefore: t.field({ type: 'DateTime' }),
+    tags: t.field({ type: [TagInput], description: 'Every given pair must match' }),
+    parentExecutionId: t.id(),
+    rootExecutionId: t.id(),
+    workflowIdPrefix: t.string(),
+    idPrefix: t.string({ description: 'The start of an execution id' }),
   }),
 });

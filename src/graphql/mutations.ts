@@ -50,13 +50,15 @@ builder.mutationFields((t) => ({
     type: StatusUpdateResultRef,
     description:
       'CANCELLED needs executions:write; FAILED and COMPLETED need executions:admin. The same terminal status again ' +
-      'is an idempotent success',
+      'is an idempotent success. cascade (only with CANCELLED) also cancels every non-terminal descendant, in the ' +
+      'same transaction',
     args: {
       id: t.arg.id({ required: true }),
       status: t.arg({ type: ExecutionStatusTargetEnum, required: true }),
       errorInfo: t.arg({ type: 'JSON' }),
+      cascade: t.arg.boolean({ defaultValue: false }),
     },
     resolve: (_root, args, ctx) =>
-      updateStatusByClient(ctx.domain, ctx.principal, String(args.id), args.status, args.errorInfo),
+      updateStatusByClient(ctx.domain, ctx.principal, String(args.id), args.status, args.errorInfo, !!args.cascade),
   }),
 }));

@@ -1,4 +1,5 @@
 import type { WebhookAttemptRow } from '../db/schema.js';
+import type { Tag } from '../domain/tags.js';
 import type { ExecutionStatus } from '../domain/types.js';
 import {
   createWebhook,
@@ -14,18 +15,22 @@ import { webhooksOf } from '../webhooks/service.js';
 import { builder } from './builder.js';
 import { ExecutionStatusEnum } from './enums.js';
 import { PageInfoRef } from './execution.js';
+import { TagInput, TagRef } from './tags.js';
 
 const EVENT_TYPES_DOC = '`execution.terminal`, `execution.status_changed`, `execution.interrupted`';
 
 interface Filter {
   workflowId: string | null;
   status: ExecutionStatus[] | null;
+  /** Absent on endpoints created before tags existed. */
+  tags?: Tag[] | null;
 }
 
 const WebhookFilterRef = builder.objectRef<Filter>('WebhookFilter').implement({
   fields: (t) => ({
     workflowId: t.exposeString('workflowId', { nullable: true }),
     status: t.field({ type: [ExecutionStatusEnum], nullable: true, resolve: (f) => f.status }),
+    tags: t.field({ type: [TagRef], nullable: true, resolve: (f) => f.tags ?? null }),
   }),
 });
 
@@ -130,6 +135,7 @@ const WebhookFilterInput = builder.inputType('WebhookFilterInput', {
   fields: (t) => ({
     workflowId: t.string(),
     status: t.field({ type: [ExecutionStatusEnum], description: 'The status the execution moved to' }),
+    tags: t.field({ type: [TagInput], description: 'Every given pair must match (as ExecutionFilter.tags)' }),
   }),
 });
 

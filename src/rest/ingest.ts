@@ -16,7 +16,7 @@ const CreateExecutionInput = createExecutionInput.meta({
 const RecordEventsRequest = z
   .strictObject({
     events: eventBatchInput.meta({
-      description: 'Exactly one of statusChanged, progress, step, message per event; [] is a heartbeat',
+      description: 'Exactly one of statusChanged, progress, step, message, tags per event; [] is a heartbeat',
     }),
   })
   .meta({ id: 'RecordExecutionEventsRequest' });

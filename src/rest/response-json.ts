@@ -80,6 +80,12 @@ export const ExecutionJson = z
     timeoutSeconds: z.int().nullable(),
     heartbeatTimeoutSeconds: z.int().nullable(),
     deadlineAt: Timestamp.nullable(),
+    tags: z.array(z.object({ key: z.string(), value: z.string() })).meta({ description: 'Sorted by key' }),
+    parentExecutionId: z.uuid().nullable(),
+    rootExecutionId: z.uuid().meta({ description: 'Its own id when it has no parent' }),
+    attempt: z.int().meta({ description: "1, or retryOf's attempt + 1" }),
+    retryOf: z.uuid().nullable(),
+    pinned: z.boolean(),
   })
   .meta({ id: 'Execution', description: "Vigil's own execution shape: GraphQL's Execution as JSON" });
 
@@ -95,7 +101,8 @@ const EventJson = z
     id: 'ExecutionEvent',
     description:
       "GraphQL's event as JSON: STATUS_CHANGED {from, to, error?}, PROGRESS {step, percentage}, " +
-      'STEP {stepId, stepType, name, status, …}, MESSAGE {messageId, adapter, status, error?}',
+      'STEP {stepId, stepType, name, status, …}, MESSAGE {messageId, adapter, status, error?}, ' +
+      'TAGS_CHANGED {set: [{key, value}], removed}',
   });
 
 export const RecordResultJson = z

@@ -20,6 +20,7 @@ const STREAM_DESCRIPTION = `Server-Sent Events, one per stored event of the exec
 | \`status\` | a status change | \`status, previous_status\` (seed 003's words: running, interrupted, completed, failed, cancelled), \`error\` |
 | \`progress\` | a progress report | \`step, percentage\` |
 | \`step\` | a step (node) report | \`step_id, name, type, status, error, outputs, artifacts, row_counts, columns, skipped\` |
+| \`tags\` | a worker changed the tags | \`set: [{key, value}], removed: [key]\` (what it gave) |
 | \`error\` | the stream must end early (e.g. the consumer fell 1,000 events behind) | \`{detail, error_code, correlation_id, timestamp}\` |
 
 A \`:\` comment line is sent at least every 15 s. The stream first replays stored events after \`Last-Event-ID\`
@@ -100,6 +101,10 @@ export function sseMessage(e: ExecutionEvent): SseMessage {
         columns: orNull(p.columns),
         skipped: p.skipped ?? p.status === 'SKIPPED',
       };
+      break;
+    case 'TAGS_CHANGED':
+      event = 'tags';
+      data = { set: p.set ?? [], removed: p.removed ?? [] };
       break;
   }
   return { event, id: String(e.sequence), data: JSON.stringify({ ...base, ...data }) };

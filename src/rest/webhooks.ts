@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { WebhookAttemptRow } from '../db/schema.js';
+import { tagList } from '../domain/inputs.js';
 import { EXECUTION_STATUSES } from '../domain/types.js';
 import { WEBHOOK_EVENT_TYPES } from '../webhooks/inputs.js';
 import {
@@ -27,7 +28,11 @@ const WebhookJson = z
     url: z.string(),
     events: z.array(z.enum(WEBHOOK_EVENT_TYPES)),
     filter: z
-      .object({ workflow_id: z.string().nullable(), status: z.array(z.enum(EXECUTION_STATUSES)).nullable() })
+      .object({
+        workflow_id: z.string().nullable(),
+        status: z.array(z.enum(EXECUTION_STATUSES)).nullable(),
+        tags: z.array(z.object({ key: z.string(), value: z.string() })).nullable(),
+      })
       .nullable(),
     description: z.string().nullable(),
     enabled: z.boolean().meta({ description: 'False once a receiver answered 410 Gone' }),
@@ -77,6 +82,7 @@ const CreateRequest = z
       .object({
         workflow_id: z.string().min(1).max(200).nullish(),
         status: z.array(z.enum(EXECUTION_STATUSES)).min(1).max(8).nullish(),
+        tags: tagList.nullish().meta({ description: 'Every given {key, value} must match' }),
       })
       .nullish()
       .meta({ description: 'Only executions that match (all given fields); status = the status moved to' }),
@@ -87,12 +93,16 @@ const CreateRequest = z
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 function webhookJson(w: Webhook): z.infer<typeof WebhookJson> {
-  const filter = w.filter as { workflowId: string | null; status: (typeof EXECUTION_STATUSES)[number][] | null } | null;
+  const filter = w.filter as {
+    workflowId: string | null;
+    status: (typeof EXECUTION_STATUSES)[number][] | null;
+    tags?: { key: string; value: string }[] | null;
+  } | null;
   return {
     id: w.id,
     url: w.url,
     events: w.events as z.infer<typeof WebhookJson>['events'],
-    filter: filter ? { workflow_id: filter.workflowId, status: filter.status } : null,
+    filter: filter ? { workflow_id: filter.workflowId, status: filter.status, tags: filter.tags ?? null } : null,
     description: w.description,
     enabled: !w.disabledAt,
     disabled_at: iso(w.disabledAt),
@@ -203,7 +213,11 @@ export function registerWebhooks(app: RestApp, deps: RestDeps): void {
   const { db, domain } = deps;
   app.openapi(bodyReadByHandler(app, routes.create), async (c) => {
     const body = await readJson(c, CreateRequest, { limit: deps.bodyLimit });
-    const filter = body.filter && { workflowId: body.filter.workflow_id, status: body.filter.status };
+    const filter = body.filter && {
+      workflowId: body.filter.workflow_id,
+      status: body.filter.status,
+      tags: body.filter.tags,
+    };
     const created = await createWebhook(db, webhooksOf(domain).settings, c.var.principal, { ...body, filter });
     return c.json({ ...webhookJson(created.webhook), secret: created.secret }, 201);
   });

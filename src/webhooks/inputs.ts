@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { tagList } from '../domain/inputs.js';
+import { hasTags } from '../domain/tags.js';
 import { EXECUTION_STATUSES, type Execution, type ExecutionStatus, isTerminal } from '../domain/types.js';
 
 export const WEBHOOK_EVENT_TYPES = ['execution.terminal', 'execution.status_changed', 'execution.interrupted'] as const;
@@ -28,6 +30,8 @@ const webhookUrl = z
 export const webhookFilterInput = z.strictObject({
   workflowId: z.string().min(1).max(200).nullish(),
   status: z.array(z.enum(EXECUTION_STATUSES)).min(1).max(8).nullish(),
+  /** As ExecutionFilter.tags (API.md §8): every given pair must match. */
+  tags: tagList.nullish(),
 });
 export type WebhookFilter = z.infer<typeof webhookFilterInput>;
 
@@ -57,5 +61,6 @@ export function matchesWebhookFilter(filter: WebhookFilter | null, e: Execution)
   if (!filter) return true;
   if (filter.workflowId && filter.workflowId !== e.workflowId) return false;
   if (filter.status?.length && !filter.status.includes(e.status)) return false;
+  if (!hasTags(e, filter.tags)) return false;
   return true;
 }

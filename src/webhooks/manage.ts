@@ -83,7 +83,11 @@ export async function createWebhook(
       url: input.url,
       events: input.events,
       filter: input.filter
-        ? { workflowId: input.filter.workflowId ?? null, status: input.filter.status ?? null }
+        ? {
+            workflowId: input.filter.workflowId ?? null,
+            status: input.filter.status ?? null,
+            tags: input.filter.tags?.length ? input.filter.tags : null,
+          }
         : null,
       description: input.description ?? null,
       secret,

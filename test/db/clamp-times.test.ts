@@ -26,8 +26,8 @@ describe.each(DB_KINDS)('the 0003_clamp_times migration on %s', (kind) => {
   it('moves startedAt into [createdAt, now] and completedAt after the start, leaving good rows alone', async () => {
     const insert = (id: string, created: string, started: string | null, completed: string | null) =>
       database.db.execute(sql`insert into executions (id, organization_id, environment, workflow_id, status, trigger,
-        created_at, started_at, completed_at, updated_at)
-        values (${id}, 'default', 'test', 'wf', 'COMPLETED', '{"type":"manual"}', ${created}, ${started}, ${completed}, ${created})`);
+        created_at, started_at, completed_at, updated_at, root_execution_id)
+        values (${id}, 'default', 'test', 'wf', 'COMPLETED', '{"type":"manual"}', ${created}, ${started}, ${completed}, ${created}, ${id})`);
     const id = (n: number) => `01900000-0000-7000-8000-00000000000${n}`;
     await insert(id(1), '2026-01-01T10:00:00Z', '2026-01-01T09:59:00Z', '2026-01-01T10:00:30Z'); // started early
     await insert(id(2), '2026-01-01T10:00:00Z', '2026-01-01T10:00:20Z', '2026-01-01T10:00:05Z'); // ended before start

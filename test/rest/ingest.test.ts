@@ -6,6 +6,7 @@ type Execution = Record<string, unknown> & { id: string; status: string; lastSeq
 type Recorded = { execution: Execution; events: Record<string, unknown>[] };
 
 const EXECUTION_FIELDS = [
+  'attempt',
   'completedAt',
   'createdAt',
   'deadlineAt',
@@ -20,12 +21,17 @@ const EXECUTION_FIELDS = [
   'metadata',
   'organizationId',
   'output',
+  'parentExecutionId',
+  'pinned',
   'progress',
   'resolvedVariables',
+  'retryOf',
+  'rootExecutionId',
   'startedAt',
   'stats',
   'status',
   'steps',
+  'tags',
   'timeoutSeconds',
   'trigger',
   'updatedAt',

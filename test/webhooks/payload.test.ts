@@ -44,7 +44,13 @@ describe.each(DB_KINDS)('the webhook body on %s', (kind) => {
     s = await startHookServer(kind);
     rx = await startReceiver();
     await createWebhook(s, { url: rx.url, events: ['execution.status_changed'] });
-    selection = await everyFieldOf(s, 'Execution', ['Execution.events']);
+    // The relatives are other executions (and recursive); the body carries their ids (parentExecutionId, retryOf).
+    selection = await everyFieldOf(s, 'Execution', [
+      'Execution.events',
+      'Execution.parent',
+      'Execution.children',
+      'Execution.retries',
+    ]);
   });
   afterAll(async () => {
     await s?.close();
