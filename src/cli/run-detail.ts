@@ -48,7 +48,8 @@ export function countsText(c: StatusCounts): string {
 
 function relativeLine(r: Relative, now: number): string {
   const d = r.durationMs != null ? formatDuration(r.durationMs) : formatDuration(now - Date.parse(r.createdAt));
-  return `  ${statusCell(r.status, 9)}  ${r.id}  ${pc.bold(r.workflowId)}  ${pc.dim(`attempt ${r.attempt}`)}  ${d}`;
+  const tags = r.tags.length ? `  ${pc.dim(tagsText(r.tags))}` : '';
+  return `  ${statusCell(r.status, 9)}  ${r.id}  ${pc.bold(r.workflowId)}  ${pc.dim(`attempt ${r.attempt}`)}  ${d}${tags}`;
 }
 
 /** The rows `vigil get` adds: tags; parent, root, children, attempt and retries. */

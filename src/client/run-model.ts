@@ -26,6 +26,7 @@ export interface Relative {
   attempt: number;
   createdAt: string;
   durationMs: number | null;
+  tags: Tag[];
 }
 
 export interface StatusCounts {
@@ -34,7 +35,7 @@ export interface StatusCounts {
 }
 
 const RUN = 'tags { key value } parentExecutionId rootExecutionId attempt retryOf';
-const RELATIVE = 'id workflowId status attempt createdAt durationMs';
+const RELATIVE = 'id workflowId status attempt createdAt durationMs tags { key value }';
 
 export type RunSummary = ExecutionSummary & RunFields;
 
