@@ -1,7 +1,9 @@
 /**
  * An example worker: it creates an execution and reports what it does to Vigil through GraphQL (status, progress,
- * steps and message events), the way a real pipeline would. Run it against a running Vigil and watch the
- * execution in the dashboard (http://127.0.0.1:4000) or with `npx vigil watch ID`:
+ * steps and message events), the way a real pipeline would. Its run is tagged, and its load step starts two child
+ * executions (one per region, tagged too); the first attempt of the EU load fails and a retry (attempt 2) completes.
+ * Run it against a running Vigil and watch the execution in the dashboard (http://127.0.0.1:4000) or with
+ * `npx vigil watch ID`; `npx vigil get ID` shows its tags and children, `npx vigil list --tag team=data` finds them:
  *
  *   npx tsx examples/worker.ts                 # about 20 s, ends COMPLETED
  *   npx tsx examples/worker.ts --fail          # ends FAILED in the load step
@@ -48,7 +50,7 @@ async function gql<T>(query: string, variables: Record<string, unknown>): Promis
   return body.data as T;
 }
 
-const CREATE = `mutation($input: CreateExecutionInput!) { createExecution(input: $input) { id status } }`;
+const CREATE = `mutation($input: CreateExecutionInput!) { createExecution(input: $input) { id status attempt } }`;
 const RECORD = `mutation($id: ID!, $events: [ExecutionEventInput!]!) {
   recordExecutionEvents(executionId: $id, events: $events) { execution { status lastSequence } }
 }`;
@@ -64,21 +66,52 @@ const STEPS = [
   { id: 'load', name: 'Load warehouse', type: 'sink', messages: 3 },
 ];
 
+const tags = (pairs: Record<string, string>) => Object.entries(pairs).map(([key, value]) => ({ key, value }));
+
+async function create(input: Record<string, unknown>): Promise<{ id: string; attempt: number }> {
+  return (await gql<{ createExecution: { id: string; attempt: number } }>(CREATE, { input })).createExecution;
+}
+
+/**
+ * A child execution of the run: loads one region's rows into the warehouse. The EU load's first attempt fails (a
+ * lock timeout) and is retried once: the retry names it with `retryOf`, so it is attempt 2 under the same parent.
+ */
+async function loadRegion(parentId: string, region: string): Promise<void> {
+  const input = { workflowId: 'warehouse-load', parentExecutionId: parentId, tags: tags({ team: 'data', region }) };
+  let child = await create(input);
+  for (;;) {
+    console.log(`  child ${child.id}  warehouse-load region=${region} attempt ${child.attempt}`);
+    await report(child.id, [{ statusChanged: { to: 'RUNNING' } }, { progress: { step: 'copy', percentage: 50 } }]);
+    await sleep(delay);
+    if (region === 'eu' && child.attempt === 1) {
+      const error = { code: 'LOCK_TIMEOUT', message: 'the orders_eu table stayed locked for 30 s', step: 'copy' };
+      await report(child.id, [{ statusChanged: { to: 'FAILED', error } }]);
+      console.log(`  child ${child.id}  failed (${error.code}); retrying`);
+      child = await create({ ...input, retryOf: child.id });
+      continue;
+    }
+    await report(child.id, [
+      { progress: { step: 'copy', percentage: 100 } },
+      { statusChanged: { to: 'COMPLETED', output: { region, rows: 490 } } },
+    ]);
+    return;
+  }
+}
+
 async function run(): Promise<void> {
-  const { createExecution: created } = await gql<{ createExecution: { id: string } }>(CREATE, {
-    input: {
-      workflowId: opts.workflow,
-      workflowVersion: '1.4.0',
-      trigger: { type: 'schedule', eventType: 'cron' },
-      inputs: { date: new Date().toISOString().slice(0, 10), source: 'orders' },
-      metadata: { host: 'example-worker' },
-      heartbeatTimeoutSeconds: 60,
-    },
+  const { id } = await create({
+    workflowId: opts.workflow,
+    workflowVersion: '1.4.0',
+    trigger: { type: 'schedule', eventType: 'cron' },
+    inputs: { date: new Date().toISOString().slice(0, 10), source: 'orders' },
+    metadata: { host: 'example-worker' },
+    heartbeatTimeoutSeconds: 60,
+    tags: tags({ team: 'data', pipeline: 'orders', schedule: 'nightly' }),
   });
-  const id = created.id;
   console.log(`created execution ${id}`);
   console.log(`  dashboard: ${base}/#/executions/${id}`);
   console.log(`  terminal:  npx vigil watch ${id}    (or: npx vigil wait ${id})`);
+  console.log(`  its tree:  npx vigil get ${id}    npx vigil list --parent ${id}`);
   await sleep(delay * 2);
 
   await report(id, [{ statusChanged: { to: 'RUNNING' } }, { progress: { step: 'starting', percentage: 0 } }]);
@@ -86,6 +119,11 @@ async function run(): Promise<void> {
   let done = 0;
   for (const step of STEPS) {
     await report(id, [{ step: { stepId: step.id, name: step.name, type: step.type, status: 'RUNNING' } }]);
+    if (step.id === 'load') {
+      // The worker learns where it loads only now: a `tags` event adds it to the run's tags
+      await report(id, [{ tags: { set: tags({ warehouse: 'wh-2' }) } }]);
+      for (const region of ['eu', 'us']) await loadRegion(id, region);
+    }
     for (let m = 1; m <= step.messages; m++) {
       const messageId = `${step.id}-${m}`;
       await report(id, [{ message: { messageId, adapter: step.type, status: 'INITIATED' } }]);

@@ -1,15 +1,9 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import {
-  GET,
-  type GetResult,
-  LIST,
-  type ListResult,
-  STATUSES,
-  UPDATE_STATUS,
-  type UpdateStatusResult,
-} from '../client/documents.js';
+import { STATUSES, type UpdateStatusResult } from '../client/documents.js';
+import { CANCEL, RUN_LIST, type RunListResult, type Tag } from '../client/run-model.js';
 import { asCliExit, CliExit, type ConnectionOptions, clientFor, EXIT, withConnectionOptions } from './connect.js';
 import { detailText, listText } from './format.js';
+import { parseSince, parseTag } from './run-options.js';
 
 const print = (text: string) => process.stdout.write(`${text}\n`);
 const json = (value: unknown) => print(JSON.stringify(value, null, 2));
@@ -19,14 +13,23 @@ export function registerExecutionCommands(program: Command): void {
   withConnectionOptions(
     program
       .command('get')
-      .description('Show one execution: status, progress, timing, message stats, steps, error')
+      .description(
+        'Show one execution: status, progress, timing, tags, parent, children, attempt and retries, ' +
+          'message stats, steps, error',
+      )
       .argument('<id>', 'execution id'),
   ).action(async (id: string, opts: ConnectionOptions) => {
     const client = clientFor(opts);
     try {
-      const { execution } = await client.request<GetResult>(GET, { id });
-      if (!execution) throw new CliExit(EXIT.error, `execution ${id} not found`);
-      print(opts.json ? JSON.stringify(execution, null, 2) : detailText(execution));
+      const { getRun, runRows } = await import('./run-detail.js');
+      const run = await getRun(client, id);
+      if (!run) throw new CliExit(EXIT.error, `execution ${id} not found`);
+      const { execution, childCounts, lastAttempt } = run;
+      print(
+        opts.json
+          ? JSON.stringify({ ...execution, childCounts, lastAttempt }, null, 2)
+          : detailText(execution, Date.now(), runRows(run)),
+      );
     } catch (err) {
       throw asCliExit(err, opts, id);
     }
@@ -38,18 +41,26 @@ export function registerExecutionCommands(program: Command): void {
       .description('List executions, newest first')
       .option('--status <statuses>', `only these statuses, comma-separated (${STATUSES.join(', ')})`, parseStatuses)
       .option('--workflow <id>', 'only this workflow')
+      .option('--workflow-prefix <prefix>', 'only workflows whose id starts with this')
+      .option('--tag <key=value>', 'only executions with this tag (repeatable: every one must match)', parseTag)
+      .option('--parent <id>', 'only the children of this execution')
+      .option('--since <duration>', 'only those created in the last 30m, 2h, 7d, …', parseSince)
       .option('--limit <n>', 'at most this many (1..500)', parseLimit, 20),
-  ).action(async (opts: ConnectionOptions & { status?: string[]; workflow?: string; limit: number }) => {
+  ).action(async (opts: ListOptions) => {
     const client = clientFor(opts);
     try {
       const filter = {
         ...(opts.status && { status: opts.status }),
         ...(opts.workflow && { workflowId: opts.workflow }),
+        ...(opts.workflowPrefix && { workflowIdPrefix: opts.workflowPrefix }),
+        ...(opts.tag && { tags: opts.tag }),
+        ...(opts.parent && { parentExecutionId: opts.parent }),
+        ...(opts.since && { createdAfter: new Date(Date.now() - opts.since).toISOString() }),
       };
-      const items: ListResult['executions']['nodes'] = [];
+      const items: RunListResult['executions']['nodes'] = [];
       let after: string | null = null;
       do {
-        const r: ListResult = await client.request<ListResult>(LIST, {
+        const r: RunListResult = await client.request<RunListResult>(RUN_LIST, {
           filter,
           first: Math.min(100, opts.limit - items.length),
           after,
@@ -71,14 +82,27 @@ export function registerExecutionCommands(program: Command): void {
         'Cancel an execution (needs executions:write). Exit 0 when it is cancelled (also if it already was), ' +
           '1 when it had already ended otherwise, 3 on errors',
       )
-      .argument('<id>', 'execution id'),
-  ).action(async (id: string, opts: ConnectionOptions) => {
+      .argument('<id>', 'execution id')
+      .option('--cascade', 'also cancel every descendant that has not ended (children, their children, …)'),
+  ).action(async (id: string, opts: ConnectionOptions & { cascade?: boolean }) => {
     const client = clientFor(opts);
     try {
-      const r = await client.request<UpdateStatusResult>(UPDATE_STATUS, { id, status: 'CANCELLED' });
+      const cascade = opts.cascade === true;
+      const r = await client.request<UpdateStatusResult>(CANCEL, { id, cascade });
       const u = r.updateExecutionStatus;
-      if (opts.json) json(u);
-      else print(`${u.message} (${u.previousStatus} → ${u.currentStatus})`);
+      if (!cascade) {
+        if (opts.json) json(u);
+        else print(`${u.message} (${u.previousStatus} → ${u.currentStatus})`);
+        return;
+      }
+      // What became of the children (their own descendants were cancelled with them, in the same transaction)
+      const { childCounts, countsText } = await import('./run-detail.js');
+      const children = await childCounts(client, id);
+      if (opts.json) json({ ...u, childCounts: children });
+      else {
+        print(`${u.message} (${u.previousStatus} → ${u.currentStatus})`);
+        print(`children: ${children.total ? countsText(children) : 'none'}`);
+      }
     } catch (err) {
       if ((err as { code?: string }).code === 'INVALID_STATUS_TRANSITION') {
         if (opts.json) json({ success: false, code: 'INVALID_STATUS_TRANSITION', message: (err as Error).message });
@@ -88,6 +112,16 @@ export function registerExecutionCommands(program: Command): void {
     }
   });
 }
+
+type ListOptions = ConnectionOptions & {
+  status?: string[];
+  workflow?: string;
+  workflowPrefix?: string;
+  tag?: Tag[];
+  parent?: string;
+  since?: number;
+  limit: number;
+};
 
 function parseStatuses(value: string): string[] {
   const list = value

@@ -27,7 +27,7 @@ export function colorStatus(status: string): string {
 }
 
 /** A coloured status padded to a column width (padding outside the colour codes, so columns line up). */
-function statusCell(status: string, width: number): string {
+export function statusCell(status: string, width: number): string {
   return colorStatus(status) + ' '.repeat(Math.max(0, width - status.length));
 }
 
@@ -52,20 +52,28 @@ export function summaryLine(e: ExecutionSummary, now = Date.now()): string {
   return parts.join('  ');
 }
 
+/** Rows `vigil get` adds for the run model (API.md §8): `tags` after the environment, `lineage` after the trigger. */
+export interface MoreRows {
+  tags?: [string, string][];
+  lineage?: [string, string][];
+}
+
 /** `vigil get`: the execution as a readable block. */
-export function detailText(e: ExecutionDetail, now = Date.now()): string {
+export function detailText(e: ExecutionDetail, now = Date.now(), more: MoreRows = {}): string {
   const s = e.stats;
   const rows: [string, string][] = [
     ['id', e.id],
     ['status', colorStatus(e.status)],
     ['workflow', `${e.workflowId}${e.workflowVersion ? ` v${e.workflowVersion}` : ''}`],
     ['environment', e.environment.toLowerCase()],
+    ...(more.tags ?? []),
     ['progress', progress(e)],
     ['created', `${e.createdAt} (${ago(e.createdAt, now)})`],
     ['started', e.startedAt ?? '—'],
     ['completed', e.completedAt ?? '—'],
     ['duration', duration(e, now)],
     ['trigger', `${e.trigger?.type ?? '—'}${e.initiatedBy ? ` by ${e.initiatedBy}` : ''}`],
+    ...(more.lineage ?? []),
     [
       'messages',
       `${s.totalMessages} total, ${s.completedMessages} completed, ${s.failedMessages} failed, ` +
@@ -93,10 +101,26 @@ export function detailText(e: ExecutionDetail, now = Date.now()): string {
   return lines.join('\n');
 }
 
-/** `vigil list`: a table, newest first. */
-export function listText(items: ExecutionSummary[], now = Date.now()): string {
-  const header = ['ID', 'STATUS', 'WORKFLOW', 'PROGRESS', 'CREATED', 'DURATION'];
-  const rows = items.map((e) => [e.id, e.status, e.workflowId, progress(e), ago(e.createdAt, now), duration(e, now)]);
+/** `key=value` pairs, as `vigil list --tag` takes them. */
+export const tagsText = (tags: { key: string; value: string }[]): string =>
+  tags.map((t) => `${t.key}=${t.value}`).join(' ');
+
+/** `vigil list`: a table, newest first; a TAGS column when any row has tags. */
+export function listText(
+  items: (ExecutionSummary & { tags?: { key: string; value: string }[] })[],
+  now = Date.now(),
+): string {
+  const tagged = items.some((e) => e.tags?.length);
+  const header = ['ID', 'STATUS', 'WORKFLOW', 'PROGRESS', 'CREATED', 'DURATION', ...(tagged ? ['TAGS'] : [])];
+  const rows = items.map((e) => [
+    e.id,
+    e.status,
+    e.workflowId,
+    progress(e),
+    ago(e.createdAt, now),
+    duration(e, now),
+    ...(tagged ? [tagsText(e.tags ?? [])] : []),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[], color?: (s: string, i: number) => string) =>
     cells
@@ -104,7 +128,8 @@ export function listText(items: ExecutionSummary[], now = Date.now()): string {
         const padded = i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0);
         return color ? color(padded, i) : padded;
       })
-      .join('  ');
+      .join('  ')
+      .trimEnd();
   return [
     pc.dim(line(header)),
     ...rows.map((r) => line(r, (s, i) => (i === 1 ? statusCell(s.trim(), s.length) : s))),

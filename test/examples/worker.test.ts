@@ -44,6 +44,28 @@ type Got = {
   };
 };
 
+const TREE = `query($id: ID!) { execution(id: $id) {
+  tags { key value }
+  children(first: 10) { nodes {
+    id workflowId status attempt retryOf parentExecutionId rootExecutionId error { code } tags { key value } retries { id }
+  } }
+} }`;
+type Tree = {
+  execution: {
+    tags: { key: string; value: string }[];
+    children: {
+      nodes: {
+        id: string;
+        status: string;
+        attempt: number;
+        retryOf: string | null;
+        rootExecutionId: string;
+        retries: { id: string }[];
+      }[];
+    };
+  };
+};
+
 describe('examples/worker.ts', () => {
   let s: TestServer;
   beforeAll(async () => {
@@ -69,6 +91,38 @@ describe('examples/worker.ts', () => {
       'transform:COMPLETED',
       'load:COMPLETED',
     ]);
+  });
+
+  it('tags its run and starts two children in the load step, one of them retried once', async () => {
+    const r = await worker(['--url', s.url, '--delay', '5']);
+    expect(r.code, r.out).toBe(0);
+    const id = idIn(r.out);
+    expect(r.out).toContain(`npx vigil get ${id}`);
+    const { execution: e } = ok(await s.gql<Tree>(TREE, { id }));
+    expect(e.tags).toEqual([
+      { key: 'pipeline', value: 'orders' },
+      { key: 'schedule', value: 'nightly' },
+      { key: 'team', value: 'data' },
+      { key: 'warehouse', value: 'wh-2' }, // set by a tags event in the load step
+    ]);
+    // oldest first: the EU load's failed first attempt, its retry, the US load
+    const [failed, retried, us] = [...e.children.nodes].reverse();
+    expect(e.children.nodes).toHaveLength(3);
+    expect(failed).toMatchObject({
+      workflowId: 'warehouse-load',
+      status: 'FAILED',
+      attempt: 1,
+      retryOf: null,
+      error: { code: 'LOCK_TIMEOUT' },
+      tags: [
+        { key: 'region', value: 'eu' },
+        { key: 'team', value: 'data' },
+      ],
+      retries: [{ id: retried?.id }],
+    });
+    expect(retried).toMatchObject({ status: 'COMPLETED', attempt: 2, retryOf: failed?.id, parentExecutionId: id });
+    expect(us).toMatchObject({ status: 'COMPLETED', attempt: 1, retries: [], tags: [{ value: 'us' }, {}] });
+    for (const child of e.children.nodes) expect(child.rootExecutionId).toBe(id);
   });
 
   it('ends FAILED with --fail', async () => {

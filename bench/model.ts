@@ -1,0 +1,174 @@
+/**
+ * The run model's part of `npm run bench` (`--only model`, issue 17): seeds 1,000,000 executions straight in SQL
+ * (10 workflows, 3 tags each from a few hundred values), then measures over HTTP at c=8 with wrk the first page of
+ * a list filtered by one tag pair, `executionCounts` with the same filter, and creating an execution with 3 tags
+ * and a parent against one without.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type postgres from 'postgres';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const MODEL_ROWS = 1_000_000;
+/** Tag values: `team` from 40, `customer` from 300, `shard` from 250 (one customer pair matches ~3,300 rows). */
+const CUSTOMERS = 300;
+
+/**
+ * Inserts `rows` executions of organization `default`, environment `test` (auth off), one every 2 s going back from
+ * now. The secondary indexes are dropped first and rebuilt from their own definitions after the insert (one sort
+ * per index instead of a million index insertions), then the table is vacuumed and analyzed, as a table of that size
+ * would be by autovacuum.
+ */
+export async function seedModel(sql: postgres.Sql, rows: number, log: (m: string) => void): Promise<number> {
+  const started = performance.now();
+  const indexes = await sql<{ name: string; def: string }[]>`
+    select indexname as name, indexdef as def from pg_indexes
+    where tablename = 'executions' and indexname <> 'executions_pkey'`;
+  for (const i of indexes) await sql.unsafe(`drop index ${i.name}`);
+  const chunk = 250_000;
+  for (let from = 1; from <= rows; from += chunk) {
+    const to = Math.min(rows, from + chunk - 1);
+    await sql.unsafe(
+      `insert into executions (id, organization_id, environment, workflow_id, status, trigger, tags,
+         root_execution_id, created_at, updated_at, started_at, completed_at)
+       select id, 'default', 'test', 'model-wf-' || (i % 10),
+         (case when i % 20 = 0 then 'FAILED' when i % 97 = 0 then 'RUNNING' else 'COMPLETED' end)::execution_status,
+         '{"type":"manual"}'::jsonb,
+         jsonb_build_object('team', 'team-' || (i * 7 % 40), 'customer', 'c-' || (i * 13 % ${CUSTOMERS}),
+           'shard', 's-' || (i * 11 % 250)),
+         id, at, at, at, case when i % 97 = 0 then null else at + interval '90 seconds' end
+       from (select i, gen_random_uuid() as id, now() - i * interval '2 seconds' as at
+             from generate_series(${from}::int, ${to}::int) as i) as s`,
+    );
+    log(`seeded ${to.toLocaleString('en')} executions`);
+  }
+  for (const i of indexes) {
+    await sql.unsafe(i.def);
+    log(`rebuilt ${i.name}`);
+  }
+  await sql.unsafe('vacuum analyze executions');
+  return Math.round((performance.now() - started) / 1000);
+}
+
+/** wrk's latency percentile (`99%   12.34ms`) in milliseconds. */
+function percentile(out: string, p: string): number {
+  const m = new RegExp(`^\\s*${p}%\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(out);
+  if (!m) throw new Error(`no ${p}% in wrk's output:\n${out}`);
+  const unit = { us: 0.001, ms: 1, s: 1000 }[m[2] as 'us' | 'ms' | 's'];
+  return Number(m[1]) * unit;
+}
+
+export interface WrkRun {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+}
+
+/** wrk at c connections for `seconds`, POSTing `bodies` round-robin (bench/post.lua), with its latency histogram. */
+export function wrkLatency(url: string, bodies: string[], connections: number, seconds: number): WrkRun {
+  const file = join(tmpdir(), `vigil-bench-model-${process.pid}-${Math.random().toString(36).slice(2)}.txt`);
+  writeFileSync(file, `${bodies.join('\n')}\n`);
+  const out = execFileSync(
+    'wrk',
+    ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', join(ROOT, 'bench/post.lua'), url],
+    { env: { ...process.env, BODIES: file }, encoding: 'utf8', timeout: (seconds + 30) * 1000 },
+  );
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0),
+    p50: percentile(out, '50'),
+    p99: percentile(out, '99'),
+    non2xx: Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0),
+  };
+}
+
+const gql = (query: string, variables: Record<string, unknown>) => JSON.stringify({ query, variables });
+const customers = Array.from({ length: 20 }, (_, i) => `c-${(i * 37) % CUSTOMERS}`);
+
+/** The first page of executions with one tag pair, as the dashboard asks for it (20 customers in turn). */
+export const listBodies = customers.map((value) =>
+  gql(
+    'query($f: ExecutionFilter) { executions(filter: $f, first: 20) { nodes { id workflowId status createdAt durationMs tags { key value } } pageInfo { hasNextPage endCursor } } }',
+    { f: { tags: [{ key: 'customer', value }] } },
+  ),
+);
+
+export const countBodies = customers.map((value) =>
+  gql('query($f: ExecutionFilter) { executionCounts(filter: $f) { total byStatus { status count } } }', {
+    f: { tags: [{ key: 'customer', value }] },
+  }),
+);
+
+const CREATE = 'mutation($i: CreateExecutionInput!) { createExecution(input: $i) { id } }';
+
+/** Creating an execution: plain, or with 3 tags and a parent (several parents, so no one row is a hot spot). */
+export function createBodies(parents: string[]): { plain: string[]; tagged: string[] } {
+  const plain = Array.from({ length: 20 }, (_, i) => gql(CREATE, { i: { workflowId: `model-wf-${i % 10}` } }));
+  const tagged = Array.from({ length: 20 }, (_, i) =>
+    gql(CREATE, {
+      i: {
+        workflowId: `model-wf-${i % 10}`,
+        parentExecutionId: parents[i % parents.length],
+        tags: [
+          { key: 'team', value: `team-${i % 40}` },
+          { key: 'customer', value: `c-${(i * 13) % CUSTOMERS}` },
+          { key: 'shard', value: `s-${i % 250}` },
+        ],
+      },
+    }),
+  );
+  return { plain, tagged };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+
+/** Seeds, then measures; every figure of the part, for bench/results/model.json and the table. */
+export async function measureModel(
+  sql: postgres.Sql,
+  base: string,
+  seconds: number,
+  log: (m: string) => void,
+): Promise<Record<string, number>> {
+  log(`model: seeding ${MODEL_ROWS.toLocaleString('en')} executions`);
+  const seedSeconds = await seedModel(sql, MODEL_ROWS, log);
+  const url = `${base}/graphql`;
+  log('model_list_p99_ms');
+  wrkLatency(url, listBodies, 8, 2);
+  const list = wrkLatency(url, listBodies, 8, seconds);
+  log('model_counts_p99_ms');
+  wrkLatency(url, countBodies, 8, 2);
+  const counts = wrkLatency(url, countBodies, 8, seconds);
+  log('model_create_ratio');
+  const parents = (await sql<{ id: string }[]>`select id from executions order by created_at desc limit 20`).map(
+    (r) => r.id,
+  );
+  const { plain, tagged } = createBodies(parents);
+  wrkLatency(url, plain, 8, 2);
+  wrkLatency(url, tagged, 8, 2);
+  // Alternating pairs, the median of the ratios: the machine is shared, and a pair sees the same neighbours. At a fixed
+  // concurrency a request's cost is the inverse of the throughput, so the cost ratio is plain rps / tagged rps.
+  const pairs = Array.from({ length: 3 }, () => {
+    const p = wrkLatency(url, plain, 8, Math.max(2, Math.round(seconds / 3)));
+    const t = wrkLatency(url, tagged, 8, Math.max(2, Math.round(seconds / 3)));
+    return { plain: p, tagged: t };
+  });
+  const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+  const [{ n }] = (await sql`select count(*)::int as n from executions`) as unknown as [{ n: number }];
+  return {
+    model_rows: n,
+    model_seed_s: seedSeconds,
+    model_list_p50_ms: round(list.p50),
+    model_list_p99_ms: round(list.p99),
+    model_list_rps: round(list.rps, 0),
+    model_counts_p50_ms: round(counts.p50),
+    model_counts_p99_ms: round(counts.p99),
+    model_counts_rps: round(counts.rps, 0),
+    model_create_plain_rps: round(median(pairs.map((x) => x.plain.rps)), 0),
+    model_create_tagged_rps: round(median(pairs.map((x) => x.tagged.rps)), 0),
+    model_create_ratio: round(median(pairs.map((x) => x.plain.rps / x.tagged.rps)), 3),
+    model_non2xx: [list, counts, ...pairs.flatMap((x) => [x.plain, x.tagged])].reduce((a, r) => a + r.non2xx, 0),
+  };
+}
