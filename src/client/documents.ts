@@ -103,13 +103,13 @@ export interface Viewer {
   authenticated: boolean;
 }
 
-const SUMMARY = `
+export const SUMMARY = `
   id workflowId workflowVersion environment status progress { step percentage }
   createdAt startedAt completedAt updatedAt durationMs lastSequence
   stats { totalMessages completedMessages failedMessages inProgressMessages successRate }
   error { code message step details }`;
 
-const DETAIL = `${SUMMARY}
+export const DETAIL = `${SUMMARY}
   organizationId initiatedBy trigger { type eventId eventType entityType }
   timeoutSeconds heartbeatTimeoutSeconds deadlineAt inputs output metadata
   steps { id name type status startedAt completedAt durationMs skipped error { code message step } }`;
