@@ -11,7 +11,7 @@ import {
 } from '../../client/documents.js';
 import { RUN_GET, type RunGetResult } from '../../client/run-model.js';
 import { useEventLog } from './event-stream.js';
-import { Attempts, Children } from './lineage.js';
+import { Attempts, Children, shortId } from './lineage.js';
 import { newer } from './live.js';
 import { TagList } from './tags.js';
 import { StepTimeline } from './timeline.js';
@@ -126,7 +126,7 @@ export function ExecutionDetailView({ client, id, viewer, live, onAccessError, n
           <span class="parent" data-testid="parent">
             started by{' '}
             <a href={`#/executions/${e.parent.id}`}>
-              <strong>{e.parent.workflowId}</strong> <code>{e.parent.id.slice(0, 8)}</code>
+              <strong>{e.parent.workflowId}</strong> <code>{shortId(e.parent.id)}</code>
             </a>
           </span>
         )}

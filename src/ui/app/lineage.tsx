@@ -15,7 +15,8 @@ import { newer } from './live.js';
 import { TagList } from './tags.js';
 import { age, Duration, StatusBadge } from './widgets.js';
 
-const short = (id: string) => id.slice(0, 8);
+/** The end of an id: uuidv7 ids begin with their creation time, so runs made together share their first digits. */
+export const shortId = (id: string) => `…${id.slice(-8)}`;
 const PAGE = 20;
 /** Chains longer than this are shown to this length (each link is one small read). */
 const MAX_CHAIN = 25;
@@ -73,7 +74,7 @@ export function Attempts({
           <>
             {' · retry of '}
             <a href={`#/executions/${previous.id}`} data-testid="retry-of">
-              <code>{short(previous.id)}</code>
+              attempt {previous.attempt} <code>{shortId(previous.id)}</code>
             </a>
           </>
         )}

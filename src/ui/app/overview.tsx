@@ -8,6 +8,13 @@ const BUCKETS = [60, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86
 const MAX_SPAN = 31 * 86_400_000;
 const DAY = 86_400_000;
 
+/** "1 min", "30 min", "3 h", "1 day": the width of one bar. */
+function bucketText(seconds: number): string {
+  if (seconds < 3600) return `${seconds / 60} min`;
+  if (seconds < 86_400) return `${seconds / 3600} h`;
+  return `${seconds / 86_400} day`;
+}
+
 /** [from, to) and a bucket for the overview: the filter's range (else the last 24 h), at most ~60 aligned bars. */
 export function overviewRange(f: UrlFilter, now: number) {
   const r = rangeOf(f, now);
@@ -50,18 +57,20 @@ export function Overview(props: {
   const total = data.buckets.reduce((n, b) => n + b.total, 0);
   const span = Date.parse(data.to) - Date.parse(data.from);
   const when = (iso: string) =>
-    span > 2 * DAY
-      ? new Date(iso).toLocaleDateString(undefined, { month: 'short', day: 'numeric' })
-      : new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+    new Date(iso).toLocaleString(undefined, {
+      month: 'short',
+      day: 'numeric',
+      ...(span > 2 * DAY ? {} : { hour: '2-digit', minute: '2-digit' }),
+    });
   const slowest = Math.max(1, ...data.workflows.map((w) => w.p95Ms));
   return (
     <section class="overview" aria-label="Overview" data-testid="overview" data-total={total}>
       <figure class="histogram">
         <figcaption>
           <strong>{total.toLocaleString()}</strong> created {f.range ? 'in this range' : 'in the last 24 hours'}
-          <span class="per">· one bar per {formatDuration(data.bucketSeconds * 1000)}</span>
+          <span class="per"> · one bar per {bucketText(data.bucketSeconds)}</span>
         </figcaption>
-        <div class="bars" role="img" aria-label={`Executions per ${formatDuration(data.bucketSeconds * 1000)}`}>
+        <div class="bars" role="img" aria-label={`Executions per ${bucketText(data.bucketSeconds)}, by status`}>
           {data.buckets.map((b) => (
             <div
               key={b.start}

@@ -24,10 +24,12 @@ export function StepTimeline({ e, now }: { e: ExecutionDetail; now: number }) {
   const t1 = Math.max(t0 + 1, e.completedAt ? Date.parse(e.completedAt) : now, ...ends);
   const pct = (t: number) => ((t - t0) / (t1 - t0)) * 100;
   return (
-    <>
-      <div class="axis timeline-axis" aria-hidden="true">
-        <span>0</span>
-        <span>{formatDuration(t1 - t0)}</span>
+    <div class="timeline">
+      <div class="timeline-axis" aria-hidden="true">
+        <span class="axis">
+          <span>0</span>
+          <span>{formatDuration(t1 - t0)}</span>
+        </span>
       </div>
       <ol class="steps" data-testid="steps">
         {e.steps.map((st, i) => {
@@ -66,6 +68,6 @@ export function StepTimeline({ e, now }: { e: ExecutionDetail; now: number }) {
           );
         })}
       </ol>
-    </>
+    </div>
   );
 }
