@@ -209,6 +209,7 @@ function TagAdder({ onTag }: { onTag(t: Tag): void }) {
       <label class="field inline">
         <span>Tag</span>
         <input
+          type="search"
           value={text}
           placeholder="key:value ⏎"
           data-testid="filter-tag-input"

@@ -115,6 +115,7 @@ export function Children({
     endCursor: null,
   });
   const [loaded, setLoaded] = useState(false);
+  const firstRead = useRef(false);
   const accessError = useRef(onAccessError);
   accessError.current = onAccessError;
   const upsert = useCallback((list: RunSummary[]) => {
@@ -130,19 +131,20 @@ export function Children({
         const r = await client.request<ChildrenResult>(CHILDREN, { id, first: PAGE, after });
         if (!r.execution) return;
         upsert(r.execution.children.nodes);
-        if (after !== null || !loaded) setPage(r.execution.children.pageInfo);
+        // a later first page (none is read again today) would not move the cursor of pages already loaded
+        if (after !== null || !firstRead.current) setPage(r.execution.children.pageInfo);
+        firstRead.current = true;
         setLoaded(true);
       } catch (err) {
         const e = err as VigilApiError;
         if (e.code === 'UNAUTHORIZED' || e.code === 'FORBIDDEN') accessError.current(e);
       }
     },
-    [client, id, upsert, loaded],
+    [client, id, upsert],
   );
   useEffect(() => {
     void load(null);
-    // biome-ignore lint/correctness/useExhaustiveDependencies: the first page once per execution; `load` changes with `loaded`
-  }, [client, id]);
+  }, [load]);
   useEffect(
     () =>
       client.subscribe<RunUpdatedResult>(
