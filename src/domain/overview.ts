@@ -50,17 +50,8 @@ function refuse(loc: string, msg: string): never {
   throw new VigilError('VALIDATION_FAILED', `${loc} ${msg}`, { issues: [{ loc: [loc], msg, type: 'value_error' }] });
 }
 
-/**
- * Executions created in [from, to) that match the filter: how many per time bucket and status, and the median and
- * 95th percentile duration per workflow (of those that finished). The range is bounded (at most 31 days and 200
- * buckets) so the read is one bounded range of `executions_tenant_created_idx` (or of the index a narrower filter
- * picks), never the whole table.
- */
-export async function executionOverview(
-  db: Executor,
-  principal: Principal,
-  args: OverviewArgs,
-): Promise<ExecutionOverview> {
+/** The two reads of an overview, validated and built but not run (the index test explains them). */
+export function overviewQueries(db: Executor, principal: Principal, args: OverviewArgs) {
   requireScope(principal, 'executions:read');
   const filter = parseFilter(args.filter);
   const from = new Date(parse(isoDateTime, args.from, ['from']));
@@ -82,7 +73,7 @@ export async function executionOverview(
   );
   const fromIso = from.toISOString();
   const bucket = sql<number>`floor(extract(epoch from (${executions.createdAt} - ${fromIso}::timestamptz)) / ${bucketSeconds})::int`;
-  const byBucket = await db
+  const byBucket = db
     .select({ bucket, status: executions.status, count: sql<number>`count(*)::int` })
     .from(executions)
     .where(where)
@@ -90,7 +81,7 @@ export async function executionOverview(
 
   const duration = sql`extract(epoch from (${executions.completedAt} - greatest(${executions.startedAt}, ${executions.createdAt}))) * 1000`;
   const finished = sql<number>`count(*)::int`;
-  const byWorkflow = await db
+  const byWorkflow = db
     .select({
       workflowId: executions.workflowId,
       finished,
@@ -102,6 +93,25 @@ export async function executionOverview(
     .groupBy(executions.workflowId)
     .orderBy(desc(finished), executions.workflowId)
     .limit(TOP_WORKFLOWS);
+
+  return { from, to, bucketSeconds, count, byBucket, byWorkflow };
+}
+
+/**
+ * Executions created in [from, to) that match the filter: how many per time bucket and status, and the median and
+ * 95th percentile duration per workflow (of those that finished). The range is bounded (at most 31 days and 200
+ * buckets) so the read is one bounded range of `executions_tenant_created_idx` (or of the index a narrower filter
+ * picks), never the whole table.
+ */
+export async function executionOverview(
+  db: Executor,
+  principal: Principal,
+  args: OverviewArgs,
+): Promise<ExecutionOverview> {
+  const q = overviewQueries(db, principal, args);
+  const { from, to, bucketSeconds, count } = q;
+  const byBucket = await q.byBucket;
+  const byWorkflow = await q.byWorkflow;
 
   const counts = new Map<string, number>();
   for (const r of byBucket) counts.set(`${Number(r.bucket)}|${r.status}`, Number(r.count));
