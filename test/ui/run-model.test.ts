@@ -41,7 +41,7 @@ afterAll(async () => {
 
 describe('dashboard: finding runs', () => {
   it('filters by a tag given in the URL, counts by status live, and keeps the filter on reload and back', async () => {
-    const team = `t${Date.now().toString(36)}`;
+    const team = 'growth'; // unique to this file's server
     const tag = (value: string) => [{ key: 'team', value }];
     const a = await createExecution(s, {
       workflowId: 'nightly-etl',
@@ -64,6 +64,16 @@ describe('dashboard: finding runs', () => {
     await expect.poll(() => chipCount(page, 'RUNNING'), WAIT).toBe('1');
     expect(await chipCount(page, 'COMPLETED')).toBe('1');
     await expect.poll(() => page.locator('[data-testid=overview]').getAttribute('data-total'), WAIT).toBe('2');
+    // p50/p95 per workflow over the finished ones: only nightly-report has finished
+    await expect
+      .poll(
+        () =>
+          page
+            .locator('[data-testid=durations] tbody tr')
+            .evaluateAll((r) => r.map((e) => e.getAttribute('data-workflow'))),
+        WAIT,
+      )
+      .toEqual(['nightly-report']);
     await shot(page, 'runs-filter-by-tag');
 
     // a change delivered live moves the counts (throttled re-read)

@@ -7,6 +7,12 @@ import { rangeOf, type UrlFilter } from './url.js';
 const BUCKETS = [60, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400];
 const MAX_SPAN = 31 * 86_400_000;
 const DAY = 86_400_000;
+const RANGE_TEXT: Record<string, string> = {
+  '': 'in the last 24 hours',
+  '1h': 'in the last hour',
+  '24h': 'in the last 24 hours',
+  '7d': 'in the last 7 days',
+};
 
 /** "1 min", "30 min", "3 h", "1 day": the width of one bar. */
 function bucketText(seconds: number): string {
@@ -67,7 +73,7 @@ export function Overview(props: {
     <section class="overview" aria-label="Overview" data-testid="overview" data-total={total}>
       <figure class="histogram">
         <figcaption>
-          <strong>{total.toLocaleString()}</strong> created {f.range ? 'in this range' : 'in the last 24 hours'}
+          <strong>{total.toLocaleString()}</strong> created {RANGE_TEXT[f.range] ?? 'in this range'}
           <span class="per"> · one bar per {bucketText(data.bucketSeconds)}</span>
         </figcaption>
         <div class="bars" role="img" aria-label={`Executions per ${bucketText(data.bucketSeconds)}, by status`}>
