@@ -116,6 +116,14 @@ describe('dashboard: finding runs', () => {
     await page.locator('[data-testid=filter-range]').selectOption('1h');
     await expect.poll(() => new URL(page.url()).searchParams.get('range'), WAIT).toBe('1h');
     await expect.poll(() => rowIds(page), WAIT).toEqual([y.id]);
+    // a custom range starts as the last 24 hours, in the URL as two times; one that ends before the rows hides them
+    await page.locator('[data-testid=filter-range]').selectOption('custom');
+    await expect.poll(() => new URL(page.url()).searchParams.get('from'), WAIT).toMatch(/Z$/);
+    await expect.poll(() => rowIds(page), WAIT).toEqual([y.id]);
+    await page.getByLabel('To', { exact: true }).fill('2020-01-01T00:00');
+    await expect.poll(() => rowIds(page), WAIT).toEqual([]);
+    await page.locator('[data-testid=filter-range]').selectOption('1h');
+    await expect.poll(() => rowIds(page), WAIT).toEqual([y.id]);
     await page.locator('[data-testid=filter-tag-input]').fill('nobody:here');
     await page.locator('[data-testid=filter-tag-input]').press('Enter');
     await page.getByText('No executions match these filters.').waitFor(WAIT);
