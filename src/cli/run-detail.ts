@@ -7,9 +7,9 @@ import {
   RETRIES,
   type Relative,
   type RetriesResult,
-  RUN_GET,
-  type RunDetail,
-  type RunGetResult,
+  RUN_VIEW,
+  type RunViewDetail,
+  type RunViewResult,
   type StatusCounts,
 } from '../client/run-model.js';
 import { colorStatus, type MoreRows, statusCell, tagsText } from './format.js';
@@ -20,7 +20,7 @@ export const FIRST_CHILDREN = 5;
 const MAX_CHAIN = 32;
 
 export interface RunView {
-  execution: RunDetail;
+  execution: RunViewDetail;
   childCounts: StatusCounts;
   /** The highest attempt of its chain of retries (the "3" of "attempt 2 of 3"). */
   lastAttempt: number;
@@ -28,7 +28,7 @@ export interface RunView {
 
 /** One execution with its relatives, the chain of retries followed to its newest attempt; null when not found. */
 export async function getRun(client: VigilClient, id: string): Promise<RunView | null> {
-  const r = await client.request<RunGetResult>(RUN_GET, { id, children: FIRST_CHILDREN });
+  const r = await client.request<RunViewResult>(RUN_VIEW, { id, children: FIRST_CHILDREN });
   if (!r.execution) return null;
   let lastAttempt = r.execution.attempt;
   let newest = r.execution.retries.at(-1);

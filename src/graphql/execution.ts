@@ -185,7 +185,7 @@ const WaitResultRef = builder.objectRef<WaitResult>('ExecutionWaitResult').imple
   }),
 });
 
-const StatusCountRef = builder.objectRef<ExecutionCounts['byStatus'][number]>('StatusCount').implement({
+export const StatusCountRef = builder.objectRef<ExecutionCounts['byStatus'][number]>('StatusCount').implement({
   fields: (t) => ({
     status: t.field({ type: ExecutionStatusEnum, resolve: (c) => c.status }),
     count: t.exposeInt('count'),

@@ -5,6 +5,7 @@ import './execution-error.js';
 import './execution.js';
 import './events.js';
 import './mutations.js';
+import './overview.js';
 import './viewer.js';
 import './webhooks.js';
 import { builder } from './builder.js';

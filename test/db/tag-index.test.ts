@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../src/domain/access.js';
 import { countQuery, listQuery } from '../../src/domain/executions.js';
+import { overviewQueries } from '../../src/domain/overview.js';
 import { DB_KINDS, startTestServer, type TestServer } from '../support/harness.js';
 
 const ROWS = 100_000;
@@ -85,6 +86,26 @@ describe.each(DB_KINDS)('the tag filter on %s', (kind) => {
     const text = await plan(s, countQuery(s.database.db, principal, { tags: [{ key: 'team', value: 'team-7' }] }));
     expect(text).not.toMatch(/Seq Scan/);
     expect(text).toMatch(/executions_tags_idx/);
+  });
+
+  it('reads the overview of a bounded range from an index, not the table', async () => {
+    const hour = overviewQueries(s.database.db, principal, {
+      from: new Date(Date.now() - 3_600_000).toISOString(),
+      to: new Date().toISOString(),
+      bucketSeconds: 60,
+    });
+    for (const q of [hour.byBucket, hour.byWorkflow]) {
+      const text = await plan(s, q);
+      expect(text).not.toMatch(/Seq Scan/);
+      expect(text).toMatch(/executions_tenant_created_idx/);
+    }
+    const tagged = overviewQueries(s.database.db, principal, {
+      filter: { tags: [{ key: 'team', value: 'team-7' }] },
+      from: new Date(Date.now() - 86_400_000).toISOString(),
+      to: new Date().toISOString(),
+      bucketSeconds: 3600,
+    });
+    for (const q of [tagged.byBucket, tagged.byWorkflow]) expect(await plan(s, q)).not.toMatch(/Seq Scan/);
   });
 
   it('serves workflowIdPrefix and rootExecutionId from indexes too', async () => {

@@ -1,23 +1,18 @@
-import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { type VigilApiError, VigilClient } from '../../client/client.js';
 import { VIEWER, type Viewer } from '../../client/documents.js';
+import { COUNTS, type CountsResult } from '../../client/run-model.js';
 import { ExecutionDetailView } from './detail.js';
+import { FilterBar } from './filter-bar.js';
 import { ExecutionList } from './list.js';
 import { useLiveExecutions, useNow } from './live.js';
+import { Overview } from './overview.js';
 import { loadSettings, type Settings, saveSettings } from './settings.js';
+import { useThrottledRead } from './throttle.js';
+import { navigate, readFilter, toFilter, type UrlFilter, useLocation, writeFilter } from './url.js';
 import { LiveDot } from './widgets.js';
 
 type Access = { state: 'checking' } | { state: 'ok'; viewer: Viewer } | { state: 'need-key'; message: string | null };
-
-function useHashRoute(): string {
-  const [hash, setHash] = useState(location.hash);
-  useEffect(() => {
-    const on = () => setHash(location.hash);
-    addEventListener('hashchange', on);
-    return () => removeEventListener('hashchange', on);
-  }, []);
-  return hash;
-}
 
 /**
  * The dashboard: who the caller is (`viewer`), then the live list or one execution's detail.
@@ -95,10 +90,26 @@ function Dashboard({
   viewer: Viewer;
   onAccessError: (e: VigilApiError) => void;
 }) {
-  const route = useHashRoute();
-  const [statuses, setStatuses] = useState<string[]>([]);
-  const detailId = /^#\/executions\/([^/?#]+)/.exec(route)?.[1];
-  const live = useLiveExecutions(client, statuses, onAccessError, !detailId);
+  const { search, hash } = useLocation();
+  const detailId = /^#\/executions\/([^/?#]+)/.exec(hash)?.[1];
+  const listed = !detailId;
+  // the filter as of the moment the URL changed ("last hour" is relative to then)
+  const f = useMemo(() => readFilter(search), [search]);
+  const filter = useMemo(() => toFilter(f, Date.now()), [f]);
+  const countFilter = useMemo(() => toFilter(f, Date.now(), false), [f]);
+  const live = useLiveExecutions(client, filter, onAccessError, listed);
+  const counts = useThrottledRead(
+    () => client.request<CountsResult>(COUNTS, { filter: countFilter }).then((r) => r.executionCounts),
+    JSON.stringify(countFilter),
+    live.changes,
+    listed,
+  );
+  const onChange = useCallback(
+    (patch: Partial<UrlFilter>, replace = false) =>
+      navigate(writeFilter({ ...readFilter(location.search), ...patch }), '#/', replace),
+    [],
+  );
+  useListScroll(listed);
   const now = useNow();
   return (
     <>
@@ -106,7 +117,7 @@ function Dashboard({
         <h1 class="title">{detailId ? 'Execution' : 'Executions'}</h1>
         {!detailId && <LiveDot state={live.connection} />}
       </div>
-      {detailId ? (
+      {detailId && (
         <ExecutionDetailView
           key={detailId}
           client={client}
@@ -116,11 +127,39 @@ function Dashboard({
           onAccessError={onAccessError}
           now={now}
         />
-      ) : (
-        <ExecutionList live={live} statuses={statuses} onStatuses={setStatuses} now={now} />
       )}
+      {/* kept mounted under a detail, so coming back finds it exactly as it was left (rows, overview, height) */}
+      <div hidden={!listed}>
+        <FilterBar f={f} counts={counts.data} onChange={onChange} />
+        <Overview client={client} f={f} filter={filter} changes={live.changes} active={listed} />
+        {counts.error && <p class="notice error">{counts.error.message}</p>}
+        <ExecutionList live={live} filtered={search.length > 1} now={now} />
+      </div>
     </>
   );
+}
+
+/**
+ * Back from a detail returns to the list where the reader left it: the rows stay loaded (the list's state lives
+ * above both views) and the scroll position is put back once they are drawn again.
+ */
+function useListScroll(listed: boolean) {
+  const saved = useRef(0);
+  useEffect(() => {
+    history.scrollRestoration = 'manual';
+  }, []);
+  useEffect(() => {
+    if (!listed) return;
+    const on = () => {
+      // the scroll a detail's shorter page causes arrives after the hash has changed: not the reader's
+      if (!location.hash.startsWith('#/executions/')) saved.current = scrollY;
+    };
+    addEventListener('scroll', on, { passive: true });
+    return () => removeEventListener('scroll', on);
+  }, [listed]);
+  useLayoutEffect(() => {
+    scrollTo(0, listed ? saved.current : 0);
+  }, [listed]);
 }
 
 function Header(props: {

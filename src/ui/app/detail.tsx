@@ -2,18 +2,19 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { VigilApiError, VigilClient } from '../../client/client.js';
 import {
   describeEvent,
-  type ExecutionDetail,
   type ExecutionSummary,
   elapsedMs,
-  GET,
-  type GetResult,
   isTerminal,
   UPDATE_STATUS,
   type UpdateStatusResult,
   type Viewer,
 } from '../../client/documents.js';
+import { RUN_GET, type RunGetResult } from '../../client/run-model.js';
 import { useEventLog } from './event-stream.js';
+import { Attempts, Children, shortId } from './lineage.js';
 import { newer } from './live.js';
+import { TagList } from './tags.js';
+import { StepTimeline } from './timeline.js';
 import { Confirm, Duration, LiveDot, ProgressBar, StatusBadge, Time } from './widgets.js';
 
 type Target = 'CANCELLED' | 'FAILED' | 'COMPLETED';
@@ -33,7 +34,7 @@ export interface DetailProps {
  * and the event log streaming live.
  */
 export function ExecutionDetailView({ client, id, viewer, live, onAccessError, now }: DetailProps) {
-  const [detail, setDetail] = useState<ExecutionDetail | null | undefined>(undefined);
+  const [detail, setDetail] = useState<RunGetResult['execution'] | undefined>(undefined);
   const [loadError, setLoadError] = useState<VigilApiError | null>(null);
   const [confirm, setConfirm] = useState<Target | null>(null);
   const [notice, setNotice] = useState<{ text: string; error: boolean } | null>(null);
@@ -49,7 +50,7 @@ export function ExecutionDetailView({ client, id, viewer, live, onAccessError, n
     try {
       do {
         f.again = false;
-        const r = await client.request<GetResult>(GET, { id });
+        const r = await client.request<RunGetResult>(RUN_GET, { id });
         setDetail((prev) => (prev && r.execution && !newer(prev, r.execution) ? prev : r.execution));
         setLoadError(null);
       } while (f.again);
@@ -86,7 +87,7 @@ export function ExecutionDetailView({ client, id, viewer, live, onAccessError, n
       </section>
     );
   }
-  const e: ExecutionDetail = live && newer(detail, live) ? { ...detail, ...live } : detail;
+  const e: NonNullable<RunGetResult['execution']> = live && newer(detail, live) ? { ...detail, ...live } : detail;
   const terminal = isTerminal(e.status);
   const canWrite = viewer.scopes.includes('executions:write');
   const canAdmin = viewer.scopes.includes('executions:admin');
@@ -119,6 +120,20 @@ export function ExecutionDetailView({ client, id, viewer, live, onAccessError, n
         </div>
         <StatusBadge status={e.status} />
       </header>
+      <div class="lineage">
+        <TagList tags={e.tags} />
+        {e.parent && (
+          <span class="parent" data-testid="parent">
+            started by{' '}
+            <a href={`#/executions/${e.parent.id}`}>
+              <strong>{e.parent.workflowId}</strong> <code>{shortId(e.parent.id)}</code>
+            </a>
+          </span>
+        )}
+      </div>
+      {(e.attempt > 1 || e.retryOf) && (
+        <Attempts client={client} id={e.id} retryOf={e.retryOf} version={e.lastSequence} />
+      )}
       <div class="progress-line">
         <ProgressBar percentage={e.progress?.percentage} status={e.status} />
         <span class="step">{e.progress?.step ?? ''}</span>
@@ -220,29 +235,9 @@ export function ExecutionDetailView({ client, id, viewer, live, onAccessError, n
       </div>
 
       <h2>Steps</h2>
-      {e.steps.length === 0 ? (
-        <p class="empty">No steps reported.</p>
-      ) : (
-        <ol class="steps" data-testid="steps">
-          {e.steps.map((st) => (
-            <li key={st.id} class={`s-${st.status.toLowerCase()}`}>
-              <StatusBadge status={st.skipped ? 'SKIPPED' : st.status} />
-              <span class="name">
-                {st.name ?? st.id}
-                {st.type && <small> {st.type}</small>}
-              </span>
-              <span class="dur">
-                <Duration ms={st.durationMs} />
-              </span>
-              {st.error && (
-                <span class="step-error">
-                  {st.error.code}: {st.error.message}
-                </span>
-              )}
-            </li>
-          ))}
-        </ol>
-      )}
+      {e.steps.length === 0 ? <p class="empty">No steps reported.</p> : <StepTimeline e={e} now={now} />}
+
+      <Children client={client} id={e.id} now={now} onAccessError={onAccessError} />
 
       <h2>
         Events <LiveDot state={log.state} />

@@ -1,36 +1,18 @@
-import { elapsedMs, STATUSES } from '../../client/documents.js';
+import { elapsedMs } from '../../client/documents.js';
 import type { LiveExecutions } from './live.js';
+import { TagList } from './tags.js';
 import { age, Duration, ProgressBar, StatusBadge } from './widgets.js';
 
 export interface ListProps {
   live: LiveExecutions;
-  statuses: readonly string[];
-  onStatuses(s: string[]): void;
+  filtered: boolean;
   now: number;
 }
 
 /** Executions newest first; rows change in place as `executionUpdated` delivers them. */
-export function ExecutionList({ live, statuses, onStatuses, now }: ListProps) {
-  const toggle = (s: string) => onStatuses(statuses.includes(s) ? statuses.filter((x) => x !== s) : [...statuses, s]);
+export function ExecutionList({ live, filtered, now }: ListProps) {
   return (
     <section class="list">
-      <fieldset class="filters" aria-label="Filter by status">
-        <button type="button" class={statuses.length === 0 ? 'chip on' : 'chip'} onClick={() => onStatuses([])}>
-          All
-        </button>
-        {STATUSES.map((s) => (
-          <button
-            type="button"
-            key={s}
-            class={statuses.includes(s) ? 'chip on' : 'chip'}
-            aria-pressed={statuses.includes(s)}
-            data-filter={s}
-            onClick={() => toggle(s)}
-          >
-            {s.replaceAll('_', ' ').toLowerCase()}
-          </button>
-        ))}
-      </fieldset>
       {live.error && <p class="notice error">{live.error.message}</p>}
       <div class="table">
         <div class="row head" aria-hidden="true">
@@ -52,8 +34,10 @@ export function ExecutionList({ live, statuses, onStatuses, now }: ListProps) {
                     <strong>{e.workflowId}</strong>
                   </a>
                   {e.workflowVersion && <small> v{e.workflowVersion}</small>}
+                  {e.attempt > 1 && <small class="attempt"> · attempt {e.attempt}</small>}
                 </span>
                 <small class="id">{e.id}</small>
+                <TagList tags={e.tags} limit={4} />
               </span>
               <span class="c-progress">
                 <ProgressBar percentage={e.progress?.percentage} status={e.status} />
@@ -73,8 +57,13 @@ export function ExecutionList({ live, statuses, onStatuses, now }: ListProps) {
       </div>
       {live.items.length === 0 && !live.loading && (
         <p class="empty">
-          No executions{statuses.length ? ' with this status' : ''} yet. Start one with{' '}
-          <code>npx tsx examples/worker.ts</code>.
+          {filtered ? (
+            'No executions match these filters.'
+          ) : (
+            <>
+              No executions yet. Start one with <code>npx tsx examples/worker.ts</code>.
+            </>
+          )}
         </p>
       )}
       {live.hasMore && (
