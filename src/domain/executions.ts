@@ -11,15 +11,8 @@ import { filterConditions } from './filters.js';
 import { createExecutionInput, type ExecutionFilter, executionFilterInput, parse, uuidSchema } from './inputs.js';
 import { insertWithLineage, resolveLineage } from './lineage.js';
 import { tagMap } from './tags.js';
+import { tenantOf } from './tenant.js';
 import { EXECUTION_STATUSES, type Execution, type ExecutionStatus } from './types.js';
-
-/** Rows visible to the principal: its organization and environment only (API.md §5). */
-export function tenantOf(principal: Principal) {
-  return and(
-    eq(executions.organizationId, principal.organizationId),
-    eq(executions.environment, principal.environment),
-  );
-}
 
 export const isUuid = (id: string) => uuidSchema.safeParse(id).success;
 

@@ -4,8 +4,8 @@ import type { Executor } from '../db/client.js';
 import { executions } from '../db/schema.js';
 import type { Principal } from './access.js';
 import { notFound, VigilError } from './errors.js';
-import { tenantOf } from './executions.js';
 import type { CreateExecutionInput } from './inputs.js';
+import { tenantOf } from './tenant.js';
 import { type Execution, isTerminal, TERMINAL_STATUSES } from './types.js';
 
 /** At most 31 ancestors: a root is depth 1 (API.md §8). */

@@ -3,9 +3,10 @@ import type { Executor } from '../db/client.js';
 import { executions } from '../db/schema.js';
 import { type Principal, requireScope } from './access.js';
 import { VigilError } from './errors.js';
-import { parseFilter, tenantOf } from './executions.js';
+import { parseFilter } from './executions.js';
 import { filterConditions } from './filters.js';
 import { isoDateTime, parse } from './inputs.js';
+import { tenantOf } from './tenant.js';
 import { EXECUTION_STATUSES, type ExecutionStatus } from './types.js';
 
 /** The widest range one overview covers, and the most buckets it returns: both keep it one index range scan. */

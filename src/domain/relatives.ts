@@ -3,8 +3,9 @@ import { pgArray } from '../db/arrays.js';
 import type { Executor } from '../db/client.js';
 import { executions } from '../db/schema.js';
 import { type Principal, requireScope } from './access.js';
-import { decodeCursor, encodeCursor, type Page, pageSize, parseFilter, tenantOf } from './executions.js';
+import { decodeCursor, encodeCursor, type Page, pageSize, parseFilter } from './executions.js';
 import { filterConditions } from './filters.js';
+import { tenantOf } from './tenant.js';
 import type { Execution } from './types.js';
 
 /**

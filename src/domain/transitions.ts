@@ -6,8 +6,9 @@ import { type Principal, requireScope } from './access.js';
 import { closeOpenSteps, completionTime } from './batch.js';
 import { type DomainContext, publish, runHooks } from './context.js';
 import { notFound, VigilError } from './errors.js';
-import { isUuid, tenantOf } from './executions.js';
+import { isUuid } from './executions.js';
 import { errorInfoInput, parse } from './inputs.js';
+import { tenantOf } from './tenant.js';
 import {
   CLIENT_TARGETS,
   type ClientTarget,
