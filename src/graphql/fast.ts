@@ -6,7 +6,7 @@ import type { Db } from '../db/client.js';
 import type { DomainContext } from '../domain/context.js';
 import type { ChangeFeed } from '../feed/feed.js';
 import { type CancelSignal, responseClosed } from '../feed/wait.js';
-import { type ErrorLogger, graphqlErrorReply, toClientError } from '../http/graphql-errors.js';
+import { type ErrorLogger, graphqlErrorReply, toClientError, withoutHttp } from '../http/graphql-errors.js';
 import type { GraphQLContext } from './context.js';
 import type { DocumentCache } from './documents.js';
 import { type GraphQLParams, headerOf } from './http.js';
@@ -99,13 +99,11 @@ function responseOf(errors: GraphQLError[]): { status: number; headers: Record<s
   let status = 200;
   const headers: Record<string, string> = {};
   const shown = errors.map((error) => {
-    const { http, ...extensions } = error.extensions as {
-      http?: { status?: number; headers?: Record<string, string> };
-    };
+    const http = error.extensions?.http as { status?: number; headers?: Record<string, string> } | undefined;
     if (!http) return error;
     if (http.status && http.status > status) status = http.status;
     Object.assign(headers, http.headers);
-    return { ...error.toJSON(), extensions };
+    return withoutHttp(error);
   });
   return { status, headers, shown };
 }
