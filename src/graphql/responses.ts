@@ -5,7 +5,7 @@ import { type ErrorLogger, graphqlErrorReply } from '../http/graphql-errors.js';
 import { replyResponse } from '../http/reply.js';
 
 /** The contract's code for a refusal that only has an HTTP status (a library's bodiless 405/406/415, its 404/409). */
-export function codeOfStatus(status: number): ErrorCode {
+function codeOfStatus(status: number): ErrorCode {
   if (status === 401) return 'UNAUTHORIZED';
   if (status === 403) return 'FORBIDDEN';
   if (status === 404) return 'NOT_FOUND';

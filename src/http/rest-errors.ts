@@ -36,7 +36,7 @@ export function restErrorBody(
 }
 
 /** What a client may see of any error: a VigilError (or a database outage) as it is, anything else masked, logged. */
-export function restErrorOf(err: unknown, correlationId: string, log: ErrorLogger): VigilError {
+function restErrorOf(err: unknown, correlationId: string, log: ErrorLogger): VigilError {
   const known = vigilErrorOf(err);
   if (known) return known;
   log.error({ err, correlationId }, 'unexpected error in a REST request');

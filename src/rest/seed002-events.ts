@@ -21,7 +21,7 @@ const STREAM_DESCRIPTION = `Server-Sent Events, one per stored event of the exec
 | \`progress\` | a progress report | \`step, percentage\` |
 | \`step\` | a step (node) report | \`step_id, name, type, status, error, outputs, artifacts, row_counts, columns, skipped\` |
 | \`tags\` | a worker changed the tags | \`set: [{key, value}], removed: [key]\` (what it gave) |
-| \`error\` | the stream must end early (e.g. the consumer fell 1,000 events behind) | \`{detail, error_code, correlation_id, timestamp}\` |
+| \`error\` | the stream must end early (the consumer fell too far behind: 1,000 events queued, or \`VIGIL_SSE_MAX_UNSENT_BYTES\` written but unread) | \`{detail, error_code, correlation_id, timestamp}\` |
 
 A \`:\` comment line is sent at least every 15 s. The stream first replays stored events after \`Last-Event-ID\`
 (or \`last_event_id\`; all when neither is given), then streams live ones, each exactly once and in order, and ends

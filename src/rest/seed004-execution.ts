@@ -91,7 +91,7 @@ function artifactsOf(e: Execution): Record<string, unknown> {
   return Object.fromEntries(stepsOf(e).flatMap((s) => (s.artifacts == null ? [] : [[s.id, s.artifacts]])));
 }
 
-export function flowExecutionJson(e: Execution, include: ReadonlySet<string>): z.infer<typeof FlowExecution> {
+function flowExecutionJson(e: Execution, include: ReadonlySet<string>): z.infer<typeof FlowExecution> {
   const error = errorOf(e);
   return {
     id: e.id,
