@@ -82,6 +82,11 @@ describe('a PostgreSQL outage under concurrent ingest', () => {
     await s?.close();
     await pg?.stop();
   });
+  /** `/readyz` with its body, so that a wait for 200 that fails says which part was not ready. */
+  const readiness = async () => {
+    const res = await fetch(`${s.url}/readyz`, { signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS) });
+    return { status: res.status, body: await res.json() };
+  };
 
   // Retried once, and only this test: alone it passes every time (writers through 0.7–1.6 s after the restart), but in
   // 2 of about 6 fresh-clone runs of the whole suite on 2 cores, 2 of its 8 writers were not through within the 10 s.
@@ -257,8 +262,8 @@ describe('a PostgreSQL outage under concurrent ingest', () => {
       await authed.close();
     }
     await expect
-      .poll(async () => (await fetch(`${s.url}/readyz`)).status, { timeout: 10_000, interval: 100 })
-      .toBe(200);
+      .poll(readiness, { timeout: 10_000, interval: 100 })
+      .toMatchObject({ status: 200 });
     expect(await viaGraphQL(s, id, [{ progress: { percentage: 6 } }])).toEqual({ ok: true, sequences: [1] });
   });
 
@@ -276,8 +281,8 @@ describe('a PostgreSQL outage under concurrent ingest', () => {
       pg.freeze(false);
     }
     await expect
-      .poll(async () => (await fetch(`${s.url}/readyz`)).status, { timeout: 10_000, interval: 100 })
-      .toBe(200);
+      .poll(readiness, { timeout: 10_000, interval: 100 })
+      .toMatchObject({ status: 200 });
   });
 
   it('answers /readyz 503 while a write has been stuck for over 10 s, though the database answers', async () => {
