@@ -261,9 +261,7 @@ describe('a PostgreSQL outage under concurrent ingest', () => {
       await pg.restart();
       await authed.close();
     }
-    await expect
-      .poll(readiness, { timeout: 10_000, interval: 100 })
-      .toMatchObject({ status: 200 });
+    await expect.poll(readiness, { timeout: 10_000, interval: 100 }).toMatchObject({ status: 200 });
     expect(await viaGraphQL(s, id, [{ progress: { percentage: 6 } }])).toEqual({ ok: true, sequences: [1] });
   });
 
@@ -280,9 +278,7 @@ describe('a PostgreSQL outage under concurrent ingest', () => {
     } finally {
       pg.freeze(false);
     }
-    await expect
-      .poll(readiness, { timeout: 10_000, interval: 100 })
-      .toMatchObject({ status: 200 });
+    await expect.poll(readiness, { timeout: 10_000, interval: 100 }).toMatchObject({ status: 200 });
   });
 
   it('answers /readyz 503 while a write has been stuck for over 10 s, though the database answers', async () => {
