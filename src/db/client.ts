@@ -9,6 +9,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { acquireDataDirLock } from './lock.js';
+import { restorePgliteTemplate } from './pglite-template.js';
 import { preparing } from './prepare-all.js';
 import * as schema from './schema.js';
 
@@ -43,6 +44,8 @@ export interface DatabaseOptions {
   memory?: boolean;
   /** A gzip dump of a migrated PGlite database to start from (tests). */
   loadDataDir?: Blob | File;
+  /** Where a fresh PGlite data directory is copied from (tests); the build's `dist/pglite/` by default. */
+  pgliteTemplate?: URL;
   poolSize?: number;
 }
 
@@ -158,7 +161,10 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     const pgDir = resolve(dataDir, 'pglite');
     mkdirSync(dataDir, { recursive: true });
     try {
-      if (!existsSync(join(pgDir, 'PG_VERSION'))) await initializeElsewhere(pgDir, startParams);
+      // A fresh directory starts from the build's migrated template; without one, from initdb.
+      if (!existsSync(join(pgDir, 'PG_VERSION')) && !restorePgliteTemplate(pgDir, options.pgliteTemplate)) {
+        await initializeElsewhere(pgDir, startParams);
+      }
       pg = new PGlite(pgDir, { startParams });
       await pg.waitReady;
     } catch (err) {
