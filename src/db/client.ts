@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import type { PGlite } from '@electric-sql/pglite';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
@@ -143,6 +144,12 @@ async function initializeElsewhere(pgDir: string, startParams: string[]): Promis
 
 /** PGlite (its WebAssembly PostgreSQL, tens of MB) is loaded only when it is the database. */
 async function openPglite(options: DatabaseOptions): Promise<Database> {
+  // V8 compiles WebAssembly twice by default: all of it at once with its baseline compiler (Liftoff), then every
+  // function that runs often again, optimized (TurboFan), on background threads. PostgreSQL's functions are large:
+  // the second compilation holds ~35–45 MB more code and costs more CPU than it saves for a long while (measured in
+  // README, "Lean runtime"). Baseline code only, as the initdb child below already runs. Set before PGlite compiles
+  // its module; node lets V8's flags change at run time (the wasm compiler reads them per compilation).
+  setFlagsFromString('--liftoff-only');
   const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }] = await Promise.all([
     import('@electric-sql/pglite'),
     import('drizzle-orm/pglite'),
