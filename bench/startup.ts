@@ -6,10 +6,12 @@
  * and `vigil get ID` against a local server, wall time of the whole process.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PGLITE_SETTINGS } from '../src/db/client.js';
+import { buildTemplate } from '../src/db/pglite-template.js';
 import { freePort } from '../test/support/postgres.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -87,6 +89,52 @@ async function startOnce(
   }
 }
 
+/**
+ * PGlite's floor: a node process with nothing but PGlite as the server runs it (the settings of `db/client.ts`, V8's
+ * baseline wasm code only) on a copy of the build's migrated database, one query, then idle as long as the server
+ * is; RSS read the same way. `bare` is node alone (an empty event loop kept alive as long).
+ */
+async function floorOnce(idleMs: number, bare: boolean, onStart: (c: ChildProcess) => void): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-floor-'));
+  try {
+    cpSync(fileURLToPath(new URL('template', buildTemplate)), join(dir, 'pglite'), { recursive: true });
+    const startParams = PGLITE_SETTINGS.flatMap((setting) => ['-c', setting]);
+    const script = bare
+      ? 'console.log("ready"); setTimeout(() => {}, 600000);'
+      : 'const { setFlagsFromString } = await import("node:v8"); setFlagsFromString("--liftoff-only");' +
+        'const { PGlite } = await import(process.argv[1]);' +
+        'const pg = new PGlite(process.argv[2], { startParams: [...PGlite.defaultStartParams, ...JSON.parse(process.argv[3])] });' +
+        'await pg.query("select count(*) from executions"); console.log("ready"); setTimeout(() => {}, 600000);';
+    const child = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        script,
+        import.meta.resolve('@electric-sql/pglite'),
+        join(dir, 'pglite'),
+        JSON.stringify(startParams),
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    onStart(child);
+    const exited = new Promise((r) => child.once('exit', r));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout?.on('data', (d) => String(d).includes('ready') && resolve());
+        child.once('exit', (code) => reject(new Error(`the floor process exited (${code})`)));
+      });
+      await sleep(idleMs);
+      return mb(rssBytes(child.pid as number));
+    } finally {
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(15_000)]);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] ?? Number.NaN;
@@ -149,6 +197,17 @@ export async function measureStartup(options: {
     log(`  ${JSON.stringify(onPostgres.at(-1))}`);
   }
 
+  log('pglite floor');
+  const floor: number[] = [];
+  const bareNode: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    floor.push(await floorOnce(idleMs, false, options.started));
+    bareNode.push(await floorOnce(idleMs, true, options.started));
+  }
+  const floorMb = median(floor);
+  const serverMb = medians(existing).rss_mb;
+  log(`  floor ${floorMb} MB (${floor.join(', ')}), node alone ${median(bareNode)} MB`);
+
   log('cli');
   const port = await freePort();
   const server = spawn(process.execPath, startArgs(), {
@@ -185,6 +244,12 @@ export async function measureStartup(options: {
     pglite_fresh: medians(fresh),
     pglite_existing: medians(existing),
     postgres: medians(onPostgres),
+    pglite_floor: {
+      rss_mb: floorMb,
+      rss_mb_all: floor,
+      node_alone_rss_mb: median(bareNode),
+      server_above_floor_mb: Math.round((serverMb - floorMb) * 10) / 10,
+    },
     cli,
     start_command: `node ${startArgs().join(' ')}`,
     idle_ms: idleMs,
@@ -206,5 +271,12 @@ export function startupTable(figures: Record<string, unknown>): string {
     const v = get(figures);
     return `| ${name.padEnd(26)} | ${String(v).padStart(8)} | ${goal.padEnd(7)} | ${met(v) ? 'met' : 'NOT met'} |`;
   });
+  const floor = figures.pglite_floor as Record<string, number> | undefined;
+  if (floor) {
+    rows.push(`| ${'rss_mb pglite floor'.padEnd(26)} | ${String(floor.rss_mb).padStart(8)} | ${'—'.padEnd(7)} | |`);
+    rows.push(
+      `| ${'rss_mb server above floor'.padEnd(26)} | ${String(floor.server_above_floor_mb).padStart(8)} | ${'—'.padEnd(7)} | |`,
+    );
+  }
   return `${['| startup | value | goal | |', '|---|---|---|---|', ...rows].join('\n')}\n`;
 }

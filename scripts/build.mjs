@@ -13,7 +13,10 @@
 // `../../drizzle` (migrations), `../../package.json`; the dashboard's assets go to dist/server/dist, where
 // ui/serve.ts's `./dist` points once bundled. PGlite stays a package import: it loads its WebAssembly and data files
 // from its own directory. Plain JavaScript so that it runs before anything is compiled.
-import { cpSync, rmSync } from 'node:fs';
+// - dist/pglite/: a migrated, empty PGlite database (scripts/pglite-template.mjs), which a fresh data directory starts
+//   from; kept across builds while PGlite and drizzle/ are unchanged.
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -40,9 +43,15 @@ const common = {
   logLevel: 'warning',
 };
 
-rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+for (const entry of readdirSync(out, { withFileTypes: true }).filter((e) => e.name !== 'pglite')) {
+  rmSync(join(out, entry.name), { recursive: true, force: true });
+}
 await build({ ...common, entryPoints: { main: join(src, 'main.ts') }, outdir: join(out, 'server') });
 await build({ ...common, entryPoints: { main: join(src, 'cli', 'main.ts') }, outdir: join(out, 'cli') });
 // The committed dashboard build, served by the server bundle from its `./dist`.
 cpSync(join(src, 'ui', 'dist'), join(out, 'server', 'dist'), { recursive: true });
+execFileSync(process.execPath, ['--liftoff-only', join(root, 'scripts', 'pglite-template.mjs')], {
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 process.stdout.write(`built ${relative(process.cwd(), out) || out}\n`);

@@ -1,13 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { drizzle } from 'drizzle-orm/pglite';
-import { migrate } from 'drizzle-orm/pglite/migrator';
+import { fileURLToPath } from 'node:url';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
-import { migrationsFolder } from '../src/db/client.js';
+import { buildTemplate } from '../src/db/pglite-template.js';
 import { startPostgres } from './support/postgres.js';
 
 declare module 'vitest' {
@@ -18,35 +13,14 @@ declare module 'vitest' {
 }
 
 /**
- * One PostgreSQL cluster for the run (each test server gets its own database), a migrated PGlite to copy, and a fresh
- * build of dist/ (what `npm start` and `vigil` run; the CLI's tests and the compiled-server test use it).
+ * One PostgreSQL cluster for the run (each test server gets its own database), and a fresh build of dist/ (what
+ * `npm start` and `vigil` run; the CLI's tests and the compiled-server test use it), which also makes the migrated
+ * PGlite that in-memory test databases load (dist/pglite/template.tar.gz, scripts/pglite-template.mjs).
  */
 export default async function setup(project: TestProject) {
   execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: new URL('..', import.meta.url), stdio: 'ignore' });
-  const [pgResult, templateResult] = await Promise.allSettled([startPostgres(), buildPgliteTemplate()]);
-  if (pgResult.status === 'rejected' || templateResult.status === 'rejected') {
-    // Leave nothing running behind the one error reported (a PostgreSQL that started, a template folder).
-    if (pgResult.status === 'fulfilled') await pgResult.value.stop();
-    if (templateResult.status === 'fulfilled') rmSync(templateResult.value.dir, { recursive: true, force: true });
-    throw pgResult.status === 'rejected' ? pgResult.reason : (templateResult as PromiseRejectedResult).reason;
-  }
-  const pg = pgResult.value;
-  const template = templateResult.value;
+  const pg = await startPostgres();
   project.provide('pgUrl', pg.url);
-  project.provide('pgliteTemplate', template.file);
-  return async () => {
-    await pg.stop();
-    rmSync(template.dir, { recursive: true, force: true });
-  };
-}
-
-async function buildPgliteTemplate(): Promise<{ dir: string; file: string }> {
-  const pg = new PGlite();
-  await migrate(drizzle({ client: pg }), { migrationsFolder });
-  const dump = await pg.dumpDataDir('gzip');
-  await pg.close();
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-pglite-'));
-  const file = join(dir, 'template.tar.gz');
-  writeFileSync(file, Buffer.from(await dump.arrayBuffer()));
-  return { dir, file };
+  project.provide('pgliteTemplate', fileURLToPath(new URL('template.tar.gz', buildTemplate)));
+  return () => pg.stop();
 }
