@@ -74,7 +74,8 @@ export async function waitForExecutions(
         set.update(e);
         check();
       };
-      const closed = () => finish('Server shutting down');
+      // Shut down while the first read is under way: answer once it is in, with the states it read.
+      const closed = () => (early ? undefined : finish('Server shutting down'));
       const onAbort = () => finish('Client went away');
       const onRevoked = () => fail(revokedError());
       const timer = setTimeout(() => finish(`Timed out after ${plan.timeoutSeconds} s`), plan.timeoutSeconds * 1000);
@@ -90,8 +91,8 @@ export async function waitForExecutions(
         early = null;
         for (const e of pending) set.update(e);
         check();
+        if (!over && feed.isClosed) return closed(); // shut down during the read: nothing would tell this wait more
         if (over || !plan.ids) return;
-        if (feed.isClosed) return closed(); // shut down during the read: nothing will tell this wait any more
         // One listener object for all ids (hubs hold it in their sets), so a wait costs little beyond its rows.
         const listener: ExecutionListener = { execution: changed, closed };
         for (const id of plan.ids) {
