@@ -17,7 +17,7 @@ import { measureStartup, startupTable } from './startup.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const quick = process.argv.includes('--quick');
-/** `--only read,ingest,latency,memory,model,startup`: run some parts (for iterating on one figure). */
+/** `--only read,ingest,latency,memory,waitmany,model,startup`: run some parts (for iterating on one figure). */
 const onlyArg = process.argv.indexOf('--only');
 const only = onlyArg >= 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',')) : null;
 const runs = (part: string) => !only || only.has(part);
@@ -298,6 +298,62 @@ async function main() {
       results.waiter_kb = w.kbPerConn;
     }
 
+    // 4b. Waiting on many (issue 19): 1,000 held waitForExecutions of 10 ids each in a fresh process, KB per
+    // waiter above its warmed-up idle RSS, then the release of each by the request that ends its last execution.
+    if (runs('waitmany')) {
+      const n = quick ? 200 : 1000;
+      log(`holding ${n} waitForExecutions of 10 ids`);
+      const port = await freePort();
+      const fresh = node('src/main.ts', [], {
+        DATABASE_URL: databaseUrl,
+        PORT: String(port),
+        LOG_LEVEL: 'warn',
+        VIGIL_MAX_WAITERS: '100000',
+      });
+      const freshBase = `http://127.0.0.1:${port}`;
+      await waitHealthy(freshBase);
+      const [warmId] = await createExecutions(freshBase, 1, 'warm');
+      const warmBody = JSON.stringify({
+        query: 'query($id: ID!) { execution(id: $id) { id status } }',
+        variables: { id: warmId },
+      });
+      wrk(`${freshBase}/graphql`, [warmBody], 32, 2);
+      // The executions are created through the other instance: the process measured serves only the waits.
+      const client = node('bench/clients/wait-many.ts', [
+        '--base',
+        freshBase,
+        '--create-base',
+        base,
+        '--n',
+        String(n),
+        '--k',
+        '10',
+      ]);
+      await jsonLine(client, 'created', 600_000);
+      const baseline = rssKb(fresh.pid as number);
+      client.stdin?.write('hold\n');
+      const ready = await jsonLine<{ ready: number; failed: number }>(client, 'ready', 600_000);
+      const heldRss = rssKb(fresh.pid as number);
+      log(`releasing ${ready.ready} waits, one at a time`);
+      client.stdin?.write('go\n');
+      const released = await jsonLine<{
+        p50_ms: number;
+        p99_ms: number;
+        max_ms: number;
+        single_p50_ms: number;
+        single_p99_ms: number;
+      }>(client, 'p99_ms', 600_000);
+      results.waitmany_waiters = ready.ready;
+      results.waitmany_kb_per_waiter = round((heldRss - baseline) / Math.max(1, ready.ready), 2);
+      results.waitmany_release_p50_ms = released.p50_ms;
+      results.waitmany_release_p99_ms = released.p99_ms;
+      results.waitmany_release_max_ms = released.max_ms;
+      // waitForExecution released the same way in the same run: what this machine's load does to one wake.
+      results.waitmany_single_wait_p50_ms = released.single_p50_ms;
+      results.waitmany_single_wait_p99_ms = released.single_p99_ms;
+      fresh.kill('SIGTERM');
+    }
+
     // 5. The run model at 1,000,000 executions (issue 17), last: it fills the database the other parts use.
     if (runs('model')) {
       const model = await measureModel(db, base, plan.wrkSeconds, log);
@@ -339,8 +395,15 @@ async function main() {
     await admin.end();
     await pg.stop();
   }
-  // A run of the model part alone keeps the other parts' figures (it has its own file, bench/results/model.json).
-  if (!(only?.size === 1 && only.has('model'))) {
+  // A run of the model or waitmany part alone keeps the other parts' figures (each has its own file in bench/results/).
+  if (only?.size === 1 && only.has('waitmany')) {
+    const [load] = readFileSync('/proc/loadavg', 'utf8').split(' ');
+    const mine = Object.fromEntries(Object.entries(results).filter(([key]) => key.startsWith('waitmany_')));
+    writeFileSync(
+      join(ROOT, 'bench/results/waitmany.json'),
+      `${JSON.stringify({ ...mine, load_average_1m: Number(load), at: new Date().toISOString() }, null, 2)}\n`,
+    );
+  } else if (!(only?.size === 1 && only.has('model'))) {
     writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   }
   printTable(results);
@@ -359,6 +422,8 @@ const GOALS: [string, string, (v: number) => boolean][] = [
   ['herd_1k_p99_ms', '≤ 100', (v) => v <= 100],
   ['ingest_single_eps', '≥ 5,000', (v) => v >= 5000],
   ['ingest_batch_eps', '≥ 50,000', (v) => v >= 50_000],
+  ['waitmany_kb_per_waiter', '≤ 24', (v) => v <= 24],
+  ['waitmany_release_p99_ms', '≤ 10', (v) => v <= 10],
   ['model_list_p99_ms', '≤ 15', (v) => v <= 15],
   ['model_counts_p99_ms', '≤ 100', (v) => v <= 100],
   ['model_create_ratio', '≤ 1.3', (v) => v <= 1.3],

@@ -181,7 +181,7 @@ export function waitRest(base: string, id: string, timeout: number): Promise<num
   return rawPost(base, `/api/v1/executions/${id}/wait`, JSON.stringify({ timeout }));
 }
 
-function rawPost(base: string, path: string, body: string): Promise<number> {
+export function rawPost(base: string, path: string, body: string): Promise<number> {
   const url = new URL(base);
   const head = `POST ${path} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`;
   return new Promise((resolve, reject) => {

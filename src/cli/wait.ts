@@ -1,7 +1,8 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import pc from 'picocolors';
 import { reattachDelay, type VigilClient } from '../client/client.js';
 import { type ExecutionDetail, GET, type GetResult, isTerminal, WAIT, type WaitResult } from '../client/documents.js';
+import type { Tag } from '../client/run-model.js';
 import {
   asCliExit,
   CliExit,
@@ -15,6 +16,7 @@ import {
   withConnectionOptions,
 } from './connect.js';
 import { summaryLine } from './format.js';
+import { parseTag } from './run-options.js';
 
 /** How long `wait` and `watch` keep trying to re-attach after the connection is lost, when no --timeout is nearer. */
 export const REATTACH_LIMIT_MS = 5 * 60_000;
@@ -26,30 +28,57 @@ Exit status:
   2  --timeout passed while it was still running
   3  usage, connection or access error (message on stderr)`;
 
+export const WAIT_MANY_HELP = `
+Several executions: \`vigil wait ID ID … [--any]\` or \`vigil wait --tag key=value [--expect N] [--any]\`
+(executions created while it waits count too; --expect: how many must match before all ended counts).
+One exit status for all of them: 0 all COMPLETED (with --any: the first to end COMPLETED); 1 any FAILED,
+CANCELLED or TIMED_OUT (with --any: the first to end did); 2 --timeout passed with none of those; 3 errors.
+On a terminal a live line says "3/5 done, 1 failed"; piped, each change is a plain line.`;
+
 export function registerWaitCommand(program: Command): void {
   withConnectionOptions(
     program
       .command('wait')
       .description(
-        'Wait until an execution ends; the exit status tells how it ended. A dropped connection is re-attached, ' +
-          'nothing is re-run',
+        'Wait until an execution ends, or several (ids, or every execution with a tag); the exit status tells how ' +
+          'they ended. A dropped connection is re-attached, nothing is re-run',
       )
-      .argument('<id>', 'execution id')
+      .argument('[ids...]', 'execution ids')
+      .option('--any', 'with several: stop when the first one ends')
+      .option('--tag <key=value>', 'wait for the executions with this tag (repeatable: every one must match)', parseTag)
+      .option('--expect <n>', 'with --tag: how many executions must match before all ended counts', parseCount)
       .option(
         '--timeout <seconds>',
         'stop waiting after this long (exit 2); default: as long as it takes',
         parseSeconds,
       )
-      .addHelpText('after', EXIT_HELP),
-  ).action(async (id: string, opts: ConnectionOptions & { timeout?: number }) => {
-    const client = clientFor(opts);
-    try {
-      const code = await waitFor(client, id, opts);
-      if (code !== EXIT.ok) throw new CliExit(code);
-    } finally {
-      client.close();
-    }
-  });
+      .addHelpText('after', `${EXIT_HELP}\n${WAIT_MANY_HELP}`),
+  ).action(
+    async (
+      ids: string[],
+      opts: ConnectionOptions & { timeout?: number; any?: boolean; tag?: Tag[]; expect?: number },
+    ) => {
+      const client = clientFor(opts);
+      try {
+        if (ids.length === 0 && !opts.tag) throw new CliExit(EXIT.error, 'give an execution id (or several), or --tag');
+        const code =
+          ids.length === 1 && !opts.tag && opts.expect === undefined
+            ? await waitFor(client, ids[0] as string, opts)
+            : await (await import('./wait-many.js')).waitMany(client, ids, opts);
+        if (code !== EXIT.ok) throw new CliExit(code);
+      } finally {
+        client.close();
+      }
+    },
+  );
+}
+
+/** `--expect N`: a whole number 1–1000 (the most one wait may match). */
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1000)
+    throw new InvalidArgumentError('expected a whole number from 1 to 1000');
+  return n;
 }
 
 async function read(client: VigilClient, id: string, signal?: AbortSignal): Promise<ExecutionDetail> {

@@ -60,6 +60,8 @@ export class ChangeFeed implements ChangeSink {
   private readonly updateListeners = new Set<UpdateListener>();
   /** Executions being read for update listeners alone (no hub). */
   private readonly transient = new Map<string, { again: boolean }>();
+  /** Hubs to pull at the end of this turn (`schedule`). */
+  private readonly scheduled = new Set<Hub>();
   private disconnectedAt: Date | null = null;
   private recheckTimer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -115,10 +117,63 @@ export class ChangeFeed implements ChangeSink {
     for (const { executionId, sequence } of changes) {
       const hub = this.hubs.get(executionId);
       if (hub) {
-        if (sequence === 0 || sequence > hub.loadedThrough) void this.pull(hub);
+        if (sequence === 0 || sequence > hub.loadedThrough) this.schedule(hub);
       } else if (this.updateListeners.size > 0) {
         void this.pullTransient(executionId);
       }
+    }
+  }
+
+  /**
+   * Pulls a hub soon: the hubs scheduled in one turn (one commit's changes, or the ids of one wait attaching) that
+   * only hold waiters are read together, in one set read, so a commit that ends 1,000 executions costs one read per
+   * process, not 1,000. A hub with stream subscribers, or already reading, is pulled alone (it needs its events).
+   */
+  private schedule(hub: Hub): void {
+    if (hub.reading || hub.eventListeners > 0) return void this.pull(hub);
+    this.scheduled.add(hub);
+    if (this.scheduled.size > 1) return;
+    queueMicrotask(() => {
+      const hubs = [...this.scheduled];
+      this.scheduled.clear();
+      if (hubs.length === 1) void this.pull(hubs[0] as Hub);
+      else for (let i = 0; i < hubs.length; i += 1000) void this.pullMany(hubs.slice(i, i + 1000));
+    });
+  }
+
+  /** One set read of several waiter-only hubs' rows, handed to their listeners as `pull` would. */
+  private async pullMany(hubs: Hub[]): Promise<void> {
+    const reading = hubs.filter((h) => !h.reading);
+    for (const hub of reading) {
+      hub.reading = true;
+      hub.again = false;
+    }
+    const repull: Hub[] = hubs.filter((h) => !reading.includes(h));
+    try {
+      this.stats.reads += 1;
+      const rows = await loadExecutions(
+        this.db,
+        reading.map((h) => h.id),
+      );
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      for (const hub of reading) {
+        const execution = byId.get(hub.id);
+        // A stream subscriber that attached meanwhile needs the events too: the hub's own pull reads them.
+        if (!execution || hub.eventListeners > 0) {
+          if (execution) repull.push(hub);
+          continue;
+        }
+        if (!hub.latest || execution.lastSequence >= hub.latest.lastSequence) hub.latest = execution;
+        if (hub.loadedThrough < execution.lastSequence) hub.loadedThrough = execution.lastSequence;
+        for (const l of [...hub.listeners]) l.execution?.(execution);
+        this.toUpdateListeners(execution);
+        if (hub.again) repull.push(hub);
+      }
+    } catch (err) {
+      this.log.warn({ err, executions: hubs.length }, 'change feed read failed; the periodic re-check will retry');
+    } finally {
+      for (const hub of reading) hub.reading = false;
+      for (const hub of repull) if (!this.closed) void this.pull(hub);
     }
   }
 
@@ -142,7 +197,7 @@ export class ChangeFeed implements ChangeSink {
     if (!existing) this.hubs.set(executionId, hub);
     hub.listeners.add(listener);
     if (listener.events) hub.eventListeners += 1;
-    if (!existing) void this.pull(hub);
+    if (!existing) this.schedule(hub);
     else if (hub.latest && hub.latest.lastSequence > knownSequence) {
       const latest = hub.latest;
       queueMicrotask(() => {

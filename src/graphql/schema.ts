@@ -6,6 +6,7 @@ import './execution.js';
 import './events.js';
 import './mutations.js';
 import './overview.js';
+import './wait-many.js';
 import './viewer.js';
 import './webhooks.js';
 import { builder } from './builder.js';

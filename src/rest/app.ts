@@ -15,6 +15,7 @@ import { registerSeed001 } from './seed001-workflow-wait.js';
 import { registerSeed002 } from './seed002-events.js';
 import { registerSeed003 } from './seed003-status.js';
 import { registerSeed004 } from './seed004-execution.js';
+import { registerWaitMany } from './wait-many.js';
 import { registerWebhooks } from './webhooks.js';
 
 /** FastAPI's `loc` root for each place zod-openapi validates. */
@@ -56,6 +57,7 @@ export function createRest(deps: RestDeps): RestEdge {
   registerSecuritySchemes(app);
   registerIngest(app, deps);
   registerList(app, deps);
+  registerWaitMany(app, deps);
   registerSeed000(app, deps);
   registerSeed001(app, deps);
   registerSeed002(app, deps);

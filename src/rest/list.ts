@@ -8,7 +8,7 @@ import { ExecutionJson } from './response-json.js';
 import { errorResponses, jsonContent, queryNumber, SECURITY } from './schemas.js';
 
 /** GraphQL's Execution as JSON, exactly (the REST adapters' ExecutionJson spells `environment` in lowercase). */
-const GraphQLExecution = ExecutionJson.extend({ environment: z.enum(['TEST', 'LIVE']) }).meta({
+export const GraphQLExecution = ExecutionJson.extend({ environment: z.enum(['TEST', 'LIVE']) }).meta({
   id: 'GraphQLExecution',
   description: "GraphQL's Execution as JSON (every field without arguments)",
 });

@@ -9,6 +9,7 @@ type Json = Record<string, any>;
 const ROUTES = [
   ['post', '/api/v1/executions'],
   ['get', '/api/v1/executions'],
+  ['post', '/api/v1/executions/wait'],
   ['post', '/api/v1/executions/{execution_id}/events'],
   ['post', '/api/v1/executions/{execution_id}/wait'],
   ['get', '/workflows/executions/{id}/wait'],
@@ -71,6 +72,10 @@ describe('the OpenAPI document and the reference page', () => {
     expect(batch.maxItems).toBe(MAX_BATCH);
     const wait = doc.components.schemas.ExecutionWaitRequest.properties.timeout;
     expect(wait).toMatchObject({ minimum: 1, maximum: 3600, default: 300 });
+    const many = doc.components.schemas.ExecutionsWaitRequest.properties;
+    expect(many.ids.anyOf?.[0] ?? many.ids).toMatchObject({ minItems: 1, maxItems: 1000 });
+    expect(many.mode.enum).toEqual(expect.arrayContaining(['ALL', 'ANY']));
+    expect(doc.components.schemas.ExecutionsWaitRequest.additionalProperties).toBe(false);
     const patch = doc.components.schemas.ExecutionStatusUpdateRequest.properties.status;
     expect(patch.enum).toEqual(['cancelled', 'failed', 'completed']);
   });

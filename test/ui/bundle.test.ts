@@ -60,7 +60,7 @@ describe('the clients of the public API', () => {
     ['ui/app', /^(ui\/app\/|client\/|preact(\/hooks)?$)/],
     [
       'cli (wait, watch, get, list, cancel)',
-      /^(cli\/(connect|format|wait|watch|bar|executions|run-options|run-detail)\.js$|client\/|commander$|picocolors$)/,
+      /^(cli\/(connect|format|wait|wait-many|watch|bar|executions|run-options|run-detail)\.js$|client\/|commander$|picocolors$)/,
     ],
   ])('%s imports only the client and its own libraries', (what, allowed) => {
     const dir = what.split(' ')[0] as string;
@@ -70,6 +70,7 @@ describe('the clients of the public API', () => {
             'cli/connect.ts',
             'cli/format.ts',
             'cli/wait.ts',
+            'cli/wait-many.ts',
             'cli/watch.ts',
             'cli/bar.ts',
             'cli/executions.ts',
