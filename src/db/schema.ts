@@ -136,8 +136,10 @@ export const executionTags = pgTable(
     createdAt: ts('created_at').notNull(),
     status: executionStatus('status').notNull(),
   },
+  // No primary key: the triggers find an execution's rows through this index (every column of it is known to them),
+  // and a second index would cost every tagged write as much again. (execution_id, key) is unique because the
+  // jsonb object's keys are.
   (t) => [
-    primaryKey({ columns: [t.executionId, t.key] }),
     index('execution_tags_pair_idx').on(
       t.organizationId,
       t.environment,

@@ -216,7 +216,7 @@ export function listQuery(
     conditions.push(sql`(${createdAt}, ${id}) < (${c.createdAt}::timestamptz, ${c.id}::uuid)`);
   }
   let query = db.select(COLUMNS).from(executions).$dynamic();
-  for (const t of tags) query = query.innerJoin(t.table, eq(t.table.executionId, executions.id));
+  for (const t of tags) query = query.innerJoin(t.table, t.on());
   return query
     .where(and(...conditions))
     .orderBy(desc(createdAt), desc(id))
@@ -267,7 +267,7 @@ export function countQuery(db: Executor, principal: Principal, rawFilter: unknow
   if (createdAfter) conditions.push(gt(t.createdAt, new Date(createdAfter)));
   if (createdBefore) conditions.push(lt(t.createdAt, new Date(createdBefore)));
   let query = db.select({ status: t.status, count }).from(t).$dynamic();
-  for (const o of others) query = query.innerJoin(o.table, eq(o.table.executionId, t.executionId));
+  for (const o of others) query = query.innerJoin(o.table, o.on(first));
   if (onExecutions.length > 0) {
     query = query.innerJoin(executions, eq(executions.id, t.executionId));
     conditions.push(tenantOf(principal) as SQL, ...onExecutions);

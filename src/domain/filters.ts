@@ -1,4 +1,4 @@
-import { and, eq, gt, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, lt, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { executions, executionTags } from '../db/schema.js';
 import type { Principal } from './access.js';
@@ -31,9 +31,7 @@ export function filterConditions(filter: ExecutionFilter | null | undefined): SQ
   if (filter.createdBefore) c.push(lt(executions.createdAt, new Date(filter.createdBefore)));
   for (const [key, value] of Object.entries(tagMap(filter.tags))) {
     const t = executionTags;
-    c.push(
-      sql`exists (select from ${t} where ${t.executionId} = ${executions.id} and ${t.key} = ${key} and ${t.value} = ${value})`,
-    );
+    c.push(sql`exists (select from ${t} where ${tagOf(t, key, value)} and ${rowOf(t)})`);
   }
   if (filter.parentExecutionId) c.push(eq(executions.parentExecutionId, filter.parentExecutionId));
   if (filter.rootExecutionId) c.push(eq(executions.rootExecutionId, filter.rootExecutionId));
@@ -51,18 +49,36 @@ export function filterConditions(filter: ExecutionFilter | null | undefined): SQ
 }
 
 const tagAlias = (i: number) => alias(executionTags, `t${i}`);
+type TagTable = typeof executionTags | ReturnType<typeof tagAlias>;
+
+/** The rows of one pair (a range of execution_tags_pair_idx)… */
+const tagOf = (t: TagTable, key: string, value: string) => sql`${t.key} = ${key} and ${t.value} = ${value}`;
+
+/** …and the one of an execution, by every column of the index: one exact probe, with no other index to keep. */
+const rowOf = (
+  t: TagTable,
+  e: { organizationId: SQLWrapper; environment: SQLWrapper; createdAt: SQLWrapper; id: SQLWrapper } = {
+    organizationId: executions.organizationId,
+    environment: executions.environment,
+    createdAt: executions.createdAt,
+    id: executions.id,
+  },
+) =>
+  sql`${t.organizationId} = ${e.organizationId} and ${t.environment} = ${e.environment} and ${t.createdAt} = ${e.createdAt} and ${t.executionId} = ${e.id}`;
 
 /** One pair of a tag filter: its own alias of `execution_tags` (t0, t1, …) and the conditions that pick its rows. */
 export interface TagJoin {
   table: ReturnType<typeof tagAlias>;
   where: SQL;
+  /** Joins the pair's row to its execution (`executions` by default, or the first pair's row, by a probe of the index). */
+  on(other?: TagJoin): SQL;
 }
 
 /**
- * The tag pairs of a filter as joins of `execution_tags` in the caller's tenant (each `table.executionId =
- * executions.id`): a list orders by the first one's `(created_at, execution_id)`, so its first page is a range of
- * `execution_tags_pair_idx` that stops after a page, and counts read its status without the executions. Several
- * pairs are several joins; the planner starts from whichever it estimates the most selective.
+ * The tag pairs of a filter as joins of `execution_tags` in the caller's tenant: a list orders by the first one's
+ * `(created_at, execution_id)`, so its first page is a range of `execution_tags_pair_idx` that stops after a page,
+ * and counts read its status without the executions. Several pairs are several joins, each joined by every column of
+ * the index (one probe); the planner starts from whichever it estimates the most selective.
  */
 export function tagJoins(principal: Principal, filter: ExecutionFilter | null | undefined): TagJoin[] {
   return Object.entries(tagMap(filter?.tags)).map(([key, value], i) => {
@@ -70,10 +86,21 @@ export function tagJoins(principal: Principal, filter: ExecutionFilter | null | 
     const where = and(
       eq(table.organizationId, principal.organizationId),
       eq(table.environment, principal.environment),
-      eq(table.key, key),
-      eq(table.value, value),
+      tagOf(table, key, value),
     ) as SQL;
-    return { table, where };
+    const on = (other?: TagJoin) => {
+      // To the execution by its primary key only: an equality of created_at too would make the planner's estimate of
+      // the join one row, and with it a sort of "one row" look cheaper than reading the tag's range in order.
+      if (!other) return eq(table.executionId, executions.id);
+      const o = other.table;
+      return rowOf(table, {
+        organizationId: o.organizationId,
+        environment: o.environment,
+        createdAt: o.createdAt,
+        id: o.executionId,
+      });
+    };
+    return { table, where, on };
   });
 }
 

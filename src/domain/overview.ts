@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, isNotNull, lt, sql } from 'drizzle-orm';
+import { and, desc, gte, isNotNull, lt, sql } from 'drizzle-orm';
 import type { PgSelect } from 'drizzle-orm/pg-core';
 import type { Executor } from '../db/client.js';
 import { executions } from '../db/schema.js';
@@ -80,7 +80,7 @@ export function overviewQueries(db: Executor, principal: Principal, args: Overvi
   );
   const joined = <Q extends PgSelect>(query: Q): Q => {
     let q = query;
-    for (const t of tags) q = q.innerJoin(t.table, eq(t.table.executionId, executions.id)) as unknown as Q;
+    for (const t of tags) q = q.innerJoin(t.table, t.on()) as unknown as Q;
     return q;
   };
   const fromIso = from.toISOString();
