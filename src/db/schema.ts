@@ -67,7 +67,7 @@ export const executions = pgTable(
     failedMessages: integer('failed_messages').notNull().default(0),
     inProgressMessages: integer('in_progress_messages').notNull().default(0),
     lastSequence: integer('last_sequence').notNull().default(0),
-    /** `{key: value}` (API.md §8); served by the GIN index below (`tags @> '{"k":"v"}'`). */
+    /** `{key: value}` (API.md §8); filters are served by `execution_tags`, its copy kept by triggers. */
     tags: jsonb('tags').notNull().default(sql`'{}'::jsonb`),
     /** Lineage (API.md §8), set at creation and never changed, so the parent is always older: no cycle. */
     parentExecutionId: uuid('parent_execution_id'),
@@ -91,9 +91,6 @@ export const executions = pgTable(
       t.createdAt.desc().nullsFirst(),
       t.id.desc().nullsFirst(),
     ),
-    // A small pending list: new entries wait there (cheap writes) until vacuum or the limit flushes them, and every
-    // search reads all of it; 256 kB keeps that read under a millisecond or two between autovacuum runs.
-    index('executions_tags_idx').using('gin', t.tags.op('jsonb_path_ops')).with({ gin_pending_list_limit: 256 }),
     index('executions_workflow_idx').on(
       t.organizationId,
       t.environment,
@@ -117,6 +114,41 @@ export const executions = pgTable(
     index('executions_heartbeat_idx')
       .on(t.heartbeatDeadlineAt)
       .where(sql`${t.heartbeatDeadlineAt} is not null and ${t.status} in ('PENDING','RUNNING','WAITING_FOR_INPUT')`),
+  ],
+);
+
+/**
+ * The tag index (API.md §8): one row per tag of an execution, with the execution's tenant, creation time and status
+ * copied. Written only by triggers on `executions` (drizzle/0005_tag_index.sql), in the statement that inserts the
+ * execution or changes its tags or status, so it is never out of step and no writer has to remember it; the jsonb
+ * column stays the execution's own record (reads, the change feed's match, webhooks, idempotency).
+ * `execution_tags_pair_idx` serves a tag's first page as a range in `created_at desc, id desc` order that stops after
+ * a page, and its counts by status as an index-only scan.
+ */
+export const executionTags = pgTable(
+  'execution_tags',
+  {
+    executionId: uuid('execution_id').notNull(),
+    key: text('key').notNull(),
+    value: text('value').notNull(),
+    organizationId: text('organization_id').notNull(),
+    environment: environment('environment').notNull(),
+    createdAt: ts('created_at').notNull(),
+    status: executionStatus('status').notNull(),
+  },
+  // No primary key: the triggers find an execution's rows through this index (every column of it is known to them),
+  // and a second index would cost every tagged write as much again. (execution_id, key) is unique because the
+  // jsonb object's keys are.
+  (t) => [
+    index('execution_tags_pair_idx').on(
+      t.organizationId,
+      t.environment,
+      t.key,
+      t.value,
+      t.createdAt.desc().nullsFirst(),
+      t.executionId.desc().nullsFirst(),
+      t.status,
+    ),
   ],
 );
 

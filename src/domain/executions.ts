@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, gt, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import { v7 as uuidv7 } from 'uuid';
 import type { Executor } from '../db/client.js';
 import { executions } from '../db/schema.js';
@@ -7,7 +7,7 @@ import { type Principal, requireScope } from './access.js';
 import { requestHash } from './canonical.js';
 import { type DomainContext, publish } from './context.js';
 import { VigilError } from './errors.js';
-import { filterConditions } from './filters.js';
+import { filterConditions, tagJoins, withoutTags } from './filters.js';
 import { createExecutionInput, type ExecutionFilter, executionFilterInput, parse, uuidSchema } from './inputs.js';
 import { insertWithLineage, resolveLineage } from './lineage.js';
 import { tagMap } from './tags.js';
@@ -204,18 +204,26 @@ export function listQuery(
   requireScope(principal, 'executions:read');
   const filter = parseFilter(args.filter);
   const first = pageSize(args.first);
-  const conditions = [tenantOf(principal), ...filterConditions(filter)];
+  const tags = tagJoins(principal, filter);
+  const conditions = [tenantOf(principal), ...filterConditions(withoutTags(filter)), ...tags.map((t) => t.where)];
+  // With a tag, the page is in the order of its rows in execution_tags (the same created_at and id): a range of
+  // execution_tags_pair_idx read until the page is full, each row joined to its execution by primary key.
+  const [createdAt, id] = tags[0]
+    ? [tags[0].table.createdAt, tags[0].table.executionId]
+    : [executions.createdAt, executions.id];
   if (args.after) {
     const c = decodeCursor(args.after);
-    conditions.push(sql`(${executions.createdAt}, ${executions.id}) < (${c.createdAt}::timestamptz, ${c.id}::uuid)`);
+    conditions.push(sql`(${createdAt}, ${id}) < (${c.createdAt}::timestamptz, ${c.id}::uuid)`);
   }
-  return db
-    .select()
-    .from(executions)
+  let query = db.select(COLUMNS).from(executions).$dynamic();
+  for (const t of tags) query = query.innerJoin(t.table, t.on());
+  return query
     .where(and(...conditions))
-    .orderBy(desc(executions.createdAt), desc(executions.id))
+    .orderBy(desc(createdAt), desc(id))
     .limit(first + 1);
 }
+
+const COLUMNS = getTableColumns(executions);
 
 export interface ExecutionCounts {
   total: number;
@@ -234,12 +242,35 @@ export async function countExecutions(
   return { total: byStatus.reduce((n, s) => n + s.count, 0), byStatus };
 }
 
+/**
+ * The counts' read. With tags, and no filter but status and created time besides, it reads `execution_tags` only
+ * (the status is copied there): an index-only range of execution_tags_pair_idx per pair. Any other filter joins the
+ * executions by primary key.
+ */
 export function countQuery(db: Executor, principal: Principal, rawFilter: unknown) {
   requireScope(principal, 'executions:read');
   const filter = parseFilter(rawFilter);
-  return db
-    .select({ status: executions.status, count: sql<number>`count(*)::int` })
-    .from(executions)
-    .where(and(tenantOf(principal), ...filterConditions(filter)))
-    .groupBy(executions.status);
+  const count = sql<number>`count(*)::int`;
+  const [first, ...others] = tagJoins(principal, filter);
+  if (!first) {
+    return db
+      .select({ status: executions.status, count })
+      .from(executions)
+      .where(and(tenantOf(principal), ...filterConditions(filter)))
+      .groupBy(executions.status);
+  }
+  const t = first.table;
+  const { status, createdAfter, createdBefore, ...rest } = withoutTags(filter) as ExecutionFilter;
+  const onExecutions = filterConditions(rest);
+  const conditions = [first.where, ...others.map((o) => o.where)];
+  if (status?.length) conditions.push(inArray(t.status, status));
+  if (createdAfter) conditions.push(gt(t.createdAt, new Date(createdAfter)));
+  if (createdBefore) conditions.push(lt(t.createdAt, new Date(createdBefore)));
+  let query = db.select({ status: t.status, count }).from(t).$dynamic();
+  for (const o of others) query = query.innerJoin(o.table, o.on(first));
+  if (onExecutions.length > 0) {
+    query = query.innerJoin(executions, eq(executions.id, t.executionId));
+    conditions.push(tenantOf(principal) as SQL, ...onExecutions);
+  }
+  return query.where(and(...conditions)).groupBy(t.status);
 }

@@ -1,10 +1,11 @@
 import { and, desc, gte, isNotNull, lt, sql } from 'drizzle-orm';
+import type { PgSelect } from 'drizzle-orm/pg-core';
 import type { Executor } from '../db/client.js';
 import { executions } from '../db/schema.js';
 import { type Principal, requireScope } from './access.js';
 import { VigilError } from './errors.js';
 import { parseFilter } from './executions.js';
-import { filterConditions } from './filters.js';
+import { filterConditions, tagJoins, withoutTags } from './filters.js';
 import { isoDateTime, parse } from './inputs.js';
 import { tenantOf } from './tenant.js';
 import { EXECUTION_STATUSES, type ExecutionStatus } from './types.js';
@@ -66,30 +67,43 @@ export function overviewQueries(db: Executor, principal: Principal, args: Overvi
   if (count > OVERVIEW_MAX_BUCKETS)
     refuse('bucketSeconds', `makes ${count} buckets; at most ${OVERVIEW_MAX_BUCKETS} (use a wider bucket)`);
 
+  // With tags, the range is also a range of the first pair's rows in execution_tags_pair_idx (same created_at).
+  const tags = tagJoins(principal, filter);
   const where = and(
     tenantOf(principal),
-    ...filterConditions(filter),
+    ...filterConditions(withoutTags(filter)),
     gte(executions.createdAt, from),
     lt(executions.createdAt, to),
+    ...tags.flatMap((t, i) =>
+      i === 0 ? [t.where, gte(t.table.createdAt, from), lt(t.table.createdAt, to)] : [t.where],
+    ),
   );
+  const joined = <Q extends PgSelect>(query: Q): Q => {
+    let q = query;
+    for (const t of tags) q = q.innerJoin(t.table, t.on()) as unknown as Q;
+    return q;
+  };
   const fromIso = from.toISOString();
   const bucket = sql<number>`floor(extract(epoch from (${executions.createdAt} - ${fromIso}::timestamptz)) / ${bucketSeconds})::int`;
-  const byBucket = db
-    .select({ bucket, status: executions.status, count: sql<number>`count(*)::int` })
-    .from(executions)
+  const byBucket = joined(
+    db.select({ bucket, status: executions.status, count: sql<number>`count(*)::int` }).from(executions).$dynamic(),
+  )
     .where(where)
     .groupBy(sql`1`, executions.status);
 
   const duration = sql`extract(epoch from (${executions.completedAt} - greatest(${executions.startedAt}, ${executions.createdAt}))) * 1000`;
   const finished = sql<number>`count(*)::int`;
-  const byWorkflow = db
-    .select({
-      workflowId: executions.workflowId,
-      finished,
-      p50: sql<number>`percentile_cont(0.5) within group (order by ${duration})`,
-      p95: sql<number>`percentile_cont(0.95) within group (order by ${duration})`,
-    })
-    .from(executions)
+  const byWorkflow = joined(
+    db
+      .select({
+        workflowId: executions.workflowId,
+        finished,
+        p50: sql<number>`percentile_cont(0.5) within group (order by ${duration})`,
+        p95: sql<number>`percentile_cont(0.95) within group (order by ${duration})`,
+      })
+      .from(executions)
+      .$dynamic(),
+  )
     .where(and(where, isNotNull(executions.completedAt)))
     .groupBy(executions.workflowId)
     .orderBy(desc(finished), executions.workflowId)
