@@ -95,3 +95,18 @@ export async function logPage(db: Executor, executionId: string, raw: unknown): 
   const { after, first } = parse(logPageInput, raw);
   return first === 0 ? [] : readLogs(db, executionId, after, first);
 }
+
+/** The sequence of an execution's newest LOG event (0 when none): the end of a read of the logs as they are now. */
+export async function lastLogSequence(db: Executor, executionId: string): Promise<number> {
+  const [row] = await db
+    .select({ last: sql<number | null>`max(${executionLogs.sequence})` })
+    .from(executionLogs)
+    .where(eq(executionLogs.executionId, executionId));
+  return Number(row?.last ?? 0);
+}
+
+/** A LOG event's text as the logs endpoint writes it: as written, with a newline added where one is missing. */
+export function textLine(e: ExecutionEvent): string {
+  const { text } = e.payload as LogPayload;
+  return text.endsWith('\n') ? text : `${text}\n`;
+}

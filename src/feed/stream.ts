@@ -28,6 +28,12 @@ export function isTerminalEvent(e: ExecutionEvent): boolean {
 export interface StreamSink<T> {
   item(value: T): boolean;
   end(): void;
+  /**
+   * While the stored events are replayed: a promise when the consumer has much unread (the replay waits for it),
+   * null when it may go on. A replay of a long run (100,000 log lines) is thus paced by its reader instead of
+   * overrunning the stream's bound; live events are not paced (a consumer that falls behind them is ended).
+   */
+  pressure?(): Promise<void> | null;
 }
 
 /** Starts a checked stream into a sink; returns its cancel. */
@@ -132,7 +138,12 @@ export async function prepareEventStream(
       try {
         for (;;) {
           const page = await readEvents(db, executionId, cursor, EVENT_PAGE, undefined, types);
-          for (const e of page) emit(e);
+          for (const e of page) {
+            emit(e);
+            const paced = sink.pressure?.();
+            if (paced) await paced;
+            if (done) break;
+          }
           if (page.length < EVENT_PAGE || done) break;
         }
         if (terminalAlready) finish();
@@ -235,15 +246,29 @@ export function openUpdateStream(feed: ChangeFeed, principal: Principal, rawFilt
 function toIterable<T>(start: StreamStart<T>): AsyncIterable<T> {
   return new Repeater<T>(async (push, stop) => {
     let backlog = 0;
+    let drained: (() => void) | null = null;
     const cancel = start({
       item: (value) => {
         backlog += 1;
         void push(value).then(() => {
           backlog -= 1;
+          if (drained && backlog <= MAX_BACKLOG / 2) {
+            drained();
+            drained = null;
+          }
         });
         return backlog <= MAX_BACKLOG;
       },
-      end: () => stop(),
+      end: () => {
+        drained?.();
+        stop();
+      },
+      pressure: () =>
+        backlog <= MAX_BACKLOG / 2
+          ? null
+          : new Promise<void>((resolve) => {
+              drained = resolve;
+            }),
     });
     await stop;
     cancel();

@@ -259,6 +259,8 @@ export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema; sse:
         if (pending) void pending.then(stream.end);
         else stream.end();
       },
+      // Frames still being executed are not yet in the socket: they count as unread too.
+      pressure: () => (pending ? pending.then(() => stream.pressure() ?? undefined) : stream.pressure()),
     });
     stream.onEnd(cancel);
   }

@@ -124,6 +124,7 @@ function follow(start: StreamStart<ExecutionEvent>, stream: SseStream): void {
   const cancel = start({
     item: (e) => stream.write(messageFrame(sseMessage(e))),
     end: () => stream.end(),
+    pressure: () => stream.pressure(),
   });
   stream.onEnd(cancel);
 }
