@@ -71,7 +71,8 @@ describe.each(DB_KINDS)('logs over REST on %s', (kind) => {
     const res = await fetch(logsUrl(id, '?after=3&follow=true&timeout=30'));
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8');
-    const reader = (res.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+    if (!res.body) throw new Error('no body');
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     let text = '';
     while (!text.endsWith('no newline\n')) {
       const { value, done } = await reader.read();
