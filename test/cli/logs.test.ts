@@ -83,7 +83,7 @@ describe('vigil logs and watch --logs', () => {
       'three',
       'four',
       'done here',
-      expect.stringMatching(/#8\s+STATUS_CHANGED\s+RUNNING → COMPLETED$/),
+      expect.stringMatching(/#7\s+STATUS_CHANGED\s+RUNNING → COMPLETED$/),
     ]);
     expect(without.stdout()).not.toContain('four');
     expect(without.stdout()).toMatch(/#3\s+PROGRESS/);
