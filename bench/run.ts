@@ -304,7 +304,7 @@ async function main() {
       log('logs_ingest_lines_per_s');
       const logIds = await createExecutions(base, 32, 'bench-logs-ingest');
       const text = (i: number) =>
-        `2026-12-05T22:00:00.000Z INFO  worker-7 loader: batch ${String(i).padStart(6, '0')} copied 1000 rows in 12 ms\n`;
+        `2026-12-05T22:00:00.000Z INFO  worker-7 loader: batch ${String(i).padStart(6, '0')} copied 1000 rows from orders_eu into wh-2.staging in 12 ms\n`;
       const lines = Array.from({ length: 100 }, (_, i) => ({ log: { text: text(i) } }));
       const bodies = logIds.map((id) =>
         JSON.stringify({

@@ -17,7 +17,7 @@ const RECORD =
 /** A line of about 120 bytes, as a build or ETL step writes them. */
 const line = (i: number) => ({
   log: {
-    text: `2026-12-05T22:00:00.000Z INFO  worker-7 loader: batch ${String(i).padStart(6, '0')} copied 1000 rows in 12 ms\n`,
+    text: `2026-12-05T22:00:00.000Z INFO  worker-7 loader: batch ${String(i).padStart(6, '0')} copied 1000 rows from orders_eu into wh-2.staging in 12 ms\n`,
   },
 });
 
