@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { getExecution } from '../domain/executions.js';
 import { DEFAULT_WAIT_TIMEOUT_SECONDS, waitTimeoutSeconds } from '../domain/inputs.js';
 import { lastLogSequence, readLogs, textLine } from '../domain/logs.js';
-import { afterInput, prepareEventStream } from '../feed/stream.js';
+import { prepareEventStream } from '../feed/stream.js';
 import type { RestApp, RestDeps } from './context.js';
 import { errorResponses, queryNumber, SECURITY } from './schemas.js';
 
@@ -29,7 +29,9 @@ const route = createRoute({
   request: {
     params: z.object({ execution_id: z.string().meta({ description: 'Execution UUID' }) }),
     query: z.object({
-      after: queryNumber(afterInput).meta({ description: 'Only texts with a greater sequence (default 0: all)' }),
+      after: queryNumber(z.int().min(0).default(0)).meta({
+        description: 'Only texts with a greater sequence (0: all)',
+      }),
       follow: z.enum(['true', 'false']).default('false').meta({ description: 'Keep streaming until terminal' }),
       timeout: queryNumber(waitTimeoutSeconds.default(DEFAULT_WAIT_TIMEOUT_SECONDS)).meta({
         description: 'With follow: seconds before the body ends (1..3600)',
@@ -56,8 +58,7 @@ export function registerLogs(app: RestApp, deps: RestDeps): void {
   // route's types expect the latter for text/plain, hence the one cast of the handler's reply.
   app.openapi(route, async (c): Promise<never> => {
     const { execution_id: id } = c.req.valid('param');
-    const { after: given, follow, timeout } = c.req.valid('query');
-    const after = given ?? 0;
+    const { after, follow, timeout } = c.req.valid('query');
     const principal = c.var.principal;
     if (follow === 'true') {
       // Errors (404, 503, …) are thrown here, before the body starts, and answered as JSON.
