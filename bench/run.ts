@@ -17,7 +17,7 @@ import { measureStartup, startupTable } from './startup.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const quick = process.argv.includes('--quick');
-/** `--only read,ingest,latency,memory,waitmany,model,startup`: run some parts (for iterating on one figure). */
+/** `--only read,ingest,latency,memory,waitmany,logs,model,startup`: run some parts (for iterating on one figure). */
 const onlyArg = process.argv.indexOf('--only');
 const only = onlyArg >= 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',')) : null;
 const runs = (part: string) => !only || only.has(part);
@@ -245,7 +245,7 @@ async function main() {
 
     // 4. Memory: connections held by one fresh process (so earlier phases' garbage does not hide the growth), RSS
     // above its baseline (idle after a 2-second warm-up of reads), divided by the connections.
-    const hold = async (kind: 'sse' | 'wait', n: number) => {
+    const hold = async (kind: 'sse' | 'wait' | 'logs', n: number) => {
       log(`holding ${n} ${kind}`);
       const port = await freePort();
       const fresh = node('src/main.ts', [], {
@@ -355,6 +355,50 @@ async function main() {
     }
 
     // 5. The run model at 1,000,000 executions (issue 17), last: it fills the database the other parts use.
+    // 5. Logs (issue 18): durable ingest of 100-line calls at c=16, counted in execution_logs; a line's delivery to
+    // one and to 1,000 followers from the writing client's HTTP send; what a held follower (the text endpoint) costs.
+    if (runs('logs')) {
+      log('logs_ingest_lines_per_s');
+      const logIds = await createExecutions(base, 32, 'bench-logs-ingest');
+      const text = (i: number) =>
+        `2026-12-05T22:00:00.000Z INFO  worker-7 loader: batch ${String(i).padStart(6, '0')} copied 1000 rows from orders_eu into wh-2.staging in 12 ms\n`;
+      const lines = Array.from({ length: 100 }, (_, i) => ({ log: { text: text(i) } }));
+      const bodies = logIds.map((id) =>
+        JSON.stringify({
+          query:
+            'mutation($id: ID!, $e: [ExecutionEventInput!]!) { recordExecutionEvents(executionId: $id, events: $e) { execution { lastSequence } } }',
+          variables: { id, e: lines },
+        }),
+      );
+      const countLines = async () => Number((await db`select count(*)::int as n from execution_logs`)[0]?.n ?? 0);
+      wrk(`${base}/graphql`, bodies, 16, 2);
+      const before = await countLines();
+      const started = performance.now();
+      const r = wrk(`${base}/graphql`, bodies, 16, plan.wrkSeconds);
+      results.logs_ingest_lines_per_s = round(
+        ((await countLines()) - before) / ((performance.now() - started) / 1000),
+        0,
+      );
+      results.logs_ingest_non2xx = r.non2xx;
+      results.logs_line_bytes = Buffer.byteLength(text(0));
+      const follow = async (n: number, k: number) => {
+        log(`logs delivery (n=${n}, k=${k})`);
+        return jsonLine<{ p50_ms: number; p99_ms: number; max_ms: number }>(
+          node('bench/clients/logs.ts', ['--base', base, '--n', String(n), '--k', String(k)]),
+          'p99_ms',
+          300_000,
+        );
+      };
+      const one = await follow(plan.deliveryN, 1);
+      results.logs_delivery_p50_ms = one.p50_ms;
+      results.logs_delivery_p99_ms = one.p99_ms;
+      results.logs_fanout_1k_p99_ms = (await follow(plan.fanoutN, 1000)).p99_ms;
+      const held = await hold('logs', plan.holdSse);
+      results.logs_followers = held.held;
+      results.logs_follower_kb = held.kbPerConn;
+    }
+
+    // 6. The run model at 1,000,000 executions (issue 17), last: it fills the database the other parts use.
     if (runs('model')) {
       const model = await measureModel(db, base, plan.wrkSeconds, log);
       Object.assign(results, model);
@@ -402,6 +446,13 @@ async function main() {
     writeFileSync(
       join(ROOT, 'bench/results/waitmany.json'),
       `${JSON.stringify({ ...mine, load_average_1m: Number(load), at: new Date().toISOString() }, null, 2)}\n`,
+  // A run of the model part alone keeps the other parts' figures (it has its own file, bench/results/model.json).
+  if (only?.size === 1 && only.has('logs')) {
+    // The logs part alone keeps the other parts' figures too; its own go to bench/results/logs.json.
+    const [load] = readFileSync('/proc/loadavg', 'utf8').split(' ');
+    writeFileSync(
+      join(ROOT, 'bench/results/logs.json'),
+      `${JSON.stringify({ ...results, load_average_1m: Number(load) }, null, 2)}\n`,
     );
   } else if (!(only?.size === 1 && only.has('model'))) {
     writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -416,6 +467,11 @@ const GOALS: [string, string, (v: number) => boolean][] = [
   ['delivery_p50_ms', '≤ 2', (v) => v <= 2],
   ['delivery_p99_ms', '≤ 10', (v) => v <= 10],
   ['fanout_1k_p99_ms', '≤ 40', (v) => v <= 40],
+  ['logs_ingest_lines_per_s', '≥ 60,000', (v) => v >= 60_000],
+  ['logs_delivery_p50_ms', '≤ 3', (v) => v <= 3],
+  ['logs_delivery_p99_ms', '≤ 10', (v) => v <= 10],
+  ['logs_fanout_1k_p99_ms', '≤ 50', (v) => v <= 50],
+  ['logs_follower_kb', '≤ 16', (v) => v <= 16],
   ['waiters', '10,000', (v) => v >= 10_000],
   ['waiter_kb', '≤ 16', (v) => v <= 16],
   ['wake_p99_ms', '≤ 10', (v) => v <= 10],

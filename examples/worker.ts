@@ -66,6 +66,11 @@ const STEPS = [
   { id: 'load', name: 'Load warehouse', type: 'sink', messages: 3 },
 ];
 
+/** A line of the worker's output (API.md §8): as a program writes it, ANSI colours and all; stderr for its errors. */
+const out = (text: string, level?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR') => ({ log: { text: `${text}\n`, level } });
+const err = (text: string) => ({ log: { text: `\x1b[31m${text}\x1b[0m\n`, stream: 'stderr', level: 'ERROR' } });
+const bold = (text: string) => `\x1b[1m${text}\x1b[0m`;
+
 const tags = (pairs: Record<string, string>) => Object.entries(pairs).map(([key, value]) => ({ key, value }));
 
 async function create(input: Record<string, unknown>): Promise<{ id: string; attempt: number }> {
@@ -111,14 +116,23 @@ async function run(): Promise<void> {
   console.log(`created execution ${id}`);
   console.log(`  dashboard: ${base}/#/executions/${id}`);
   console.log(`  terminal:  npx vigil watch ${id}    (or: npx vigil wait ${id})`);
+  console.log(`  output:    npx vigil watch --logs ${id}    npx vigil logs --follow ${id}`);
+  console.log(`             curl -N '${base}/api/v1/executions/${id}/logs?follow=true'`);
   console.log(`  its tree:  npx vigil get ${id}    npx vigil list --parent ${id}`);
   await sleep(delay * 2);
 
-  await report(id, [{ statusChanged: { to: 'RUNNING' } }, { progress: { step: 'starting', percentage: 0 } }]);
+  await report(id, [
+    { statusChanged: { to: 'RUNNING' } },
+    { progress: { step: 'starting', percentage: 0 } },
+    out(`example-worker 1.4.0 on ${process.platform}/${process.arch}, node ${process.version}`, 'INFO'),
+  ]);
   const total = STEPS.reduce((n, s) => n + s.messages, 0);
   let done = 0;
   for (const step of STEPS) {
-    await report(id, [{ step: { stepId: step.id, name: step.name, type: step.type, status: 'RUNNING' } }]);
+    await report(id, [
+      { step: { stepId: step.id, name: step.name, type: step.type, status: 'RUNNING' } },
+      out(bold(`==> ${step.name}`), 'INFO'),
+    ]);
     if (step.id === 'load') {
       // The worker learns where it loads only now: a `tags` event adds it to the run's tags
       await report(id, [{ tags: { set: tags({ warehouse: 'wh-2' }) } }]);
@@ -134,6 +148,7 @@ async function run(): Promise<void> {
         await report(id, [
           { message: { messageId, adapter: step.type, status: 'FAILED', error } },
           { step: { stepId: step.id, status: 'FAILED', error } },
+          err(`error: ${error.message} (${error.code})`),
           { statusChanged: { to: 'FAILED', error } },
         ]);
         console.log(`failed in ${step.id}: ${error.message}`);
@@ -152,6 +167,9 @@ async function run(): Promise<void> {
               },
             }
           : { message: { messageId, adapter: step.type, status: 'COMPLETED' } },
+        failing
+          ? err(`${step.id}: message ${messageId}: row 17 has no customer id; skipped`)
+          : out(`${step.id}: message ${messageId}: 100 rows \x1b[32mok\x1b[0m`),
         { progress: { step: step.name, percentage } },
       ]);
       console.log(
@@ -164,7 +182,10 @@ async function run(): Promise<void> {
       },
     ]);
   }
-  await report(id, [{ statusChanged: { to: 'COMPLETED', output: { rows: 980, warnings: 1 } } }]);
+  await report(id, [
+    out('\x1b[32m✔ done:\x1b[0m 980 rows loaded, 1 warning', 'INFO'),
+    { statusChanged: { to: 'COMPLETED', output: { rows: 980, warnings: 1 } } },
+  ]);
   console.log(`completed execution ${id}`);
 }
 

@@ -1,8 +1,10 @@
 /**
  * Opens and holds N long-lived connections against one Vigil process — executionEvents subscriptions over
- * graphql-sse, or waits (GraphQL `waitForExecution` and seed 000, half each) — prints {"ready": n} once all are open, then closes them when a line arrives on stdin.
- *   --kind sse|wait  --n connections  --executions how many executions they spread over
+ * graphql-sse, waits (GraphQL `waitForExecution` and seed 000, half each), or log followers (`GET …/logs?follow=true`)
+ * — prints {"ready": n} once all are open, then closes them when a line arrives on stdin.
+ *   --kind sse|wait|logs  --n connections  --executions how many executions they spread over
  */
+import { request } from 'node:http';
 import { createInterface } from 'node:readline';
 import { argv, createExecutions, report, sse, wait, waitRest } from './common.js';
 
@@ -20,7 +22,23 @@ for (let i = 0; i < n; i += 200) {
   const batch: Promise<unknown>[] = [];
   for (let j = i; j < Math.min(n, i + 200); j++) {
     const id = ids[j % ids.length] as string;
-    if (kind === 'sse') {
+    if (kind === 'logs') {
+      const opened = new Promise<void>((resolve, reject) => {
+        const req = request(
+          `${base}/api/v1/executions/${id}/logs?follow=true&timeout=3600`,
+          { agent: false },
+          (res) => {
+            if (res.statusCode === 200) resolve();
+            else reject(new Error(`logs answered ${res.statusCode}`));
+            res.resume();
+          },
+        );
+        req.on('error', reject);
+        req.end();
+        closers.push(() => req.destroy());
+      });
+      batch.push(opened.catch(() => failed++));
+    } else if (kind === 'sse') {
       const h = sse(base, SUB, { id }, () => {});
       closers.push(h.close);
       batch.push(h.opened.catch(() => failed++));

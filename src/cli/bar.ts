@@ -34,7 +34,8 @@ export class LineBar {
   /** Redraws the bar with `state`, after printing `above` (a line that scrolls up above it), in one write. */
   update(state: BarState, above?: string): void {
     this.state = state;
-    const printed = above === undefined ? '' : `${above}${ERASE_REST}\n`;
+    // Each line of `above` erases what is left of the line it is drawn over (the bar, on the first).
+    const printed = above === undefined ? '' : `${above.split('\n').join(`${ERASE_REST}\n`)}${ERASE_REST}\n`;
     this.out.write(`\r${printed}${this.line()}${ERASE_REST}`);
   }
 

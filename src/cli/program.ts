@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerExecutionCommands } from './executions.js';
 import { registerKeysCommands } from './keys.js';
+import { registerLogsCommand } from './logs.js';
 import { registerWaitCommand } from './wait.js';
 import { registerWatchCommand } from './watch.js';
 
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerExecutionCommands(program);
   registerWaitCommand(program);
   registerWatchCommand(program);
+  registerLogsCommand(program);
   registerKeysCommands(program);
   return program;
 }

@@ -1,13 +1,7 @@
 import type { Command } from 'commander';
 import type { VigilApiError, VigilClient } from '../client/client.js';
-import {
-  EVENTS,
-  type EventsResult,
-  type ExecutionDetail,
-  type ExecutionEvent,
-  type ExecutionStatus,
-  isTerminal,
-} from '../client/documents.js';
+import { type ExecutionDetail, type ExecutionEvent, type ExecutionStatus, isTerminal } from '../client/documents.js';
+import { type EventOrLog, NOT_LOGS, printable, TYPED_EVENTS, type TypedEventsResult } from '../client/logs.js';
 import { LineBar } from './bar.js';
 import {
   asCliExit,
@@ -23,7 +17,7 @@ import {
 import { eventLine, summaryLine } from './format.js';
 import { attach, EXIT_HELP, Reattach } from './wait.js';
 
-type WatchOptions = ConnectionOptions & { timeout?: number; fromStart?: boolean };
+type WatchOptions = ConnectionOptions & { timeout?: number; fromStart?: boolean; logs?: boolean };
 
 export function registerWatchCommand(program: Command): void {
   withConnectionOptions(
@@ -35,6 +29,7 @@ export function registerWatchCommand(program: Command): void {
       )
       .argument('<id>', 'execution id')
       .option('--from-start', 'replay the events that happened before the watch began')
+      .option('--logs', 'print the log lines too, as written (on a terminal above the progress bar)')
       .option('--timeout <seconds>', 'stop watching after this long (exit 2); default: until it ends', parseSeconds)
       .addHelpText('after', EXIT_HELP),
   ).action(async (id: string, opts: WatchOptions) => {
@@ -50,14 +45,15 @@ export function registerWatchCommand(program: Command): void {
 
 /** Where the watch goes: a progress bar (TTY), plain lines, or NDJSON. */
 interface Output {
-  event(e: ExecutionEvent, state: ExecutionDetail): void;
+  event(e: EventOrLog, state: ExecutionDetail): void;
   end(final: ExecutionDetail, timedOut: boolean): void;
 }
 
 function plainOutput(start: ExecutionDetail): Output {
   process.stdout.write(`watching ${summaryLine(start)}\n`);
   return {
-    event: (e) => process.stdout.write(`${eventLine(e)}\n`),
+    event: (e) =>
+      process.stdout.write(e.type === 'LOG' ? printable(e.text ?? '') : `${eventLine(e as ExecutionEvent)}\n`),
     end: (final) => process.stdout.write(`${summaryLine(final)}\n`),
   };
 }
@@ -84,7 +80,12 @@ function barOutput(start: ExecutionDetail): Output {
   };
   process.once('SIGINT', interrupted);
   return {
-    event: (e, state) => bar.update(payload(state), eventLine(e)),
+    // A log line as written, its colours reset so that they do not run into the bar drawn below it.
+    event: (e, state) =>
+      bar.update(
+        payload(state),
+        e.type === 'LOG' ? `${(e.text ?? '').replace(/\r?\n$/, '')}\x1b[0m` : eventLine(e as ExecutionEvent),
+      ),
     end: (final) => {
       bar.stop();
       process.off('SIGINT', interrupted);
@@ -94,7 +95,7 @@ function barOutput(start: ExecutionDetail): Output {
 }
 
 /** What the events say about the execution, so the bar moves without a read per event. */
-function apply(state: ExecutionDetail, e: ExecutionEvent): ExecutionDetail {
+function apply(state: ExecutionDetail, e: EventOrLog): ExecutionDetail {
   if (e.type === 'STATUS_CHANGED' && e.to) {
     return { ...state, status: e.to as ExecutionStatus, lastSequence: e.sequence };
   }
@@ -112,8 +113,9 @@ function streamOnce(
   id: string,
   after: number,
   seconds: number,
+  logs: boolean,
   onConnected: () => void,
-  onEvent: (e: ExecutionEvent) => void,
+  onEvent: (e: EventOrLog) => void,
 ): Promise<StreamEnd> {
   return new Promise((resolve) => {
     let settled = false;
@@ -123,9 +125,9 @@ function streamOnce(
       clearTimeout(guard);
       resolve(end);
     };
-    const dispose = client.subscribe<EventsResult>(
-      EVENTS,
-      { id, after, timeout: seconds },
+    const dispose = client.subscribe<TypedEventsResult>(
+      TYPED_EVENTS,
+      { id, after, timeout: seconds, types: logs ? null : NOT_LOGS },
       {
         connected: onConnected,
         next: (d) => onEvent(d.executionEvents),
@@ -161,7 +163,7 @@ async function watch(client: VigilClient, id: string, opts: WatchOptions): Promi
         break;
       }
       const seconds = Math.min(3600, Math.max(1, remaining / 1000));
-      const end = await streamOnce(client, id, after, seconds, reattach.back, (e) => {
+      const end = await streamOnce(client, id, after, seconds, Boolean(opts.logs), reattach.back, (e) => {
         if (e.sequence <= after) return;
         after = e.sequence;
         state = apply(state, e);

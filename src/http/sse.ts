@@ -11,8 +11,11 @@ import { VigilError } from '../domain/errors.js';
  * single-connection mode, errors before a stream starts) is the only other writer.
  */
 
-/** yoga at /graphql, graphql-sse distinct mode at /graphql/stream, REST (seed 002). */
-export type SseProtocol = 'yoga' | 'graphql-sse' | 'rest';
+/**
+ * yoga at /graphql, graphql-sse distinct mode at /graphql/stream, REST (seed 002), and `text`: the followed logs
+ * endpoint's `text/plain` body, which is the log text alone (no comment, no frame; see `start`).
+ */
+export type SseProtocol = 'yoga' | 'graphql-sse' | 'rest' | 'text';
 
 const HEADERS: Record<SseProtocol, Record<string, string>> = {
   yoga: {
@@ -33,13 +36,24 @@ const HEADERS: Record<SseProtocol, Record<string, string>> = {
     connection: 'keep-alive',
     'x-accel-buffering': 'no',
   },
+  text: {
+    'content-type': 'text/plain; charset=utf-8',
+    'cache-control': 'no-cache',
+    'x-content-type-options': 'nosniff',
+    'x-accel-buffering': 'no',
+  },
 };
 
 /** A comment: the first bytes of every stream (some browsers wait for a body before they report the headers) and the heartbeat. */
 const PING = Buffer.from(':\n\n');
 /** GraphQL's end frame (yoga and graphql-sse distinct mode alike); seed 002 just ends. */
 export const COMPLETE = Buffer.from('event: complete\ndata:\n\n');
-const END_FRAME: Record<SseProtocol, Buffer | null> = { yoga: COMPLETE, 'graphql-sse': COMPLETE, rest: null };
+const END_FRAME: Record<SseProtocol, Buffer | null> = {
+  yoga: COMPLETE,
+  'graphql-sse': COMPLETE,
+  rest: null,
+  text: null,
+};
 
 /** A GraphQL result (already serialized) as an `event: next` frame. */
 export function nextFrame(json: string): Buffer {
@@ -101,6 +115,11 @@ export interface SseStream {
   end(): void;
   /** Ends the stream early: its error frame for `error`, then its end frame. */
   fail(error: VigilError): void;
+  /**
+   * A promise that settles once the consumer has read most of what it was sent (or the stream ended), when more
+   * than half the bound waits unsent; null otherwise. For a replay to be paced by its reader.
+   */
+  pressure(): Promise<void> | null;
   /** What to cancel when the stream ends for any reason (the client went away, shutdown, backpressure); at once if it already has. */
   onEnd(cancel: () => void): void;
   readonly ended: boolean;
@@ -110,6 +129,8 @@ export interface SseOpenOptions {
   protocol: SseProtocol;
   /** The protocol's error frame with the contract's code (GraphQL: `event: next` with `{errors}`; REST: `event: error`). */
   errorFrame(error: VigilError): Buffer;
+  /** Headers of the route besides the protocol's own. */
+  headers?: Record<string, string>;
 }
 
 export interface SseWriterOptions {
@@ -121,18 +142,22 @@ export interface SseWriterOptions {
 export type SseWriter = ReturnType<typeof createSseWriter>;
 
 export function createSseWriter(options: SseWriterOptions) {
-  const open = new Set<{ res: ServerResponse; stream: SseStream }>();
+  const open = new Set<{ res: ServerResponse; text: boolean; stream: SseStream }>();
   const heartbeat = setInterval(() => {
     // A stream with bytes still queued is not idle: the heartbeat would only add to them.
-    for (const { res } of open) if (res.writableLength === 0 && !res.socket?.writableLength) writeFrame(res, PING);
+    for (const { res, text } of open)
+      if (!text && res.writableLength === 0 && !res.socket?.writableLength) writeFrame(res, PING);
   }, options.heartbeatMs);
   heartbeat.unref();
 
   /** Starts an event stream on a response: its headers and first comment now. */
-  function start(res: ServerResponse, { protocol, errorFrame }: SseOpenOptions): SseStream {
+  function start(res: ServerResponse, { protocol, errorFrame, headers: extraHeaders }: SseOpenOptions): SseStream {
     let ended = false;
     let cancels: (() => void)[] = [];
-    const entry = { res, stream: undefined as unknown as SseStream };
+    // A text body is the text alone: no first comment, no heartbeat comment (TCP keep-alive probes at the heartbeat
+    // interval keep it open instead), and a consumer that falls behind is cut off, not sent an error in the text.
+    const text = protocol === 'text';
+    const entry = { res, text, stream: undefined as unknown as SseStream };
     const finish = () => {
       ended = true;
       open.delete(entry);
@@ -172,8 +197,27 @@ export function createSseWriter(options: SseWriterOptions) {
         }
         return false;
       },
+      pressure() {
+        const socket = res.socket;
+        if (ended || !socket || res.writableLength + socket.writableLength <= options.maxUnsentBytes / 2) return null;
+        return new Promise<void>((resolve) => {
+          const done = () => {
+            socket.off('drain', done);
+            res.off('drain', done);
+            res.off('close', done);
+            resolve();
+          };
+          socket.once('drain', done);
+          res.once('drain', done);
+          res.once('close', done);
+        });
+      },
       end: () => closeWith([]),
-      fail: (error) => closeWith([errorFrame(error)]),
+      fail: (error) => {
+        if (!text) return closeWith([errorFrame(error)]);
+        if (!ended) finish();
+        res.destroy();
+      },
       onEnd(cancel) {
         if (ended) cancel();
         else cancels.push(cancel);
@@ -188,8 +232,11 @@ export function createSseWriter(options: SseWriterOptions) {
     res.once('close', () => {
       if (!ended) finish();
     });
-    res.writeHead(200, HEADERS[protocol]);
-    res.write(PING);
+    res.writeHead(200, { ...HEADERS[protocol], ...extraHeaders });
+    if (text) {
+      res.socket?.setKeepAlive(true, options.heartbeatMs);
+      res.flushHeaders();
+    } else res.write(PING);
     open.add(entry);
     return stream;
   }

@@ -9,6 +9,7 @@ import { registerDocs } from './docs.js';
 import { errorResponse } from './errors.js';
 import { registerIngest } from './ingest.js';
 import { registerList } from './list.js';
+import { registerLogs } from './logs.js';
 import { registerSecuritySchemes } from './schemas.js';
 import { registerSeed000 } from './seed000-wait.js';
 import { registerSeed001 } from './seed001-workflow-wait.js';
@@ -57,6 +58,7 @@ export function createRest(deps: RestDeps): RestEdge {
   registerSecuritySchemes(app);
   registerIngest(app, deps);
   registerList(app, deps);
+  registerLogs(app, deps);
   registerWaitMany(app, deps);
   registerSeed000(app, deps);
   registerSeed001(app, deps);

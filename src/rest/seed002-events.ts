@@ -21,6 +21,7 @@ const STREAM_DESCRIPTION = `Server-Sent Events, one per stored event of the exec
 | \`progress\` | a progress report | \`step, percentage\` |
 | \`step\` | a step (node) report | \`step_id, name, type, status, error, outputs, artifacts, row_counts, columns, skipped\` |
 | \`tags\` | a worker changed the tags | \`set: [{key, value}], removed: [key]\` (what it gave) |
+| \`log\` | a line of output | \`stream, level\` (debug, info, warn, error or null), \`text\` (as written); stream \`vigil\` is the server's own notice |
 | \`error\` | the stream must end early (the consumer fell too far behind: 1,000 events queued, or \`VIGIL_SSE_MAX_UNSENT_BYTES\` written but unread) | \`{detail, error_code, correlation_id, timestamp}\` |
 
 A \`:\` comment line is sent at least every 15 s. The stream first replays stored events after \`Last-Event-ID\`
@@ -106,6 +107,10 @@ export function sseMessage(e: ExecutionEvent): SseMessage {
       event = 'tags';
       data = { set: p.set ?? [], removed: p.removed ?? [] };
       break;
+    case 'LOG':
+      event = 'log';
+      data = { stream: p.stream, level: lower(p.level), text: p.text };
+      break;
   }
   return { event, id: String(e.sequence), data: JSON.stringify({ ...base, ...data }) };
 }
@@ -119,6 +124,7 @@ function follow(start: StreamStart<ExecutionEvent>, stream: SseStream): void {
   const cancel = start({
     item: (e) => stream.write(messageFrame(sseMessage(e))),
     end: () => stream.end(),
+    pressure: () => stream.pressure(),
   });
   stream.onEnd(cancel);
 }

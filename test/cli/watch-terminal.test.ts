@@ -51,4 +51,43 @@ describe('vigil watch on a terminal', () => {
     const lineStart = new RegExp(`(\r|${ESC}\\[1?G)${ESC}\\[0?K`, 'g');
     expect(raw.match(lineStart) ?? []).toHaveLength(1);
   }, 60_000);
+
+  it('with --logs, prints log lines above the bar, which stays on the last line', async () => {
+    const { id } = await createExecution(s, { workflowId: 'cli-logs-bar' });
+    ok(await record(s, id, [{ statusChanged: { to: 'RUNNING' } }]));
+    const child = spawn('script', ['-qfec', `${process.execPath} bin/vigil.js watch --logs ${id}`, '/dev/null'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TERM: 'xterm', VIGIL_URL: s.url },
+    });
+    let raw = '';
+    child.stdout.on('data', (d) => {
+      raw += d;
+    });
+    const exited = new Promise<number | null>((r) => child.once('close', r));
+    const run = { child, stdout: () => raw, stderr: () => '', exited };
+    await until(() => raw.includes('watching'), run);
+    await sleep(800);
+    ok(
+      await record(s, id, [
+        { progress: { step: 'load', percentage: 40 } },
+        { log: { text: `${ESC}[31mfirst red${ESC}[0m\nsecond\n`, stream: 'stderr' } },
+      ]),
+    );
+    await until(() => stripVTControlCharacters(raw).includes('second'), run);
+    ok(await record(s, id, [{ log: { text: 'third' } }, { statusChanged: { to: 'COMPLETED' } }]));
+    expect(await exited).toBe(0);
+
+    // Each log line is drawn where the bar was, the bar is drawn again below it in the same write.
+    // (The terminal turns each \n into \r\n; a lone \r starts a redraw.)
+    const frames = raw
+      .replaceAll('\r\n', '\n')
+      .split('\r')
+      .map((f) => stripVTControlCharacters(f));
+    const withLines = frames.filter((f) => f.includes('first red'));
+    expect(withLines.length).toBeGreaterThan(0);
+    expect(withLines[0]).toMatch(/^first red\nsecond\ncli-logs-bar .*40% RUNNING load/);
+    expect(frames.some((f) => /^third\ncli-logs-bar /.test(f))).toBe(true);
+    // The colour of a line is reset before the bar is drawn, so it does not run into it.
+    expect(raw).toMatch(new RegExp(`second${ESC}\\[0m`));
+  }, 60_000);
 });

@@ -91,6 +91,18 @@ describe('examples/worker.ts', () => {
       'transform:COMPLETED',
       'load:COMPLETED',
     ]);
+    // It writes its output as log lines: some coloured, its error on stderr.
+    const logs = ok(
+      await s.gql<{ execution: { logs: { stream: string; level: string | null; text: string }[] } }>(
+        'query($id: ID!) { execution(id: $id) { logs { stream level text } } }',
+        { id },
+      ),
+    ).execution.logs;
+    expect(logs.length).toBeGreaterThanOrEqual(14);
+    expect(logs.some((l) => l.text.includes('\x1b[32m'))).toBe(true);
+    expect(logs.filter((l) => l.stream === 'stderr')).toEqual([
+      { stream: 'stderr', level: 'ERROR', text: expect.stringContaining('row 17 has no customer id') },
+    ]);
   });
 
   it('tags its run and starts two children in the load step, one of them retried once', async () => {

@@ -14,6 +14,7 @@ const ROUTES = [
   ['post', '/api/v1/executions/{execution_id}/wait'],
   ['get', '/workflows/executions/{id}/wait'],
   ['get', '/api/v1/executions/{execution_id}/events'],
+  ['get', '/api/v1/executions/{execution_id}/logs'],
   ['patch', '/api/v1/executions/{execution_id}'],
   ['get', '/api/v1/executions/{executionId}'],
   ['post', '/api/v1/webhooks'],
@@ -61,6 +62,18 @@ describe('the OpenAPI document and the reference page', () => {
       Object.keys(item as Json).map((m) => `${m} ${path}`),
     );
     expect(documented.sort()).toEqual(ROUTES.map(([m, p]) => `${m} ${p}`).sort());
+  });
+
+  it('documents the logs endpoint: text/plain, its query bounds and Vigil-Last-Sequence', () => {
+    const op = doc.paths['/api/v1/executions/{execution_id}/logs'].get;
+    expect(Object.keys(op.responses['200'].content)).toEqual(['text/plain; charset=utf-8']);
+    expect(Object.keys(op.responses['200'].headers)).toEqual(['Vigil-Last-Sequence']);
+    const params = Object.fromEntries((op.parameters as Json[]).map((p) => [`${p.in}.${p.name}`, p.schema]));
+    expect(params).toMatchObject({
+      'query.after': { type: 'integer', minimum: 0 },
+      'query.follow': { enum: ['true', 'false'], default: 'false' },
+      'query.timeout': { minimum: 1, maximum: 3600, default: 300 },
+    });
   });
 
   it('describes bodies with the domain schemas that validate them', () => {

@@ -59,8 +59,8 @@ describe('the clients of the public API', () => {
     ['client', /^(client\/|graphql-sse$)/],
     ['ui/app', /^(ui\/app\/|client\/|preact(\/hooks)?$)/],
     [
-      'cli (wait, watch, get, list, cancel)',
-      /^(cli\/(connect|format|wait|wait-many|watch|bar|executions|run-options|run-detail)\.js$|client\/|commander$|picocolors$)/,
+      'cli (wait, watch, logs, get, list, cancel)',
+      /^(cli\/(connect|format|wait|wait-many|watch|logs|bar|executions|run-options|run-detail)\.js$|client\/|commander$|picocolors$)/,
     ],
   ])('%s imports only the client and its own libraries', (what, allowed) => {
     const dir = what.split(' ')[0] as string;
@@ -72,6 +72,7 @@ describe('the clients of the public API', () => {
             'cli/wait.ts',
             'cli/wait-many.ts',
             'cli/watch.ts',
+            'cli/logs.ts',
             'cli/bar.ts',
             'cli/executions.ts',
             'cli/run-options.ts',
