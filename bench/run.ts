@@ -439,17 +439,16 @@ async function main() {
     await admin.end();
     await pg.stop();
   }
-  // A run of the model or waitmany part alone keeps the other parts' figures (each has its own file in bench/results/).
+  // A run of the model, waitmany or logs part alone keeps the other parts' figures (each has its own file in
+  // bench/results/).
+  const [load] = readFileSync('/proc/loadavg', 'utf8').split(' ');
   if (only?.size === 1 && only.has('waitmany')) {
-    const [load] = readFileSync('/proc/loadavg', 'utf8').split(' ');
     const mine = Object.fromEntries(Object.entries(results).filter(([key]) => key.startsWith('waitmany_')));
     writeFileSync(
       join(ROOT, 'bench/results/waitmany.json'),
       `${JSON.stringify({ ...mine, load_average_1m: Number(load), at: new Date().toISOString() }, null, 2)}\n`,
-  // A run of the model part alone keeps the other parts' figures (it has its own file, bench/results/model.json).
-  if (only?.size === 1 && only.has('logs')) {
-    // The logs part alone keeps the other parts' figures too; its own go to bench/results/logs.json.
-    const [load] = readFileSync('/proc/loadavg', 'utf8').split(' ');
+    );
+  } else if (only?.size === 1 && only.has('logs')) {
     writeFileSync(
       join(ROOT, 'bench/results/logs.json'),
       `${JSON.stringify({ ...results, load_average_1m: Number(load) }, null, 2)}\n`,
