@@ -114,7 +114,7 @@ export const DETAIL = `${SUMMARY}
   timeoutSeconds heartbeatTimeoutSeconds deadlineAt inputs output metadata
   steps { id name type status startedAt completedAt durationMs skipped error { code message step } }`;
 
-const EVENT = `
+export const EVENT = `
   sequence executionId type occurredAt
   ... on StatusChangedEvent { from to error { code message step } }
   ... on ProgressEvent { step percentage }
