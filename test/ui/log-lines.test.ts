@@ -122,10 +122,11 @@ describe('search', () => {
       { text: ': e', mark: true },
       { text: 'rror' },
     ]);
-    expect(markMatches(line ?? [], searchPattern('err')).filter((s) => s.mark).map((s) => s.text)).toEqual([
-      'ERR',
-      'err',
-    ]);
+    expect(
+      markMatches(line ?? [], searchPattern('err'))
+        .filter((s) => s.mark)
+        .map((s) => s.text),
+    ).toEqual(['ERR', 'err']);
     expect(markMatches(line ?? [], null)).toEqual(line);
   });
 });
