@@ -230,7 +230,7 @@ export function LogPane({ log, state, name }: LogPaneProps) {
         data-testid="log-view"
         onScroll={onScroll}
         onWheel={(e) => {
-          if (e.deltaY < 0) setFollow(false);
+          if (e.deltaY < 0 && e.currentTarget.scrollTop > 0) setFollow(false);
         }}
         onKeyDown={(e) => {
           if ((e.ctrlKey || e.metaKey) && e.key === 'f') {
