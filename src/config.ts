@@ -41,6 +41,12 @@ const envSchema = z.object({
     .int()
     .positive()
     .default(64 * 1024),
+  /** Bytes of log text stored per execution (API.md §8); past it LOG events are dropped and one notice says so. */
+  VIGIL_LOG_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(16 * 1024 * 1024),
   VIGIL_MAX_WAITERS: z.coerce.number().int().positive().default(50_000),
   VIGIL_MAX_STREAMS: z.coerce.number().int().positive().default(50_000),
   /** graphql-sse single-connection mode: a reserved stream (PUT) not opened within this is closed (its token 404). */

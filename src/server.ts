@@ -76,7 +76,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     sink: feed,
     now: () => new Date(),
     hooks: [],
-    limits: { jsonField: config.VIGIL_JSON_FIELD_LIMIT },
+    limits: { jsonField: config.VIGIL_JSON_FIELD_LIMIT, logBytes: config.VIGIL_LOG_LIMIT_BYTES },
     onRecorded: metrics.eventsRecorded,
   };
   const webhooks = installWebhooks(domain, webhookConfigOf(config), log, metrics.registry);

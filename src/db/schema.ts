@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   boolean,
   index,
   integer,
@@ -30,6 +31,7 @@ export const eventType = pgEnum('execution_event_type', [
   'STEP',
   'MESSAGE',
   'TAGS_CHANGED',
+  'LOG',
 ]);
 export const messageStatus = pgEnum('message_status', ['INITIATED', 'PROCESSING', 'COMPLETED', 'FAILED']);
 
@@ -79,6 +81,10 @@ export const executions = pgTable(
     retryOf: uuid('retry_of'),
     /** Kept by retention (API.md §10). */
     pinned: boolean('pinned').notNull().default(false),
+    /** Bytes of worker log text stored (API.md §8); the text itself is in `execution_logs`, never in this row. */
+    logBytes: bigint('log_bytes', { mode: 'number' }).notNull().default(0),
+    /** Set once a LOG event was dropped at VIGIL_LOG_LIMIT_BYTES (one `vigil` WARN event says so). */
+    logTruncated: boolean('log_truncated').notNull().default(false),
     createdAt: ts('created_at').notNull(),
     startedAt: ts('started_at'),
     completedAt: ts('completed_at'),
@@ -130,6 +136,27 @@ export const executionEvents = pgTable(
     sequence: integer('sequence').notNull(),
     type: eventType('type').notNull(),
     payload: jsonb('payload').notNull(),
+    occurredAt: ts('occurred_at').notNull(),
+    recordedAt: ts('recorded_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.executionId, t.sequence] })],
+);
+
+/**
+ * LOG events (API.md §8), on the execution's one sequence but in their own table: a run with 100,000 lines leaves
+ * `execution_events` (replays, catch-ups, the hub's reads of status and progress) as small as it was, and its
+ * text never enters the execution row. A stream merges both tables by sequence (`domain/events.ts`).
+ */
+export const executionLogs = pgTable(
+  'execution_logs',
+  {
+    executionId: uuid('execution_id')
+      .notNull()
+      .references(() => executions.id, { onDelete: 'cascade' }),
+    sequence: integer('sequence').notNull(),
+    stream: text('stream').notNull(),
+    level: text('level'),
+    text: text('text').notNull(),
     occurredAt: ts('occurred_at').notNull(),
     recordedAt: ts('recorded_at').notNull(),
   },

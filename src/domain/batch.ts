@@ -1,5 +1,6 @@
 import { VigilError } from './errors.js';
-import type { ExecutionEventInput } from './inputs.js';
+import { DEFAULT_LOG_LIMIT_BYTES, type ExecutionEventInput } from './inputs.js';
+import { applyLog, type LogState } from './logs.js';
 import { changeTags, type TagMap } from './tags.js';
 import {
   type EventType,
@@ -35,7 +36,7 @@ export interface NewEvent {
 }
 
 /** The execution's mutable fields while a batch is applied to it. */
-export interface BatchState extends Counters {
+export interface BatchState extends Counters, LogState {
   status: ExecutionStatus;
   progress: Progress | null;
   steps: Step[];
@@ -64,13 +65,14 @@ function refuse(message: string): never {
 
 /**
  * Applies a worker's batch to an execution, all or nothing (API.md §2): the state machine of §1, step traces,
- * progress, and the message counters. Pure: the caller holds the row lock and writes the result.
+ * progress, the message counters, and log lines up to `logLimit` bytes per execution (§8). Pure: the caller holds the row lock and writes the result.
  */
 export function applyBatch(
   execution: Execution,
   inputs: readonly ExecutionEventInput[],
   known: ReadonlyMap<string, MessageState>,
   now: Date,
+  logLimit = DEFAULT_LOG_LIMIT_BYTES,
 ): BatchResult {
   const state: BatchState = {
     status: execution.status,
@@ -86,6 +88,8 @@ export function applyBatch(
     completedMessages: execution.completedMessages,
     failedMessages: execution.failedMessages,
     inProgressMessages: execution.inProgressMessages,
+    logBytes: execution.logBytes,
+    logTruncated: execution.logTruncated,
   };
   const result: BatchResult = { state, events: [], messages: new Map(), statusChanges: [] };
   if (isTerminal(state.status)) refuse(`Execution is ${state.status}; nothing more can be recorded`);
@@ -147,6 +151,9 @@ export function applyBatch(
       const removed = [...(input.tags.remove ?? [])];
       state.tags = changeTags(state.tags, { set, remove: removed }, ['events', index, 'tags']);
       push('TAGS_CHANGED', { set, removed }, at); // what was given, even when it changes nothing (API.md §8)
+    } else if (input.log) {
+      const payload = applyLog(state, input.log, logLimit); // null: dropped past the cap (the notice went once)
+      if (payload) push('LOG', payload, at);
     }
   });
   return result;

@@ -18,7 +18,7 @@ const errorJson = (e: ExecutionErrorInfo | null | undefined) =>
   e ? { code: e.code, message: e.message, step: e.step ?? null, details: e.details ?? null } : null;
 
 /**
- * The execution exactly as GraphQL's `Execution` type gives it (every field but `events`, which takes arguments):
+ * The execution exactly as GraphQL's `Execution` type gives it (every field but `events` and `logs`, which take arguments):
  * the same names, the same null for absent values, the same enum spellings, the same timestamps. Webhook receivers
  * and GraphQL clients parse one shape; test/webhooks/payload.test.ts compares this with a query of every field.
  */
@@ -77,6 +77,8 @@ export function executionJson(e: Execution) {
     attempt: e.attempt,
     retryOf: e.retryOf ?? null,
     pinned: e.pinned,
+    logBytes: Number(e.logBytes),
+    logTruncated: e.logTruncated,
   };
 }
 

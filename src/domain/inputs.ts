@@ -14,7 +14,10 @@ export const MAX_BATCH = 1000;
 export interface InputLimits {
   /** Bytes of one JSON field (inputs, output, metadata, …) once serialized. */
   jsonField: number;
+  /** Bytes of log text stored per execution (VIGIL_LOG_LIMIT_BYTES); DEFAULT_LOG_LIMIT_BYTES when absent. */
+  logBytes?: number;
 }
+export const DEFAULT_LOG_LIMIT_BYTES = 16 * 1024 * 1024;
 
 /**
  * The JSON field limit of the `parse` call in progress. A zod refinement takes no per-call argument, so `parse`
@@ -131,6 +134,32 @@ export const tagsInput = z
     });
   });
 
+export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+/** API.md §8: one text is at most 64 KiB of UTF-8. */
+export const LOG_TEXT_MAX_BYTES = 65_536;
+/** The stream of Vigil's own notices (the truncation marker); a worker may not write to it. */
+export const VIGIL_LOG_STREAM = 'vigil';
+const LOG_STREAM = /^[A-Za-z0-9_.:/-]{1,64}$/;
+
+/** A worker's line (or lines) of output: as written, newlines and ANSI colours included (API.md §8). */
+export const logInput = z.strictObject({
+  text: z
+    .string()
+    .refine(
+      (v) => Buffer.byteLength(v, 'utf8') <= LOG_TEXT_MAX_BYTES,
+      `must be at most ${LOG_TEXT_MAX_BYTES} bytes of UTF-8`,
+    )
+    .refine(storable, UNSTORABLE_MESSAGE),
+  stream: z
+    .string()
+    .regex(LOG_STREAM, 'must be 1–64 characters of A-Z a-z 0-9 _ . : / -')
+    .refine((v) => v !== VIGIL_LOG_STREAM, `"${VIGIL_LOG_STREAM}" is reserved for the server's own notices`)
+    .nullish(),
+  level: z.enum(LOG_LEVELS).nullish(),
+});
+export type LogInput = z.infer<typeof logInput>;
+
 export const createExecutionInput = z.strictObject({
   workflowId: name(),
   workflowVersion: text(100).nullish(),
@@ -176,7 +205,7 @@ const messageInput = z.strictObject({
   error: executionErrorInput.nullish(),
 });
 
-const KINDS = ['statusChanged', 'progress', 'step', 'message', 'tags'] as const;
+const KINDS = ['statusChanged', 'progress', 'step', 'message', 'tags', 'log'] as const;
 
 export const executionEventInput = z
   .strictObject({
@@ -185,6 +214,7 @@ export const executionEventInput = z
     step: stepInput.nullish(),
     message: messageInput.nullish(),
     tags: tagsInput.nullish(),
+    log: logInput.nullish(),
     occurredAt: isoDateTime.nullish(),
   })
   .superRefine((e, ctx) => {

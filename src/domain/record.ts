@@ -9,6 +9,7 @@ import { type DomainContext, publish, runHooks } from './context.js';
 import { notFound, VigilError } from './errors.js';
 import { isUuid } from './executions.js';
 import { type ExecutionEventInput, eventBatchInput, parse } from './inputs.js';
+import type { LogPayload } from './logs.js';
 import { type Change, type Execution, type ExecutionEvent, type ExecutionStatus, isTerminal } from './types.js';
 
 export interface RecordResult {
@@ -162,6 +163,17 @@ async function runBatch(ctx: DomainContext, batch: Request[], onLocked?: () => v
 }
 
 type Outcome = { result: RecordResult } | { error: unknown };
+type StoredEvent = NewEvent & { executionId: string; recordedAt: Date };
+
+/** LOG events go to their own table (`domain/logs.ts` says why), as plain columns: no JSON to build or parse. */
+function insertLogs(logs: readonly StoredEvent[]): SQL {
+  const col = (f: (e: StoredEvent) => string | number | null) => pgArray(logs.map(f));
+  const p = (e: StoredEvent) => e.payload as unknown as LogPayload;
+  return sql`insert into execution_logs (execution_id, sequence, stream, level, text, occurred_at, recorded_at)
+      select * from unnest(${col((e) => e.executionId)}::uuid[], ${col((e) => e.sequence)}::int[],
+        ${col((e) => p(e).stream)}::text[], ${col((e) => p(e).level)}::text[], ${col((e) => p(e).text)}::text[],
+        ${col((e) => e.occurredAt.toISOString())}::timestamptz[], ${col((e) => e.recordedAt.toISOString())}::timestamptz[])`;
+}
 
 async function writeBatch(
   ctx: DomainContext,
@@ -200,7 +212,7 @@ async function writeBatch(
   for (const m of found) known.set(`${m.executionId}\u0000${m.messageId}`, { status: m.status, counted: m.counted });
 
   const outcomes: Outcome[] = [];
-  const events: (NewEvent & { executionId: string; recordedAt: Date })[] = [];
+  let events: StoredEvent[] = [];
   const messageWrites = new Map<string, { executionId: string; messageId: string } & MessageState>();
   const statusChanges: { id: string; from: ExecutionStatus }[] = [];
   const touched = new Set<string>();
@@ -221,7 +233,7 @@ async function writeBatch(
         const state = key ? known.get(key) : undefined;
         if (e.message && state) mine.set(e.message.messageId, state);
       }
-      applied = applyBatch(row, request.inputs, mine, now);
+      applied = applyBatch(row, request.inputs, mine, now, ctx.limits?.logBytes);
     } catch (err) {
       outcomes.push({ error: err });
       continue;
@@ -256,6 +268,8 @@ async function writeBatch(
             completedMessages: state.completedMessages,
             failedMessages: state.failedMessages,
             inProgressMessages: state.inProgressMessages,
+            logBytes: state.logBytes,
+            logTruncated: state.logTruncated,
             updatedAt: now,
             heartbeatDeadlineAt: heartbeat,
           }
@@ -269,6 +283,9 @@ async function writeBatch(
   // Three set-based statements of a fixed shape, whatever the batch holds (drizzle's builder would cost more CPU
   // than the database spends on them): the events, the message lineage, and one guarded update of the executions.
   const writes: SQL[] = [];
+  const logs = events.filter((e) => e.type === 'LOG');
+  if (logs.length > 0) events = events.filter((e) => e.type !== 'LOG');
+  if (logs.length > 0) writes.push(insertLogs(logs));
   if (events.length > 0) {
     writes.push(
       sql`insert into execution_events (execution_id, sequence, type, payload, occurred_at, recorded_at)
@@ -298,16 +315,16 @@ async function writeBatch(
         started_at = v.started_at, completed_at = v.completed_at, last_sequence = v.last_sequence,
         total_messages = v.total, completed_messages = v.completed, failed_messages = v.failed,
         in_progress_messages = v.in_progress, updated_at = v.updated_at, heartbeat_deadline_at = v.heartbeat,
-        tags = v.tags
+        tags = v.tags, log_bytes = v.log_bytes, log_truncated = v.log_truncated
       from unnest(${col((e) => e.id)}::uuid[], ${col((e) => original.get(e.id))}::execution_status[],
         ${col((e) => e.status)}::execution_status[], ${json((e) => e.progress)}::jsonb[], ${json((e) => e.steps)}::jsonb[],
         ${json((e) => e.output)}::jsonb[], ${json((e) => e.error)}::jsonb[], ${time((e) => e.startedAt)}::timestamptz[],
         ${time((e) => e.completedAt)}::timestamptz[], ${col((e) => e.lastSequence)}::int[], ${col((e) => e.totalMessages)}::int[],
         ${col((e) => e.completedMessages)}::int[], ${col((e) => e.failedMessages)}::int[], ${col((e) => e.inProgressMessages)}::int[],
         ${time((e) => e.updatedAt)}::timestamptz[], ${time((e) => e.heartbeatDeadlineAt)}::timestamptz[],
-        ${json((e) => e.tags)}::jsonb[])
+        ${json((e) => e.tags)}::jsonb[], ${col((e) => e.logBytes)}::bigint[], ${col((e) => e.logTruncated)}::boolean[])
         as v(id, expected, status, progress, steps, output, error, started_at, completed_at, last_sequence, total,
-             completed, failed, in_progress, updated_at, heartbeat, tags)
+             completed, failed, in_progress, updated_at, heartbeat, tags, log_bytes, log_truncated)
       where e.id = v.id and e.status = v.expected
       returning e.id)
       select 1 / (count(*) = ${written.length})::int as ok from updated`);

@@ -6,7 +6,7 @@ import { requireLive, requireScope } from '../domain/access.js';
 import { EVENT_PAGE, readEvents } from '../domain/events.js';
 import { getExecution, parseFilter } from '../domain/executions.js';
 import { parse, waitTimeoutSeconds } from '../domain/inputs.js';
-import { type Execution, type ExecutionEvent, isTerminal } from '../domain/types.js';
+import { EVENT_TYPES, type EventType, type Execution, type ExecutionEvent, isTerminal } from '../domain/types.js';
 import type { ChangeFeed } from './feed.js';
 import { claim } from './limits.js';
 
@@ -14,6 +14,11 @@ import { claim } from './limits.js';
 const MAX_BACKLOG = 1000;
 
 export const afterInput = z.int().min(0).nullish();
+/** `executionEvents(types:)` (API.md §8): only these are delivered; null or absent, every type. */
+export const typesInput = z
+  .array(z.enum(EVENT_TYPES))
+  .max(EVENT_TYPES.length * 4)
+  .nullish();
 
 export function isTerminalEvent(e: ExecutionEvent): boolean {
   return e.type === 'STATUS_CHANGED' && isTerminal(e.payload.to as Execution['status']);
@@ -28,6 +33,13 @@ export interface StreamSink<T> {
 /** Starts a checked stream into a sink; returns its cancel. */
 export type StreamStart<T> = (sink: StreamSink<T>) => () => void;
 
+export interface EventStreamOptions {
+  after?: number | null;
+  timeoutSeconds: number;
+  /** Only these types are delivered (API.md §8); the stream still ends at the terminal event. */
+  types?: readonly EventType[] | null;
+}
+
 /**
  * The events of one execution (API.md §2 `executionEvents`): first the stored ones with sequence > after, then live
  * ones, each exactly once and in order; it ends after the event that makes the execution terminal (at once after
@@ -40,10 +52,13 @@ export async function prepareEventStream(
   db: Executor,
   principal: Principal,
   executionId: string,
-  options: { after?: number | null; timeoutSeconds: number },
+  options: EventStreamOptions,
 ): Promise<StreamStart<ExecutionEvent>> {
   const timeout = parse(waitTimeoutSeconds, options.timeoutSeconds, ['timeout']);
   const after = parse(afterInput, options.after, ['after']) ?? 0;
+  const listed = parse(typesInput, options.types, ['types']);
+  const types = listed ? [...new Set(listed)] : null;
+  const wanted = types ? new Set<EventType>(types) : null;
   requireLive(principal);
   claim(feed, 'streams')(); // refuse now when at capacity; the slot is held while the stream runs
   // Only what the stream needs of the row: a long-lived closure should not hold the whole execution.
@@ -68,10 +83,11 @@ export async function prepareEventStream(
     const timer = setTimeout(finish, timeout * 1000);
     principal.signal?.addEventListener('abort', finish, { once: true });
 
+    // With `types`, the cursor still passes every sequence: the others are skipped, and the terminal one ends it.
     const emit = (e: ExecutionEvent) => {
       if (done) return;
       cursor = e.sequence;
-      if (!sink.item(e) || isTerminalEvent(e)) finish();
+      if ((wanted && !wanted.has(e.type) ? false : !sink.item(e)) || isTerminalEvent(e)) finish();
     };
     /** Emits events past the cursor in order, reading any gap from the table first (never expected, cheap to guard). */
     const deliver = async (events: readonly ExecutionEvent[]) => {
@@ -79,7 +95,7 @@ export async function prepareEventStream(
         if (done) return;
         if (e.sequence <= cursor) continue;
         while (e.sequence > cursor + 1 && !done) {
-          const missing = await readEvents(db, executionId, cursor, EVENT_PAGE, e.sequence - 1);
+          const missing = await readEvents(db, executionId, cursor, EVENT_PAGE, e.sequence - 1, types);
           if (missing.length === 0) break;
           for (const m of missing) emit(m);
         }
@@ -115,11 +131,14 @@ export async function prepareEventStream(
     void (async () => {
       try {
         for (;;) {
-          const page = await readEvents(db, executionId, cursor, EVENT_PAGE);
+          const page = await readEvents(db, executionId, cursor, EVENT_PAGE, undefined, types);
           for (const e of page) emit(e);
           if (page.length < EVENT_PAGE || done) break;
         }
         if (terminalAlready) finish();
+        // Everything up to the sequence read before the replay is committed and was replayed (or is not among the
+        // types), so live events that follow it are not mistaken for a gap.
+        if (cursor < lastSequence) cursor = lastSequence;
         replaying = false;
         const pending = buffered;
         buffered = [];
@@ -138,7 +157,7 @@ export async function openEventStream(
   db: Executor,
   principal: Principal,
   executionId: string,
-  options: { after?: number | null; timeoutSeconds: number },
+  options: EventStreamOptions,
 ): Promise<AsyncIterable<ExecutionEvent>> {
   return toIterable(await prepareEventStream(feed, db, principal, executionId, options));
 }

@@ -29,6 +29,7 @@ const TYPE_NAMES = {
   STEP: 'StepEvent',
   MESSAGE: 'MessageEvent',
   TAGS_CHANGED: 'TagsChangedEvent',
+  LOG: 'LogEvent',
 } as const;
 
 const p = <T>(e: ExecutionEvent, key: string) => (e.payload[key] ?? null) as T;
@@ -116,11 +117,16 @@ builder.subscriptionField('executionEvents', (t) =>
       executionId: t.arg.id({ required: true }),
       after: t.arg.int(),
       timeout: t.arg.float({ defaultValue: DEFAULT_WAIT_TIMEOUT_SECONDS }),
+      types: t.arg({
+        type: [ExecutionEventTypeEnum],
+        description: 'Only these types (sequences then skip the others); it still completes at the terminal event',
+      }),
     },
     subscribe: (_root, args, ctx) =>
       openEventStream(ctx.feed, ctx.db, ctx.principal, String(args.executionId), {
         after: args.after,
         timeoutSeconds: args.timeout ?? DEFAULT_WAIT_TIMEOUT_SECONDS,
+        types: args.types,
       }),
     resolve: (e) => e,
   }),

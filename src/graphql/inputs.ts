@@ -1,5 +1,6 @@
 import { builder } from './builder.js';
 import { ExecutionStatusEnum, MessageStatusEnum, StepStatusEnum } from './enums.js';
+import { LogInput } from './log-input.js';
 import { TagInput, TagsInput } from './tags.js';
 
 /** GraphQL input types of API.md §2. Values are validated by the domain's zod schemas, not here. */
@@ -85,13 +86,14 @@ const MessageInput = builder.inputType('MessageInput', {
 });
 
 export const ExecutionEventInput = builder.inputType('ExecutionEventInput', {
-  description: 'Exactly one kind (statusChanged, progress, step, message, tags) is set',
+  description: 'Exactly one kind (statusChanged, progress, step, message, tags, log) is set',
   fields: (t) => ({
     statusChanged: t.field({ type: StatusChangedInput }),
     progress: t.field({ type: ProgressInput }),
     step: t.field({ type: StepInput }),
     message: t.field({ type: MessageInput }),
     tags: t.field({ type: TagsInput }),
+    log: t.field({ type: LogInput }),
     occurredAt: t.field({ type: 'DateTime', description: "Default: the server's time" }),
   }),
 });

@@ -4,6 +4,7 @@ import './inputs.js';
 import './execution-error.js';
 import './execution.js';
 import './events.js';
+import './logs.js';
 import './mutations.js';
 import './overview.js';
 import './viewer.js';

@@ -12,7 +12,7 @@ import {
 import type { Principal } from '../domain/access.js';
 import type { VigilError } from '../domain/errors.js';
 import { DEFAULT_WAIT_TIMEOUT_SECONDS } from '../domain/inputs.js';
-import type { Execution, ExecutionEvent } from '../domain/types.js';
+import type { EventType, Execution, ExecutionEvent } from '../domain/types.js';
 import { prepareEventStream, prepareUpdateStream, type StreamStart } from '../feed/stream.js';
 import { type ErrorLogger, graphqlStreamError, graphqlStreamResult } from '../http/graphql-errors.js';
 import { nextFrame, type SseProtocol, type SseStream, type SseWriter } from '../http/sse.js';
@@ -184,6 +184,7 @@ export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema; sse:
         start = await prepareEventStream(deps.feed, deps.db, principal, target, {
           after: args.after as number | null | undefined,
           timeoutSeconds: (args.timeout as number | undefined) ?? DEFAULT_WAIT_TIMEOUT_SECONDS,
+          types: args.types as EventType[] | null | undefined,
         });
       } else {
         target = '';

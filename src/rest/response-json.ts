@@ -86,6 +86,8 @@ export const ExecutionJson = z
     attempt: z.int().meta({ description: "1, or retryOf's attempt + 1" }),
     retryOf: z.uuid().nullable(),
     pinned: z.boolean(),
+    logBytes: z.number().meta({ description: "Bytes of the worker's log text stored" }),
+    logTruncated: z.boolean().meta({ description: 'True once output past the per-execution cap was dropped' }),
   })
   .meta({ id: 'Execution', description: "Vigil's own execution shape: GraphQL's Execution as JSON" });
 
@@ -102,7 +104,7 @@ const EventJson = z
     description:
       "GraphQL's event as JSON: STATUS_CHANGED {from, to, error?}, PROGRESS {step, percentage}, " +
       'STEP {stepId, stepType, name, status, …}, MESSAGE {messageId, adapter, status, error?}, ' +
-      'TAGS_CHANGED {set: [{key, value}], removed}',
+      'TAGS_CHANGED {set: [{key, value}], removed}, LOG {stream, level, text}',
   });
 
 export const RecordResultJson = z

@@ -21,6 +21,7 @@ const STREAM_DESCRIPTION = `Server-Sent Events, one per stored event of the exec
 | \`progress\` | a progress report | \`step, percentage\` |
 | \`step\` | a step (node) report | \`step_id, name, type, status, error, outputs, artifacts, row_counts, columns, skipped\` |
 | \`tags\` | a worker changed the tags | \`set: [{key, value}], removed: [key]\` (what it gave) |
+| \`log\` | a line of output | \`stream, level\` (debug, info, warn, error or null), \`text\` (as written); stream \`vigil\` is the server's own notice |
 | \`error\` | the stream must end early (e.g. the consumer fell 1,000 events behind) | \`{detail, error_code, correlation_id, timestamp}\` |
 
 A \`:\` comment line is sent at least every 15 s. The stream first replays stored events after \`Last-Event-ID\`
@@ -105,6 +106,10 @@ export function sseMessage(e: ExecutionEvent): SseMessage {
     case 'TAGS_CHANGED':
       event = 'tags';
       data = { set: p.set ?? [], removed: p.removed ?? [] };
+      break;
+    case 'LOG':
+      event = 'log';
+      data = { stream: p.stream, level: lower(p.level), text: p.text };
       break;
   }
   return { event, id: String(e.sequence), data: JSON.stringify({ ...base, ...data }) };

@@ -38,6 +38,8 @@ function execution(overrides: Partial<Execution> = {}): Execution {
     deadlineAt: null,
     heartbeatDeadlineAt: null,
     totalMessages: 0,
+    logBytes: 0,
+    logTruncated: false,
     completedMessages: 0,
     failedMessages: 0,
     inProgressMessages: 0,

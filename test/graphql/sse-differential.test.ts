@@ -20,6 +20,11 @@ const EVENTS = `subscription($id: ID!, $after: Int, $timeout: Float) {
 }`;
 /** Not the lean path's shape (a directive on the root field): subscribed through yoga's envelop, written by the writer. */
 const EVENTS_ENVELOPED = EVENTS.replace('timeout: $timeout)', 'timeout: $timeout) @include(if: true)');
+const LOG_EVENTS = `subscription($id: ID!, $after: Int, $timeout: Float, $types: [ExecutionEventType!]) {
+  executionEvents(executionId: $id, after: $after, timeout: $timeout, types: $types) {
+    sequence type executionId ... on LogEvent { stream level text } ... on StatusChangedEvent { from to }
+  }
+}`;
 const UPDATED = `subscription($filter: ExecutionFilter) {
   executionUpdated(filter: $filter) { id status workflowId lastSequence stats { totalMessages } progress { percentage } }
 }`;
@@ -91,6 +96,46 @@ describe.each(DB_KINDS)('lean SSE against the libraries on %s', (kind) => {
       expect(a).toEqual(b);
     },
   );
+
+  /** Only LOG events of a mixed stream (`types: [LOG]`), replayed then live; it completes at the terminal event. */
+  async function logsOnly(s: TestServer, path: string): Promise<Answer> {
+    const { id } = await createExecution(s, {}, WRITER);
+    const log = (text: string, extra = {}) => ({ log: { text, ...extra } });
+    ok(
+      await record(
+        s,
+        id,
+        [{ statusChanged: { to: 'RUNNING' } }, log('\u001b[31mred\u001b[0m\n', { level: 'WARN' })],
+        WRITER,
+      ),
+    );
+    const variables = { id, timeout: 30, types: ['LOG'] };
+    const res = await open(s, path, { query: LOG_EVENTS, variables }, WRITER);
+    const reader = readSse(res);
+    const frames: SseMessage[] = [];
+    const first = await reader.next();
+    if (!first.done) frames.push(first.value);
+    ok(await record(s, id, [{ progress: { percentage: 5 } }, log('two', { stream: 'stderr' })], WRITER));
+    ok(await record(s, id, [log('three'), { statusChanged: { to: 'COMPLETED' } }], WRITER));
+    for await (const m of reader) frames.push(m);
+    return {
+      status: res.status,
+      type: res.headers.get('content-type'),
+      frames: frames.map((m) => ({ ...m, data: normalize(m.data, id) })),
+    };
+  }
+
+  it.each(PROTOCOLS)('writes the same frames for executionEvents(types: [LOG]) (%s)', async (_, path) => {
+    const [a, b] = await Promise.all([logsOnly(lean, path), logsOnly(stock, path)]);
+    expect(a.frames.map((f) => f.event)).toEqual(['next', 'next', 'next', 'complete']);
+    expect(a.frames.map((f) => JSON.parse(f.data || '{}').data?.executionEvents?.sequence ?? null)).toEqual([
+      2,
+      4,
+      5,
+      null,
+    ]);
+    expect(a).toEqual(b);
+  });
 
   async function updates(s: TestServer, path: string): Promise<Answer> {
     const workflowId = `wf-diff-${path}`; // one per server: the two servers have their own databases

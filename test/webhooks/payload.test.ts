@@ -47,6 +47,7 @@ describe.each(DB_KINDS)('the webhook body on %s', (kind) => {
     // The relatives are other executions (and recursive); the body carries their ids (parentExecutionId, retryOf).
     selection = await everyFieldOf(s, 'Execution', [
       'Execution.events',
+      'Execution.logs',
       'Execution.parent',
       'Execution.children',
       'Execution.retries',
