@@ -242,7 +242,7 @@ export function ExecutionDetailView({ client, id, viewer, live, onAccessError, n
 
       <Children client={client} id={e.id} now={now} onAccessError={onAccessError} />
 
-      <LogPane log={output} state={log.state} name={`${e.workflowId}-${e.id}`} />
+      <LogPane store={output} state={log.state} name={`${e.workflowId}-${e.id}`} />
 
       <h2>
         Events <LiveDot state={log.state} />

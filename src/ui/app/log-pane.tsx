@@ -11,7 +11,7 @@ import {
   searchPattern,
   spansOf,
 } from './log-lines.js';
-import type { LiveLog } from './log-store.js';
+import { type LogStore, useLogVersion } from './log-store.js';
 import { useVirtualizer } from './virtual.js';
 import { LiveDot } from './widgets.js';
 
@@ -21,7 +21,7 @@ const ROW = 18;
 const PARSED = 500;
 
 export interface LogPaneProps {
-  log: LiveLog;
+  store: LogStore;
   state: StreamState;
   /** The download's file name, without extension. */
   name: string;
@@ -33,8 +33,8 @@ export interface LogPaneProps {
  * scrollbar); scrolling back to the end, or the Follow button, resumes it. The search runs over the whole log, not
  * only the rows drawn (which the browser's own find would see).
  */
-export function LogPane({ log, state, name }: LogPaneProps) {
-  const { store, version } = log;
+export function LogPane({ store, state, name }: LogPaneProps) {
+  const version = useLogVersion(store);
   const lines = store.lines;
   const view = useRef<HTMLElement>(null);
   const [follow, setFollow] = useState(true);
@@ -64,13 +64,14 @@ export function LogPane({ log, state, name }: LogPaneProps) {
   const currentLine = matches.list[Math.min(current, matches.list.length - 1)];
 
   // keep the newest line in view while following; before paint, so a new line never flickers in below the fold
+  // (a write only: reading the height here would force a layout every frame while lines pour in)
   useLayoutEffect(() => {
     const el = view.current;
     if (el && follow) {
-      el.scrollTop = el.scrollHeight;
-      lastTop.current = el.scrollTop;
+      el.scrollTop = virtual.getTotalSize();
+      lastTop.current = Number.MAX_SAFE_INTEGER;
     }
-  }, [version, follow, lines.length]);
+  }, [version, follow, virtual]);
 
   // a new search shows its first match at once, as a browser's find does
   useEffect(() => {
@@ -243,7 +244,7 @@ export function LogPane({ log, state, name }: LogPaneProps) {
           <p class="log-empty">{state === 'ended' ? 'No output.' : 'No output yet.'}</p>
         ) : (
           <div class="log-sizer" style={{ height: `${virtual.getTotalSize()}px` }}>
-            {items.map((it) => {
+            {items.map((it, slot) => {
               const line = lines[it.index] as LogLine;
               const e = line.event;
               const cls = ['log-line'];
@@ -251,8 +252,9 @@ export function LogPane({ log, state, name }: LogPaneProps) {
               if (e.stream === VIGIL_STREAM) cls.push('is-notice');
               if (it.index === currentLine) cls.push('is-current');
               return (
+                // keyed by place on screen, so scrolling reuses the rows' elements instead of making new ones
                 <div
-                  key={it.key}
+                  key={slot}
                   class={cls.join(' ')}
                   style={{ transform: `translateY(${it.start}px)` }}
                   data-index={it.index}
