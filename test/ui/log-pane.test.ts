@@ -55,7 +55,8 @@ const atBottom = async (page: Page) => {
   return v.bottom - v.top <= 2;
 };
 const row = (page: Page, index: number) => page.locator(`[data-testid=log-view] .log-line[data-index="${index}"]`);
-const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+/** The log pane alone (scrolled into view), as the README shows it. */
+const shot = (page: Page, name: string) => pane(page).screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 /** What `GET …/logs` and the download hold: each text as written, a newline added where one is missing. */
 const asWritten = (lines: Line[]) => lines.map((l) => (l.text.endsWith('\n') ? l.text : `${l.text}\n`)).join('');
 

@@ -67,10 +67,7 @@ export function LogPane({ store, state, name }: LogPaneProps) {
   // (a write only: reading the height here would force a layout every frame while lines pour in)
   useLayoutEffect(() => {
     const el = view.current;
-    if (el && follow) {
-      el.scrollTop = virtual.getTotalSize();
-      lastTop.current = Number.MAX_SAFE_INTEGER;
-    }
+    if (el && follow) el.scrollTop = virtual.getTotalSize();
   }, [version, follow, virtual]);
 
   // a new search shows its first match at once, as a browser's find does
@@ -93,6 +90,7 @@ export function LogPane({ store, state, name }: LogPaneProps) {
     virtual.scrollToIndex(matches.list[i] as number, { align: 'center' });
   };
 
+  // a scroll up (from where the last scroll event left the view) is the reader's; lines added below move nothing
   const onScroll = () => {
     const el = view.current;
     if (!el) return;
