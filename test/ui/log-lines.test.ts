@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LogEvent } from '../../src/client/logs.js';
+import type { LogEvent } from '../../src/client/log-events.js';
 import {
   findMatches,
   linesOf,

@@ -1,7 +1,13 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { reattachDelay, type VigilApiError, type VigilClient } from '../../client/client.js';
 import { type ExecutionEvent, isTerminal } from '../../client/documents.js';
-import { EVENTS_WITH_LOGS, type EventsWithLogsResult, isLog, type LogEvent, VIGIL_STREAM } from '../../client/logs.js';
+import {
+  EVENTS_WITH_LOGS,
+  type EventsWithLogsResult,
+  isLog,
+  type LogEvent,
+  VIGIL_STREAM,
+} from '../../client/log-events.js';
 import type { Connection } from './live.js';
 
 /** How many events (other than output) the log keeps in memory (the newest). */

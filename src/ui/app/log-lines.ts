@@ -1,5 +1,5 @@
 import Anser, { type AnserJsonEntry } from 'anser';
-import type { LogEvent } from '../../client/logs.js';
+import type { LogEvent } from '../../client/log-events.js';
 
 /**
  * A run's output as the log pane shows it (API.md §8): each `LOG` event's text split into lines, the ANSI colours of

@@ -1,5 +1,5 @@
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { VIGIL_STREAM } from '../../client/logs.js';
+import { VIGIL_STREAM } from '../../client/log-events.js';
 import type { StreamState } from './event-stream.js';
 import {
   findMatches,
@@ -39,6 +39,7 @@ export function LogPane({ store, state, name }: LogPaneProps) {
   const view = useRef<HTMLElement>(null);
   const [follow, setFollow] = useState(true);
   const lastTop = useRef(0);
+  const gesture = useRef(Number.NEGATIVE_INFINITY);
   const [query, setQuery] = useState('');
   const [current, setCurrent] = useState(0);
   const [notice, setNotice] = useState<string | null>(null);
@@ -90,14 +91,20 @@ export function LogPane({ store, state, name }: LogPaneProps) {
     virtual.scrollToIndex(matches.list[i] as number, { align: 'center' });
   };
 
-  // a scroll up (from where the last scroll event left the view) is the reader's; lines added below move nothing
+  // a scroll up (from where the last scroll event left the view) is the reader's; lines added below move nothing.
+  // Reaching the end follows again only by the reader's own hand (wheel, keys, pointer), never by a late scroll
+  // event of ours.
   const onScroll = () => {
     const el = view.current;
     if (!el) return;
     const atEnd = el.scrollHeight - el.scrollTop - el.clientHeight < ROW / 2;
+    const byHand = performance.now() - gesture.current < 1000;
     if (el.scrollTop < lastTop.current - 1 && !atEnd) setFollow(false);
-    else if (atEnd && el.scrollTop > lastTop.current) setFollow(true);
+    else if (atEnd && byHand && el.scrollTop > lastTop.current) setFollow(true);
     lastTop.current = el.scrollTop;
+  };
+  const touched = () => {
+    gesture.current = performance.now();
   };
 
   const spansFor = (line: LogLine): Span[] => {
@@ -229,9 +236,13 @@ export function LogPane({ store, state, name }: LogPaneProps) {
         data-testid="log-view"
         onScroll={onScroll}
         onWheel={(e) => {
+          touched();
           if (e.deltaY < 0 && e.currentTarget.scrollTop > 0) setFollow(false);
         }}
+        onPointerDown={touched}
+        onTouchMove={touched}
         onKeyDown={(e) => {
+          touched();
           if ((e.ctrlKey || e.metaKey) && e.key === 'f') {
             e.preventDefault();
             search.current?.focus();

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { type LogEvent, VIGIL_STREAM } from '../../client/logs.js';
+import { type LogEvent, VIGIL_STREAM } from '../../client/log-events.js';
 import { type LogLine, linesOf } from './log-lines.js';
 
 /** The least time between two redraws for new output. */
