@@ -57,7 +57,7 @@ describe('the clients of the public API', () => {
 
   it.each([
     ['client', /^(client\/|graphql-sse$)/],
-    ['ui/app', /^(ui\/app\/|client\/|preact(\/hooks)?$)/],
+    ['ui/app', /^(ui\/app\/|client\/|preact(\/hooks)?$|anser$|@tanstack\/virtual-core$)/],
     [
       'cli (wait, watch, logs, get, list, cancel)',
       /^(cli\/(connect|format|wait|wait-many|watch|logs|bar|executions|run-options|run-detail)\.js$|client\/|commander$|picocolors$)/,

@@ -13,6 +13,8 @@ import { RUN_GET, type RunGetResult } from '../../client/run-model.js';
 import { useEventLog } from './event-stream.js';
 import { Attempts, Children, shortId } from './lineage.js';
 import { newer } from './live.js';
+import { LogPane } from './log-pane.js';
+import { useLogStore } from './log-store.js';
 import { TagList } from './tags.js';
 import { StepTimeline } from './timeline.js';
 import { Confirm, Duration, LiveDot, ProgressBar, StatusBadge, Time } from './widgets.js';
@@ -69,7 +71,8 @@ export function ExecutionDetailView({ client, id, viewer, live, onAccessError, n
     void refresh();
   }, [refresh]);
 
-  const log = useEventLog(client, id, () => void refresh(), onAccessError);
+  const output = useLogStore(id);
+  const log = useEventLog(client, id, () => void refresh(), onAccessError, output.append);
   const logRef = useRef<HTMLOListElement>(null);
   const follow = useRef(true);
   // keep the newest event in view while the reader is at the bottom of the log; leave it alone once they scroll up
@@ -238,6 +241,8 @@ export function ExecutionDetailView({ client, id, viewer, live, onAccessError, n
       {e.steps.length === 0 ? <p class="empty">No steps reported.</p> : <StepTimeline e={e} now={now} />}
 
       <Children client={client} id={e.id} now={now} onAccessError={onAccessError} />
+
+      <LogPane store={output} state={log.state} name={`${e.workflowId}-${e.id}`} />
 
       <h2>
         Events <LiveDot state={log.state} />

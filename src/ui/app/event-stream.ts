@@ -1,9 +1,16 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { reattachDelay, type VigilApiError, type VigilClient } from '../../client/client.js';
-import { EVENTS, type EventsResult, type ExecutionEvent, isTerminal } from '../../client/documents.js';
+import { type ExecutionEvent, isTerminal } from '../../client/documents.js';
+import {
+  EVENTS_WITH_LOGS,
+  type EventsWithLogsResult,
+  isLog,
+  type LogEvent,
+  VIGIL_STREAM,
+} from '../../client/log-events.js';
 import type { Connection } from './live.js';
 
-/** How many events the log keeps in memory (the newest). */
+/** How many events (other than output) the log keeps in memory (the newest). */
 const KEEP = 1000;
 
 export type StreamState = Connection | 'ended';
@@ -19,18 +26,21 @@ export interface EventLog {
  * The live event log of one execution through `executionEvents`. Each (re)attach passes `after` = the last
  * sequence seen, so a dropped connection loses nothing and repeats nothing (API.md §2). The server completes the
  * stream after the terminal event, at its timeout, or when it shuts down; only the first ends the log.
+ * The run's output (`LOG` events, API.md §8) comes on the same stream and cursor and goes to `onLog`, not into
+ * `events`; `onEvent` hears of the others, and of Vigil's own notices (a truncation changes the execution).
  */
 export function useEventLog(
   client: VigilClient,
   executionId: string,
-  onEvent: (e: ExecutionEvent) => void,
+  onEvent: (e: ExecutionEvent | LogEvent) => void,
   onAccessError: (e: VigilApiError) => void,
+  onLog: (e: LogEvent) => void = () => {},
 ): EventLog {
   const [events, setEvents] = useState<ExecutionEvent[]>([]);
   const [state, setState] = useState<StreamState>('connecting');
   const [error, setError] = useState<VigilApiError | null>(null);
-  const handlers = useRef({ onEvent, onAccessError });
-  handlers.current = { onEvent, onAccessError };
+  const handlers = useRef({ onEvent, onAccessError, onLog });
+  handlers.current = { onEvent, onAccessError, onLog };
 
   useEffect(() => {
     let stopped = false;
@@ -48,8 +58,8 @@ export function useEventLog(
       timer = setTimeout(connect, reattachDelay(attempt++, 10_000));
     };
     const connect = () => {
-      dispose = client.subscribe<EventsResult>(
-        EVENTS,
+      dispose = client.subscribe<EventsWithLogsResult>(
+        EVENTS_WITH_LOGS,
         { id: executionId, after, timeout: 3600 },
         {
           connected: () => {
@@ -59,6 +69,11 @@ export function useEventLog(
           next: ({ executionEvents: e }) => {
             if (e.sequence <= after) return;
             after = e.sequence;
+            if (isLog(e)) {
+              handlers.current.onLog(e);
+              if (e.stream === VIGIL_STREAM) handlers.current.onEvent(e);
+              return;
+            }
             if (e.type === 'STATUS_CHANGED' && e.to && isTerminal(e.to)) terminal = true;
             setEvents((prev) => (prev.length >= KEEP ? [...prev.slice(1 - KEEP), e] : [...prev, e]));
             handlers.current.onEvent(e);
