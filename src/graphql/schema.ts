@@ -8,6 +8,7 @@ import './mutations.js';
 import './overview.js';
 import './viewer.js';
 import './webhooks.js';
+import './changes.js';
 import { builder } from './builder.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -101,6 +101,11 @@ export interface SseStream {
   end(): void;
   /** Ends the stream early: its error frame for `error`, then its end frame. */
   fail(error: VigilError): void;
+  /**
+   * Resolves once the consumer has taken most of what was written (under half the bound unsent) or the stream has
+   * ended: a replay paces itself on it instead of running into the bound.
+   */
+  drained(): Promise<void>;
   /** What to cancel when the stream ends for any reason (the client went away, shutdown, backpressure); at once if it already has. */
   onEnd(cancel: () => void): void;
   readonly ended: boolean;
@@ -174,6 +179,21 @@ export function createSseWriter(options: SseWriterOptions) {
       },
       end: () => closeWith([]),
       fail: (error) => closeWith([errorFrame(error)]),
+      drained() {
+        const unsent = () => res.writableLength + (res.socket?.writableLength ?? 0);
+        if (ended || unsent() <= options.maxUnsentBytes / 2) return Promise.resolve();
+        return new Promise<void>((resolve) => {
+          const socket = res.socket;
+          const check = () => {
+            if (!ended && unsent() > options.maxUnsentBytes / 2) return;
+            socket?.off('drain', check);
+            resolve();
+          };
+          socket?.on('drain', check);
+          cancels.push(check);
+          if (!socket) resolve();
+        });
+      },
       onEnd(cancel) {
         if (ended) cancel();
         else cancels.push(cancel);
