@@ -203,8 +203,8 @@ export async function pruneChanges(db: Executor, retentionHours: number, now: Da
       );
       const to = sql.raw(
         edge
-          ? `(${BigInt(edge.xid as string)}::xid8, ${BigInt(edge.seq as string)}::bigint)`
-          : `(${target}::xid8, 0::bigint)`,
+          ? `('${BigInt(edge.xid as string)}'::xid8, ${BigInt(edge.seq as string)}::bigint)`
+          : `('${target}'::xid8, 0::bigint)`,
       );
       const [counted] = rowsOf(
         await tx.execute(sql`with d as (delete from execution_changes where (xid, seq) <= ${to} returning 1)
