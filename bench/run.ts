@@ -11,13 +11,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { freePort, startPostgres } from '../test/support/postgres.js';
+import { measureChanges } from './changes.js';
 import { createExecutions } from './clients/common.js';
 import { measureModel } from './model.js';
 import { measureStartup, startupTable } from './startup.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const quick = process.argv.includes('--quick');
-/** `--only read,ingest,latency,memory,model,startup`: run some parts (for iterating on one figure). */
+/** `--only read,ingest,latency,memory,changes,model,startup`: run some parts (for iterating on one figure). */
 const onlyArg = process.argv.indexOf('--only');
 const only = onlyArg >= 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',')) : null;
 const runs = (part: string) => !only || only.has(part);
@@ -298,7 +299,18 @@ async function main() {
       results.waiter_kb = w.kbPerConn;
     }
 
-    // 5. The run model at 1,000,000 executions (issue 17), last: it fills the database the other parts use.
+    // 5. The change feed (issue 19): 100 subscribers at 1,000 changes/s, and a replay of 100,000 changes.
+    if (runs('changes')) {
+      const changes = await measureChanges(db, base, quick ? 5 : 10, log);
+      Object.assign(results, changes);
+      const [load] = readFileSync('/proc/loadavg', 'utf8').split(' ');
+      writeFileSync(
+        join(ROOT, 'bench/results/changes.json'),
+        `${JSON.stringify({ ...changes, load_average_1m: Number(load), at: new Date().toISOString() }, null, 2)}\n`,
+      );
+    }
+
+    // 6. The run model at 1,000,000 executions (issue 17), last: it fills the database the other parts use.
     if (runs('model')) {
       const model = await measureModel(db, base, plan.wrkSeconds, log);
       Object.assign(results, model);
@@ -340,7 +352,7 @@ async function main() {
     await pg.stop();
   }
   // A run of the model part alone keeps the other parts' figures (it has its own file, bench/results/model.json).
-  if (!(only?.size === 1 && only.has('model'))) {
+  if (!(only?.size === 1 && (only.has('model') || only.has('changes')))) {
     writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   }
   printTable(results);
@@ -359,6 +371,9 @@ const GOALS: [string, string, (v: number) => boolean][] = [
   ['herd_1k_p99_ms', '≤ 100', (v) => v <= 100],
   ['ingest_single_eps', '≥ 5,000', (v) => v >= 5000],
   ['ingest_batch_eps', '≥ 50,000', (v) => v >= 50_000],
+  ['changes_p99_ms', '≤ 50', (v) => v <= 50],
+  ['changes_missing', '0', (v) => v === 0],
+  ['changes_replay_s', '≤ 3', (v) => v <= 3],
   ['model_list_p99_ms', '≤ 15', (v) => v <= 15],
   ['model_counts_p99_ms', '≤ 100', (v) => v <= 100],
   ['model_create_ratio', '≤ 1.3', (v) => v <= 1.3],
