@@ -9,6 +9,7 @@ type Json = Record<string, any>;
 const ROUTES = [
   ['post', '/api/v1/executions'],
   ['get', '/api/v1/executions'],
+  ['get', '/api/v1/executions/changes'],
   ['post', '/api/v1/executions/{execution_id}/events'],
   ['post', '/api/v1/executions/{execution_id}/wait'],
   ['get', '/workflows/executions/{id}/wait'],

@@ -30,7 +30,6 @@ export async function readUntil(
       new Promise<null>((r) => setTimeout(() => r(null), Math.max(1, deadline - Date.now()))),
     ]);
     if (!next || next.done) {
-      if (process.env.DEBUG_CHANGES) console.log('readUntil stopped', next ? 'ended' : 'timeout', seen.length);
       break;
     }
     if (next.value.errors) throw new Error(JSON.stringify(next.value.errors));
