@@ -11,13 +11,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { freePort, startPostgres } from '../test/support/postgres.js';
+import { measureChanges } from './changes.js';
 import { createExecutions } from './clients/common.js';
 import { measureModel } from './model.js';
 import { measureStartup, startupTable } from './startup.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const quick = process.argv.includes('--quick');
-/** `--only read,ingest,latency,memory,waitmany,logs,model,startup`: run some parts (for iterating on one figure). */
+/** `--only read,ingest,latency,memory,waitmany,logs,changes,model,startup`: run some parts (for iterating on one figure). */
 const onlyArg = process.argv.indexOf('--only');
 const only = onlyArg >= 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',')) : null;
 const runs = (part: string) => !only || only.has(part);
@@ -398,6 +399,17 @@ async function main() {
       results.logs_follower_kb = held.kbPerConn;
     }
 
+    // 5b. The change feed (issue 19): 100 subscribers at 1,000 changes/s, and a replay of 100,000 changes.
+    if (runs('changes')) {
+      const changes = await measureChanges(db, base, quick ? 5 : 10, log);
+      Object.assign(results, changes);
+      const [load] = readFileSync('/proc/loadavg', 'utf8').split(' ');
+      writeFileSync(
+        join(ROOT, 'bench/results/changes.json'),
+        `${JSON.stringify({ ...changes, load_average_1m: Number(load), at: new Date().toISOString() }, null, 2)}\n`,
+      );
+    }
+
     // 6. The run model at 1,000,000 executions (issue 17), last: it fills the database the other parts use.
     if (runs('model')) {
       const model = await measureModel(db, base, plan.wrkSeconds, log);
@@ -439,8 +451,8 @@ async function main() {
     await admin.end();
     await pg.stop();
   }
-  // A run of the model, waitmany or logs part alone keeps the other parts' figures (each has its own file in
-  // bench/results/).
+  // A run of the model, waitmany, logs or changes part alone keeps the other parts' figures (each has its own file
+  // in bench/results/).
   const [load] = readFileSync('/proc/loadavg', 'utf8').split(' ');
   if (only?.size === 1 && only.has('waitmany')) {
     const mine = Object.fromEntries(Object.entries(results).filter(([key]) => key.startsWith('waitmany_')));
@@ -453,7 +465,7 @@ async function main() {
       join(ROOT, 'bench/results/logs.json'),
       `${JSON.stringify({ ...results, load_average_1m: Number(load) }, null, 2)}\n`,
     );
-  } else if (!(only?.size === 1 && only.has('model'))) {
+  } else if (!(only?.size === 1 && (only.has('model') || only.has('changes')))) {
     writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   }
   printTable(results);
@@ -479,6 +491,9 @@ const GOALS: [string, string, (v: number) => boolean][] = [
   ['ingest_batch_eps', '≥ 50,000', (v) => v >= 50_000],
   ['waitmany_kb_per_waiter', '≤ 24', (v) => v <= 24],
   ['waitmany_release_p99_ms', '≤ 10', (v) => v <= 10],
+  ['changes_p99_ms', '≤ 50', (v) => v <= 50],
+  ['changes_missing', '0', (v) => v === 0],
+  ['changes_replay_s', '≤ 3', (v) => v <= 3],
   ['model_list_p99_ms', '≤ 15', (v) => v <= 15],
   ['model_counts_p99_ms', '≤ 100', (v) => v <= 100],
   ['model_create_ratio', '≤ 1.3', (v) => v <= 1.3],

@@ -62,6 +62,8 @@ const envSchema = z.object({
     .min(1024)
     .default(1024 * 1024),
   VIGIL_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(1000),
+  /** How long `executionChanges` keeps changes (API.md §9): a cursor older than this is refused. Fractions allowed. */
+  VIGIL_CHANGES_RETENTION_HOURS: z.coerce.number().positive().default(24),
   VIGIL_RECHECK_INTERVAL_MS: z.coerce.number().int().positive().default(30_000),
   VIGIL_SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
   VIGIL_WEBHOOK_ALLOW_PRIVATE: z.enum(['0', '1']).default('0'),

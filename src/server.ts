@@ -22,6 +22,7 @@ import { browserRulesOf, guardBrowser } from './http/origin.js';
 import { refusalReply } from './http/refusal.js';
 import { writeReply } from './http/reply.js';
 import { createSseWriter } from './http/sse.js';
+import { startChangePruner } from './jobs/prune-changes.js';
 import { startSweeper } from './jobs/sweeper.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
@@ -82,6 +83,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const webhooks = installWebhooks(domain, webhookConfigOf(config), log, metrics.registry);
   await feed.start();
   const stopSweeper = startSweeper(domain, config.VIGIL_SWEEP_INTERVAL_MS, log, metrics.sweeperMoved);
+  const stopPruner = startChangePruner(database.db, config.VIGIL_CHANGES_RETENTION_HOURS, log);
 
   const limiter = config.VIGIL_RATE_LIMIT
     ? new RateLimiter(
@@ -225,6 +227,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       sse.closeAll(); // and any stream still open ends with its end frame
       sse.stop();
       await stopSweeper();
+      await stopPruner();
       await webhooks.stop();
       if (auth instanceof KeyAccess) auth.stop();
       limiter?.stop();

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
+  customType,
   index,
   integer,
   jsonb,
@@ -209,6 +210,47 @@ export const executionMessages = pgTable(
   },
   (t) => [primaryKey({ columns: [t.executionId, t.messageId] })],
 );
+
+/** PostgreSQL's 64-bit transaction id (`xid8`, never wraps); read and written as decimal text. */
+const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' });
+
+/**
+ * The change log behind `executionChanges` (API.md §9): one row per execution per statement that changed it, written
+ * by a trigger on `executions` (hand-written in migration 0007) in the changing transaction, stamped with that
+ * transaction's id. Positions are (xid, seq); ARCHITECTURE.md "The change log" says why a consumer that reads only
+ * below the snapshot's xmin misses nothing.
+ */
+export const executionChanges = pgTable(
+  'execution_changes',
+  {
+    xid: xid8('xid').notNull().default(sql`pg_current_xact_id()`),
+    seq: bigint('seq', { mode: 'number' }).generatedAlwaysAsIdentity(),
+    executionId: uuid('execution_id').notNull(),
+    organizationId: text('organization_id').notNull(),
+    environment: environment('environment').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.xid, t.seq] }),
+    index('execution_changes_tenant_idx').on(t.organizationId, t.environment, t.xid, t.seq),
+  ],
+);
+
+/** A frontier (`pg_snapshot_xmin`) and when it was seen: pruning maps the retention's cut-off time to a position. */
+export const executionChangeMarks = pgTable('execution_change_marks', {
+  frontier: xid8('frontier').primaryKey(),
+  markedAt: ts('marked_at').notNull(),
+});
+
+/**
+ * One row: the key cursors are signed with (random, made by the migration, shared by every instance) and the
+ * horizon, the position up to which the log has been pruned (a cursor below it is expired).
+ */
+export const changeFeedState = pgTable('change_feed_state', {
+  id: integer('id').primaryKey(),
+  secret: text('secret').notNull(),
+  horizonXid: xid8('horizon_xid').notNull().default(sql`'0'::xid8`),
+  horizonSeq: bigint('horizon_seq', { mode: 'number' }).notNull().default(0),
+});
 
 export type ExecutionRow = typeof executions.$inferSelect;
 export type EventRow = typeof executionEvents.$inferSelect;

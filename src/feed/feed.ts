@@ -38,6 +38,12 @@ interface Hub {
   again: boolean;
 }
 
+/** Told of every batch of committed changes, local or remote (and on each re-check), and of shutdown. */
+export interface FeedObserver {
+  changed(): void;
+  closed(): void;
+}
+
 export interface FeedLogger {
   warn(obj: object, msg: string): void;
 }
@@ -62,6 +68,7 @@ export class ChangeFeed implements ChangeSink {
   private readonly transient = new Map<string, { again: boolean }>();
   /** Hubs to pull at the end of this turn (`schedule`). */
   private readonly scheduled = new Set<Hub>();
+  private readonly observers = new Set<FeedObserver>();
   private disconnectedAt: Date | null = null;
   private recheckTimer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -72,7 +79,8 @@ export class ChangeFeed implements ChangeSink {
   constructor(
     private readonly db: Db,
     readonly transport: FeedTransport,
-    private readonly log: FeedLogger,
+    /** Also the change log's tail's (`changes.ts`). */
+    readonly log: FeedLogger,
     private readonly recheckIntervalMs = 30_000,
     /** Open waits and streams against this server's capacity (`limits.ts` claims them). */
     readonly slots = new Slots(),
@@ -114,6 +122,7 @@ export class ChangeFeed implements ChangeSink {
 
   private receive(changes: readonly Change[]): void {
     this.stats.notifications += changes.length;
+    for (const o of this.observers) o.changed();
     for (const { executionId, sequence } of changes) {
       const hub = this.hubs.get(executionId);
       if (hub) {
@@ -219,6 +228,12 @@ export class ChangeFeed implements ChangeSink {
   /** Current position of the hub, if any: every event up to it has been dispatched to attached listeners. */
   position(executionId: string): number | undefined {
     return this.hubs.get(executionId)?.loadedThrough;
+  }
+
+  /** Something that reads its own way on every commit (the change log's tail, `changes.ts`). */
+  observe(observer: FeedObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
   }
 
   subscribeUpdates(listener: UpdateListener): () => void {
@@ -335,6 +350,7 @@ export class ChangeFeed implements ChangeSink {
 
   /** Compares every hub with its execution's lastSequence in a few set reads, and pulls the ones behind. */
   async recheck(): Promise<void> {
+    for (const o of this.observers) o.changed();
     const ids = [...this.hubs.keys()];
     for (let i = 0; i < ids.length; i += 1000) {
       const chunk = ids.slice(i, i + 1000);
@@ -359,6 +375,7 @@ export class ChangeFeed implements ChangeSink {
     if (this.recheckTimer) clearInterval(this.recheckTimer);
     for (const hub of this.hubs.values()) for (const l of [...hub.listeners]) l.closed?.();
     for (const l of [...this.updateListeners]) l.closed?.();
+    for (const o of [...this.observers]) o.closed();
     await this.transport.stop();
   }
 

@@ -10,6 +10,7 @@ import './overview.js';
 import './wait-many.js';
 import './viewer.js';
 import './webhooks.js';
+import './changes.js';
 import { builder } from './builder.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -13,7 +13,8 @@ import type { Principal } from '../domain/access.js';
 import type { VigilError } from '../domain/errors.js';
 import { DEFAULT_WAIT_TIMEOUT_SECONDS } from '../domain/inputs.js';
 import type { EventType, Execution, ExecutionEvent } from '../domain/types.js';
-import { prepareEventStream, prepareUpdateStream, type StreamStart } from '../feed/stream.js';
+import { type ChangeSink, type ChangeStreamStart, type ExecutionChange, prepareChangeStream } from '../feed/changes.js';
+import { prepareEventStream, prepareUpdateStream, type StreamSink, type StreamStart } from '../feed/stream.js';
 import { type ErrorLogger, graphqlStreamError, graphqlStreamResult } from '../http/graphql-errors.js';
 import { nextFrame, type SseProtocol, type SseStream, type SseWriter } from '../http/sse.js';
 import type { GraphQLContext } from './context.js';
@@ -22,7 +23,18 @@ import type { LeanPathDeps } from './fast.js';
 import { type GraphQLParams, headerOf } from './http.js';
 
 const FRAMES_PER_GROUP = 128;
-const LEAN_FIELDS = new Set(['executionEvents', 'executionUpdated']);
+const LEAN_FIELDS = new Set(['executionEvents', 'executionUpdated', 'executionChanges']);
+
+type Item = ExecutionEvent | Execution | ExecutionChange;
+/** What every lean stream writes into (a change stream also uses `wait` and `fail`; the others ignore them). */
+type LeanStart = (sink: StreamSink<Item> & Omit<ChangeSink, 'item'>) => () => void;
+
+/** What identifies an item's frame within a group. */
+function itemKey(value: Item): string {
+  if ('cursor' in value) return `c${value.cursor}`;
+  if ('sequence' in value && 'type' in value) return `e${value.sequence}`;
+  return `u${value.id}:${value.lastSequence}:${value.updatedAt.getTime()}`;
+}
 
 /** A frame as every member gets it, or (a result with errors) made per member: each with its own correlation id. */
 type Rendered = Buffer | ((correlationId: string) => Buffer);
@@ -173,7 +185,7 @@ export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema; sse:
     if (coerced.errors || !fieldDef) return false;
     const variableValues = coerced.coerced;
 
-    let start: StreamStart<ExecutionEvent> | StreamStart<Execution>;
+    let start: StreamStart<ExecutionEvent> | StreamStart<Execution> | ChangeStreamStart;
     let principal: Principal;
     let target: string;
     try {
@@ -185,6 +197,12 @@ export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema; sse:
           after: args.after as number | null | undefined,
           timeoutSeconds: (args.timeout as number | undefined) ?? DEFAULT_WAIT_TIMEOUT_SECONDS,
           types: args.types as EventType[] | null | undefined,
+        });
+      } else if (fieldName === 'executionChanges') {
+        target = '';
+        start = await prepareChangeStream(deps.feed, deps.db, principal, {
+          filter: args.filter,
+          after: args.after as string | null | undefined,
         });
       } else {
         target = '';
@@ -210,7 +228,7 @@ export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema; sse:
     const group = groupOf(key, principal, prepared, params.operationName, variableValues);
     group.members += 1;
     const stream = deps.sse.start(res, { protocol, errorFrame: errorFrameOf(correlationId, deps.log) });
-    follow(stream, start as StreamStart<ExecutionEvent | Execution>, group, key, correlationId);
+    follow(stream, start as LeanStart, group, key, correlationId);
     return true;
   }
 
@@ -218,13 +236,7 @@ export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema; sse:
    * Writes a group's frames to one subscriber until its stream ends. Its own function, so the closures a stream
    * keeps for its whole life capture only these few values, not the request's parse state.
    */
-  function follow(
-    stream: SseStream,
-    start: StreamStart<ExecutionEvent | Execution>,
-    g: Group,
-    groupKey: string,
-    correlationId: string,
-  ) {
+  function follow(stream: SseStream, start: LeanStart, g: Group, groupKey: string, correlationId: string) {
     let pending: Promise<unknown> | null = null;
     let left = false;
     const leave = () => {
@@ -247,12 +259,15 @@ export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema; sse:
     if (stream.ended) return;
     const cancel = start({
       item: (value) => {
-        const key =
-          'sequence' in value && 'type' in value
-            ? `e${value.sequence}`
-            : `u${(value as Execution).id}:${(value as Execution).lastSequence}:${(value as Execution).updatedAt.getTime()}`;
-        write(frameOf(g, key, value));
+        write(frameOf(g, itemKey(value), value));
         return !stream.ended;
+      },
+      // A change stream's replay waits for the consumer instead of running into the writer's bound.
+      wait: () => (pending || stream.ended ? pending?.then(() => undefined) : (stream.pressure() ?? Promise.resolve())),
+      fail: (error: VigilError) => {
+        leave();
+        if (pending) void pending.then(() => stream.fail(error));
+        else stream.fail(error);
       },
       end: () => {
         leave();

@@ -4,6 +4,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { createMiddleware } from 'hono/factory';
 import { VigilError } from '../domain/errors.js';
 import { issuesOf } from '../domain/inputs.js';
+import { registerChanges } from './changes.js';
 import type { RestApp, RestDeps, RestEnv } from './context.js';
 import { registerDocs } from './docs.js';
 import { errorResponse } from './errors.js';
@@ -58,6 +59,7 @@ export function createRest(deps: RestDeps): RestEdge {
   registerSecuritySchemes(app);
   registerIngest(app, deps);
   registerList(app, deps);
+  registerChanges(app, deps);
   registerLogs(app, deps);
   registerWaitMany(app, deps);
   registerSeed000(app, deps);

@@ -25,6 +25,24 @@ const ExecutionList = z
 
 const optional = (description: string) => z.string().optional().meta({ description });
 
+/** The filter's query parameters (API.md §8), shared with `GET /api/v1/executions/changes`. */
+export const FILTER_QUERY = {
+  status: optional('Comma-separated ExecutionStatus values, e.g. RUNNING,FAILED'),
+  workflowId: optional('Exactly this workflowId'),
+  workflowIdPrefix: optional('workflowId starts with this'),
+  tag: z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .meta({
+      description: 'key=value, split at the first = (which a key cannot contain); repeat it: every pair must match',
+    }),
+  parentExecutionId: optional('Children of this execution'),
+  rootExecutionId: optional('Every execution of this tree'),
+  idPrefix: optional('The start of an execution id'),
+  createdAfter: optional('ISO 8601 with a zone; exclusive'),
+  createdBefore: optional('ISO 8601 with a zone; exclusive'),
+};
+
 const route = createRoute({
   method: 'get',
   path: '/api/v1/executions',
@@ -36,20 +54,7 @@ const route = createRoute({
   security: SECURITY,
   request: {
     query: z.object({
-      status: optional('Comma-separated ExecutionStatus values, e.g. RUNNING,FAILED'),
-      workflowId: optional('Exactly this workflowId'),
-      workflowIdPrefix: optional('workflowId starts with this'),
-      tag: z
-        .union([z.string(), z.array(z.string())])
-        .optional()
-        .meta({
-          description: 'key=value, split at the first = (which a key cannot contain); repeat it: every pair must match',
-        }),
-      parentExecutionId: optional('Children of this execution'),
-      rootExecutionId: optional('Every execution of this tree'),
-      idPrefix: optional('The start of an execution id'),
-      createdAfter: optional('ISO 8601 with a zone; exclusive'),
-      createdBefore: optional('ISO 8601 with a zone; exclusive'),
+      ...FILTER_QUERY,
       first: queryNumber(z.int().min(0).max(100).default(20)).optional().meta({ description: '0–100, default 20' }),
       after: optional('A cursor (endCursor of the previous page)'),
     }),
@@ -74,11 +79,30 @@ function tagsOf(raw: string | string[] | undefined): { key: string; value: strin
   });
 }
 
+/** The filter's query parameters as GraphQL's ExecutionFilter (for the domain to validate). */
+export function filterOfQuery(
+  q: {
+    [K in keyof typeof FILTER_QUERY]?: z.infer<(typeof FILTER_QUERY)[K]>;
+  },
+): Record<string, unknown> {
+  return {
+    status: q.status?.split(',').map((s) => s.trim()),
+    workflowId: q.workflowId,
+    workflowIdPrefix: q.workflowIdPrefix,
+    tags: tagsOf(q.tag),
+    parentExecutionId: q.parentExecutionId,
+    rootExecutionId: q.rootExecutionId,
+    idPrefix: q.idPrefix,
+    createdAfter: q.createdAfter,
+    createdBefore: q.createdBefore,
+  };
+}
+
 /**
  * The domain names a bad filter field as GraphQL spells it (`filter.tags.1.key`); here it is a query parameter
  * (`query.tag.1`), so the 422 names what the caller sent.
  */
-function asQueryError(err: unknown): unknown {
+export function asQueryError(err: unknown): unknown {
   if (!(err instanceof VigilError) || !err.issues) return err;
   const issues = err.issues.map((issue) => {
     const [root, field, index] = issue.loc;
@@ -93,17 +117,7 @@ function asQueryError(err: unknown): unknown {
 export function registerList(app: RestApp, deps: RestDeps): void {
   app.openapi(route, async (c) => {
     const q = c.req.valid('query');
-    const filter = {
-      status: q.status?.split(',').map((s) => s.trim()),
-      workflowId: q.workflowId,
-      workflowIdPrefix: q.workflowIdPrefix,
-      tags: tagsOf(q.tag),
-      parentExecutionId: q.parentExecutionId,
-      rootExecutionId: q.rootExecutionId,
-      idPrefix: q.idPrefix,
-      createdAfter: q.createdAfter,
-      createdBefore: q.createdBefore,
-    };
+    const filter = filterOfQuery(q);
     const page = await listExecutions(deps.db, c.var.principal, { filter, first: q.first, after: q.after }).catch(
       (err: unknown) => {
         throw asQueryError(err);

@@ -10,6 +10,7 @@ const ROUTES = [
   ['post', '/api/v1/executions'],
   ['get', '/api/v1/executions'],
   ['post', '/api/v1/executions/wait'],
+  ['get', '/api/v1/executions/changes'],
   ['post', '/api/v1/executions/{execution_id}/events'],
   ['post', '/api/v1/executions/{execution_id}/wait'],
   ['get', '/workflows/executions/{id}/wait'],

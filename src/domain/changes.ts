@@ -1,0 +1,222 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { and, asc, eq, getTableColumns, type SQL, sql } from 'drizzle-orm';
+import type { Executor } from '../db/client.js';
+import { changeFeedState, executionChangeMarks, executionChanges, executions } from '../db/schema.js';
+import type { Principal } from './access.js';
+import { VigilError } from './errors.js';
+import { filterConditions } from './filters.js';
+import type { ExecutionFilter } from './inputs.js';
+import type { Execution } from './types.js';
+
+/**
+ * A place in the change log (API.md §9): every change row at or below it has been seen. Rows are ordered by the id of
+ * the transaction that wrote them, then by their own number; a frontier `F` (`pg_snapshot_xmin`) is the place
+ * `(F, 0)`, below every row of transaction F. ARCHITECTURE.md "The change log" has the argument.
+ */
+export interface Position {
+  xid: bigint;
+  seq: bigint;
+}
+
+export function comparePositions(a: Position, b: Position): number {
+  if (a.xid !== b.xid) return a.xid < b.xid ? -1 : 1;
+  return a.seq === b.seq ? 0 : a.seq < b.seq ? -1 : 1;
+}
+
+export const laterOf = (a: Position, b: Position): Position => (comparePositions(a, b) >= 0 ? a : b);
+
+/** A change row with its execution as it is now. */
+export interface ChangeRow {
+  position: Position;
+  execution: Execution;
+}
+
+export interface FeedState {
+  /** Below it every transaction has ended: the rows under it are final. */
+  frontier: Position;
+  /** Pruned up to here: a cursor below it is expired. */
+  horizon: Position;
+  /** Committed rows already wait at or above the frontier (an older transaction still runs): read again soon. */
+  held: boolean;
+}
+
+const rowsOf = (result: unknown): Record<string, unknown>[] =>
+  (Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? [])) as Record<string, unknown>[];
+
+/** The frontier, the horizon and whether rows wait above the frontier, in one statement (one snapshot). */
+export async function readFeedState(db: Executor): Promise<FeedState> {
+  const [row] = rowsOf(
+    await db.execute(sql`select pg_snapshot_xmin(pg_current_snapshot())::text as frontier,
+      s.horizon_xid::text as horizon_xid, s.horizon_seq::text as horizon_seq,
+      exists(select 1 from execution_changes where xid >= pg_snapshot_xmin(pg_current_snapshot())) as held
+      from change_feed_state s where s.id = 1`),
+  );
+  if (!row) throw new VigilError('INTERNAL', 'The change feed state row is missing');
+  return {
+    frontier: { xid: BigInt(row.frontier as string), seq: 0n },
+    horizon: { xid: BigInt(row.horizon_xid as string), seq: BigInt(row.horizon_seq as string) },
+    held: row.held === true,
+  };
+}
+
+/**
+ * Change rows above `after` and below the frontier `below` (whose transactions have all ended, so the set is final),
+ * in position order, joined with their executions as they are now; for one tenant and filter (a replay) or for all
+ * (the process's tail). The filter is the list's own SQL (`filterConditions`).
+ */
+export async function readChanges(
+  db: Executor,
+  options: { after: Position; below: bigint; limit: number; tenant?: Principal; filter?: ExecutionFilter | null },
+): Promise<ChangeRow[]> {
+  const { after, below, limit, tenant, filter } = options;
+  const conditions: SQL[] = [
+    sql`(${executionChanges.xid}, ${executionChanges.seq}) > (${after.xid.toString()}::xid8, ${after.seq.toString()}::bigint)`,
+    sql`${executionChanges.xid} < ${below.toString()}::xid8`,
+  ];
+  if (tenant) {
+    conditions.push(
+      eq(executionChanges.organizationId, tenant.organizationId),
+      eq(executionChanges.environment, tenant.environment),
+      ...filterConditions(filter),
+    );
+  }
+  const rows = await db
+    .select({
+      xid: sql<string>`${executionChanges.xid}::text`,
+      seq: sql<string>`${executionChanges.seq}::text`,
+      execution: getTableColumns(executions),
+    })
+    .from(executionChanges)
+    .innerJoin(executions, eq(executions.id, executionChanges.executionId))
+    .where(and(...conditions))
+    .orderBy(asc(executionChanges.xid), asc(executionChanges.seq))
+    .limit(limit);
+  return rows.map((r) => ({
+    position: { xid: BigInt(r.xid), seq: BigInt(r.seq) },
+    execution: r.execution as Execution,
+  }));
+}
+
+/** Signs and checks cursors with the database's key: only a cursor this database's servers issued is accepted. */
+export interface CursorCodec {
+  encode(principal: Principal, position: Position): string;
+  decode(principal: Principal, cursor: string): Position;
+}
+
+const codecs = new WeakMap<object, Promise<CursorCodec>>();
+
+/** The codec of a database (its key read once per process). */
+export function cursorCodec(db: Executor): Promise<CursorCodec> {
+  let codec = codecs.get(db);
+  if (!codec) {
+    codec = db
+      .select({ secret: changeFeedState.secret })
+      .from(changeFeedState)
+      .where(eq(changeFeedState.id, 1))
+      .then(([row]) => {
+        if (!row) throw new VigilError('INTERNAL', 'The change feed state row is missing');
+        return codecOf(row.secret);
+      });
+    codec.catch(() => codecs.delete(db));
+    codecs.set(db, codec);
+  }
+  return codec;
+}
+
+const CURSOR = /^(\d{1,20})\.(\d{1,20})\.([A-Za-z0-9_-]{22})$/;
+
+/**
+ * `xid.seq.mac`: the mac (HMAC-SHA256, 128 bits) covers the tenant too, so a cursor is good only where it was
+ * issued. Cursors are opaque to clients; the numbers are readable only to ease debugging.
+ */
+export function codecOf(secret: string): CursorCodec {
+  const mac = (p: Principal, body: string) =>
+    createHmac('sha256', secret)
+      .update(`${p.organizationId}\u0000${p.environment}\u0000${body}`)
+      .digest()
+      .subarray(0, 16)
+      .toString('base64url');
+  return {
+    encode: (principal, { xid, seq }) => {
+      const body = `${xid}.${seq}`;
+      return `${body}.${mac(principal, body)}`;
+    },
+    decode: (principal, cursor) => {
+      const m = CURSOR.exec(cursor);
+      const body = m && `${m[1]}.${m[2]}`;
+      if (!m || !body || !sameMac(mac(principal, body), m[3] as string)) {
+        throw cursorError(
+          'after is not a cursor this server issued to you: resume from the cursor of the last change you ' +
+            'processed, or take a new one with executionChangesCursor (then re-read the executions you follow)',
+          'forged',
+        );
+      }
+      return { xid: BigInt(m[1] as string), seq: BigInt(m[2] as string) };
+    },
+  };
+}
+
+function sameMac(expected: string, given: string): boolean {
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function cursorError(message: string, type: string): VigilError {
+  return new VigilError('VALIDATION_FAILED', message, { issues: [{ loc: ['after'], msg: message, type }] });
+}
+
+/** Throws VALIDATION_FAILED when the log no longer holds everything after `position` (API.md §9). */
+export function requireRetained(position: Position, state: FeedState): void {
+  if (comparePositions(position, state.horizon) >= 0) return;
+  throw cursorError(
+    'after is older than the change feed keeps (VIGIL_CHANGES_RETENTION_HOURS): its changes were pruned. Take a new cursor with ' +
+      'executionChangesCursor, re-read the executions you follow, then resume from that cursor',
+    'expired',
+  );
+}
+
+const PRUNE_BATCH = 5000;
+
+/**
+ * Marks the frontier now, then deletes the rows below the newest mark older than the retention, in short batches
+ * (a long transaction would hold every consumer's frontier back), each raising the horizon in its own transaction.
+ * Several instances may run it at once: the deletes and `greatest` agree. Returns the rows deleted.
+ */
+export async function pruneChanges(db: Executor, retentionHours: number, now: Date): Promise<number> {
+  await db.execute(sql`insert into execution_change_marks (frontier, marked_at)
+    values (pg_snapshot_xmin(pg_current_snapshot()), ${now.toISOString()}::timestamptz) on conflict do nothing`);
+  const cutoff = new Date(now.getTime() - retentionHours * 3_600_000);
+  const [mark] = rowsOf(
+    await db.execute(sql`select max(frontier)::text as frontier from execution_change_marks
+      where marked_at <= ${cutoff.toISOString()}::timestamptz`),
+  );
+  if (!mark?.frontier) return 0;
+  const target = BigInt(mark.frontier as string);
+  let deleted = 0;
+  for (let done = false; !done; ) {
+    const batch = await db.transaction(async (tx) => {
+      // The last row of this batch, or none when fewer remain: then the horizon becomes (target, 0).
+      const [edge] = rowsOf(
+        await tx.execute(sql`select xid::text as xid, seq::text as seq from execution_changes
+          where xid < ${target.toString()}::xid8 order by xid, seq offset ${PRUNE_BATCH - 1} limit 1`),
+      );
+      const to = sql.raw(
+        edge
+          ? `('${BigInt(edge.xid as string)}'::xid8, ${BigInt(edge.seq as string)}::bigint)`
+          : `('${target}'::xid8, 0::bigint)`,
+      );
+      const [counted] = rowsOf(
+        await tx.execute(sql`with d as (delete from execution_changes where (xid, seq) <= ${to} returning 1)
+          select count(*)::int as n from d`),
+      );
+      await tx.execute(sql`update change_feed_state set (horizon_xid, horizon_seq) = ${to}
+        where id = 1 and (horizon_xid, horizon_seq) < ${to}`);
+      return { n: Number(counted?.n ?? 0), last: !edge };
+    });
+    deleted += batch.n;
+    done = batch.last;
+  }
+  await db.delete(executionChangeMarks).where(sql`${executionChangeMarks.frontier} < ${target.toString()}::xid8`);
+  return deleted;
+}

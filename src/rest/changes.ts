@@ -1,0 +1,90 @@
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import { createRoute } from '@hono/zod-openapi';
+import { z } from 'zod';
+import { executionJson } from '../domain/execution-view.js';
+import { type ChangeStreamStart, type ExecutionChange, prepareChangeStream } from '../feed/changes.js';
+import { restErrorBody } from '../http/rest-errors.js';
+import { messageFrame, type SseStream } from '../http/sse.js';
+import type { RestApp, RestDeps } from './context.js';
+import { asQueryError, FILTER_QUERY, filterOfQuery } from './list.js';
+import { errorResponses, SECURITY } from './schemas.js';
+
+const DESCRIPTION = `Server-Sent Events (API.md §9): \`event: execution\`, \`id: <cursor>\`, data \`{cursor, execution}\`
+(the execution in GraphQL's shape), after each change of an execution that matches the filter (the list's query
+parameters). With a cursor (\`Last-Event-ID\`, which wins, or \`after\`): first every execution that changed after it,
+once each in its current state, then live changes, with no gap and no duplicate between the two; a client that
+resumes with the last cursor it processed misses no change, whatever the number of instances. Without one: live
+changes only (take \`executionChangesCursor\` before a snapshot read to join the two). A \`:\` comment line is sent at
+least every 15 s. \`event: error\` (\`{detail, error_code, correlation_id, timestamp}\`) ends a stream early (a consumer
+that fell behind, or a cursor pruned during the replay); resume with the last cursor received.`;
+
+const route = createRoute({
+  method: 'get',
+  path: '/api/v1/executions/changes',
+  tags: ['Executions'],
+  summary: 'Stream execution changes',
+  description: DESCRIPTION,
+  security: SECURITY,
+  request: {
+    query: z.object({
+      ...FILTER_QUERY,
+      after: z
+        .string()
+        .optional()
+        .meta({ description: 'Resume after this cursor (Last-Event-ID wins when both are sent)' }),
+    }),
+    headers: z.object({
+      'last-event-id': z.string().optional().meta({
+        description: 'The `id` of the last event processed (EventSource sends it when it reconnects)',
+      }),
+    }),
+  },
+  responses: {
+    200: {
+      description: 'A text/event-stream of execution changes',
+      content: { 'text/event-stream': { schema: z.string().meta({ description: DESCRIPTION }) } },
+    },
+    ...errorResponses(422, 503),
+  },
+});
+
+/** Writes the stream's changes through the one SSE writer until it ends; the replay waits while the consumer lags. */
+function follow(start: ChangeStreamStart, stream: SseStream): void {
+  const cancel = start({
+    item: (change: ExecutionChange) =>
+      stream.write(
+        messageFrame({
+          event: 'execution',
+          id: change.cursor,
+          data: JSON.stringify({ cursor: change.cursor, execution: executionJson(change.execution) }),
+        }),
+      ),
+    wait: () => stream.pressure() ?? Promise.resolve(),
+    fail: (error) => stream.fail(error),
+    end: () => stream.end(),
+  });
+  stream.onEnd(cancel);
+}
+
+/** `GET /api/v1/executions/changes`: GraphQL's executionChanges as an EventSource-compatible stream. */
+export function registerChanges(app: RestApp, deps: RestDeps): void {
+  app.openapi(route, async (c) => {
+    const { after, ...query } = c.req.valid('query');
+    const resume = c.req.valid('header')['last-event-id'] || after || null;
+    // Errors (a bad filter or cursor, capacity) are thrown here, before the stream starts, and answered as JSON.
+    const start = await prepareChangeStream(deps.feed, deps.db, c.var.principal, {
+      filter: filterOfQuery(query),
+      after: resume,
+    }).catch((err: unknown) => {
+      throw asQueryError(err);
+    });
+    const { correlationId } = c.env;
+    const stream = deps.sse.start(c.env.outgoing, {
+      protocol: 'rest',
+      errorFrame: (error) =>
+        messageFrame({ event: 'error', data: JSON.stringify(restErrorBody(error, correlationId)) }),
+    });
+    follow(start, stream);
+    return RESPONSE_ALREADY_SENT;
+  });
+}
