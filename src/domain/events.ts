@@ -24,13 +24,22 @@ export async function readEvents(
   types?: readonly EventType[] | null,
 ): Promise<ExecutionEvent[]> {
   const others = types ? types.filter((t) => t !== 'LOG') : null;
-  const [events, logs] = await Promise.all([
-    others?.length === 0 ? [] : readOtherEvents(db, executionId, after, limit, upTo, others),
-    types && !types.includes('LOG') ? [] : readLogs(db, executionId, after, limit, upTo),
-  ]);
-  if (logs.length === 0) return events;
-  if (events.length === 0) return logs;
-  return [...events, ...logs].sort((a, b) => a.sequence - b.sequence).slice(0, limit);
+  if (types && !types.includes('LOG')) return readOtherEvents(db, executionId, after, limit, upTo, others);
+  if (others?.length === 0) return readLogs(db, executionId, after, limit, upTo);
+  // Two tables, two statements, and on PostgreSQL each sees what had committed when it started. Read at once, a
+  // batch committing between them could show its other events but not its log lines (or the reverse), and the page
+  // would end short of what the execution row already says (a hub or a replay then skipped the rest). So the log
+  // lines are read first: the later read of the other events sees every batch the first saw, and a batch that
+  // committed in between shows as a hole in the sequence (gap-free per execution), which a read again fills.
+  for (let attempt = 1; ; attempt++) {
+    const logs = await readLogs(db, executionId, after, limit, upTo);
+    const events = await readOtherEvents(db, executionId, after, limit, upTo, others);
+    const page =
+      logs.length === 0 || events.length === 0
+        ? [...events, ...logs]
+        : [...events, ...logs].sort((a, b) => a.sequence - b.sequence).slice(0, limit);
+    if (types || attempt === 3 || page.every((e, i) => e.sequence === after + 1 + i)) return page;
+  }
 }
 
 async function readOtherEvents(

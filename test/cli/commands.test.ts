@@ -31,7 +31,7 @@ describe('vigil CLI: help and usage', () => {
   });
 
   it.each([
-    [['wait'], /missing required argument 'id'/],
+    [['wait'], /give an execution id \(or several\), or --tag/],
     [['wait', 'x', '--timeout', 'soon'], /--timeout/],
     [['list', '--status', 'DONE'], /expected one or more of/],
     [['get', 'x', '--env', 'prod'], /Allowed choices are test, live/],

@@ -18,6 +18,8 @@ const EXECUTION_FIELDS = [
   'initiatedBy',
   'inputs',
   'lastSequence',
+  'logBytes',
+  'logTruncated',
   'metadata',
   'organizationId',
   'output',
