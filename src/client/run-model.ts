@@ -48,6 +48,19 @@ export interface RunUpdatedResult {
   executionUpdated: RunSummary;
 }
 
+/** The change feed (API.md §9): take the cursor before reading the list, then follow the changes after it. */
+export const CHANGES_CURSOR = 'query ChangesCursor { executionChangesCursor }';
+export interface ChangesCursorResult {
+  executionChangesCursor: string;
+}
+
+export const RUN_CHANGES = `subscription RunChanges($filter: ExecutionFilter, $after: String) {
+  executionChanges(filter: $filter, after: $after) { cursor execution { ${ROW} } }
+}`;
+export interface RunChangesResult {
+  executionChanges: { cursor: string; execution: RunSummary };
+}
+
 export const RUN_GET = `query RunGet($id: ID!) { execution(id: $id) { ${DETAIL} ${RUN} parent { id workflowId status } } }`;
 export interface RunGetResult {
   execution: (RunDetail & { parent: { id: string; workflowId: string; status: ExecutionStatus } | null }) | null;

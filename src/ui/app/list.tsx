@@ -9,11 +9,16 @@ export interface ListProps {
   now: number;
 }
 
-/** Executions newest first; rows change in place as `executionUpdated` delivers them. */
+/** Executions newest first; rows change in place as the change feed (`executionChanges`) delivers them. */
 export function ExecutionList({ live, filtered, now }: ListProps) {
   return (
     <section class="list">
       {live.error && <p class="notice error">{live.error.message}</p>}
+      {live.connection === 'reconnecting' && (
+        <p class="reconnecting" role="status" data-testid="reconnecting">
+          reconnecting… changes made meanwhile will show when the connection is back
+        </p>
+      )}
       <div class="table">
         <div class="row head" aria-hidden="true">
           <span>Status</span>

@@ -1,19 +1,10 @@
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { reattachDelay, type VigilApiError, type VigilClient } from '../../client/client.js';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { VigilApiError, VigilClient } from '../../client/client.js';
 import type { ExecutionSummary } from '../../client/documents.js';
-import {
-  type Filter,
-  matches,
-  RUN_LIST,
-  RUN_UPDATED,
-  type RunListResult,
-  type RunSummary,
-  type RunUpdatedResult,
-} from '../../client/run-model.js';
+import { type Filter, matches, RUN_LIST, type RunListResult, type RunSummary } from '../../client/run-model.js';
+import { ChangesFeed, type Connection, type ListPage, PAGE } from './changes-feed.js';
 
-export type Connection = 'connecting' | 'live' | 'reconnecting';
-
-const PAGE = 50;
+export type { Connection } from './changes-feed.js';
 
 /** The current time, re-read every `ms` to redraw ages and running durations (no network involved). */
 export function useNow(ms = 1000): number {
@@ -39,7 +30,11 @@ export interface LiveExecutions {
   /** Newest first, only those matching the filter. */
   items: RunSummary[];
   byId: ReadonlyMap<string, RunSummary>;
-  /** How many changes the stream has delivered (the counts and overview re-read, throttled, when it moves). */
+  /**
+   * How many changes the feed has delivered. The counts and the overview are re-read (throttled, at most every 2 s)
+   * when it moves, not computed from the feed: a count needs every execution's previous status, which the list
+   * does not hold for the ones it has not loaded.
+   */
   changes: number;
   loading: boolean;
   error: VigilApiError | null;
@@ -48,12 +43,18 @@ export interface LiveExecutions {
   connection: Connection;
 }
 
+interface PageState {
+  hasNextPage: boolean;
+  endCursor: string | null;
+  oldest: RunSummary | null;
+}
+
 /**
- * The executions list, kept live by one `executionUpdated` subscription (unfiltered, so an execution that leaves
- * the filter is seen to leave it; the filter is applied in memory with `matches`). The first page is read at once,
- * and again each time the stream (re)opens, so a change missed while disconnected is picked up. `active: false`
- * closes the stream (the detail view has its own): browsers allow only six HTTP/1.1 connections per server across
- * all tabs. Coming back (active again) with the same filter keeps every loaded page and merges the first one.
+ * The executions list, kept live by one `executionChanges` subscription (`ChangesFeed`): the first page is read
+ * once per filter, and a dropped connection or a server restart resumes from the feed's cursor (the missed changes
+ * are replayed; the list is not read again). `active: false` closes the stream (the detail view has its own:
+ * browsers allow only six HTTP/1.1 connections per server across all tabs); coming back with the same filter
+ * resumes from the cursor, keeping every loaded page.
  */
 export function useLiveExecutions(
   client: VigilClient,
@@ -62,109 +63,88 @@ export function useLiveExecutions(
   active: boolean,
 ): LiveExecutions {
   const [byId, setById] = useState<Map<string, RunSummary>>(new Map());
-  const [page, setPage] = useState<{ hasNextPage: boolean; endCursor: string | null; oldest: RunSummary | null }>({
-    hasNextPage: false,
-    endCursor: null,
-    oldest: null,
-  });
+  const [page, setPage] = useState<PageState>({ hasNextPage: false, endCursor: null, oldest: null });
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<VigilApiError | null>(null);
   const [connection, setConnection] = useState<Connection>('connecting');
-  const [epoch, setEpoch] = useState(0);
+  const [changes, setChanges] = useState(0);
   const accessError = useRef(onAccessError);
   accessError.current = onAccessError;
-  const [changes, setChanges] = useState(0);
   const filterKey = JSON.stringify(filter);
-  /** The filter whose pages byId holds: a first page for another one replaces them, for the same one merges. */
-  const loadedKey = useRef<string | null>(null);
 
-  const upsert = useCallback((list: RunSummary[], reset: boolean) => {
-    setById((prev) => {
-      const next = reset ? new Map<string, RunSummary>() : new Map(prev);
-      for (const e of list) if (newer(next.get(e.id), e)) next.set(e.id, e);
-      if (reset) for (const [id, e] of prev) if (next.has(id) && newer(next.get(id), e)) next.set(id, e);
-      return next;
-    });
+  const report = useCallback((e: VigilApiError | null) => {
+    if (e && (e.code === 'UNAUTHORIZED' || e.code === 'FORBIDDEN')) accessError.current(e);
+    setError(e);
   }, []);
+
+  // One feed per client and filter; it outlives `active` (its cursor is where the list resumes).
+  const feed = useMemo(
+    () =>
+      new ChangesFeed(client, JSON.parse(filterKey) as Filter, {
+        loaded: (p: ListPage) => {
+          setById(new Map(p.nodes.map((e) => [e.id, e])));
+          setPage({
+            hasNextPage: p.pageInfo.hasNextPage,
+            endCursor: p.pageInfo.endCursor,
+            oldest: p.nodes.at(-1) ?? null,
+          });
+          setLoading(false);
+        },
+        changed: (list) => {
+          setById((prev) => {
+            const next = new Map(prev);
+            for (const e of list) if (newer(next.get(e.id), e)) next.set(e.id, e);
+            return next;
+          });
+          setChanges((n) => n + list.length);
+        },
+        connection: setConnection,
+        failed: (e) => {
+          report(e);
+          if (e) setLoading(false);
+        },
+      }),
+    [client, filterKey, report],
+  );
+
+  useEffect(() => {
+    setLoading(true);
+    return () => feed.stop();
+  }, [feed]);
 
   useEffect(() => {
     if (!active) return;
-    let stopped = false;
-    let attempt = 0;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let dispose = () => {};
-    const retry = () => {
-      if (stopped) return;
-      setConnection('reconnecting');
-      timer = setTimeout(connect, reattachDelay(attempt++, 10_000));
-    };
-    const connect = () => {
-      dispose = client.subscribe<RunUpdatedResult>(
-        RUN_UPDATED,
-        {},
-        {
-          connected: () => {
-            attempt = 0;
-            setConnection('live');
-            setEpoch((n) => n + 1);
-          },
-          next: (d) => {
-            upsert([d.executionUpdated], false);
-            setChanges((n) => n + 1);
-          },
-          error: (e) => {
-            if (e.code === 'UNAUTHORIZED' || e.code === 'FORBIDDEN') accessError.current(e);
-            else retry();
-          },
-          complete: retry,
-        },
-      );
-    };
-    setConnection('connecting');
-    connect();
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-      dispose();
-    };
-  }, [client, upsert, active]);
+    feed.start();
+    return () => feed.stop();
+  }, [feed, active]);
 
-  const load = useCallback(
-    async (after: string | null) => {
-      setLoading(true);
-      try {
-        const reset = after === null && loadedKey.current !== filterKey;
-        const r = await client.request<RunListResult>(RUN_LIST, { filter: JSON.parse(filterKey), first: PAGE, after });
-        const nodes = r.executions.nodes;
-        upsert(nodes, reset);
-        loadedKey.current = filterKey;
-        // a first page read again over loaded older pages leaves their cursor in place
-        if (reset || after !== null)
-          setPage((p) => ({
-            hasNextPage: r.executions.pageInfo.hasNextPage,
-            endCursor: r.executions.pageInfo.endCursor,
-            oldest: nodes.at(-1) ?? (reset ? null : p.oldest),
-          }));
-        setError(null);
-      } catch (err) {
-        const e = err as VigilApiError;
-        if (e.code === 'UNAUTHORIZED' || e.code === 'FORBIDDEN') accessError.current(e);
-        setError(e);
-      } finally {
-        setLoading(false);
-      }
-    },
-    [client, filterKey, upsert],
-  );
-
-  // The first page: at once, then again after each (re)connect of the stream (epoch).
-  useEffect(() => {
-    if (active) void load(null);
-  }, [load, epoch, active]);
-
-  const loadMore = useCallback(() => {
-    if (page.endCursor) void load(page.endCursor);
-  }, [load, page.endCursor]);
+  const loadMore = useCallback(async () => {
+    if (!page.endCursor) return;
+    setLoading(true);
+    try {
+      const r = await client.request<RunListResult>(RUN_LIST, {
+        filter: JSON.parse(filterKey),
+        first: PAGE,
+        after: page.endCursor,
+      });
+      const nodes = r.executions.nodes;
+      setById((prev) => {
+        const next = new Map(prev);
+        for (const e of nodes) if (newer(next.get(e.id), e)) next.set(e.id, e);
+        return next;
+      });
+      setPage((p) => ({
+        hasNextPage: r.executions.pageInfo.hasNextPage,
+        endCursor: r.executions.pageInfo.endCursor,
+        oldest: nodes.at(-1) ?? p.oldest,
+      }));
+      report(null);
+    } catch (err) {
+      report(err as VigilApiError);
+    } finally {
+      setLoading(false);
+    }
+  }, [client, filterKey, page.endCursor, report]);
 
   const oldest = page.hasNextPage ? page.oldest : null;
   const items = [...byId.values()]
@@ -172,5 +152,14 @@ export function useLiveExecutions(
     // past the loaded pages a live update would show out of place; "Load more" brings those in order
     .filter((e) => !oldest || byNewest(e, oldest) <= 0)
     .sort(byNewest);
-  return { items, byId, changes, loading, error, hasMore: page.hasNextPage, loadMore, connection };
+  return {
+    items,
+    byId,
+    changes,
+    loading,
+    error,
+    hasMore: page.hasNextPage,
+    loadMore: () => void loadMore(),
+    connection,
+  };
 }
