@@ -129,7 +129,7 @@ function operation(doc: Json, path: string, method: string, op: Json): string {
     .join('');
   return `<section id="${anchor(`${method}-${path}`)}">
 <h3><span class="m ${method}">${method.toUpperCase()}</span> <code>${esc(path)}</code></h3>
-<p><b>${inline(str(op.summary))}</b>${op.operationId ? ` <span class="c">operationId <code>${esc(str(op.operationId))}</code></span>` : ''}</p>${markdown(str(op.description))}
+<p><b>${inline(str(op.summary))}</b>${op.operationId ? `<br><span class="c">operationId <code>${esc(str(op.operationId))}</code></span>` : ''}</p>${markdown(str(op.description))}
 ${paramRows ? `<h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>required</th><th>type</th><th></th></tr>${paramRows}</table>` : ''}
 ${bodyContent.length ? `<h4>Body${body.required ? '' : ' (optional)'}</h4>${bodyContent.map(([t, c]) => `<pre>${esc(t)}: ${typeOf(obj(c).schema)}</pre>`).join('')}` : ''}
 <h4>Responses</h4><table>${responses}</table>
@@ -189,7 +189,7 @@ nav{width:300px;flex:none;height:100vh;position:sticky;top:0;overflow:auto;backg
 nav ul{list-style:none;padding-left:8px}nav li{margin:3px 0}nav a{text-decoration:none;color:inherit}
 main{padding:24px 40px;max-width:1000px;min-width:0}
 pre{background:#f4f6f9;padding:10px;overflow:auto;font-size:13px}
-code{font-size:13px}table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #d5dae3;padding:4px 8px;vertical-align:top;text-align:left}
+code{font-size:13px}table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #d5dae3;padding:4px 8px;vertical-align:top;text-align:left}td:first-child code{white-space:nowrap}
 section{border-top:1px solid #d5dae3;padding-top:8px;margin-top:24px}
 .m{display:inline-block;min-width:48px;font:bold 12px monospace;color:#fff;border-radius:3px;padding:2px 4px;text-align:center}
 .get{background:#2f7d32}.post{background:#1565c0}.patch{background:#b26a00}.put{background:#6a1b9a}.delete{background:#c62828}
