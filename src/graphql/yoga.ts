@@ -8,6 +8,7 @@ import { type ErrorLogger, isClientError, toClientError, wasLogged } from '../ht
 import { useDocumentLimits } from './armor.js';
 import type { GraphQLContext } from './context.js';
 import { useClientErrors, useRequestErrors } from './error-plugins.js';
+import { GRAPHIQL_OPTIONS, withApiKey } from './graphiql.js';
 import { useGraphQLSse } from './graphql-sse.js';
 import { useErrorResponses } from './responses.js';
 import { schema } from './schema.js';
@@ -49,8 +50,9 @@ export function createGraphQL(deps: YogaDeps): VigilYoga {
     batching: false,
     cors: false, // src/http/origin.ts decides cross-origin access for every edge
     // GraphiQL's editor is several MB of inlined assets: loaded on the first page request, not at start
-    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
-    graphiql: { title: 'Vigil GraphiQL', subscriptionsProtocol: 'SSE' },
+    renderGraphiQL: async (options) =>
+      withApiKey((await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options)),
+    graphiql: GRAPHIQL_OPTIONS,
     logging: {
       debug: (...args) => deps.log.debug({ args }, 'yoga'),
       info: (...args) => deps.log.info({ args }, 'yoga'),

@@ -7,10 +7,11 @@ import { issuesOf } from '../domain/inputs.js';
 import { registerChanges } from './changes.js';
 import type { RestApp, RestDeps, RestEnv } from './context.js';
 import { registerDocs } from './docs.js';
-import { errorResponse } from './errors.js';
+import { errorResponse, methodNotAllowed } from './errors.js';
 import { registerIngest } from './ingest.js';
 import { registerList } from './list.js';
 import { registerLogs } from './logs.js';
+import { allowedMethods } from './methods.js';
 import { registerSecuritySchemes } from './schemas.js';
 import { registerSeed000 } from './seed000-wait.js';
 import { registerSeed001 } from './seed001-workflow-wait.js';
@@ -48,7 +49,13 @@ export function createRest(deps: RestDeps): RestEdge {
     },
   });
   app.onError((err, c) => errorResponse(err, c.env.correlationId, deps.log));
-  app.notFound((c) => errorResponse(new VigilError('NOT_FOUND', 'Not Found'), c.env.correlationId, deps.log));
+  // Every route is registered below, before the first request asks.
+  let allowed: (path: string) => string[] = () => [];
+  app.notFound((c) => {
+    const allow = allowed(c.req.path);
+    if (allow.length) return methodNotAllowed(c.req.method, allow, c.env.correlationId, deps.log);
+    return errorResponse(new VigilError('NOT_FOUND', 'Not Found'), c.env.correlationId, deps.log);
+  });
   const authenticate = createMiddleware<RestEnv>(async (c, next) => {
     c.set('principal', await deps.auth.authenticate((name) => c.req.header(name), c.env.remoteAddress));
     await next();
@@ -69,6 +76,7 @@ export function createRest(deps: RestDeps): RestEdge {
   registerSeed004(app, deps);
   registerWebhooks(app, deps);
   registerDocs(app);
+  allowed = allowedMethods(app.routes);
 
   const correlationIds = new WeakMap<IncomingMessage, string>();
   const listener = getRequestListener(

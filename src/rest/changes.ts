@@ -6,8 +6,10 @@ import { type ChangeStreamStart, type ExecutionChange, prepareChangeStream } fro
 import { restErrorBody } from '../http/rest-errors.js';
 import { messageFrame, type SseStream } from '../http/sse.js';
 import type { RestApp, RestDeps } from './context.js';
+import { registerSseData, type SseEventDoc, sseContent } from './event-stream.js';
 import { asQueryError, FILTER_QUERY, filterOfQuery } from './list.js';
-import { errorResponses, SECURITY } from './schemas.js';
+import { ExecutionJson } from './response-json.js';
+import { ErrorResponseSchema, errorResponses, SECURITY } from './schemas.js';
 
 const DESCRIPTION = `Server-Sent Events (API.md §9): \`event: execution\`, \`id: <cursor>\`, data \`{cursor, execution}\`
 (the execution in GraphQL's shape), after each change of an execution that matches the filter (the list's query
@@ -18,11 +20,25 @@ changes only (take \`executionChangesCursor\` before a snapshot read to join the
 least every 15 s. \`event: error\` (\`{detail, error_code, correlation_id, timestamp}\`) ends a stream early (a consumer
 that fell behind, or a cursor pruned during the replay); resume with the last cursor received.`;
 
+const EVENTS: SseEventDoc[] = [
+  {
+    events: ['execution'],
+    dataName: 'ExecutionChangeEventData',
+    id: true,
+    data: z.object({
+      cursor: z.string().meta({ description: 'Also the event id: resume after this change' }),
+      execution: ExecutionJson,
+    }),
+  },
+  { events: ['error'], dataName: 'ErrorResponse', id: false, data: ErrorResponseSchema },
+];
+
 const route = createRoute({
   method: 'get',
   path: '/api/v1/executions/changes',
-  tags: ['Executions'],
-  summary: 'Stream execution changes',
+  operationId: 'streamExecutionChanges',
+  tags: ['Waiting and streaming'],
+  summary: 'Follow every change of the executions a filter matches (Server-Sent Events, resumable)',
   description: DESCRIPTION,
   security: SECURITY,
   request: {
@@ -42,7 +58,7 @@ const route = createRoute({
   responses: {
     200: {
       description: 'A text/event-stream of execution changes',
-      content: { 'text/event-stream': { schema: z.string().meta({ description: DESCRIPTION }) } },
+      content: sseContent('One event of the stream', EVENTS),
     },
     ...errorResponses(422, 503),
   },
@@ -68,6 +84,7 @@ function follow(start: ChangeStreamStart, stream: SseStream): void {
 
 /** `GET /api/v1/executions/changes`: GraphQL's executionChanges as an EventSource-compatible stream. */
 export function registerChanges(app: RestApp, deps: RestDeps): void {
+  registerSseData(app, EVENTS);
   app.openapi(route, async (c) => {
     const { after, ...query } = c.req.valid('query');
     const resume = c.req.valid('header')['last-event-id'] || after || null;

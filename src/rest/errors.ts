@@ -19,3 +19,13 @@ export function errorResponse(err: unknown, correlationId: string, log: ErrorLog
   const error = err instanceof HTTPException ? fromHttpException(err) : err;
   return replyResponse(restErrorReply(error, correlationId, log));
 }
+
+/**
+ * A known path asked with a method it does not serve: 405 with `Allow`. API.md §4 has no row for it; like GraphQL's
+ * 405 and node's own 400/431, it keeps its HTTP status and carries the closest code, VALIDATION_FAILED.
+ */
+export function methodNotAllowed(method: string, allow: string[], correlationId: string, log: ErrorLogger): Response {
+  const error = new VigilError('VALIDATION_FAILED', `${method} is not allowed here; allowed: ${allow.join(', ')}`);
+  const reply = restErrorReply(error, correlationId, log, { status: 405 });
+  return replyResponse({ ...reply, headers: { ...reply.headers, allow: allow.join(', ') } });
+}

@@ -24,7 +24,8 @@ const RecordEventsRequest = z
 const create = createRoute({
   method: 'post',
   path: '/api/v1/executions',
-  tags: ['Ingest (workers)'],
+  operationId: 'createExecution',
+  tags: ['Workers'],
   summary: 'Create an execution',
   description:
     'Creates an execution in PENDING (GraphQL createExecution). With an idempotencyKey, a retry of the same ' +
@@ -41,8 +42,9 @@ const create = createRoute({
 const record = createRoute({
   method: 'post',
   path: '/api/v1/executions/{execution_id}/events',
-  tags: ['Ingest (workers)'],
-  summary: 'Record a batch of events',
+  operationId: 'recordExecutionEvents',
+  tags: ['Workers'],
+  summary: "Report an execution's progress, steps, messages, logs or status (a batch of events)",
   description:
     'Appends the events in order, all or nothing (GraphQL recordExecutionEvents); an empty list is a heartbeat. ' +
     'A batch for a terminal execution, or whose status change the state machine refuses, is 400 ' +

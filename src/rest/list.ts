@@ -46,8 +46,9 @@ export const FILTER_QUERY = {
 const route = createRoute({
   method: 'get',
   path: '/api/v1/executions',
+  operationId: 'listExecutions',
   tags: ['Executions'],
-  summary: 'List executions',
+  summary: 'List executions, newest first, filtered by status, workflow, tags or lineage',
   description:
     'GraphQL `executions` over REST (API.md §8): every filter of ExecutionFilter, newest first, with cursors that ' +
     'GraphQL accepts too (and the other way round).',

@@ -22,8 +22,9 @@ behind is disconnected (resume with \`after\`); on shutdown the body ends.`;
 const route = createRoute({
   method: 'get',
   path: '/api/v1/executions/{execution_id}/logs',
+  operationId: 'getExecutionLogs',
   tags: ['Executions'],
-  summary: "An execution's log text",
+  summary: "Read an execution's log output as plain text, or follow it live",
   description: DESCRIPTION,
   security: SECURITY,
   request: {

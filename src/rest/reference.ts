@@ -67,7 +67,9 @@ function typeOf(schema: unknown, indent = ''): string {
     return `<a href="#schema-${anchor(name)}">${esc(name)}</a>`;
   }
   const alternatives = (s.anyOf ?? s.oneOf) as unknown[] | undefined;
-  if (Array.isArray(alternatives)) return alternatives.map((a) => typeOf(a, indent)).join(' | ');
+  if (Array.isArray(alternatives)) return alternatives.map((a) => typeOf(a, indent)).join(` |\n${indent}`);
+  // JSON text (an SSE event's data): the schema of what it parses to
+  if (s.contentSchema) return `JSON ${typeOf(s.contentSchema, indent)}`;
   if (Array.isArray(s.enum)) return esc(s.enum.map((v) => JSON.stringify(v)).join(' | '));
   const types = Array.isArray(s.type) ? (s.type as string[]) : s.type ? [str(s.type)] : [];
   const shown = types.map((t) => {
@@ -91,8 +93,20 @@ function objectOf(s: Json, indent: string): string {
   return `{\n${lines.join('\n')}\n${indent}}`;
 }
 
-function operation(path: string, method: string, op: Json): string {
-  const params = (Array.isArray(op.parameters) ? op.parameters : []).map(obj);
+/** A `$ref` to one of the document's components, resolved; anything else as it is. */
+function resolved(doc: Json, value: unknown): Json {
+  const ref = obj(value).$ref;
+  if (typeof ref !== 'string' || !ref.startsWith('#/')) return obj(value);
+  return obj(
+    ref
+      .slice(2)
+      .split('/')
+      .reduce<unknown>((node, key) => obj(node)[key], doc),
+  );
+}
+
+function operation(doc: Json, path: string, method: string, op: Json): string {
+  const params = (Array.isArray(op.parameters) ? op.parameters : []).map((p) => resolved(doc, p));
   const paramRows = params
     .map(
       (p) =>
@@ -115,7 +129,7 @@ function operation(path: string, method: string, op: Json): string {
     .join('');
   return `<section id="${anchor(`${method}-${path}`)}">
 <h3><span class="m ${method}">${method.toUpperCase()}</span> <code>${esc(path)}</code></h3>
-<p><b>${inline(str(op.summary))}</b></p>${markdown(str(op.description))}
+<p><b>${inline(str(op.summary))}</b>${op.operationId ? `<br><span class="c">operationId <code>${esc(str(op.operationId))}</code></span>` : ''}</p>${markdown(str(op.description))}
 ${paramRows ? `<h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>required</th><th>type</th><th></th></tr>${paramRows}</table>` : ''}
 ${bodyContent.length ? `<h4>Body${body.required ? '' : ' (optional)'}</h4>${bodyContent.map(([t, c]) => `<pre>${esc(t)}: ${typeOf(obj(c).schema)}</pre>`).join('')}` : ''}
 <h4>Responses</h4><table>${responses}</table>
@@ -133,8 +147,8 @@ export function renderReference(document: object): string {
       const tag = str((op.tags as string[] | undefined)?.[0]) || 'Other';
       ops.push({
         tag,
-        html: operation(path, method, op),
-        link: `<li><a href="#${anchor(`${method}-${path}`)}"><span class="m ${method}">${method.toUpperCase()}</span> ${esc(path)}</a></li>`,
+        html: operation(doc, path, method, op),
+        link: `<li><a href="#${anchor(`${method}-${path}`)}" title="${esc(`${method.toUpperCase()} ${path}`)}"><span class="m ${method}">${method.toUpperCase()}</span> ${esc(str(op.summary) || path)}</a></li>`,
       });
     }
   }
@@ -172,10 +186,10 @@ export function renderReference(document: object): string {
 <style>
 body{font:15px/1.5 system-ui,sans-serif;margin:0;display:flex;color:#1d2330}
 nav{width:300px;flex:none;height:100vh;position:sticky;top:0;overflow:auto;background:#f4f6f9;padding:16px;box-sizing:border-box;font-size:13px}
-nav ul{list-style:none;padding-left:8px}nav a{text-decoration:none;color:inherit}
+nav ul{list-style:none;padding-left:8px}nav li{margin:3px 0}nav a{text-decoration:none;color:inherit}
 main{padding:24px 40px;max-width:1000px;min-width:0}
 pre{background:#f4f6f9;padding:10px;overflow:auto;font-size:13px}
-code{font-size:13px}table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #d5dae3;padding:4px 8px;vertical-align:top;text-align:left}
+code{font-size:13px}table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #d5dae3;padding:4px 8px;vertical-align:top;text-align:left}td:first-child code{white-space:nowrap}
 section{border-top:1px solid #d5dae3;padding-top:8px;margin-top:24px}
 .m{display:inline-block;min-width:48px;font:bold 12px monospace;color:#fff;border-radius:3px;padding:2px 4px;text-align:center}
 .get{background:#2f7d32}.post{background:#1565c0}.patch{background:#b26a00}.put{background:#6a1b9a}.delete{background:#c62828}

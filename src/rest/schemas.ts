@@ -24,7 +24,7 @@ const HTTPValidationErrorSchema = z
   .object({ detail: z.array(ValidationErrorSchema), ...errorFields })
   .meta({ id: 'HTTPValidationError', description: 'A 422: every invalid field, in the shape FastAPI gives' });
 
-const ErrorResponseSchema = z
+export const ErrorResponseSchema = z
   .object({ detail: z.string().meta({ description: 'What went wrong, for a person' }), ...errorFields })
   .meta({ id: 'ErrorResponse', description: 'Every error but a 422 (API.md §4)' });
 
@@ -56,8 +56,8 @@ export function errorResponses(...statuses: ErrorStatus[]) {
   );
 }
 
-/** API keys (API.md §5); with auth off (the default on loopback) both may be omitted. */
-export const SECURITY = [{ bearerAuth: [], environment: [] }];
+/** API keys (API.md §5): a bearer key, or none with auth off (the default on loopback). */
+export const SECURITY: Record<string, string[]>[] = [{ bearerAuth: [] }, {}];
 
 export function registerSecuritySchemes(app: RestApp): void {
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
@@ -65,13 +65,21 @@ export function registerSecuritySchemes(app: RestApp): void {
     scheme: 'bearer',
     description: 'An API key from `npx vigil keys create` (not needed while VIGIL_AUTH=off)',
   });
-  app.openAPIRegistry.registerComponent('securitySchemes', 'environment', {
-    type: 'apiKey',
-    in: 'header',
-    name: 'X-Environment',
-    description: '`test` or `live`; optional with auth off (default `test`) or when the key has one environment',
-  });
 }
+
+/**
+ * `X-Environment` (API.md §5) is read by the authentication in front of every route, not by a route, so the
+ * document adds it to every authenticated operation (`withEnvironment`) rather than each route validating it.
+ */
+export const ENVIRONMENT_PARAMETER = {
+  name: 'X-Environment',
+  in: 'header',
+  required: false,
+  description:
+    'The environment to act in. Optional with auth off (default `test`) and for a key with one environment; ' +
+    'required for a key with both. One the key may not use is 403.',
+  schema: { type: 'string', enum: ['test', 'live'] },
+} as const;
 
 /** A query parameter holding a number, validated by a schema written for numbers (a domain schema, typically). */
 export function queryNumber<T extends z.ZodType>(schema: T) {

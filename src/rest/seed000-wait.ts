@@ -42,12 +42,14 @@ const WaitResponse = z
 const route = createRoute({
   method: 'post',
   path: '/api/v1/executions/{execution_id}/wait',
-  tags: ['Seed 000: wait'],
-  summary: 'Wait For Execution',
+  operationId: 'waitForExecution',
+  tags: ['Waiting and streaming'],
+  summary: 'Wait until an execution ends, then get its message statistics',
   description:
     'Blocks until the execution is terminal (at once when it already is), or until the timeout, then answers ' +
     '`completed: false` with the current statistics; a timeout is not an error. For CLI tools and scripts; ' +
-    'dashboards should stream `GET /api/v1/executions/{execution_id}/events` instead.',
+    'dashboards should stream `GET /api/v1/executions/{execution_id}/events` instead.\n\n' +
+    'Compatibility note: the shape of seed 000.',
   security: SECURITY,
   request: {
     params: z.object({ execution_id: z.string().meta({ description: 'Execution UUID to wait for' }) }),

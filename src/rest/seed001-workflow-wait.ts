@@ -64,11 +64,13 @@ const WorkflowExecution = z
 const route = createRoute({
   method: 'get',
   path: '/workflows/executions/{id}/wait',
-  tags: ['Seed 001: workflow long-poll'],
-  summary: 'Wait for a workflow execution to reach a terminal state (long-poll)',
+  operationId: 'waitForWorkflowExecution',
+  tags: ['Waiting and streaming'],
+  summary: 'Wait until a workflow execution ends, then get all of it: steps, trace, output (long-poll)',
   description:
     'Answers with the whole execution as soon as it is terminal (at once when it already is), or with its current ' +
-    'state when `timeoutMs` passes (still 200: check `status`).',
+    'state when `timeoutMs` passes (still 200: check `status`).\n\n' +
+    "Compatibility note: the shape of seed 001 (camelCase, seed 001's status words).",
   security: SECURITY,
   request: {
     params: z.object({ id: z.uuid() }),

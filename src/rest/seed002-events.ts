@@ -8,8 +8,9 @@ import { afterInput, prepareEventStream, type StreamStart } from '../feed/stream
 import { restErrorBody } from '../http/rest-errors.js';
 import { messageFrame, type SseMessage, type SseStream } from '../http/sse.js';
 import type { RestApp, RestDeps } from './context.js';
-import { errorResponses, queryNumber, SECURITY } from './schemas.js';
-import { SEED003_STATUS } from './vocabulary.js';
+import { registerSseData, type SseEventDoc, sseContent } from './event-stream.js';
+import { ErrorResponseSchema, errorResponses, queryNumber, SECURITY } from './schemas.js';
+import { SEED003_STATUS, wordsOf } from './vocabulary.js';
 
 const STREAM_DESCRIPTION = `Server-Sent Events, one per stored event of the execution, each with \`id: <sequence>\` and JSON \`data\`
 (snake_case, always with \`execution_id\`, \`sequence\`, \`occurred_at\`):
@@ -29,12 +30,83 @@ A \`:\` comment line is sent at least every 15 s. The stream first replays store
 after the event that makes the execution terminal, or at the timeout. EventSource clients reconnect by themselves
 with \`Last-Event-ID\`; once nothing more can come, the server answers that reconnect with 204 so they stop.`;
 
+const base = {
+  execution_id: z.string(),
+  sequence: z.int().meta({ description: 'Also the event id' }),
+  occurred_at: z.string().meta({ description: 'ISO 8601, UTC' }),
+};
+const nullable = z.string().nullable();
+const anyJson = z.unknown();
+
+/** The events of the stream and their data (what `sseMessage` writes). */
+const EVENTS: SseEventDoc[] = [
+  {
+    events: ['initiated', 'processing', 'completed', 'failed'],
+    dataName: 'MessageEventData',
+    id: true,
+    data: z.object({ ...base, message_id: z.string(), adapter: nullable, status: z.string(), error: anyJson }),
+  },
+  {
+    events: ['status'],
+    dataName: 'StatusEventData',
+    id: true,
+    data: z.object({
+      ...base,
+      status: z.enum(wordsOf(SEED003_STATUS)),
+      previous_status: z.enum(wordsOf(SEED003_STATUS)),
+      error: anyJson,
+    }),
+  },
+  {
+    events: ['progress'],
+    dataName: 'ProgressEventData',
+    id: true,
+    data: z.object({ ...base, step: nullable, percentage: z.number() }),
+  },
+  {
+    events: ['step'],
+    dataName: 'StepEventData',
+    id: true,
+    data: z.object({
+      ...base,
+      step_id: z.string(),
+      name: nullable,
+      type: nullable,
+      status: nullable,
+      error: anyJson,
+      outputs: anyJson,
+      artifacts: anyJson,
+      row_counts: anyJson,
+      columns: anyJson,
+      skipped: z.boolean(),
+    }),
+  },
+  {
+    events: ['tags'],
+    dataName: 'TagsEventData',
+    id: true,
+    data: z.object({
+      ...base,
+      set: z.array(z.object({ key: z.string(), value: z.string() })),
+      removed: z.array(z.string()),
+    }),
+  },
+  {
+    events: ['log'],
+    dataName: 'LogEventData',
+    id: true,
+    data: z.object({ ...base, stream: z.string(), level: nullable, text: z.string() }),
+  },
+  { events: ['error'], dataName: 'ErrorResponse', id: false, data: ErrorResponseSchema },
+];
+
 const route = createRoute({
   method: 'get',
   path: '/api/v1/executions/{execution_id}/events',
-  tags: ['Seed 002: event stream'],
-  summary: 'Stream Execution Events',
-  description: STREAM_DESCRIPTION,
+  operationId: 'streamExecutionEvents',
+  tags: ['Waiting and streaming'],
+  summary: "Follow an execution's events live (Server-Sent Events, resumable with Last-Event-ID)",
+  description: `${STREAM_DESCRIPTION}\n\nCompatibility note: the stream of seed 002.`,
   security: SECURITY,
   request: {
     params: z.object({ execution_id: z.string().meta({ description: 'Execution UUID to stream events for' }) }),
@@ -55,7 +127,7 @@ const route = createRoute({
   responses: {
     200: {
       description: 'Successful Response: a text/event-stream',
-      content: { 'text/event-stream': { schema: z.string().meta({ description: STREAM_DESCRIPTION }) } },
+      content: sseContent('One event of the stream (the table above)', EVENTS),
     },
     204: { description: 'A resume after the terminal event: nothing more will come (EventSource stops reconnecting)' },
     ...errorResponses(404, 422, 503),
@@ -131,6 +203,7 @@ function follow(start: StreamStart<ExecutionEvent>, stream: SseStream): void {
 
 /** Seed 002: `GET /api/v1/executions/{execution_id}/events`, over the same stream as GraphQL's executionEvents. */
 export function registerSeed002(app: RestApp, deps: RestDeps): void {
+  registerSseData(app, EVENTS);
   app.openapi(route, async (c) => {
     const { execution_id: id } = c.req.valid('param');
     const { timeout, last_event_id } = c.req.valid('query');

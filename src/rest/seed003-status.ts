@@ -34,13 +34,15 @@ const StatusUpdateResponse = z
 const route = createRoute({
   method: 'patch',
   path: '/api/v1/executions/{execution_id}',
-  tags: ['Seed 003: status update'],
-  summary: 'Update Execution Status',
+  operationId: 'updateExecutionStatus',
+  tags: ['Executions'],
+  summary: 'Cancel an execution, or mark a stuck one failed or completed',
   description:
     "'cancelled' (needs executions:write) cancels a running execution; 'failed' and 'completed' (need " +
     'executions:admin) clean up executions stuck in a non-terminal status. Allowed only from a non-terminal ' +
     'status; the same terminal status again is an idempotent success (previous = current); any other change of a ' +
-    'terminal status is 400 INVALID_STATUS_TRANSITION.',
+    'terminal status is 400 INVALID_STATUS_TRANSITION.\n\n' +
+    'Compatibility note: the shape of seed 003 (snake_case, its status words).',
   security: SECURITY,
   request: {
     params: z.object({ execution_id: z.string().meta({ description: 'Execution UUID' }) }),

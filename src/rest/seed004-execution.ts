@@ -52,13 +52,17 @@ const FlowExecution = z
 
 const route = createRoute({
   method: 'get',
-  path: '/api/v1/executions/{executionId}',
-  tags: ['Seed 004: get execution'],
-  summary: 'Get an execution',
-  description: 'Poll an execution. For production, webhooks are more efficient than polling.',
+  path: '/api/v1/executions/{execution_id}',
+  operationId: 'getExecution',
+  tags: ['Executions'],
+  summary: 'Get an execution: status, progress, output, error, and optionally metrics and artifacts',
+  description:
+    'Poll an execution. For production, webhooks are more efficient than polling.\n\n' +
+    'Compatibility note: the shape of seed 004, which names the path parameter `executionId`: the same URL as ' +
+    "seed 003's `PATCH`, so both are one path here.",
   security: SECURITY,
   request: {
-    params: z.object({ executionId: z.string().meta({ description: 'The execution identifier' }) }),
+    params: z.object({ execution_id: z.string().meta({ description: 'The execution identifier' }) }),
     query: z.object({
       include: z
         .string()
@@ -109,11 +113,11 @@ function flowExecutionJson(e: Execution, include: ReadonlySet<string>): z.infer<
   };
 }
 
-/** Seed 004: `GET /api/v1/executions/{executionId}?include=artifacts,metrics`. */
+/** Seed 004: `GET /api/v1/executions/{executionId}?include=artifacts,metrics` (one path with seed 003's PATCH). */
 export function registerSeed004(app: RestApp, deps: RestDeps): void {
   app.openapi(route, async (c) => {
     const { include } = c.req.valid('query');
-    const execution = await getExecution(deps.db, c.var.principal, c.req.valid('param').executionId);
+    const execution = await getExecution(deps.db, c.var.principal, c.req.valid('param').execution_id);
     const wanted = new Set((include ?? '').split(',').map((s) => s.trim()));
     return c.json(flowExecutionJson(execution, wanted), 200);
   });

@@ -30,8 +30,9 @@ const WaitManyResponse = z
 const route = createRoute({
   method: 'post',
   path: '/api/v1/executions/wait',
-  tags: ['Executions'],
-  summary: 'Wait for many executions',
+  operationId: 'waitForExecutions',
+  tags: ['Waiting and streaming'],
+  summary: 'Wait until all (or any) of several executions end',
   description:
     'GraphQL `waitForExecutions` over REST (API.md §9): answers once every execution is terminal (ALL), or the ' +
     'first one is (ANY), or at the timeout with `completed: false` (not an error). With a filter, executions ' +

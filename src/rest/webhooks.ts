@@ -148,7 +148,8 @@ const routes = {
     path: '/api/v1/webhooks',
     tags: TAGS,
     security: SECURITY,
-    summary: 'Register a webhook',
+    operationId: 'createWebhook',
+    summary: 'Register a webhook: Vigil POSTs signed status changes to your URL',
     description: 'Needs executions:admin. The signing secret is in this response only.',
     request: { body: { content: { 'application/json': { schema: CreateRequest } }, required: true } },
     responses: {
@@ -161,7 +162,8 @@ const routes = {
     path: '/api/v1/webhooks',
     tags: TAGS,
     security: SECURITY,
-    summary: "The caller's webhooks",
+    operationId: 'listWebhooks',
+    summary: "List the caller's webhooks",
     responses: {
       200: jsonContent(z.object({ webhooks: z.array(WebhookJson) }), 'Oldest first'),
       ...errorResponses(422),
@@ -172,6 +174,7 @@ const routes = {
     path: '/api/v1/webhooks/{webhook_id}',
     tags: TAGS,
     security: SECURITY,
+    operationId: 'deleteWebhook',
     summary: 'Delete a webhook with its deliveries',
     request: { params: WebhookId },
     responses: { 200: jsonContent(WebhookJson, 'What was deleted'), ...errorResponses(404, 422) },
@@ -181,7 +184,8 @@ const routes = {
     path: '/api/v1/webhooks/{webhook_id}/deliveries',
     tags: TAGS,
     security: SECURITY,
-    summary: 'Deliveries of a webhook, newest first, with every attempt',
+    operationId: 'listWebhookDeliveries',
+    summary: 'List the deliveries of a webhook, newest first, with every attempt',
     request: {
       params: WebhookId,
       query: z.object({
@@ -202,6 +206,7 @@ const routes = {
     path: '/api/v1/webhooks/deliveries/{delivery_id}/redeliver',
     tags: TAGS,
     security: SECURITY,
+    operationId: 'redeliverWebhookDelivery',
     summary: 'Send a delivery again (same id and body, fresh signature)',
     request: { params: z.object({ delivery_id: z.string() }) },
     responses: { 202: jsonContent(DeliveryJson, 'The delivery, PENDING again'), ...errorResponses(404, 422) },

@@ -398,12 +398,12 @@ const ROWS: Row[] = [
     code: 'NOT_FOUND',
   },
   {
-    name: 'a method the path does not have',
+    name: 'a method the path does not have (405 with Allow)',
     method: 'DELETE',
     path: '/api/v1/executions/:id',
     options: {},
-    status: 404,
-    code: 'NOT_FOUND',
+    status: 405,
+    code: 'VALIDATION_FAILED',
   },
 ];
 
