@@ -240,6 +240,25 @@ export async function measureUser(o: UserOptions): Promise<Record<string, unknow
       if (/Non-2xx/.test(text)) throw new Error(`read of ${url} had non-2xx answers`);
       return Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? 0);
     };
+    // Each answers the same fields for its row before it is timed (a fast error would be a fast "read").
+    for (const [url, id] of [
+      [`${bases.vigil}/graphql`, readIds.vigil],
+      [`${bases.stock}/graphql`, readIds.stock],
+      [`${bareBase}/`, readIds.vigil],
+    ] as const) {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/graphql-response+json, application/json;q=0.9',
+        },
+        body: JSON.stringify({ query: READ, variables: { id } }),
+      });
+      const body = (await res.json()) as { data?: { execution?: { id: string; stats?: { totalMessages: number } } } };
+      if (res.status !== 200 || body.data?.execution?.id !== id || body.data.execution.stats?.totalMessages !== 1) {
+        throw new Error(`read of ${url} answered ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+      }
+    }
     let seconds = 2;
     const targets = {
       vigil: () => rps(`${bases.vigil}/graphql`, readIds.vigil, seconds),
