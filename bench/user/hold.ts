@@ -12,6 +12,8 @@ const kind = argv('kind', 'sse');
 const n = Number(argv('n', '1000'));
 const rest = argv('rest', 'false') === 'true';
 const ids = await createExecutions(base, 1000, `user-hold-${kind}`);
+/** Connections that ended (a wait answered, a stream closed) before the release: each is a failure. */
+let early = 0;
 const SUB = 'subscription($id: ID!) { executionEvents(executionId: $id, timeout: 3600) { sequence } }';
 const WAIT = 'query($id: ID!) { waitForExecution(id: $id, timeout: 3600) { completed } }';
 
@@ -19,7 +21,13 @@ const WAIT = 'query($id: ID!) { waitForExecution(id: $id, timeout: 3600) { compl
 async function open(i: number, closers: (() => void)[]): Promise<void> {
   const id = ids[i % ids.length] as string;
   if (kind === 'sse') {
-    const h = sse(base, SUB, { id }, () => {});
+    const h = sse(
+      base,
+      SUB,
+      { id },
+      () => {},
+      () => early++,
+    );
     closers.push(h.close);
     return h.opened;
   }
@@ -28,6 +36,7 @@ async function open(i: number, closers: (() => void)[]): Promise<void> {
       ? post(base, `/api/v1/executions/${id}/wait`, JSON.stringify({ timeout: 3600 }))
       : post(base, '/graphql', JSON.stringify({ query: WAIT, variables: { id } }));
   closers.push(h.close);
+  h.answer.then(() => early++);
   // A wait answers only at the end: an early answer or close is a failure.
   await Promise.race([
     h.answer.then((a) => Promise.reject(new Error(a.text.slice(0, 200)))),
@@ -50,6 +59,8 @@ const warm: (() => void)[] = [];
 await openAll(100, warm);
 await new Promise((r) => setTimeout(r, 500));
 for (const close of warm) close();
+await new Promise((r) => setTimeout(r, 200));
+early = 0;
 say({ warmed: true });
 const next = commands();
 await next();
@@ -57,5 +68,6 @@ const closers: (() => void)[] = [];
 const failed = await openAll(n, closers);
 say({ ready: n - failed, failed });
 await next();
+say({ early });
 for (const close of closers) close();
 process.exit(0);

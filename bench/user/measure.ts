@@ -125,13 +125,7 @@ export async function measureUser(o: UserOptions): Promise<Record<string, unknow
 
     // Wake: updateExecutionStatus(COMPLETED) sent → every waiter's HTTP answer complete.
     const held = async (s: Server, count: number) => {
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const text = await (await fetch(`${bases[s]}/metrics`)).text();
-        if (Number(/^(?:vigil|stock)_open_waiters (\d+)/m.exec(text)?.[1] ?? 0) >= count) break;
-        if (Date.now() > deadline) throw new Error(`${s} did not hold ${count} waiters within 30 s`);
-        await sleep(10);
-      }
+      await holding(bases[s], count, 30_000);
       await sleep(count > 100 ? 100 : 20);
     };
     const wake = async (s: Server, k: number, rounds: number, warm: number) => {
@@ -313,11 +307,16 @@ export async function measureUser(o: UserOptions): Promise<Record<string, unknow
       const before = rssKb(pid);
       holder.send('hold');
       const got = await holder.next<{ ready: number; failed: number }>('ready', 600_000);
+      // Waits answer nothing until the end: the server's own gauge says when it holds them all.
+      if (kind === 'wait') await holding(base, p.hold, 300_000);
       await sleep(2000);
       const after = rssKb(pid);
       holder.send('release');
+      const { early } = await holder.next<{ early: number }>('early', 60_000);
       server.proc.kill('SIGTERM');
-      if (got.failed > 0) throw new Error(`${s}: ${got.failed} of ${p.hold} ${kind} connections failed`);
+      if (got.failed + early > 0) {
+        throw new Error(`${s}: ${got.failed} of ${p.hold} ${kind} connections failed, ${early} ended before release`);
+      }
       return round((after - before) / got.ready, 2);
     };
     const kbStream = await each((s) => hold(s, 'sse'));
@@ -336,6 +335,17 @@ export async function measureUser(o: UserOptions): Promise<Record<string, unknow
     load_average_1m: Number(load),
     quick: o.quick,
   };
+}
+
+/** Until the server's open-waiters gauge (Vigil's and the stock peer's `/metrics`) shows `count` held. */
+async function holding(base: string, count: number, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    if (Number(/^(?:vigil|stock)_open_waiters (\d+)/m.exec(text)?.[1] ?? 0) >= count) return;
+    if (Date.now() > deadline) throw new Error(`${base} did not hold ${count} waiters within ${ms} ms`);
+    await sleep(count > 100 ? 200 : 10);
+  }
 }
 
 async function ready(base: string): Promise<void> {
