@@ -36,7 +36,10 @@ async function open(i: number, closers: (() => void)[]): Promise<void> {
       ? post(base, `/api/v1/executions/${id}/wait`, JSON.stringify({ timeout: 3600 }))
       : post(base, '/graphql', JSON.stringify({ query: WAIT, variables: { id } }));
   closers.push(h.close);
-  h.answer.then(() => early++);
+  h.answer.then(
+    () => early++,
+    () => {},
+  );
   // A wait answers only at the end: an early answer or close is a failure.
   await Promise.race([
     h.answer.then((a) => Promise.reject(new Error(a.text.slice(0, 200)))),
