@@ -15,10 +15,14 @@ import { measureChanges } from './changes.js';
 import { createExecutions } from './clients/common.js';
 import { measureModel } from './model.js';
 import { measureStartup, startupTable } from './startup.js';
+import { measureUser, userTable } from './user/measure.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const quick = process.argv.includes('--quick');
-/** `--only read,ingest,latency,memory,waitmany,logs,changes,model,startup`: run some parts (for iterating on one figure). */
+/**
+ * `--only read,ingest,latency,memory,waitmany,logs,changes,model,startup,user`: run some parts (for iterating on one
+ * figure). `user` is what users feel, beside the stock peer (bench/user/measure.ts); printed, kept only by full runs.
+ */
 const onlyArg = process.argv.indexOf('--only');
 const only = onlyArg >= 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',')) : null;
 const runs = (part: string) => !only || only.has(part);
@@ -26,7 +30,11 @@ const plan = quick
   ? { wrkSeconds: 4, holdSse: 2000, holdWait: 2000, deliveryN: 100, fanoutN: 5, wakeN: 50, herdN: 2 }
   : { wrkSeconds: 10, holdSse: 10_000, holdWait: 10_000, deliveryN: 300, fanoutN: 10, wakeN: 100, herdN: 3 };
 const deadline =
-  Date.now() + (quick ? 120_000 : 600_000) + (runs('startup') ? 900_000 : 0) + (runs('model') ? 1_200_000 : 0);
+  Date.now() +
+  (quick ? 120_000 : 600_000) +
+  (runs('startup') ? 900_000 : 0) +
+  (runs('model') ? 1_200_000 : 0) +
+  (runs('user') ? 900_000 : 0);
 const children: ChildProcess[] = [];
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
@@ -299,6 +307,18 @@ async function main() {
       results.waiter_kb = w.kbPerConn;
     }
 
+    // 4c. What users feel (issue 22): end to end over HTTP, beside the stock peer in the same run.
+    if (runs('user')) {
+      results.user = await measureUser({
+        root: ROOT,
+        databaseUrl,
+        vigil: base,
+        quick,
+        log,
+        started: (c) => children.push(c),
+      });
+    }
+
     // 4b. Waiting on many (issue 19): 1,000 held waitForExecutions of 10 ids each in a fresh process, KB per
     // waiter above its warmed-up idle RSS, then the release of each by the request that ends its last execution.
     if (runs('waitmany')) {
@@ -465,9 +485,10 @@ async function main() {
       join(ROOT, 'bench/results/logs.json'),
       `${JSON.stringify({ ...results, load_average_1m: Number(load) }, null, 2)}\n`,
     );
-  } else if (!(only?.size === 1 && (only.has('model') || only.has('changes')))) {
+  } else if (!(only?.size === 1 && (only.has('model') || only.has('changes'))) && !only?.has('user')) {
     writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   }
+  if (results.user) process.stdout.write(userTable(results.user as Record<string, unknown>));
   printTable(results);
 }
 
@@ -504,7 +525,7 @@ function printTable(results: Record<string, unknown>) {
     const v = Number(results[key]);
     return `| ${key.padEnd(20)} | ${String(results[key]).padStart(10)} | ${goal.padEnd(9)} | ${met(v) ? 'met' : 'NOT met'} |`;
   });
-  process.stdout.write(`${['| key | value | goal | |', '|---|---|---|---|', ...rows].join('\n')}\n`);
+  process.stdout.write(`${['| internal key | value | goal | |', '|---|---|---|---|', ...rows].join('\n')}\n`);
 }
 
 const guard = setTimeout(() => {

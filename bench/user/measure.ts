@@ -1,0 +1,392 @@
+/**
+ * What users feel (issue 22, item 1), Vigil beside the stock peer (bench/stock/) in the same run, on the same durable
+ * PostgreSQL: every latency from the moment the user's client sends its HTTP request to the moment another process's
+ * client has the answer, timed on the machine-wide monotonic clock (`process.hrtime.bigint()`, CLOCK_MONOTONIC).
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { freePort } from '../../test/support/postgres.js';
+import { percentile, round } from '../clients/common.js';
+import { type Child, child, mono } from './http.js';
+
+export interface UserOptions {
+  root: string;
+  /** Vigil's database; the stock peer gets its own on the same server. */
+  databaseUrl: string;
+  /** The Vigil process the latency, ingest and read figures use. */
+  vigil: string;
+  quick: boolean;
+  log: (msg: string) => void;
+  /** Every child started, so the caller stops them whatever happens. */
+  started: (c: Child['proc']) => void;
+}
+
+/** One figure: Vigil's, the stock peer's, and their ratio. */
+export interface Pair {
+  vigil: number;
+  stock: number;
+  ratio: number;
+}
+
+type Server = 'vigil' | 'stock';
+const VIGIL_ENV = { LOG_LEVEL: 'warn', VIGIL_MAX_WAITERS: '100000', VIGIL_MAX_STREAMS: '100000' };
+const RECORD =
+  'mutation($id: ID!, $e: [ExecutionEventInput!]!) { recordExecutionEvents(executionId: $id, events: $e) { execution { id } } }';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function gql<T>(base: string, query: string, variables: Record<string, unknown>): Promise<T> {
+  const res = await fetch(`${base}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+    body: JSON.stringify({ query, variables }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const body = (await res.json()) as { data?: T; errors?: unknown };
+  if (res.status !== 200 || !body.data || body.errors) throw new Error(`${base}: ${JSON.stringify(body.errors)}`);
+  return body.data;
+}
+
+const create = async (base: string, workflowId: string) =>
+  (
+    await gql<{ createExecution: { id: string } }>(
+      base,
+      'mutation($w: String!) { createExecution(input: {workflowId: $w}) { id } }',
+      { w: workflowId },
+    )
+  ).createExecution.id;
+
+export async function measureUser(o: UserOptions): Promise<Record<string, unknown>> {
+  const spawn = (script: string, args: string[], env: Record<string, string> = {}) => {
+    const c = child(o.root, script, args, env);
+    o.started(c.proc);
+    return c;
+  };
+  const admin = postgres(o.databaseUrl, { max: 1, onnotice: () => {} });
+  const stockDb = `stock_${Date.now().toString(36)}`;
+  await admin.unsafe(`create database ${stockDb}`);
+  await admin.end();
+  const stockUrl = Object.assign(new URL(o.databaseUrl), { pathname: `/${stockDb}` }).toString();
+  const dbs = {
+    vigil: postgres(o.databaseUrl, { max: 1, onnotice: () => {} }),
+    stock: postgres(stockUrl, { max: 1, onnotice: () => {} }),
+  };
+  const startStock = async () => {
+    const c = spawn('bench/stock/main.ts', [], { DATABASE_URL: stockUrl, PORT: String(await freePort()) });
+    return { c, base: `http://127.0.0.1:${(await c.next<{ port: number }>('port', 60_000)).port}` };
+  };
+  const stock = await startStock();
+  const bases: Record<Server, string> = { vigil: o.vigil, stock: stock.base };
+  const servers: Server[] = ['vigil', 'stock'];
+  const out: Record<string, Pair> = {};
+  const pair = (name: string, f: (s: Server) => number) => {
+    const vigil = f('vigil');
+    const stockFigure = f('stock');
+    out[name] = { vigil, stock: stockFigure, ratio: round(vigil / stockFigure, 2) };
+  };
+  const each = async <T>(fn: (s: Server) => Promise<T>): Promise<Record<Server, T>> => {
+    const r = {} as Record<Server, T>;
+    for (const s of servers) r[s] = await fn(s);
+    return r;
+  };
+  try {
+    const p = o.quick
+      ? { warm: 10, delivery: 50, fanout: 5, wake: 30, herd: 3, hold: 2000, wrk: 4, slices: 3 }
+      : { warm: 20, delivery: 200, fanout: 20, wake: 100, herd: 3, hold: 10_000, wrk: 10, slices: 5 };
+
+    // Delivery and fan-out: one event at a time, the next written once the previous reached every subscriber.
+    const stream = async (s: Server, k: number, events: number, warm: number) => {
+      o.log(`user: ${s} delivery to ${k} subscriber(s), ${events} events`);
+      const id = await create(bases[s], 'user-delivery');
+      const sub = spawn('bench/user/subscribe.ts', ['--base', bases[s], '--id', id, '--k', String(k)]);
+      await sub.next('ready', 120_000);
+      await sleep(200);
+      const latencies: number[] = [];
+      for (let seq = 1; seq <= warm + events; seq++) {
+        const t0 = mono();
+        const [, got] = await Promise.all([
+          gql(bases[s], RECORD, { id, e: [{ progress: { percentage: seq % 100 } }] }),
+          sub.next<{ seq: number; at: number[] }>('seq', 10_000),
+        ]);
+        if (got.seq !== seq) throw new Error(`${s}: event ${got.seq} arrived where ${seq} was expected`);
+        if (seq > warm) for (const at of got.at) latencies.push(at - t0);
+        await sleep(5);
+      }
+      sub.send('end');
+      return latencies;
+    };
+    const delivery = await each((s) => stream(s, 1, p.delivery, p.warm));
+    pair('delivery_p50_ms', (s) => round(percentile(delivery[s], 50), 2));
+    pair('delivery_p99_ms', (s) => round(percentile(delivery[s], 99), 2));
+    const fanout = await each((s) => stream(s, 1000, p.fanout, 2));
+    pair('fanout_1k_p99_ms', (s) => round(percentile(fanout[s], 99), 2));
+
+    // Wake: updateExecutionStatus(COMPLETED) sent → every waiter's HTTP answer complete.
+    const held = async (s: Server, count: number) => {
+      await holding(bases[s], count, 30_000);
+      await sleep(count > 100 ? 100 : 20);
+    };
+    const wake = async (s: Server, k: number, rounds: number, warm: number) => {
+      o.log(`user: ${s} wake of ${k} waiter(s), ${rounds} rounds`);
+      const waiters = spawn('bench/user/waiters.ts', ['--base', bases[s]]);
+      const perRound: number[][] = [];
+      for (let i = 0; i < warm + rounds; i++) {
+        const id = await create(bases[s], 'user-wake');
+        waiters.send(`wait ${id} ${k}`);
+        await waiters.next('sent');
+        await held(s, k);
+        const t0 = mono();
+        const [, got] = await Promise.all([
+          gql(bases[s], 'mutation($id: ID!) { updateExecutionStatus(id: $id, status: COMPLETED) { success } }', {
+            id,
+          }),
+          waiters.next<{ at: number[]; error?: string }>('at', 60_000),
+        ]);
+        if (got.error || got.at.length !== k) throw new Error(`${s}: ${got.error ?? `${got.at.length}/${k} answers`}`);
+        if (i >= warm) perRound.push(got.at.map((at) => at - t0));
+      }
+      waiters.send('end');
+      return perRound;
+    };
+    const single = await each(async (s) => (await wake(s, 1, p.wake, 10)).flat());
+    pair('wake_p50_ms', (s) => round(percentile(single[s], 50), 2));
+    pair('wake_p99_ms', (s) => round(percentile(single[s], 99), 2));
+    const herd = await each((s) => wake(s, 1000, p.herd, 1));
+    pair('herd_1k_p99_ms', (s) =>
+      round(
+        percentile(
+          herd[s].map((r) => percentile(r, 99)),
+          50,
+        ),
+        2,
+      ),
+    );
+
+    // Ingest: unique MESSAGE events, round-robin over 256 executions, c=32, every answer checked, rows counted.
+    const ingest = async (s: Server, per: number) => {
+      o.log(`user: ${s} ingest, ${per} MESSAGE event(s) per call`);
+      const ids: string[] = [];
+      for (let i = 0; i < 256; i += 32) {
+        ids.push(...(await Promise.all(Array.from({ length: 32 }, () => create(bases[s], 'user-ingest')))));
+      }
+      const file = join(tmpdir(), `vigil-user-ids-${process.pid}-${s}.txt`);
+      writeFileSync(file, `${ids.join('\n')}\n`);
+      const count = async () =>
+        Number((await dbs[s]`select count(*)::int as n from execution_events where type = 'MESSAGE'`)[0]?.n ?? 0);
+      const run = (seconds: number, tag: string) => {
+        const text = execFileSync(
+          'wrk',
+          ['-t1', '-c32', `-d${seconds}s`, '-s', join(o.root, 'bench/user/ingest.lua'), `${bases[s]}/graphql`],
+          {
+            env: { ...process.env, IDS: file, PER: String(per), PREFIX: `${s}-${per}-${tag}-${Date.now()}` },
+            encoding: 'utf8',
+            timeout: (seconds + 30) * 1000,
+          },
+        );
+        const m = /CHECKED ok=(\d+) bad=(\d+)/.exec(text);
+        return { ok: Number(m?.[1] ?? 0), bad: Number(m?.[2] ?? -1) };
+      };
+      run(2, 'warm');
+      const before = await count();
+      const started = performance.now();
+      const checked = run(p.wrk, 'run');
+      const seconds = (performance.now() - started) / 1000;
+      await sleep(500); // let requests in flight when wrk stopped commit before the count
+      const counted = (await count()) - before;
+      if (checked.bad !== 0) throw new Error(`${s}: ${checked.bad} ingest answers were not a clean 200`);
+      if (counted < checked.ok * per) throw new Error(`${s}: ${checked.ok * per} events answered, ${counted} stored`);
+      return { eps: round(counted / seconds, 0), answered: checked.ok, counted };
+    };
+    const ingest1 = await each((s) => ingest(s, 1));
+    pair('ingest_1_eps', (s) => ingest1[s].eps);
+    const ingest100 = await each((s) => ingest(s, 100));
+    pair('ingest_100_eps', (s) => ingest100[s].eps);
+
+    // Read: execution(id) with progress and stats, ÷ a bare handler reading the same row, alternating slices.
+    o.log('user: read');
+    const bare = spawn('bench/user/bare.ts', [], { DATABASE_URL: o.databaseUrl, PORT: String(await freePort()) });
+    const bareBase = `http://127.0.0.1:${(await bare.next<{ port: number }>('port', 60_000)).port}`;
+    const readIds = await each(async (s) => {
+      const id = await create(bases[s], 'user-read');
+      const events = [
+        { progress: { percentage: 40, step: 'load' } },
+        { message: { messageId: 'r-1', status: 'INITIATED' } },
+      ];
+      await gql(bases[s], RECORD, { id, e: events });
+      return id;
+    });
+    const READ =
+      'query($id: ID!) { execution(id: $id) { id status workflowId createdAt progress { step percentage } stats { totalMessages completedMessages failedMessages inProgressMessages successRate } } }';
+    const rps = (url: string, id: string, seconds: number) => {
+      const file = join(tmpdir(), `vigil-user-read-${process.pid}.json`);
+      writeFileSync(file, `${JSON.stringify({ query: READ, variables: { id } })}\n`);
+      const text = execFileSync(
+        'wrk',
+        ['-t1', '-c32', `-d${seconds}s`, '-s', join(o.root, 'bench/user/read.lua'), url],
+        {
+          env: { ...process.env, BODY: file },
+          encoding: 'utf8',
+          timeout: (seconds + 30) * 1000,
+        },
+      );
+      if (/Non-2xx/.test(text)) throw new Error(`read of ${url} had non-2xx answers`);
+      return Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? 0);
+    };
+    // Each answers the same fields for its row before it is timed (a fast error would be a fast "read").
+    for (const [url, id] of [
+      [`${bases.vigil}/graphql`, readIds.vigil],
+      [`${bases.stock}/graphql`, readIds.stock],
+      [`${bareBase}/`, readIds.vigil],
+    ] as const) {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/graphql-response+json, application/json;q=0.9',
+        },
+        body: JSON.stringify({ query: READ, variables: { id } }),
+      });
+      const body = (await res.json()) as { data?: { execution?: { id: string; stats?: { totalMessages: number } } } };
+      if (res.status !== 200 || body.data?.execution?.id !== id || body.data.execution.stats?.totalMessages !== 1) {
+        throw new Error(`read of ${url} answered ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+      }
+    }
+    let seconds = 2;
+    const targets = {
+      vigil: () => rps(`${bases.vigil}/graphql`, readIds.vigil, seconds),
+      stock: () => rps(`${bases.stock}/graphql`, readIds.stock, seconds),
+      bare: () => rps(`${bareBase}/`, readIds.vigil, seconds),
+    };
+    for (const t of Object.values(targets)) t();
+    seconds = Math.max(1, Math.round(p.wrk / p.slices));
+    const slices: Record<'vigil' | 'stock' | 'bare', number>[] = [];
+    for (let i = 0; i < p.slices; i++) {
+      const v = targets.vigil();
+      const b = targets.bare();
+      const st = targets.stock();
+      slices.push({ vigil: v, bare: b, stock: st });
+    }
+    const median = (xs: number[]) => percentile(xs, 50);
+    const readRatio = {
+      vigil: slices.map((x) => x.vigil / x.bare),
+      stock: slices.map((x) => x.stock / x.bare),
+    };
+    pair('read_ratio_to_bare', (s) => round(median(readRatio[s]), 3));
+    bare.proc.kill('SIGTERM');
+
+    // Memory: RSS of a fresh process owning the listening socket, idle before and after holding the connections.
+    const hold = async (s: Server, kind: 'sse' | 'wait') => {
+      o.log(`user: ${s} holding ${p.hold} ${kind}`);
+      let server: Child;
+      let base: string;
+      if (s === 'vigil') {
+        const port = await freePort();
+        server = spawn('src/main.ts', [], { ...VIGIL_ENV, DATABASE_URL: o.databaseUrl, PORT: String(port) });
+        base = `http://127.0.0.1:${port}`;
+        await ready(base);
+      } else {
+        const fresh = await startStock();
+        server = fresh.c;
+        base = fresh.base;
+      }
+      const pid = server.proc.pid as number;
+      const holder = spawn('bench/user/hold.ts', [
+        '--base',
+        base,
+        '--kind',
+        kind,
+        '--n',
+        String(p.hold),
+        '--rest',
+        String(s === 'vigil'),
+      ]);
+      await holder.next('warmed', 240_000);
+      await sleep(2000);
+      const before = rssKb(pid);
+      holder.send('hold');
+      const got = await holder.next<{ ready: number; failed: number }>('ready', 600_000);
+      // Waits answer nothing until the end: the server's own gauge says when it holds them all.
+      if (kind === 'wait') await holding(base, p.hold, 300_000);
+      await sleep(2000);
+      const after = rssKb(pid);
+      holder.send('release');
+      const { early } = await holder.next<{ early: number }>('early', 60_000);
+      server.proc.kill('SIGTERM');
+      if (got.failed + early > 0) {
+        throw new Error(`${s}: ${got.failed} of ${p.hold} ${kind} connections failed, ${early} ended before release`);
+      }
+      return round((after - before) / got.ready, 2);
+    };
+    const kbStream = await each((s) => hold(s, 'sse'));
+    pair('kb_per_stream', (s) => kbStream[s]);
+    const kbWait = await each((s) => hold(s, 'wait'));
+    pair('kb_per_wait', (s) => kbWait[s]);
+  } finally {
+    stock.c.proc.kill('SIGTERM');
+    await dbs.vigil.end();
+    await dbs.stock.end();
+  }
+  const [load] = readFileSync('/proc/loadavg', 'utf8').split(' ');
+  return {
+    ...out,
+    clock: 'CLOCK_MONOTONIC (process.hrtime.bigint), one clock for every process of the machine',
+    load_average_1m: Number(load),
+    quick: o.quick,
+  };
+}
+
+/** Until the server's open-waiters gauge (Vigil's and the stock peer's `/metrics`) shows `count` held. */
+async function holding(base: string, count: number, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    if (Number(/^(?:vigil|stock)_open_waiters (\d+)/m.exec(text)?.[1] ?? 0) >= count) return;
+    if (Date.now() > deadline) throw new Error(`${base} did not hold ${count} waiters within ${ms} ms`);
+    await sleep(count > 100 ? 200 : 10);
+  }
+}
+
+async function ready(base: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    try {
+      if ((await fetch(`${base}/readyz`)).ok) return;
+    } catch {}
+    await sleep(100);
+  }
+  throw new Error(`${base} never became ready`);
+}
+
+function rssKb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? 0);
+}
+
+/** The issue's table: figure | stock | Vigil | Vigil ÷ stock | goal (met or not). */
+const ROWS: [string, string, string, (v: number) => boolean][] = [
+  ['delivery p50 (ms)', 'delivery_p50_ms', '≤ 2.0', (v) => v <= 2],
+  ['delivery p99 (ms)', 'delivery_p99_ms', '≤ 6', (v) => v <= 6],
+  ['wake p50 (ms)', 'wake_p50_ms', '≤ 2.0', (v) => v <= 2],
+  ['wake p99 (ms)', 'wake_p99_ms', '≤ 6', (v) => v <= 6],
+  ['herd 1,000 waiters p99 (ms)', 'herd_1k_p99_ms', '≤ 50', (v) => v <= 50],
+  ['fan-out 1,000 × 20 p99 (ms)', 'fanout_1k_p99_ms', '≤ 25', (v) => v <= 25],
+  ['read execution(id) ÷ bare', 'read_ratio_to_bare', '≥ 0.70', (v) => v >= 0.7],
+  ['KB per held subscription', 'kb_per_stream', '≤ 10', (v) => v <= 10],
+  ['KB per held wait', 'kb_per_wait', '≤ 10', (v) => v <= 10],
+  ['ingest 1 event/call (ev/s)', 'ingest_1_eps', '≥ 8,000', (v) => v >= 8000],
+  ['ingest 100 events/call (ev/s)', 'ingest_100_eps', '≥ 60,000', (v) => v >= 60_000],
+];
+
+export function userTable(user: Record<string, unknown>): string {
+  const lines = ['| figure (what users feel) | stock | Vigil | Vigil ÷ stock | goal |', '|---|---|---|---|---|'];
+  for (const [label, key, goal, met] of ROWS) {
+    const p = user[key] as Pair | undefined;
+    if (!p) continue;
+    lines.push(
+      `| ${label.padEnd(29)} | ${String(p.stock).padStart(9)} | ${String(p.vigil).padStart(9)} | ${String(p.ratio).padStart(5)} | ${goal} ${met(p.vigil) ? 'met' : 'NOT met'} |`,
+    );
+  }
+  lines.push(`load average (1 min) at the end: ${user.load_average_1m}; clock: ${user.clock}`);
+  return `${lines.join('\n')}\n`;
+}
