@@ -16,6 +16,8 @@ const ROUTES = [
   ['get', '/workflows/executions/{id}/wait'],
   ['get', '/api/v1/executions/{execution_id}/events'],
   ['get', '/api/v1/executions/{execution_id}/logs'],
+  ['put', '/api/v1/executions/{execution_id}/pin'],
+  ['delete', '/api/v1/executions/{execution_id}/pin'],
   ['patch', '/api/v1/executions/{execution_id}'],
   ['get', '/api/v1/executions/{executionId}'],
   ['post', '/api/v1/webhooks'],

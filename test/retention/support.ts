@@ -10,28 +10,33 @@ export interface Seen {
 }
 
 /** The execution as a client reads it over GraphQL, or null once it is gone. */
-export async function read(s: TestServer, id: string): Promise<Seen | null> {
-  return ok(await s.gql<{ execution: Seen | null }>(GET, { id })).execution;
+export async function read(s: TestServer, id: string, headers?: Record<string, string>): Promise<Seen | null> {
+  return ok(await s.gql<{ execution: Seen | null }>(GET, { id }, headers)).execution;
 }
 
 /** Which of `ids` a client can still read. */
-export async function kept(s: TestServer, ids: string[]): Promise<string[]> {
+export async function kept(s: TestServer, ids: string[], headers?: Record<string, string>): Promise<string[]> {
   const out: string[] = [];
-  for (const id of ids) if (await read(s, id)) out.push(id);
+  for (const id of ids) if (await read(s, id, headers)) out.push(id);
   return out;
 }
 
 /** An execution a worker ran to COMPLETED, with a few events (and a parent when given). */
-export async function finished(s: TestServer, input: Record<string, unknown> = {}): Promise<Seen> {
-  const { id } = await createExecution(s, input);
+export async function finished(
+  s: TestServer,
+  input: Record<string, unknown> = {},
+  headers?: Record<string, string>,
+): Promise<Seen> {
+  const { id } = await createExecution(s, input, headers);
   ok(
-    await record(s, id, [
-      { statusChanged: { to: 'RUNNING' } },
-      { progress: { percentage: 50 } },
-      { statusChanged: { to: 'COMPLETED' } },
-    ]),
+    await record(
+      s,
+      id,
+      [{ statusChanged: { to: 'RUNNING' } }, { progress: { percentage: 50 } }, { statusChanged: { to: 'COMPLETED' } }],
+      headers,
+    ),
   );
-  return (await read(s, id)) as Seen;
+  return (await read(s, id, headers)) as Seen;
 }
 
 export async function running(s: TestServer, input: Record<string, unknown> = {}): Promise<Seen> {
