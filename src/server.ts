@@ -80,6 +80,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     now: () => new Date(),
     hooks: [],
     limits: { jsonField: config.VIGIL_JSON_FIELD_LIMIT, logBytes: config.VIGIL_LOG_LIMIT_BYTES },
+    retentionDays: config.VIGIL_RETENTION_DAYS,
     onRecorded: metrics.eventsRecorded,
   };
   const webhooks = installWebhooks(domain, webhookConfigOf(config), log, metrics.registry);

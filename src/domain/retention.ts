@@ -1,6 +1,8 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { pgArray } from '../db/arrays.js';
 import type { Executor } from '../db/client.js';
+import { type Principal, requireScope } from './access.js';
+import type { DomainContext } from './context.js';
 import { TERMINAL_STATUSES } from './types.js';
 
 /** What is due (API.md §10): trees whose every member is terminal, completed before `cutoff` and not pinned. */
@@ -166,4 +168,24 @@ export async function oldestTerminal(db: Executor): Promise<Date | null> {
   );
   const at = row?.completed_at;
   return at == null ? null : new Date(at as string | Date);
+}
+
+export interface RetentionInfo {
+  /** This instance's VIGIL_RETENTION_DAYS; 0 keeps everything. */
+  days: number;
+  /** When the tenant's oldest execution still kept was created, or null when it has none. */
+  oldestExecutionAt: Date | null;
+}
+
+/** What a dashboard shows of retention (API.md §10): the period, and how far back the tenant's executions go. */
+export async function retentionInfo(ctx: DomainContext, principal: Principal): Promise<RetentionInfo> {
+  requireScope(principal, 'executions:read');
+  // the tenant's range of executions_tenant_created_idx, read from its oldest end
+  const [row] = rowsOf(
+    await ctx.db.execute(sql`select created_at from executions
+      where organization_id = ${principal.organizationId} and environment = ${principal.environment}::environment
+      order by created_at, id limit 1`),
+  );
+  const at = row?.created_at;
+  return { days: ctx.retentionDays ?? 0, oldestExecutionAt: at == null ? null : new Date(at as string | Date) };
 }
