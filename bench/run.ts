@@ -14,11 +14,12 @@ import { freePort, startPostgres } from '../test/support/postgres.js';
 import { measureChanges } from './changes.js';
 import { createExecutions } from './clients/common.js';
 import { measureModel } from './model.js';
+import { measureRetention } from './retention.js';
 import { measureStartup, startupTable } from './startup.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const quick = process.argv.includes('--quick');
-/** `--only read,ingest,latency,memory,waitmany,logs,changes,model,startup`: run some parts (for iterating on one figure). */
+/** `--only read,ingest,latency,memory,waitmany,logs,changes,retention,model,startup`: run some parts (for iterating on one figure). */
 const onlyArg = process.argv.indexOf('--only');
 const only = onlyArg >= 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',')) : null;
 const runs = (part: string) => !only || only.has(part);
@@ -144,6 +145,7 @@ async function main() {
       LOG_LEVEL: 'warn',
       VIGIL_MAX_WAITERS: '100000',
       VIGIL_MAX_STREAMS: '100000',
+      VIGIL_RETENTION_DAYS: '0', // retention's part starts its own instance
     });
     const base = `http://127.0.0.1:${vigilPort}`;
     const barePort = await freePort();
@@ -410,6 +412,9 @@ async function main() {
       );
     }
 
+    if (runs('retention'))
+      Object.assign(results, await measureRetention(db, base, databaseUrl, quick, log, (c) => children.push(c)));
+
     // 6. The run model at 1,000,000 executions (issue 17), last: it fills the database the other parts use.
     if (runs('model')) {
       const model = await measureModel(db, base, plan.wrkSeconds, log);
@@ -465,7 +470,7 @@ async function main() {
       join(ROOT, 'bench/results/logs.json'),
       `${JSON.stringify({ ...results, load_average_1m: Number(load) }, null, 2)}\n`,
     );
-  } else if (!(only?.size === 1 && (only.has('model') || only.has('changes')))) {
+  } else if (!(only?.size === 1 && (only.has('model') || only.has('changes') || only.has('retention')))) {
     writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   }
   printTable(results);
