@@ -54,12 +54,13 @@ function treeIsDue(rule: RetentionRule): SQL {
  * Deletes up to `limit` due trees, oldest first, after `after`, in one transaction, and says what went.
  *
  * Every instance may run this at once: roots are claimed `FOR UPDATE SKIP LOCKED`, so two passes take disjoint roots
- * and therefore disjoint trees (a member belongs to the tree of its one root). Then every member is locked (id order,
- * the order worker batches and cascades lock in), which waits out a child being inserted under one of them (its
- * insert holds the parent `FOR KEY SHARE`) and a pin being set (it locks the root first, `setExecutionPinned`);
- * from then on no member can change and none can be added. The rule is then checked again on a fresh snapshot, and
- * only the trees that still qualify are deleted: an execution is deleted once, and a tree that gained a running
- * child or a pin meanwhile is kept whole.
+ * and therefore disjoint trees (a member belongs to the tree of its one root). Then the members are locked, `SKIP
+ * LOCKED` too: retention never waits for a row lock, so it can take part in no deadlock and holds up no writer. A
+ * member locked by someone else (a worker's late batch, a cascade, a child being inserted under it: its insert holds
+ * the parent `FOR KEY SHARE`) leaves its tree for a later pass. Once every member is held no member can change and
+ * none can be added (a child needs its parent's lock), so the rule is checked again on a fresh snapshot, with "every
+ * member is one we hold", and only the trees that pass are deleted: an execution is deleted once, and a tree that
+ * gained a running child or a pin meanwhile (a pin locks the root first, `setExecutionPinned`) is kept whole.
  */
 export async function deleteDueBatch(
   db: Executor,
@@ -81,12 +82,15 @@ export async function deleteDueBatch(
     const last = tail ? { completedAt: String(tail.completed_at), id: String(tail.id) } : null;
     if (claimed.length === 0) return { claimed: 0, last, executions: 0, events: 0 };
     const roots = pgArray(claimed.map((r) => String(r.id)));
-    await tx.execute(
-      sql`select id from executions where root_execution_id = any(${roots}::uuid[]) order by id for update`,
+    const locked = rowsOf(
+      await tx.execute(sql`select id::text as id from executions where root_execution_id = any(${roots}::uuid[])
+        order by id for update skip locked`),
     );
+    const held = pgArray(locked.map((r) => String(r.id)));
     const still = rowsOf(
       await tx.execute(sql`select r.id::text as id from executions r
-        where r.id = any(${roots}::uuid[]) and ${treeIsDue(rule)}`),
+        where r.id = any(${roots}::uuid[]) and ${treeIsDue(rule)}
+          and not exists (select 1 from executions m where m.root_execution_id = r.id and m.id <> all(${held}::uuid[]))`),
     );
     const deleted =
       still.length === 0
