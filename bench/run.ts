@@ -27,7 +27,11 @@ const plan = quick
   ? { wrkSeconds: 4, holdSse: 2000, holdWait: 2000, deliveryN: 100, fanoutN: 5, wakeN: 50, herdN: 2 }
   : { wrkSeconds: 10, holdSse: 10_000, holdWait: 10_000, deliveryN: 300, fanoutN: 10, wakeN: 100, herdN: 3 };
 const deadline =
-  Date.now() + (quick ? 120_000 : 600_000) + (runs('startup') ? 900_000 : 0) + (runs('model') ? 1_200_000 : 0);
+  Date.now() +
+  (quick ? 120_000 : 600_000) +
+  (runs('startup') ? 900_000 : 0) +
+  (runs('model') ? 1_200_000 : 0) +
+  (runs('retention') ? 1_800_000 : 0);
 const children: ChildProcess[] = [];
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
