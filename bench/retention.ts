@@ -174,14 +174,17 @@ export async function measureRetention(
   log: (m: string) => void,
   started: (c: ChildProcess) => void,
 ) {
-  const results = {
-    ...(await measureFootprint(db, base, quick ? 1000 : 10_000, log)),
-    ...(await measureDeletion(db, databaseUrl, quick ? 10_000 : 100_000, log, started)),
+  const write = (results: object) => {
+    const [load] = readFileSync('/proc/loadavg', 'utf8').split(' ');
+    writeFileSync(
+      join(ROOT, 'bench/results/retention.json'),
+      `${JSON.stringify({ ...results, load_average_1m: Number(load), at: new Date().toISOString() }, null, 2)}\n`,
+    );
   };
-  const [load] = readFileSync('/proc/loadavg', 'utf8').split(' ');
-  writeFileSync(
-    join(ROOT, 'bench/results/retention.json'),
-    `${JSON.stringify({ ...results, load_average_1m: Number(load), at: new Date().toISOString() }, null, 2)}\n`,
-  );
+  const footprint = await measureFootprint(db, base, quick ? 1000 : 10_000, log);
+  write(footprint); // kept should the deletion part not finish
+  log(`retention: ${JSON.stringify(footprint)}`);
+  const results = { ...footprint, ...(await measureDeletion(db, databaseUrl, quick ? 10_000 : 100_000, log, started)) };
+  write(results);
   return results;
 }
