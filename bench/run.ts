@@ -14,13 +14,14 @@ import { freePort, startPostgres } from '../test/support/postgres.js';
 import { measureChanges } from './changes.js';
 import { createExecutions } from './clients/common.js';
 import { measureModel } from './model.js';
+import { measureRetention } from './retention.js';
 import { measureStartup, startupTable } from './startup.js';
 import { measureUser, userTable } from './user/measure.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const quick = process.argv.includes('--quick');
 /**
- * `--only read,ingest,latency,memory,waitmany,logs,changes,model,startup,user`: run some parts (for iterating on one
+ * `--only read,ingest,latency,memory,waitmany,logs,changes,retention,model,startup,user`: run some parts (for iterating on one
  * figure). `user` is what users feel, beside the stock peer (bench/user/measure.ts); printed, kept only by full runs.
  */
 const onlyArg = process.argv.indexOf('--only');
@@ -34,7 +35,8 @@ const deadline =
   (quick ? 120_000 : 600_000) +
   (runs('startup') ? 900_000 : 0) +
   (runs('model') ? 1_200_000 : 0) +
-  (runs('user') ? 900_000 : 0);
+  (runs('user') ? 900_000 : 0) +
+  (runs('retention') ? 1_800_000 : 0);
 const children: ChildProcess[] = [];
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
@@ -152,6 +154,7 @@ async function main() {
       LOG_LEVEL: 'warn',
       VIGIL_MAX_WAITERS: '100000',
       VIGIL_MAX_STREAMS: '100000',
+      VIGIL_RETENTION_DAYS: '0', // retention's part starts its own instance
     });
     const base = `http://127.0.0.1:${vigilPort}`;
     const barePort = await freePort();
@@ -430,6 +433,9 @@ async function main() {
       );
     }
 
+    if (runs('retention'))
+      Object.assign(results, await measureRetention(db, base, databaseUrl, quick, log, (c) => children.push(c)));
+
     // 6. The run model at 1,000,000 executions (issue 17), last: it fills the database the other parts use.
     if (runs('model')) {
       const model = await measureModel(db, base, plan.wrkSeconds, log);
@@ -485,7 +491,10 @@ async function main() {
       join(ROOT, 'bench/results/logs.json'),
       `${JSON.stringify({ ...results, load_average_1m: Number(load) }, null, 2)}\n`,
     );
-  } else if (!(only?.size === 1 && (only.has('model') || only.has('changes'))) && !only?.has('user')) {
+  } else if (
+    !(only?.size === 1 && (only.has('model') || only.has('changes') || only.has('retention'))) &&
+    !only?.has('user')
+  ) {
     writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   }
   if (results.user) process.stdout.write(userTable(results.user as Record<string, unknown>));

@@ -64,6 +64,23 @@ const envSchema = z.object({
   VIGIL_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(1000),
   /** How long `executionChanges` keeps changes (API.md §9): a cursor older than this is refused. Fractions allowed. */
   VIGIL_CHANGES_RETENTION_HOURS: z.coerce.number().positive().default(24),
+  /**
+   * Retention (API.md §10): terminal executions completed longer ago than this many days are deleted (fractions
+   * allowed; 0 keeps everything). Digits only, so a typo or an empty value stops the start instead of meaning 0.
+   */
+  VIGIL_RETENTION_DAYS: z
+    .string()
+    .trim()
+    .regex(
+      /^\d+(\.\d+)?$/,
+      'must be a number of days, 0 or more (fractions allowed, e.g. 30 or 0.5; 0 keeps everything)',
+    )
+    .default('30')
+    .transform(Number),
+  /** How often each instance looks for due executions (a due execution is gone within this plus one pass). */
+  VIGIL_RETENTION_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(30_000),
+  /** Trees deleted per transaction; the job pauses between batches as long as the batch took. */
+  VIGIL_RETENTION_BATCH: z.coerce.number().int().min(1).max(10_000).default(500),
   VIGIL_RECHECK_INTERVAL_MS: z.coerce.number().int().positive().default(30_000),
   VIGIL_SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
   VIGIL_WEBHOOK_ALLOW_PRIVATE: z.enum(['0', '1']).default('0'),

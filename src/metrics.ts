@@ -1,4 +1,7 @@
+import { sql } from 'drizzle-orm';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { Executor } from './db/client.js';
+import { type Deleted, oldestTerminal } from './domain/retention.js';
 import type { ChangeFeed } from './feed/feed.js';
 import { routeLabeler } from './http/routes.js';
 
@@ -7,10 +10,12 @@ export interface Metrics {
   observeRequest(method: string, path: string, status: number, seconds: number): void;
   eventsRecorded(n: number): void;
   sweeperMoved(to: string, n: number): void;
+  retentionDeleted(deleted: Deleted): void;
 }
 
 /** Prometheus metrics of one server (its own registry, so several servers can share a process in tests). */
 export function createMetrics(
+  db: Executor,
   feed: ChangeFeed,
   sse: () => { computed: number; written: number },
   restRoutes: () => readonly string[],
@@ -37,6 +42,36 @@ export function createMetrics(
     help: 'Executions moved by the sweeper, by target status',
     labelNames: ['to'],
     registers: [registry],
+  });
+  const retainedExecutions = new Counter({
+    name: 'vigil_retention_deleted_executions_total',
+    help: 'Executions deleted by this instance’s retention job (API.md §10)',
+    registers: [registry],
+  });
+  const retainedEvents = new Counter({
+    name: 'vigil_retention_deleted_events_total',
+    help: 'Events (log lines included) deleted with them',
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'vigil_oldest_terminal_execution_age_seconds',
+    help: 'Age of the completion of the oldest terminal execution not pinned (0 when none): retention keeps up while it stays near VIGIL_RETENTION_DAYS',
+    registers: [registry],
+    async collect() {
+      const oldest = await oldestTerminal(db).catch(() => null);
+      this.set(oldest ? Math.max(0, (Date.now() - oldest.getTime()) / 1000) : 0);
+    },
+  });
+  new Gauge({
+    name: 'vigil_table_bytes',
+    help: 'Bytes on disk of each table, its indexes and TOAST included (pg_total_relation_size)',
+    labelNames: ['table'],
+    registers: [registry],
+    async collect() {
+      const sizes = await tableBytes(db).catch(() => []);
+      this.reset();
+      for (const { table, bytes } of sizes) this.set({ table }, bytes);
+    },
   });
   new Gauge({
     name: 'vigil_open_waiters',
@@ -107,5 +142,21 @@ export function createMetrics(
     },
     eventsRecorded: (n) => events.inc(n),
     sweeperMoved: (to, n) => sweeper.inc({ to }, n),
+    retentionDeleted: (deleted) => {
+      retainedExecutions.inc(deleted.executions);
+      retainedEvents.inc(deleted.events);
+    },
   };
+}
+
+/** Every table of the public schema with its total size (one catalog read). */
+async function tableBytes(db: Executor): Promise<{ table: string; bytes: number }[]> {
+  const result = await db.execute(sql`select c.relname as table, pg_total_relation_size(c.oid)::bigint::text as bytes
+    from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = 'public' and c.relkind in ('r', 'p') order by c.relname`);
+  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as {
+    table: string;
+    bytes: string;
+  }[];
+  return rows.map((r) => ({ table: r.table, bytes: Number(r.bytes) }));
 }

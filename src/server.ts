@@ -23,6 +23,7 @@ import { refusalReply } from './http/refusal.js';
 import { writeReply } from './http/reply.js';
 import { createSseWriter } from './http/sse.js';
 import { startChangePruner } from './jobs/prune-changes.js';
+import { startRetention } from './jobs/retention.js';
 import { startSweeper } from './jobs/sweeper.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
@@ -68,6 +69,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const slots = new Slots({ waiters: config.VIGIL_MAX_WAITERS, streams: config.VIGIL_MAX_STREAMS });
   const feed = new ChangeFeed(database.db, transport, log, config.VIGIL_RECHECK_INTERVAL_MS, slots);
   const metrics = createMetrics(
+    database.db,
     feed,
     () => graphql.stats,
     () => rest.app.routes.map((r) => r.path),
@@ -78,12 +80,23 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     now: () => new Date(),
     hooks: [],
     limits: { jsonField: config.VIGIL_JSON_FIELD_LIMIT, logBytes: config.VIGIL_LOG_LIMIT_BYTES },
+    retentionDays: config.VIGIL_RETENTION_DAYS,
     onRecorded: metrics.eventsRecorded,
   };
   const webhooks = installWebhooks(domain, webhookConfigOf(config), log, metrics.registry);
   await feed.start();
   const stopSweeper = startSweeper(domain, config.VIGIL_SWEEP_INTERVAL_MS, log, metrics.sweeperMoved);
   const stopPruner = startChangePruner(database.db, config.VIGIL_CHANGES_RETENTION_HOURS, log);
+  const stopRetention = startRetention(
+    database.db,
+    {
+      days: config.VIGIL_RETENTION_DAYS,
+      intervalMs: config.VIGIL_RETENTION_INTERVAL_MS,
+      batch: config.VIGIL_RETENTION_BATCH,
+    },
+    log,
+    metrics.retentionDeleted,
+  );
 
   const limiter = config.VIGIL_RATE_LIMIT
     ? new RateLimiter(
@@ -228,6 +241,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       sse.stop();
       await stopSweeper();
       await stopPruner();
+      await stopRetention();
       await webhooks.stop();
       if (auth instanceof KeyAccess) auth.stop();
       limiter?.stop();

@@ -12,7 +12,7 @@ const list = (v: string) =>
  * Opens the server's database (same DATABASE_URL / VIGIL_DATA_DIR); on PGlite this fails while a server holds it.
  * The database code is imported here, when a keys command runs, so that the other commands never load it.
  */
-async function withDatabase<T>(fn: (db: Database, config: Config) => Promise<T>): Promise<T> {
+export async function withDatabase<T>(fn: (db: Database, config: Config) => Promise<T>): Promise<T> {
   const [{ loadConfig }, { openDatabase }] = await Promise.all([import('../config.js'), import('../db/client.js')]);
   const config = loadConfig();
   const database = await openDatabase({

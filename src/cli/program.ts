@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerExecutionCommands } from './executions.js';
 import { registerKeysCommands } from './keys.js';
 import { registerLogsCommand } from './logs.js';
+import { registerPurgeCommand } from './purge.js';
 import { registerWaitCommand } from './wait.js';
 import { registerWatchCommand } from './watch.js';
 
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerWatchCommand(program);
   registerLogsCommand(program);
   registerKeysCommands(program);
+  registerPurgeCommand(program);
   return program;
 }
 

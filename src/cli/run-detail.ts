@@ -71,6 +71,7 @@ export function runRows(v: RunView, now = Date.now()): MoreRows {
   const attempt = [`${e.attempt} of ${v.lastAttempt}`];
   if (e.retryOf) attempt.push(`retry of ${e.retryOf}`);
   lineage.push(['attempt', attempt.join(' · ')]);
+  lineage.push(['pinned', e.pinned ? 'yes: kept by retention, with its tree' : pc.dim('no')]);
   if (e.retries.length)
     lineage.push(['retries', e.retries.map((r) => relativeLine(r, now).trimStart()).join(`\n${' '.repeat(12)}`)]);
   return { tags: [['tags', e.tags.length ? tagsText(e.tags) : pc.dim('none')]], lineage };

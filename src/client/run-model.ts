@@ -28,12 +28,14 @@ export interface RunFields {
   rootExecutionId: string;
   attempt: number;
   retryOf: string | null;
+  /** Kept by retention, with its whole tree (API.md §10). */
+  pinned: boolean;
 }
 
 export type RunSummary = ExecutionSummary & RunFields;
 export type RunDetail = ExecutionDetail & RunFields;
 
-const RUN = 'tags { key value } parentExecutionId rootExecutionId attempt retryOf';
+const RUN = 'tags { key value } parentExecutionId rootExecutionId attempt retryOf pinned';
 const ROW = `${SUMMARY} ${RUN}`;
 
 export const RUN_LIST = `query RunList($filter: ExecutionFilter, $first: Int, $after: String) {
@@ -172,6 +174,13 @@ export const CANCEL = `mutation Cancel($id: ID!, $cascade: Boolean) {
     success previousStatus currentStatus message execution { ${SUMMARY} }
   }
 }`;
+
+export const SET_PINNED = `mutation SetPinned($id: ID!, $pinned: Boolean!) {
+  setExecutionPinned(id: $id, pinned: $pinned) { id pinned updatedAt }
+}`;
+export interface SetPinnedResult {
+  setExecutionPinned: { id: string; pinned: boolean; updatedAt: string };
+}
 
 export const CHILD_COUNTS = `query ChildCounts($id: ID!) {
   executionCounts(filter: { parentExecutionId: $id }) { total byStatus { status count } }

@@ -121,6 +121,10 @@ export const executions = pgTable(
     index('executions_heartbeat_idx')
       .on(t.heartbeatDeadlineAt)
       .where(sql`${t.heartbeatDeadlineAt} is not null and ${t.status} in ('PENDING','RUNNING','WAITING_FOR_INPUT')`),
+    /** Retention (API.md §10): the due executions in completion order, and the oldest one kept (for /metrics). */
+    index('executions_completed_idx')
+      .on(t.completedAt, t.id)
+      .where(sql`${t.completedAt} is not null and not ${t.pinned}`),
   ],
 );
 
@@ -232,6 +236,8 @@ export const executionChanges = pgTable(
   (t) => [
     primaryKey({ columns: [t.xid, t.seq] }),
     index('execution_changes_tenant_idx').on(t.organizationId, t.environment, t.xid, t.seq),
+    /** Retention deletes an execution's changes with it (API.md §10). */
+    index('execution_changes_execution_idx').on(t.executionId),
   ],
 );
 
@@ -338,6 +344,8 @@ export const webhookDeliveries = pgTable(
     index('webhook_deliveries_due_idx').on(t.nextAttemptAt).where(sql`${t.state} = 'PENDING'`),
     index('webhook_deliveries_order_idx').on(t.webhookId, t.executionId, t.sequence).where(sql`${t.state} = 'PENDING'`),
     index('webhook_deliveries_list_idx').on(t.webhookId, t.id.desc()),
+    /** Retention deletes an execution's deliveries (their attempts by cascade) with it (API.md §10). */
+    index('webhook_deliveries_execution_idx').on(t.executionId),
   ],
 );
 

@@ -18,6 +18,8 @@ export interface DomainContext {
   hooks: StatusChangeHook[];
   /** What inputs are validated against (VIGIL_JSON_FIELD_LIMIT); the defaults of `inputs.ts` when absent. */
   limits?: InputLimits;
+  /** VIGIL_RETENTION_DAYS of this instance (API.md §10), shown to clients; 0 or absent: kept forever. */
+  retentionDays?: number;
   /** Counts appended events (for metrics); called after commit. */
   onRecorded?: (events: number) => void;
 }

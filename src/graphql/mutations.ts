@@ -1,4 +1,5 @@
 import { createExecution } from '../domain/executions.js';
+import { setExecutionPinned } from '../domain/pin.js';
 import { type RecordResult, recordEvents } from '../domain/record.js';
 import { type StatusUpdateResult, updateStatusByClient } from '../domain/transitions.js';
 import { builder } from './builder.js';
@@ -60,5 +61,13 @@ builder.mutationFields((t) => ({
     },
     resolve: (_root, args, ctx) =>
       updateStatusByClient(ctx.domain, ctx.principal, String(args.id), args.status, args.errorInfo, !!args.cascade),
+  }),
+  setExecutionPinned: t.field({
+    type: ExecutionRef,
+    description:
+      'Pins or unpins an execution (executions:write): retention never deletes a pinned execution, nor any member ' +
+      'of its tree (API.md §10)',
+    args: { id: t.arg.id({ required: true }), pinned: t.arg.boolean({ required: true }) },
+    resolve: (_root, args, ctx) => setExecutionPinned(ctx.domain, ctx.principal, String(args.id), args.pinned),
   }),
 }));

@@ -11,6 +11,7 @@ import './wait-many.js';
 import './viewer.js';
 import './webhooks.js';
 import './changes.js';
+import './retention.js';
 import { builder } from './builder.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -12,6 +12,7 @@ import { registerIngest } from './ingest.js';
 import { registerList } from './list.js';
 import { registerLogs } from './logs.js';
 import { allowedMethods } from './methods.js';
+import { registerPin } from './pin.js';
 import { registerSecuritySchemes } from './schemas.js';
 import { registerSeed000 } from './seed000-wait.js';
 import { registerSeed001 } from './seed001-workflow-wait.js';
@@ -68,6 +69,7 @@ export function createRest(deps: RestDeps): RestEdge {
   registerList(app, deps);
   registerChanges(app, deps);
   registerLogs(app, deps);
+  registerPin(app, deps);
   registerWaitMany(app, deps);
   registerSeed000(app, deps);
   registerSeed001(app, deps);

@@ -21,6 +21,8 @@ const OPERATIONS = [
   ['get', '/workflows/executions/{id}/wait', 'waitForWorkflowExecution'],
   ['get', '/api/v1/executions/{execution_id}/events', 'streamExecutionEvents'],
   ['get', '/api/v1/executions/{execution_id}/logs', 'getExecutionLogs'],
+  ['put', '/api/v1/executions/{execution_id}/pin', 'pinExecution'],
+  ['delete', '/api/v1/executions/{execution_id}/pin', 'unpinExecution'],
   ['patch', '/api/v1/executions/{execution_id}', 'updateExecutionStatus'],
   ['get', '/api/v1/executions/{execution_id}', 'getExecution'],
   ['post', '/api/v1/webhooks', 'createWebhook'],

@@ -7,6 +7,7 @@ import { FilterBar } from './filter-bar.js';
 import { ExecutionList } from './list.js';
 import { useLiveExecutions, useNow } from './live.js';
 import { Overview } from './overview.js';
+import { RetentionFooter } from './retention.js';
 import { loadSettings, type Settings, saveSettings } from './settings.js';
 import { useThrottledRead } from './throttle.js';
 import { navigate, readFilter, toFilter, type UrlFilter, useLocation, writeFilter } from './url.js';
@@ -135,6 +136,7 @@ function Dashboard({
         {counts.error && <p class="notice error">{counts.error.message}</p>}
         <ExecutionList live={live} filtered={search.length > 1} now={now} />
       </div>
+      <RetentionFooter client={client} />
     </>
   );
 }

@@ -9,7 +9,7 @@ import {
   type UpdateStatusResult,
   type Viewer,
 } from '../../client/documents.js';
-import { RUN_GET, type RunGetResult } from '../../client/run-model.js';
+import { RUN_GET, type RunGetResult, SET_PINNED, type SetPinnedResult } from '../../client/run-model.js';
 import { useEventLog } from './event-stream.js';
 import { Attempts, Children, shortId } from './lineage.js';
 import { newer } from './live.js';
@@ -109,6 +109,17 @@ export function ExecutionDetailView({ client, id, viewer, live, onAccessError, n
     }
   };
 
+  const pin = async (pinned: boolean) => {
+    try {
+      await client.request<SetPinnedResult>(SET_PINNED, { id, pinned });
+      void refresh();
+    } catch (err) {
+      const ex = err as VigilApiError;
+      if (ex.code === 'UNAUTHORIZED') onAccessError(ex);
+      setNotice({ text: ex.message, error: true });
+    }
+  };
+
   const s = e.stats;
   return (
     <section class="detail" data-testid="detail" data-status={e.status}>
@@ -121,7 +132,25 @@ export function ExecutionDetailView({ client, id, viewer, live, onAccessError, n
           </h1>
           <code class="id">{e.id}</code>
         </div>
-        <StatusBadge status={e.status} />
+        <div class="detail-marks">
+          <button
+            type="button"
+            class={e.pinned ? 'pin on' : 'pin'}
+            data-testid="pin"
+            aria-pressed={e.pinned}
+            disabled={!canWrite}
+            title={
+              e.pinned ? 'Pinned: retention keeps it and its tree (click to unpin)' : 'Pin: keep it from retention'
+            }
+            onClick={() => void pin(!e.pinned)}
+          >
+            <svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true">
+              <path d="M5 1h6v1.5L10 3.5v4l2.5 2.5v1h-4V15h-1v-4h-4v-1L6 7.5v-4L5 2.5z" />
+            </svg>
+            <span class="sr-only">{e.pinned ? 'Unpin' : 'Pin'}</span>
+          </button>
+          <StatusBadge status={e.status} />
+        </div>
       </header>
       <div class="lineage">
         <TagList tags={e.tags} />

@@ -1,0 +1,3 @@
+CREATE INDEX "executions_completed_idx" ON "executions" USING btree ("completed_at","id") WHERE "executions"."completed_at" is not null and not "executions"."pinned";--> statement-breakpoint
+CREATE INDEX "webhook_deliveries_execution_idx" ON "webhook_deliveries" USING btree ("execution_id");--> statement-breakpoint
+CREATE INDEX "execution_changes_execution_idx" ON "execution_changes" USING btree ("execution_id");
