@@ -11,6 +11,8 @@ export interface HookedServer extends TestServer {
    * concurrent writer would commit between that statement and the one before it. Resolves when the hook has run.
    */
   beforeQuery(match: (text: string) => boolean, hook: Hook): Promise<void>;
+  /** The text of every statement sent outside a transaction, in order (clear it to count from a point). */
+  statements: string[];
 }
 
 /**
@@ -26,7 +28,9 @@ export async function startHookedServer(kind: DbKind, options: StartOptions = {}
   );
   let armed: { match: (text: string) => boolean; hook: Hook; ran: () => void; failed: (e: unknown) => void } | null =
     null;
+  const statements: string[] = [];
   const take = (text: string): Promise<void> | null => {
+    statements.push(text);
     if (!armed?.match(text)) return null;
     const { hook, ran, failed } = armed;
     armed = null;
@@ -76,6 +80,7 @@ export async function startHookedServer(kind: DbKind, options: StartOptions = {}
   });
   const server = await startTestServer(kind, { ...options, database, ...(databaseUrl && { databaseUrl }) });
   return Object.assign(server, {
+    statements,
     beforeQuery: (match: (text: string) => boolean, hook: Hook) =>
       new Promise<void>((ran, failed) => {
         armed = { match, hook, ran, failed };
