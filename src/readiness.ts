@@ -47,13 +47,24 @@ export function createReadiness(database: Database, domain: DomainContext, feed:
   };
 }
 
-function singleFlight<T>(run: () => Promise<T>): () => Promise<T> {
-  let running: Promise<T> | null = null;
+/**
+ * A probe that has not settled after this long is given up: the next check starts a new one. Without it, one probe
+ * that never settles (a connection lost without a close, a reserve that is never answered) would be the answer of
+ * every later check, and /readyz would stay 503 after the database is back.
+ */
+export const PROBE_GIVE_UP_MS = 3000;
+
+/** Runs `run` at most once at a time: callers share the probe in flight, unless it is older than `giveUpMs`. */
+function singleFlight<T>(run: () => Promise<T>, giveUpMs = PROBE_GIVE_UP_MS): () => Promise<T> {
+  let running: { promise: Promise<T>; at: number } | null = null;
   return () => {
-    running ??= run().finally(() => {
-      running = null;
+    const at = Date.now();
+    if (running && at - running.at < giveUpMs) return running.promise;
+    const promise: Promise<T> = run().finally(() => {
+      if (running?.promise === promise) running = null;
     });
-    return running;
+    running = { promise, at };
+    return promise;
   };
 }
 

@@ -8,8 +8,7 @@ export interface LogLine {
   level: LogLevel | null;
   text: string;
 }
-/** The stream of the server's own notices (e.g. that output past the cap was dropped). */
-export const VIGIL_STREAM = 'vigil';
+export { VIGIL_STREAM } from './log-events.js';
 
 export const LOGS = `query Logs($id: ID!, $after: Int, $first: Int) {
   execution(id: $id) { status lastSequence logTruncated logs(after: $after, first: $first) { sequence stream level text } }

@@ -147,7 +147,8 @@ export const logInput = z.strictObject({
   text: z
     .string()
     .refine(
-      (v) => Buffer.byteLength(v, 'utf8') <= LOG_TEXT_MAX_BYTES,
+      // A UTF-16 code unit is at most 3 bytes of UTF-8 (a pair, 4): most texts need no count.
+      (v) => v.length * 3 <= LOG_TEXT_MAX_BYTES || Buffer.byteLength(v, 'utf8') <= LOG_TEXT_MAX_BYTES,
       `must be at most ${LOG_TEXT_MAX_BYTES} bytes of UTF-8`,
     )
     .refine(storable, UNSTORABLE_MESSAGE),

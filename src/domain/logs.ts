@@ -1,5 +1,6 @@
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { pgArray } from '../db/arrays.js';
 import type { Executor } from '../db/client.js';
 import { executionLogs } from '../db/schema.js';
 import { prepared } from '../db/statement-cache.js';
@@ -90,10 +91,39 @@ export const logPageInput = z.strictObject({
   first: z.int().min(0).max(MAX_LOG_PAGE),
 });
 
-/** A page of an execution's LOG events (API.md §8 `Execution.logs`), oldest first; the caller can see the execution. */
-export async function logPage(db: Executor, executionId: string, raw: unknown): Promise<ExecutionEvent[]> {
+/**
+ * `Execution.logs(after, first)` of several executions in one read (a list that selects logs: one query, not one per
+ * row), in the order of `executionIds`; each page is an ordered range of the primary key. The caller can see them.
+ */
+export async function logPages(
+  db: Executor,
+  executionIds: readonly string[],
+  raw: unknown,
+): Promise<ExecutionEvent[][]> {
   const { after, first } = parse(logPageInput, raw);
-  return first === 0 ? [] : readLogs(db, executionId, after, first);
+  if (first === 0) return executionIds.map(() => []);
+  const page = db
+    .select()
+    .from(executionLogs)
+    .where(and(sql`${executionLogs.executionId} = p.id`, gt(executionLogs.sequence, after)))
+    .orderBy(asc(executionLogs.sequence))
+    .limit(first)
+    .as('l');
+  const rows = await db
+    .select({
+      executionId: page.executionId,
+      sequence: page.sequence,
+      stream: page.stream,
+      level: page.level,
+      text: page.text,
+      occurredAt: page.occurredAt,
+      recordedAt: page.recordedAt,
+    })
+    .from(sql`unnest(${pgArray([...executionIds])}::uuid[]) as p(id)`)
+    .crossJoinLateral(page);
+  const byId = new Map<string, ExecutionEvent[]>(executionIds.map((id) => [id, []]));
+  for (const row of rows) byId.get(row.executionId)?.push(toEvent(row));
+  return executionIds.map((id) => byId.get(id) ?? []);
 }
 
 /** The sequence of an execution's newest LOG event (0 when none): the end of a read of the logs as they are now. */

@@ -165,14 +165,36 @@ async function runBatch(ctx: DomainContext, batch: Request[], onLocked?: () => v
 type Outcome = { result: RecordResult } | { error: unknown };
 type StoredEvent = NewEvent & { executionId: string; recordedAt: Date };
 
-/** LOG events go to their own table (`domain/logs.ts` says why), as plain columns: no JSON to build or parse. */
-function insertLogs(logs: readonly StoredEvent[]): SQL {
-  const col = (f: (e: StoredEvent) => string | number | null) => pgArray(logs.map(f));
-  const p = (e: StoredEvent) => e.payload as unknown as LogPayload;
+/**
+ * LOG events go to their own table (`domain/logs.ts` says why), as plain columns: no JSON to build or parse. Per line
+ * only what varies is sent: the batch's time is one parameter (every line of a batch is recorded at `now`, and most
+ * occurred then too: NULL says so), and the default stream is NULL; the arrays are built in one pass.
+ */
+function insertLogs(logs: readonly StoredEvent[], now: Date): SQL {
+  const n = logs.length;
+  const ids = new Array<string>(n);
+  const sequences = new Array<number>(n);
+  const streams = new Array<string | null>(n);
+  const levels = new Array<string | null>(n);
+  const texts = new Array<string>(n);
+  const occurred = new Array<string | null>(n);
+  const at = now.getTime();
+  for (let i = 0; i < n; i++) {
+    const e = logs[i] as StoredEvent;
+    const p = e.payload as unknown as LogPayload;
+    ids[i] = e.executionId;
+    sequences[i] = e.sequence;
+    streams[i] = p.stream === 'stdout' ? null : p.stream;
+    levels[i] = p.level;
+    texts[i] = p.text;
+    occurred[i] = e.occurredAt.getTime() === at ? null : e.occurredAt.toISOString();
+  }
   return sql`insert into execution_logs (execution_id, sequence, stream, level, text, occurred_at, recorded_at)
-      select * from unnest(${col((e) => e.executionId)}::uuid[], ${col((e) => e.sequence)}::int[],
-        ${col((e) => p(e).stream)}::text[], ${col((e) => p(e).level)}::text[], ${col((e) => p(e).text)}::text[],
-        ${col((e) => e.occurredAt.toISOString())}::timestamptz[], ${col((e) => e.recordedAt.toISOString())}::timestamptz[])`;
+      select l.id, l.sequence, coalesce(l.stream, 'stdout'), l.level, l.text, coalesce(l.occurred_at, b.now), b.now
+      from (select ${now.toISOString()}::timestamptz as now) b,
+        unnest(${pgArray(ids)}::uuid[], ${pgArray(sequences)}::int[], ${pgArray(streams)}::text[],
+          ${pgArray(levels)}::text[], ${pgArray(texts)}::text[], ${pgArray(occurred)}::timestamptz[])
+        as l(id, sequence, stream, level, text, occurred_at)`;
 }
 
 async function writeBatch(
@@ -285,7 +307,7 @@ async function writeBatch(
   const writes: SQL[] = [];
   const logs = events.filter((e) => e.type === 'LOG');
   if (logs.length > 0) events = events.filter((e) => e.type !== 'LOG');
-  if (logs.length > 0) writes.push(insertLogs(logs));
+  if (logs.length > 0) writes.push(insertLogs(logs, now));
   if (events.length > 0) {
     writes.push(
       sql`insert into execution_events (execution_id, sequence, type, payload, occurred_at, recorded_at)

@@ -231,8 +231,11 @@ export function tailOf(feed: ChangeFeed, db: Executor): Promise<ChangeTail> {
 export interface ChangeSink {
   /** False when the consumer cannot keep up (live): the stream then ends, and the client resumes with its cursor. */
   item(change: ExecutionChange): boolean;
-  /** While replaying: a promise when the consumer is behind, resolved once it has caught up enough to go on. */
-  wait?(): Promise<void> | undefined;
+  /**
+   * While replaying: a promise when the consumer is behind, resolved once it has caught up enough to go on; null
+   * when it may go on. The same pacing as an event stream's (`StreamSink.pressure`).
+   */
+  pressure?(): Promise<void> | null;
   /** The stream ends early with this error (its cursor expired during the replay). */
   fail(error: VigilError): void;
   end(): void;
@@ -351,7 +354,7 @@ function follow(
             if (sent.has(row.execution.id)) continue;
             sent.set(row.execution.id, row.execution.lastSequence);
             emit(codec.encode(principal, row.position), row.execution);
-            const behind = sink.wait?.();
+            const behind = sink.pressure?.();
             if (behind) await behind;
           }
           if (rows.length < PAGE || done) break;
@@ -399,12 +402,12 @@ export async function openChangeStream(
         });
         return backlog <= MAX_BACKLOG;
       },
-      wait: () =>
+      pressure: () =>
         backlog > REPLAY_BACKLOG
           ? new Promise<void>((r) => {
               waiting.resume = r;
             })
-          : undefined,
+          : null,
       fail: (error) => stop(error),
       end: () => stop(),
     });

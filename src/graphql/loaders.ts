@@ -1,7 +1,8 @@
 import DataLoader from 'dataloader';
 import type { Page } from '../domain/executions.js';
+import { logPages } from '../domain/logs.js';
 import { childrenPages, executionsByIds, retriesOf } from '../domain/relatives.js';
-import type { Execution } from '../domain/types.js';
+import type { Execution, ExecutionEvent } from '../domain/types.js';
 import type { GraphQLContext } from './context.js';
 
 interface Loaders {
@@ -9,12 +10,14 @@ interface Loaders {
   retries: DataLoader<string, Execution[]>;
   /** One loader per distinct `children` arguments (usually one per request). */
   children: Map<string, DataLoader<string, Page>>;
+  /** One loader per distinct `logs` arguments. */
+  logs: Map<string, DataLoader<string, ExecutionEvent[]>>;
 }
 
 const perRequest = new WeakMap<GraphQLContext, Loaders>();
 
 /**
- * Batches `parent`, `retries` and `children` over the rows of one request (a list of 100 executions asking for each
+ * Batches `parent`, `retries`, `children` and `logs` over the rows of one request (a list of 100 executions asking for each
  * one's parent is one query, not 100). Loaders live as long as the request's context, so nothing is cached across
  * requests or principals.
  */
@@ -25,6 +28,7 @@ export function loadersOf(ctx: GraphQLContext): Loaders {
       parent: new DataLoader((ids) => executionsByIds(ctx.db, ctx.principal, ids)),
       retries: new DataLoader((ids) => retriesOf(ctx.db, ctx.principal, ids)),
       children: new Map(),
+      logs: new Map(),
     };
     perRequest.set(ctx, loaders);
   }
@@ -40,6 +44,20 @@ export function childrenLoader(
   let loader = loaders.get(key);
   if (!loader) {
     loader = new DataLoader((ids) => childrenPages(ctx.db, ctx.principal, ids, args));
+    loaders.set(key, loader);
+  }
+  return loader;
+}
+
+export function logsLoader(
+  ctx: GraphQLContext,
+  args: { after: number; first: number },
+): DataLoader<string, ExecutionEvent[]> {
+  const loaders = loadersOf(ctx).logs;
+  const key = `${args.after}:${args.first}`;
+  let loader = loaders.get(key);
+  if (!loader) {
+    loader = new DataLoader((ids) => logPages(ctx.db, ids, args));
     loaders.set(key, loader);
   }
   return loader;

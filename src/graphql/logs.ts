@@ -1,8 +1,9 @@
-import { type LogPayload, logPage } from '../domain/logs.js';
+import type { LogPayload } from '../domain/logs.js';
 import type { ExecutionEvent } from '../domain/types.js';
 import { builder } from './builder.js';
 import { ExecutionEventRef } from './events.js';
 import { ExecutionRef } from './execution.js';
+import { logsLoader } from './loaders.js';
 import { LogLevelEnum } from './log-input.js';
 
 /** API.md §8: a run's output on its one event sequence, and the execution's log fields. */
@@ -33,6 +34,6 @@ builder.objectFields(ExecutionRef, (t) => ({
     type: [LogEventRef],
     description: 'LOG events with sequence > after, oldest first (first: 0..10000)',
     args: { after: t.arg.int({ defaultValue: 0 }), first: t.arg.int({ defaultValue: 1000 }) },
-    resolve: (e, args, ctx) => logPage(ctx.db, e.id, { after: args.after ?? 0, first: args.first ?? 1000 }),
+    resolve: (e, args, ctx) => logsLoader(ctx, { after: args.after ?? 0, first: args.first ?? 1000 }).load(e.id),
   }),
 }));

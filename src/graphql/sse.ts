@@ -262,8 +262,6 @@ export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema; sse:
         write(frameOf(g, itemKey(value), value));
         return !stream.ended;
       },
-      // A change stream's replay waits for the consumer instead of running into the writer's bound.
-      wait: () => (pending || stream.ended ? pending?.then(() => undefined) : (stream.pressure() ?? Promise.resolve())),
       fail: (error: VigilError) => {
         leave();
         if (pending) void pending.then(() => stream.fail(error));
@@ -274,7 +272,8 @@ export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema; sse:
         if (pending) void pending.then(stream.end);
         else stream.end();
       },
-      // Frames still being executed are not yet in the socket: they count as unread too.
+      // A replay (of events or of changes) waits for the consumer instead of running into the writer's bound; frames
+      // still being executed are not yet in the socket: they count as unread too.
       pressure: () => (pending ? pending.then(() => stream.pressure() ?? undefined) : stream.pressure()),
     });
     stream.onEnd(cancel);

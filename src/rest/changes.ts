@@ -75,7 +75,7 @@ function follow(start: ChangeStreamStart, stream: SseStream): void {
           data: JSON.stringify({ cursor: change.cursor, execution: executionJson(change.execution) }),
         }),
       ),
-    wait: () => stream.pressure() ?? Promise.resolve(),
+    pressure: () => stream.pressure(),
     fail: (error) => stream.fail(error),
     end: () => stream.end(),
   });
