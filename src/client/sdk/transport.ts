@@ -16,6 +16,16 @@ export function textOf(doc: DocumentNode): string {
   return text;
 }
 
+/** One typed request over a client: the result's type is inferred from the document (the CLI's adapter too). */
+export function query<D extends Doc>(
+  client: VigilClient,
+  doc: D,
+  variables: VariablesOf<D>,
+  signal?: AbortSignal,
+): Promise<ResultOf<D>> {
+  return client.request<ResultOf<D>>(textOf(doc), variables as Record<string, unknown>, signal);
+}
+
 /** Failures worth sending again: the server was unreachable or the connection dropped, or it asked to come back. */
 export function isTransient(err: unknown): boolean {
   if (!(err instanceof VigilApiError)) return false;
@@ -59,7 +69,7 @@ export class Transport {
   }
 
   request<D extends Doc>(doc: D, variables: VariablesOf<D>, signal?: AbortSignal): Promise<ResultOf<D>> {
-    return this.client.request<ResultOf<D>>(textOf(doc), variables as Record<string, unknown>, signal);
+    return query(this.client, doc, variables, signal);
   }
 
   /** `request`, sent again after a transient failure (only for requests that are safe to repeat). */
