@@ -16,7 +16,7 @@
 // - dist/pglite/: a migrated, empty PGlite database (scripts/pglite-template.mjs), which a fresh data directory starts
 //   from; kept across builds while PGlite and drizzle/ are unchanged.
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -44,14 +44,45 @@ const common = {
 };
 
 mkdirSync(out, { recursive: true });
-for (const entry of readdirSync(out, { withFileTypes: true }).filter((e) => e.name !== 'pglite')) {
+for (const entry of readdirSync(out, { withFileTypes: true }).filter(
+  (e) => e.name !== 'pglite' && e.name !== 'types',
+)) {
   rmSync(join(out, entry.name), { recursive: true, force: true });
 }
 await build({ ...common, entryPoints: { main: join(src, 'main.ts') }, outdir: join(out, 'server') });
 await build({ ...common, entryPoints: { main: join(src, 'cli', 'main.ts') }, outdir: join(out, 'cli') });
+// dist/client/: `vigil/client` (package.json `exports`), one ES module with its few dependencies (graphql-sse,
+// graphql.web) inside, for Node and browsers alike; its declarations (dist/types/) come from tsc, rebuilt only when
+// the SDK's sources changed (tsc takes seconds; the test run builds every time).
+await build({
+  bundle: true,
+  platform: 'neutral',
+  mainFields: ['module', 'main'],
+  format: 'esm',
+  target: 'es2022',
+  entryPoints: { index: join(src, 'client', 'sdk', 'index.ts') },
+  outdir: join(out, 'client'),
+  metafile: true,
+  logLevel: 'warning',
+}).then(({ metafile }) => writeFileSync(join(out, 'client', 'meta.json'), JSON.stringify(metafile)));
+buildClientTypes();
 // The committed dashboard build, served by the server bundle from its `./dist`.
 cpSync(join(src, 'ui', 'dist'), join(out, 'server', 'dist'), { recursive: true });
 execFileSync(process.execPath, ['--liftoff-only', join(root, 'scripts', 'pglite-template.mjs')], {
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 process.stdout.write(`built ${relative(process.cwd(), out) || out}\n`);
+
+function buildClientTypes() {
+  const types = join(out, 'types');
+  const stamp = join(types, 'sdk', 'index.d.ts');
+  const sources = [join(root, 'tsconfig.client.json'), join(src, 'client', 'client.ts')].concat(
+    readdirSync(join(src, 'client', 'sdk')).map((f) => join(src, 'client', 'sdk', f)),
+  );
+  const newest = Math.max(...sources.map((f) => statSync(f).mtimeMs));
+  if (existsSync(stamp) && statSync(stamp).mtimeMs >= newest) return;
+  rmSync(types, { recursive: true, force: true });
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.client.json')], { stdio: 'inherit' });
+  cpSync(join(src, 'client', 'sdk', 'graphql-env.d.ts'), join(types, 'sdk', 'graphql-env.d.ts'));
+}

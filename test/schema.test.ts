@@ -15,7 +15,6 @@ describe('schema.graphql', () => {
       'executions(after: String, filter: ExecutionFilter, first: Int = 20): ExecutionConnection!',
       'waitForExecution(id: ID!, timeout: Float = 300): ExecutionWaitResult!',
       'createExecution(input: CreateExecutionInput!): Execution!',
-      'recordExecutionEvents(events: [ExecutionEventInput!]!, executionId: ID!): RecordExecutionEventsResult!',
       'updateExecutionStatus(cascade: Boolean = false, errorInfo: JSON, id: ID!, status: ExecutionStatusTarget!): ExecutionStatusUpdateResult!',
       'executionUpdated(filter: ExecutionFilter): Execution!',
       'type StatusChangedEvent implements ExecutionEvent',
@@ -28,6 +27,10 @@ describe('schema.graphql', () => {
     // executionEvents is printed over several lines since §8 added `types`.
     const flat = text.replace(/\s+/g, ' ');
     expect(flat).toContain('executionEvents( after: Int executionId: ID! timeout: Float = 300 ');
+    // and recordExecutionEvents since issue 21 added the optional `idempotencyKey` (an addition API.md allows).
+    expect(flat).toMatch(
+      /recordExecutionEvents\( events: \[ExecutionEventInput!\]! executionId: ID! .*idempotencyKey: String \): RecordExecutionEventsResult!/,
+    );
   });
 
   it('has every name API.md §8 promises', () => {

@@ -3,7 +3,8 @@ import type { VigilClient } from '../client/client.js';
 import { VigilApiError } from '../client/client.js';
 import { type ExecutionSummary, isTerminal } from '../client/documents.js';
 import { COUNTS, type CountsResult, type Tag } from '../client/run-model.js';
-import { WAIT_MANY, type WaitManyResult } from '../client/wait-many.js';
+import { WaitExecutions } from '../client/sdk/documents.js';
+import { query } from '../client/sdk/transport.js';
 import { asCliExit, CliExit, type ConnectionOptions, EXIT, exitCodeOf, isTransient } from './connect.js';
 import { summaryLine } from './format.js';
 import { Reattach } from './wait.js';
@@ -127,12 +128,12 @@ export async function waitMany(client: VigilClient, ids: string[], opts: WaitMan
       }
       const timeout = Math.min(3600, Math.max(1, remaining / 1000));
       const variables = filter
-        ? { filter, mode: opts.any ? 'ANY' : 'ALL', expectedCount: expected, timeout }
-        : { ids: opts.any ? ids : pending, mode: 'ANY', timeout };
+        ? { filter, mode: opts.any ? ('ANY' as const) : ('ALL' as const), expectedCount: expected, timeout }
+        : { ids: opts.any ? ids : pending, mode: 'ANY' as const, timeout };
       try {
         // the server answers at the latest after `timeout`; the signal only guards against a half-open socket
         const signal = AbortSignal.timeout(timeout * 1000 + 30_000);
-        const r = (await client.request<WaitManyResult>(WAIT_MANY, variables, signal)).waitForExecutions;
+        const r = (await query(client, WaitExecutions, variables, signal)).waitForExecutions;
         reattach.back();
         if (filter) {
           executions = r.executions;

@@ -1,8 +1,11 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import pc from 'picocolors';
 import { reattachDelay, type VigilClient } from '../client/client.js';
-import { type ExecutionDetail, GET, type GetResult, isTerminal, WAIT, type WaitResult } from '../client/documents.js';
+import { isTerminal } from '../client/documents.js';
 import type { Tag } from '../client/run-model.js';
+import { GetExecution, WaitExecution } from '../client/sdk/documents.js';
+import type { Execution } from '../client/sdk/index.js';
+import { query } from '../client/sdk/transport.js';
 import {
   asCliExit,
   CliExit,
@@ -81,14 +84,14 @@ function parseCount(value: string): number {
   return n;
 }
 
-async function read(client: VigilClient, id: string, signal?: AbortSignal): Promise<ExecutionDetail> {
-  const r = await client.request<GetResult>(GET, { id }, signal);
+async function read(client: VigilClient, id: string, signal?: AbortSignal): Promise<Execution> {
+  const r = await query(client, GetExecution, { id }, signal);
   if (!r.execution) throw new CliExit(EXIT.error, `execution ${id} not found`);
   return r.execution;
 }
 
 /** Reads the execution once: proves the server is reachable, the key valid and the id known (else exit 3). */
-export async function attach(client: VigilClient, id: string, opts: ConnectionOptions): Promise<ExecutionDetail> {
+export async function attach(client: VigilClient, id: string, opts: ConnectionOptions): Promise<Execution> {
   try {
     return await read(client, id);
   } catch (err) {
@@ -161,8 +164,7 @@ async function waitFor(client: VigilClient, id: string, opts: ConnectionOptions 
       } else {
         // the server answers at the latest after `seconds`; the signal only guards against a half-open socket
         const signal = AbortSignal.timeout(seconds * 1000 + 30_000);
-        execution = (await client.request<WaitResult>(WAIT, { id, timeout: seconds }, signal)).waitForExecution
-          .execution;
+        execution = (await query(client, WaitExecution, { id, timeout: seconds }, signal)).waitForExecution.execution;
       }
       reattach.back();
     } catch (err) {

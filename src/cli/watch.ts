@@ -150,7 +150,7 @@ function streamOnce(
 
 async function watch(client: VigilClient, id: string, opts: WatchOptions): Promise<number> {
   const deadline = opts.timeout ? Date.now() + opts.timeout * 1000 : Number.POSITIVE_INFINITY;
-  let state = await attach(client, id, opts);
+  let state: ExecutionDetail = await attach(client, id, opts);
   const out = opts.json ? jsonOutput() : process.stdout.isTTY ? barOutput(state) : plainOutput(state);
   let after = opts.fromStart ? 0 : state.lastSequence;
   let terminal = isTerminal(state.status) && !opts.fromStart;

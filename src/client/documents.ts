@@ -133,17 +133,7 @@ export interface ListResult {
   executions: { nodes: ExecutionSummary[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
 }
 
-export const GET = `query Get($id: ID!) { execution(id: $id) { ${DETAIL} } }`;
-export interface GetResult {
-  execution: ExecutionDetail | null;
-}
-
-export const WAIT = `query Wait($id: ID!, $timeout: Float) {
-  waitForExecution(id: $id, timeout: $timeout) { completed durationMs message execution { ${DETAIL} } }
-}`;
-export interface WaitResult {
-  waitForExecution: { completed: boolean; durationMs: number; message: string | null; execution: ExecutionDetail };
-}
+// GET and WAIT (one execution, a wait on it) are the SDK's typed documents now: src/client/sdk/documents.ts.
 
 export const UPDATE_STATUS = `mutation UpdateStatus($id: ID!, $status: ExecutionStatusTarget!, $errorInfo: JSON) {
   updateExecutionStatus(id: $id, status: $status, errorInfo: $errorInfo) {

@@ -218,6 +218,27 @@ export const executionMessages = pgTable(
   (t) => [primaryKey({ columns: [t.executionId, t.messageId] })],
 );
 
+/**
+ * A worker's batch idempotency keys (`recordExecutionEvents(idempotencyKey:)`, the ingest endpoint's field): written
+ * in the batch's transaction, scoped per execution and deleted with it. A replay of the same batch under its key
+ * answers the first outcome (the events in `first_sequence..last_sequence`) and writes nothing.
+ */
+export const executionBatchKeys = pgTable(
+  'execution_batch_keys',
+  {
+    executionId: uuid('execution_id')
+      .notNull()
+      .references(() => executions.id, { onDelete: 'cascade' }),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    /** The sequences the batch appended: first..last (first = last + 1 when it appended none, a heartbeat). */
+    firstSequence: integer('first_sequence').notNull(),
+    lastSequence: integer('last_sequence').notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.executionId, t.key] })],
+);
+
 /** PostgreSQL's 64-bit transaction id (`xid8`, never wraps); read and written as decimal text. */
 const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' });
 

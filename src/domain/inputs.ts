@@ -230,6 +230,8 @@ export const executionEventInput = z
 export type ExecutionEventInput = z.infer<typeof executionEventInput>;
 
 export const eventBatchInput = z.array(executionEventInput).max(MAX_BATCH);
+/** A worker's key for one batch (`recordExecutionEvents(idempotencyKey:)`): a replay answers the first outcome. */
+export const batchKeyInput = name(200).nullish();
 
 export const waitTimeoutSeconds = z.number().min(1).max(3600);
 /** How long a wait or a stream lasts when the client names no timeout (seeds 000 and 002, GraphQL's arguments). */

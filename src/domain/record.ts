@@ -5,10 +5,20 @@ import { type Pipeline, pipelinedTransaction, sqlState } from '../db/pipeline.js
 import { executionMessages, executions } from '../db/schema.js';
 import { type Principal, requireScope } from './access.js';
 import { applyBatch, type MessageState, type NewEvent } from './batch.js';
+import {
+  type BatchKey,
+  batchKey,
+  insertKeys,
+  keyOf,
+  readKeys,
+  replayedEvents,
+  replayOf,
+  type StoredKey,
+} from './batch-keys.js';
 import { type DomainContext, publish, runHooks } from './context.js';
 import { notFound, VigilError } from './errors.js';
 import { isUuid } from './executions.js';
-import { type ExecutionEventInput, eventBatchInput, parse } from './inputs.js';
+import { batchKeyInput, type ExecutionEventInput, eventBatchInput, parse } from './inputs.js';
 import type { LogPayload } from './logs.js';
 import { type Change, type Execution, type ExecutionEvent, type ExecutionStatus, isTerminal } from './types.js';
 
@@ -22,6 +32,8 @@ interface Request {
   principal: Principal;
   executionId: string;
   inputs: ExecutionEventInput[];
+  /** The worker's idempotency key for this batch (`batch-keys.ts`), with the batch's hash. */
+  key?: BatchKey | undefined;
   resolve(result: RecordResult): void;
   reject(error: unknown): void;
 }
@@ -44,19 +56,23 @@ const JOIN_WORK = 32;
  * Concurrent calls are coalesced: while transactions run, new requests queue and then go together in one transaction
  * (rows locked in id order, so batches never deadlock), each with its own outcome. At low load a request runs alone at
  * once; under load a commit (and its WAL flush) serves many requests.
+ *
+ * With an `idempotencyKey`, a batch sent again under it answers its first outcome and writes nothing (`batch-keys.ts`).
  */
 export async function recordEvents(
   ctx: DomainContext,
   principal: Principal,
   executionId: string,
   raw: unknown,
+  idempotencyKey?: unknown,
 ): Promise<RecordResult> {
   requireScope(principal, 'executions:write');
   const inputs = parse(eventBatchInput, raw, ['events'], ctx.limits);
+  const key = batchKey(parse(batchKeyInput, idempotencyKey, ['idempotencyKey']), inputs);
   if (!isUuid(executionId)) throw notFound(executionId);
   return new Promise((resolve, reject) => {
     const q = queueOf(ctx);
-    q.pending.push({ principal, executionId, inputs, resolve, reject });
+    q.pending.push({ principal, executionId, inputs, key, resolve, reject });
     q.work += 1 + inputs.length;
     pump(ctx);
   });
@@ -148,7 +164,13 @@ async function runBatch(ctx: DomainContext, batch: Request[], onLocked?: () => v
     for (const [i, request] of batch.entries()) {
       const outcome = outcomes[i];
       if (!outcome || 'error' in outcome) request.reject(outcome?.error ?? new VigilError('INTERNAL', 'no outcome'));
-      else {
+      else if (outcome.replay) {
+        const { execution } = outcome.result;
+        replayedEvents(ctx.db, execution.id, outcome.replay).then(
+          (events) => request.resolve({ execution, events }),
+          (err) => request.reject(err),
+        );
+      } else {
         appended += outcome.result.events.length;
         request.resolve(outcome.result);
       }
@@ -162,7 +184,7 @@ async function runBatch(ctx: DomainContext, batch: Request[], onLocked?: () => v
   }
 }
 
-type Outcome = { result: RecordResult } | { error: unknown };
+type Outcome = { result: RecordResult; replay?: { first: number; last: number } } | { error: unknown };
 type StoredEvent = NewEvent & { executionId: string; recordedAt: Date };
 
 /**
@@ -211,7 +233,8 @@ async function writeBatch(
   // Pipelined: the lineage read runs after the lock on the same connection, so it sees what the lock protects. Lists
   // go as one array parameter, so each statement has one text, prepared once per connection whatever the batch size
   // (postgres.js holds a statement it has not prepared yet until the server describes it: no pipelining then).
-  const [rows, found] = await Promise.all([
+  const keyed = batch.flatMap((r) => (r.key ? [{ executionId: r.executionId, key: r.key.key }] : []));
+  const [rows, found, storedKeys] = await Promise.all([
     tx
       .select()
       .from(executions)
@@ -226,8 +249,11 @@ async function writeBatch(
             sql`${executionMessages.executionId} = any(${pgArray(ids)}::uuid[]) and ${executionMessages.messageId} = any(${pgArray(messageIds)}::text[])`,
           )
       : Promise.resolve([]),
+    keyed.length > 0 ? readKeys(tx, keyed) : Promise.resolve([]),
   ]);
   onLocked?.();
+  const keys = new Map(storedKeys.map((k) => [keyOf(k.executionId, k.key), k]));
+  const newKeys: StoredKey[] = [];
   const current = new Map(rows.map((r) => [r.id, r]));
   const original = new Map(rows.map((r) => [r.id, r.status]));
   const known = new Map<string, MessageState>(); // by `${executionId}\u0000${messageId}`
@@ -246,6 +272,18 @@ async function writeBatch(
     if (!row || row.organizationId !== principal.organizationId || row.environment !== principal.environment) {
       outcomes.push({ error: notFound(request.executionId) });
       continue;
+    }
+    if (request.key) {
+      try {
+        const replay = replayOf(keys.get(keyOf(row.id, request.key.key)), request.key);
+        if (replay) {
+          outcomes.push({ result: { execution: row, events: [] }, replay });
+          continue;
+        }
+      } catch (err) {
+        outcomes.push({ error: err });
+        continue;
+      }
     }
     let applied: ReturnType<typeof applyBatch>;
     try {
@@ -299,6 +337,17 @@ async function writeBatch(
     if (appended.length > 0) touched.add(row.id);
     for (const change of applied.statusChanges) statusChanges.push({ id: row.id, from: change.from });
     current.set(row.id, next);
+    if (request.key) {
+      const stored = {
+        executionId: row.id,
+        key: request.key.key,
+        requestHash: request.key.hash,
+        firstSequence: row.lastSequence + 1,
+        lastSequence: next.lastSequence,
+      };
+      keys.set(keyOf(row.id, stored.key), stored);
+      newKeys.push(stored);
+    }
     outcomes.push({ result: { execution: next, events: appended } });
   }
 
@@ -325,6 +374,7 @@ async function writeBatch(
       on conflict (execution_id, message_id) do update set status = excluded.status, counted = excluded.counted`,
     );
   }
+  if (newKeys.length > 0) writes.push(insertKeys(newKeys, now));
   const written = [...new Set([...touched, ...heartbeats.keys()])].map((id) => current.get(id) as Execution);
   if (written.length > 0) {
     const col = <T>(f: (e: Execution) => T) => pgArray(written.map((e) => f(e) as never));

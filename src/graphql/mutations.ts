@@ -44,8 +44,14 @@ builder.mutationFields((t) => ({
     args: {
       executionId: t.arg.id({ required: true }),
       events: t.arg({ type: [ExecutionEventInput], required: true }),
+      idempotencyKey: t.arg.string({
+        description:
+          "The worker's key for this batch (scoped to the execution): the same batch sent again under it answers " +
+          'its first outcome and writes nothing; a different batch under it is IDEMPOTENCY_CONFLICT',
+      }),
     },
-    resolve: (_root, args, ctx) => recordEvents(ctx.domain, ctx.principal, String(args.executionId), args.events),
+    resolve: (_root, args, ctx) =>
+      recordEvents(ctx.domain, ctx.principal, String(args.executionId), args.events, args.idempotencyKey),
   }),
   updateExecutionStatus: t.field({
     type: StatusUpdateResultRef,

@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { createOrReplayExecution } from '../domain/executions.js';
-import { createExecutionInput, eventBatchInput } from '../domain/inputs.js';
+import { batchKeyInput, createExecutionInput, eventBatchInput } from '../domain/inputs.js';
 import { recordEvents } from '../domain/record.js';
 import { readJson } from './body.js';
 import type { RestApp, RestDeps } from './context.js';
@@ -17,6 +17,11 @@ const RecordEventsRequest = z
   .strictObject({
     events: eventBatchInput.meta({
       description: 'Exactly one of statusChanged, progress, step, message, tags per event; [] is a heartbeat',
+    }),
+    idempotencyKey: batchKeyInput.meta({
+      description:
+        "The worker's key for this batch (scoped to the execution): the same batch sent again under it answers " +
+        'its first outcome and writes nothing; a different batch under it is 409 IDEMPOTENCY_CONFLICT',
     }),
   })
   .meta({ id: 'RecordExecutionEventsRequest' });
@@ -56,7 +61,7 @@ const record = createRoute({
   },
   responses: {
     200: jsonContent(RecordResultJson, 'The execution after the batch, and the events it appended'),
-    ...errorResponses(400, 404, 413, 422),
+    ...errorResponses(400, 404, 409, 413, 422),
   },
 });
 
@@ -69,8 +74,9 @@ export function registerIngest(app: RestApp, deps: RestDeps): void {
   });
 
   app.openapi(bodyReadByHandler(app, record), async (c) => {
-    const { events } = await readJson(c, RecordEventsRequest, { limit: deps.bodyLimit });
-    const r = await recordEvents(deps.domain, c.var.principal, c.req.valid('param').execution_id, events);
+    const { events, idempotencyKey } = await readJson(c, RecordEventsRequest, { limit: deps.bodyLimit });
+    const id = c.req.valid('param').execution_id;
+    const r = await recordEvents(deps.domain, c.var.principal, id, events, idempotencyKey);
     return c.json({ execution: executionJson(r.execution), events: r.events.map(eventJson) }, 200);
   });
 }

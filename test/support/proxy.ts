@@ -7,6 +7,11 @@ export interface TcpProxy {
   dropAll(): void;
   /** While refusing, new connections are closed at once (the server looks unreachable). */
   refuse(on: boolean): void;
+  /**
+   * The next `n` answers from the server are never delivered: the connection is cut as the answer starts, after
+   * the server did the work (the case where a client cannot tell whether its request was applied).
+   */
+  cutAnswers(n: number): void;
   /** How many connections were accepted so far. */
   connections(): number;
   /** Request lines seen so far, e.g. `POST /graphql` (from the client's bytes, approximately: enough for tests). */
@@ -22,6 +27,7 @@ export async function startProxy(targetUrl: string): Promise<TcpProxy> {
   const open = new Set<Socket>();
   let refusing = false;
   let accepted = 0;
+  let cutting = 0;
   const seen: string[] = [];
   let sent = '';
   const server = createServer((client) => {
@@ -48,7 +54,14 @@ export async function startProxy(targetUrl: string): Promise<TcpProxy> {
       }
     });
     client.pipe(upstream);
-    upstream.pipe(client);
+    upstream.on('data', (chunk: Buffer) => {
+      if (cutting > 0 && chunk.toString('latin1').startsWith('HTTP/1.1 ')) {
+        cutting--;
+        end();
+        return;
+      }
+      client.write(chunk);
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
@@ -62,6 +75,9 @@ export async function startProxy(targetUrl: string): Promise<TcpProxy> {
     dropAll,
     refuse: (on) => {
       refusing = on;
+    },
+    cutAnswers: (n) => {
+      cutting = n;
     },
     connections: () => accepted,
     requests: () => [...seen],

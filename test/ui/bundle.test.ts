@@ -56,7 +56,7 @@ describe('the clients of the public API', () => {
     spec.startsWith('.') ? new URL(spec, `file:///${rel}`).pathname.slice(1) : spec;
 
   it.each([
-    ['client', /^(client\/|graphql-sse$)/],
+    ['client', /^(client\/|graphql-sse$|gql\.tada$|@0no-co\/graphql\.web$)/],
     ['ui/app', /^(ui\/app\/|client\/|preact(\/hooks)?$|anser$|@tanstack\/virtual-core$)/],
     [
       'cli (wait, watch, logs, get, list, cancel)',
