@@ -80,5 +80,5 @@ describe.each(DB_KINDS)('the 0004_run_model migration on %s', (kind) => {
     });
     const [type] = await db.run(`select 'TAGS_CHANGED'::execution_event_type::text as t`);
     expect(type?.t).toBe('TAGS_CHANGED');
-  });
+  }, 90_000); // a fresh PGlite applies every migration: ~10 s alone, it passed 30 s once under a loaded full suite
 });

@@ -17,6 +17,8 @@ const ofExecution: Record<string, (id: string, deliveryIds: string[]) => ReturnT
   execution_messages: (id) => sql`select count(*)::int as n from execution_messages where execution_id = ${id}::uuid`,
   execution_tags: (id) => sql`select count(*)::int as n from execution_tags where execution_id = ${id}::uuid`,
   execution_changes: (id) => sql`select count(*)::int as n from execution_changes where execution_id = ${id}::uuid`,
+  execution_batch_keys: (id) =>
+    sql`select count(*)::int as n from execution_batch_keys where execution_id = ${id}::uuid`,
   webhook_deliveries: (id) => sql`select count(*)::int as n from webhook_deliveries where execution_id = ${id}::uuid`,
   webhook_attempts: (_id, deliveryIds) =>
     sql`select count(*)::int as n from webhook_attempts where delivery_id::text in (${sql.join(
@@ -76,8 +78,16 @@ describe.each(DB_KINDS)('retention deletes everything of an execution (%s)', (ki
           { message: { messageId: 'm1', status: 'COMPLETED' } },
           { log: { text: 'hello' } },
           { step: { stepId: 's1', status: 'COMPLETED' } },
-          { statusChanged: { to: 'COMPLETED' } },
         ]),
+      );
+      // The last batch under an idempotency key, so the execution has a row in execution_batch_keys.
+      ok(
+        await s.gql(
+          `mutation($id: ID!, $events: [ExecutionEventInput!]!, $key: String) {
+            recordExecutionEvents(executionId: $id, events: $events, idempotencyKey: $key) { execution { status } }
+          }`,
+          { id, events: [{ statusChanged: { to: 'COMPLETED' } }], key: `batch-${workflowId}` },
+        ),
       );
       const mine = await eventually(
         () => deliveries(s, hook.id),
