@@ -43,6 +43,8 @@ type Executor = (root: unknown) => ExecutionResult | Promise<ExecutionResult>;
 
 interface Group {
   frames: Map<string, Frame>;
+  /** Frames by the item they were made from, for as long as the item lives. */
+  byItem: WeakMap<Item, Frame>;
   members: number;
   /** Executes the group's document on one item, with the group's own context (no member's key or correlation id). */
   execute: Executor;
@@ -107,14 +109,25 @@ export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema; sse:
       ? (correlationId) => resultFrame(result, correlationId, deps.log)
       : nextFrame(JSON.stringify(result));
 
-  const frameOf = (group: Group, key: string, item: unknown): Frame => {
+  /**
+   * An item's frame for a group: found by the item itself when the members are handed the same object (a live batch
+   * of any size: the feed shares its objects), else by its key among the last few (members replaying the same items).
+   */
+  const frameOf = (group: Group, item: Item): Frame => {
+    const shared = group.byItem.get(item);
+    if (shared) return shared;
+    const key = itemKey(item);
     const hit = group.frames.get(key);
-    if (hit) return hit;
+    if (hit) {
+      group.byItem.set(item, hit);
+      return hit;
+    }
     stats.computed += 1;
     const result = group.execute(item);
     const frame: Frame = result instanceof Promise ? result.then(render) : render(result);
     if (group.frames.size >= FRAMES_PER_GROUP) group.frames.delete(group.frames.keys().next().value as string);
     group.frames.set(key, frame);
+    group.byItem.set(item, frame);
     return frame;
   };
 
@@ -146,6 +159,7 @@ export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema; sse:
     // item's execution does not read (its resolver returns the item).
     const group: Group = {
       frames: new Map(),
+      byItem: new WeakMap(),
       members: 0,
       aborted,
       joined: null,
@@ -300,7 +314,7 @@ export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema; sse:
     if (stream.ended) return;
     const cancel = start({
       item: (value) => {
-        const frame = frameOf(g, itemKey(value), value);
+        const frame = frameOf(g, value);
         if (gathers) gathered.push(frame);
         else write(frame);
         return !stream.ended;
