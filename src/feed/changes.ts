@@ -11,6 +11,7 @@ import {
   type Position,
   readChanges,
   readFeedState,
+  readTail,
   requireRetained,
 } from '../domain/changes.js';
 import { VigilError } from '../domain/errors.js';
@@ -131,24 +132,30 @@ export class ChangeTail {
     this.reading = true;
     let held = false;
     try {
-      do {
+      read: do {
         this.again = false;
-        const state = await readFeedState(this.db);
-        if (!this.position) break;
-        if (comparePositions(this.position, state.horizon) < 0) {
-          this.fail(state);
-          break;
-        }
         for (;;) {
+          if (!this.position) break read;
           const from: Position = this.position;
-          const rows = await readChanges(this.db, { after: from, below: state.frontier.xid, limit: PAGE });
+          // One statement, its frontier and rows from one snapshot; when it finds nothing, the frontier is read on
+          // its own and the rows below it read again (a later snapshot: rows committed meanwhile are below it).
+          let { rows, state } = await readTail(this.db, from, PAGE);
+          if (!state) {
+            state = await readFeedState(this.db);
+            if (this.position && comparePositions(from, state.horizon) >= 0)
+              rows = await readChanges(this.db, { after: from, below: state.frontier.xid, limit: PAGE });
+          }
+          if (!this.position) break read;
+          if (comparePositions(from, state.horizon) < 0) {
+            this.fail(state);
+            break read;
+          }
           const end: Position = rows.length < PAGE ? laterOf(from, state.frontier) : (rows.at(-1)?.position ?? from);
-          if (!this.position) break;
           this.position = end;
+          held = state.held;
           if (rows.length > 0) this.dispatch(batchOf(rows, end, this.codec));
           if (rows.length < PAGE) break;
         }
-        held = state.held;
       } while (this.again && this.position);
     } catch (err) {
       this.log.warn({ err }, 'change log read failed; the next commit or re-check retries');
