@@ -97,6 +97,54 @@ export async function readChanges(
   }));
 }
 
+/**
+ * The tail's read in one statement (one round trip): the rows after `after` below the frontier of this statement's
+ * own snapshot, with that frontier, the horizon and whether rows wait above it. The rule holds within one
+ * statement: every transaction below the snapshot's xmin had ended when the snapshot was taken, so the statement
+ * sees all of their rows. Null state when no row came back (then `readFeedState` tells where the frontier is).
+ */
+export async function readTail(
+  db: Executor,
+  after: Position,
+  limit: number,
+): Promise<{ rows: ChangeRow[]; state: FeedState | null }> {
+  const xmin = sql`pg_snapshot_xmin(pg_current_snapshot())`;
+  const rows = await db
+    .select({
+      xid: sql<string>`${executionChanges.xid}::text`,
+      seq: sql<string>`${executionChanges.seq}::text`,
+      frontier: sql<string>`${xmin}::text`,
+      horizonXid: sql<string>`(select horizon_xid from change_feed_state where id = 1)::text`,
+      horizonSeq: sql<string>`(select horizon_seq from change_feed_state where id = 1)::text`,
+      held: sql<boolean>`exists(select 1 from execution_changes h where h.xid >= ${xmin})`,
+      execution: getTableColumns(executions),
+    })
+    .from(executionChanges)
+    .innerJoin(executions, eq(executions.id, executionChanges.executionId))
+    .where(
+      and(
+        sql`(${executionChanges.xid}, ${executionChanges.seq}) > (${after.xid.toString()}::xid8, ${after.seq.toString()}::bigint)`,
+        sql`${executionChanges.xid} < ${xmin}`,
+      ),
+    )
+    .orderBy(asc(executionChanges.xid), asc(executionChanges.seq))
+    .limit(limit);
+  const first = rows[0];
+  return {
+    rows: rows.map((r) => ({
+      position: { xid: BigInt(r.xid), seq: BigInt(r.seq) },
+      execution: r.execution as Execution,
+    })),
+    state: first
+      ? {
+          frontier: { xid: BigInt(first.frontier), seq: 0n },
+          horizon: { xid: BigInt(first.horizonXid), seq: BigInt(first.horizonSeq) },
+          held: first.held === true || (first.held as unknown) === 't',
+        }
+      : null,
+  };
+}
+
 /** Signs and checks cursors with the database's key: only a cursor this database's servers issued is accepted. */
 export interface CursorCodec {
   encode(principal: Principal, position: Position): string;

@@ -11,6 +11,7 @@ import {
   type Position,
   readChanges,
   readFeedState,
+  readTail,
   requireRetained,
 } from '../domain/changes.js';
 import { VigilError } from '../domain/errors.js';
@@ -33,14 +34,25 @@ const PAGE = 1000;
 const MAX_BACKLOG = 1000;
 /** A replay waits for the consumer above this many unread changes, and goes on below half of it. */
 const REPLAY_BACKLOG = 200;
+/** A replay hands over this many changes at a time (one write), then asks whether the consumer keeps up. */
+const REPLAY_STRETCH = 64;
 
 /** One read of the tail: each execution once, at the position of its last row in the read, in position order. */
 export interface Batch {
   items: ChangeRow[];
   /** Every row up to here has been read. */
   end: Position;
-  /** The cursor of an item for a tenant, signed once per batch and tenant however many subscribers share it. */
-  cursorOf(principal: Principal, item: ChangeRow): string;
+  /**
+   * The items of a tenant that match a filter (`filterKey` names it), as changes with their cursors: worked out
+   * (matched, signed, built) once per batch for every subscriber that asks the same, however many there are.
+   */
+  changesFor(principal: Principal, filter: ExecutionFilter | null, filterKey: string): readonly Matched[];
+}
+
+/** A batch's item as a subscriber receives it (the same object for every subscriber of its tenant and filter). */
+export interface Matched {
+  position: Position;
+  change: ExecutionChange;
 }
 
 interface TailSubscriber {
@@ -120,24 +132,30 @@ export class ChangeTail {
     this.reading = true;
     let held = false;
     try {
-      do {
+      read: do {
         this.again = false;
-        const state = await readFeedState(this.db);
-        if (!this.position) break;
-        if (comparePositions(this.position, state.horizon) < 0) {
-          this.fail(state);
-          break;
-        }
         for (;;) {
+          if (!this.position) break read;
           const from: Position = this.position;
-          const rows = await readChanges(this.db, { after: from, below: state.frontier.xid, limit: PAGE });
+          // One statement, its frontier and rows from one snapshot; when it finds nothing, the frontier is read on
+          // its own and the rows below it read again (a later snapshot: rows committed meanwhile are below it).
+          let { rows, state } = await readTail(this.db, from, PAGE);
+          if (!state) {
+            state = await readFeedState(this.db);
+            if (this.position && comparePositions(from, state.horizon) >= 0)
+              rows = await readChanges(this.db, { after: from, below: state.frontier.xid, limit: PAGE });
+          }
+          if (!this.position) break read;
+          if (comparePositions(from, state.horizon) < 0) {
+            this.fail(state);
+            break read;
+          }
           const end: Position = rows.length < PAGE ? laterOf(from, state.frontier) : (rows.at(-1)?.position ?? from);
-          if (!this.position) break;
           this.position = end;
+          held = state.held;
           if (rows.length > 0) this.dispatch(batchOf(rows, end, this.codec));
           if (rows.length < PAGE) break;
         }
-        held = state.held;
       } while (this.again && this.position);
     } catch (err) {
       this.log.warn({ err }, 'change log read failed; the next commit or re-check retries');
@@ -193,23 +211,28 @@ export function batchOf(rows: readonly ChangeRow[], end: Position, codec: Cursor
     last.delete(row.execution.id);
     last.set(row.execution.id, row);
   }
-  const signed = new Map<string, Map<ChangeRow, string>>();
+  const items = [...last.values()];
+  const matched = new Map<string, Matched[]>();
   return {
-    items: [...last.values()],
+    items,
     end,
-    cursorOf(principal, item) {
-      const tenant = `${principal.organizationId}\u0000${principal.environment}`;
-      let cursors = signed.get(tenant);
-      if (!cursors) {
-        cursors = new Map();
-        signed.set(tenant, cursors);
+    changesFor(principal, filter, filterKey) {
+      const key = `${principal.organizationId}\u0000${principal.environment}\u0000${filterKey}`;
+      let changes = matched.get(key);
+      if (!changes) {
+        changes = [];
+        for (const item of items) {
+          const e = item.execution;
+          if (e.organizationId !== principal.organizationId || e.environment !== principal.environment) continue;
+          if (!matchesFilter(e, filter)) continue;
+          changes.push({
+            position: item.position,
+            change: { cursor: codec.encode(principal, item.position), execution: e },
+          });
+        }
+        matched.set(key, changes);
       }
-      let cursor = cursors.get(item);
-      if (!cursor) {
-        cursor = codec.encode(principal, item.position);
-        cursors.set(item, cursor);
-      }
-      return cursor;
+      return changes;
     },
   };
 }
@@ -231,6 +254,11 @@ export function tailOf(feed: ChangeFeed, db: Executor): Promise<ChangeTail> {
 export interface ChangeSink {
   /** False when the consumer cannot keep up (live): the stream then ends, and the client resumes with its cursor. */
   item(change: ExecutionChange): boolean;
+  /**
+   * The items handed over since the last flush are all there is for now (one live batch, or a stretch of the
+   * replay): a sink that gathers items writes them now, in one piece. False when the consumer cannot keep up.
+   */
+  flush?(): boolean;
   /**
    * While replaying: a promise when the consumer is behind, resolved once it has caught up enough to go on; null
    * when it may go on. The same pacing as an event stream's (`StreamSink.pressure`).
@@ -303,18 +331,20 @@ function follow(
   const emit = (cursor: string, execution: Execution) => {
     if (!done && !sink.item({ cursor, execution })) finish();
   };
+  const flush = () => {
+    if (!done && sink.flush && !sink.flush()) finish();
+  };
+  const filterKey = JSON.stringify(filter);
   const live = (batch: Batch) => {
-    for (const item of batch.items) {
+    for (const { position: at, change } of batch.changesFor(principal, filter, filterKey)) {
       if (done) return;
-      if (comparePositions(item.position, position) <= 0) continue;
-      const e = item.execution;
-      if (e.organizationId !== principal.organizationId || e.environment !== principal.environment) continue;
-      if (!matchesFilter(e, filter)) continue;
-      const before = sent?.get(e.id);
-      if (before !== undefined && before > e.lastSequence) continue;
-      emit(batch.cursorOf(principal, item), e);
+      if (comparePositions(at, position) <= 0) continue;
+      const before = sent?.get(change.execution.id);
+      if (before !== undefined && before > change.execution.lastSequence) continue;
+      if (!sink.item(change)) finish();
     }
     position = laterOf(position, batch.end);
+    flush();
   };
   const subscriber: TailSubscriber = {
     receive: (batch) => {
@@ -337,8 +367,7 @@ function follow(
       if (after) {
         requireRetained(after, state);
         sent = new Map();
-        for (;;) {
-          const from = position;
+        const page = async (from: Position) => {
           const rows = await readChanges(db, {
             after: from,
             below: frontier.xid,
@@ -348,16 +377,28 @@ function follow(
           });
           // A prune that committed before this read may have taken rows from under it: refuse rather than skip.
           requireRetained(from, await readFeedState(db));
-          for (const row of rows) {
+          return rows;
+        };
+        for (let next: Promise<ChangeRow[]> | null = page(position); next; ) {
+          const rows: ChangeRow[] = await next;
+          // The next page is read while this one is written (its start is known: this page's last row).
+          const last = rows.at(-1);
+          next = rows.length === PAGE && last ? page(last.position) : null;
+          next?.catch(() => {}); // awaited on the next turn, unless this stream ends first
+          for (const [i, row] of rows.entries()) {
             if (done) return;
             position = row.position;
-            if (sent.has(row.execution.id)) continue;
-            sent.set(row.execution.id, row.execution.lastSequence);
-            emit(codec.encode(principal, row.position), row.execution);
-            const behind = sink.pressure?.();
-            if (behind) await behind;
+            if (!sent.has(row.execution.id)) {
+              sent.set(row.execution.id, row.execution.lastSequence);
+              emit(codec.encode(principal, row.position), row.execution);
+            }
+            if (i % REPLAY_STRETCH === REPLAY_STRETCH - 1 || i === rows.length - 1) {
+              flush();
+              const behind = sink.pressure?.();
+              if (behind) await behind;
+            }
           }
-          if (rows.length < PAGE || done) break;
+          if (done) return;
         }
         position = laterOf(position, frontier);
       } else position = laterOf(joined, frontier); // live only: what committed before now is not sent

@@ -43,11 +43,15 @@ type Executor = (root: unknown) => ExecutionResult | Promise<ExecutionResult>;
 
 interface Group {
   frames: Map<string, Frame>;
+  /** Frames by the item they were made from, for as long as the item lives. */
+  byItem: WeakMap<Item, Frame>;
   members: number;
   /** Executes the group's document on one item, with the group's own context (no member's key or correlation id). */
   execute: Executor;
   /** Aborted when the last member leaves. */
   aborted: AbortController;
+  /** The last frames joined into one write, and the join (shared by the members handed the same frames). */
+  joined: { parts: Frame[]; buffer: Buffer } | null;
 }
 
 /** A result's frame for one subscriber: errors mapped with its correlation id (a fault is logged once, by the mapper). */
@@ -105,14 +109,25 @@ export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema; sse:
       ? (correlationId) => resultFrame(result, correlationId, deps.log)
       : nextFrame(JSON.stringify(result));
 
-  const frameOf = (group: Group, key: string, item: unknown): Frame => {
+  /**
+   * An item's frame for a group: found by the item itself when the members are handed the same object (a live batch
+   * of any size: the feed shares its objects), else by its key among the last few (members replaying the same items).
+   */
+  const frameOf = (group: Group, item: Item): Frame => {
+    const shared = group.byItem.get(item);
+    if (shared) return shared;
+    const key = itemKey(item);
     const hit = group.frames.get(key);
-    if (hit) return hit;
+    if (hit) {
+      group.byItem.set(item, hit);
+      return hit;
+    }
     stats.computed += 1;
     const result = group.execute(item);
     const frame: Frame = result instanceof Promise ? result.then(render) : render(result);
     if (group.frames.size >= FRAMES_PER_GROUP) group.frames.delete(group.frames.keys().next().value as string);
     group.frames.set(key, frame);
+    group.byItem.set(item, frame);
     return frame;
   };
 
@@ -144,8 +159,10 @@ export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema; sse:
     // item's execution does not read (its resolver returns the item).
     const group: Group = {
       frames: new Map(),
+      byItem: new WeakMap(),
       members: 0,
       aborted,
+      joined: null,
       execute: (root) =>
         execute({
           schema: deps.schema,
@@ -158,6 +175,26 @@ export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema; sse:
     };
     groups.set(key, group);
     return group;
+  };
+
+  /**
+   * Several frames as one write. Members of a group that are handed the same frames in one batch (the usual case:
+   * the tail hands every subscriber the same batch) share one joined buffer, so it is built (and chunk-framed) once.
+   * A frame still being executed, or one made per member (errors), makes a join of this member's own.
+   */
+  const joinedOf = (group: Group, frames: Frame[], correlationId: string): Frame => {
+    if (!frames.every((f): f is Buffer => Buffer.isBuffer(f))) {
+      return Promise.all(frames).then((rendered) =>
+        Buffer.concat(rendered.map((f) => (typeof f === 'function' ? f(correlationId) : f))),
+      );
+    }
+    const last = group.joined;
+    if (last && last.parts.length === frames.length && last.parts.every((part, i) => part === frames[i])) {
+      return last.buffer;
+    }
+    const buffer = Buffer.concat(frames);
+    group.joined = { parts: frames, buffer };
+    return buffer;
   };
 
   /**
@@ -228,7 +265,7 @@ export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema; sse:
     const group = groupOf(key, principal, prepared, params.operationName, variableValues);
     group.members += 1;
     const stream = deps.sse.start(res, { protocol, errorFrame: errorFrameOf(correlationId, deps.log) });
-    follow(stream, start as LeanStart, group, key, correlationId);
+    follow(stream, start as LeanStart, group, key, correlationId, fieldName === 'executionChanges');
     return true;
   }
 
@@ -236,7 +273,14 @@ export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema; sse:
    * Writes a group's frames to one subscriber until its stream ends. Its own function, so the closures a stream
    * keeps for its whole life capture only these few values, not the request's parse state.
    */
-  function follow(stream: SseStream, start: LeanStart, g: Group, groupKey: string, correlationId: string) {
+  function follow(
+    stream: SseStream,
+    start: LeanStart,
+    g: Group,
+    groupKey: string,
+    correlationId: string,
+    gathers: boolean,
+  ) {
     let pending: Promise<unknown> | null = null;
     let left = false;
     const leave = () => {
@@ -247,19 +291,39 @@ export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema; sse:
       if (groups.get(groupKey) === g) groups.delete(groupKey);
       g.aborted.abort();
     };
-    const deliver = (frame: Rendered) => {
-      stats.written += 1;
+    const deliver = (frame: Rendered, frames = 1) => {
+      stats.written += frames;
       stream.write(typeof frame === 'function' ? frame(correlationId) : frame);
     };
-    const write = (frame: Frame) => {
-      if (!pending && !(frame instanceof Promise)) return deliver(frame);
-      pending = (pending ?? Promise.resolve()).then(() => frame).then(deliver, () => stream.end());
+    const write = (frame: Frame, frames = 1) => {
+      if (!pending && !(frame instanceof Promise)) return deliver(frame, frames);
+      const chained = (pending ?? Promise.resolve())
+        .then(() => frame)
+        .then(
+          (f) => deliver(f, frames),
+          () => stream.end(),
+        )
+        .finally(() => {
+          if (pending === chained) pending = null;
+        });
+      pending = chained;
     };
+    /** A change stream's items of one batch (or replay stretch), written together at its flush. */
+    let gathered: Frame[] = [];
     stream.onEnd(leave);
     if (stream.ended) return;
     const cancel = start({
       item: (value) => {
-        write(frameOf(g, itemKey(value), value));
+        const frame = frameOf(g, value);
+        if (gathers) gathered.push(frame);
+        else write(frame);
+        return !stream.ended;
+      },
+      flush: () => {
+        const frames = gathered;
+        gathered = [];
+        if (frames.length > 0)
+          write(frames.length === 1 ? (frames[0] as Frame) : joinedOf(g, frames, correlationId), frames.length);
         return !stream.ended;
       },
       fail: (error: VigilError) => {

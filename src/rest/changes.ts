@@ -64,17 +64,38 @@ const route = createRoute({
   },
 });
 
-/** Writes the stream's changes through the one SSE writer until it ends; the replay waits while the consumer lags. */
+/** A change's message, built once however many subscribers are handed the same change (live batches share them). */
+const frames = new WeakMap<ExecutionChange, Buffer>();
+function frameOf(change: ExecutionChange): Buffer {
+  let frame = frames.get(change);
+  if (!frame) {
+    frame = messageFrame({
+      event: 'execution',
+      id: change.cursor,
+      data: JSON.stringify({ cursor: change.cursor, execution: executionJson(change.execution) }),
+    });
+    frames.set(change, frame);
+  }
+  return frame;
+}
+
+/**
+ * Writes the stream's changes through the one SSE writer until it ends, each batch (or stretch of the replay) in one
+ * write; the replay waits while the consumer lags.
+ */
 function follow(start: ChangeStreamStart, stream: SseStream): void {
+  let gathered: Buffer[] = [];
   const cancel = start({
-    item: (change: ExecutionChange) =>
-      stream.write(
-        messageFrame({
-          event: 'execution',
-          id: change.cursor,
-          data: JSON.stringify({ cursor: change.cursor, execution: executionJson(change.execution) }),
-        }),
-      ),
+    item: (change: ExecutionChange) => {
+      gathered.push(frameOf(change));
+      return !stream.ended;
+    },
+    flush: () => {
+      const ready = gathered;
+      gathered = [];
+      if (ready.length === 0) return !stream.ended;
+      return stream.write(ready.length === 1 ? (ready[0] as Buffer) : Buffer.concat(ready));
+    },
     pressure: () => stream.pressure(),
     fail: (error) => stream.fail(error),
     end: () => stream.end(),
