@@ -302,26 +302,35 @@ export async function measureUser(o: UserOptions): Promise<Record<string, unknow
         '--rest',
         String(s === 'vigil'),
       ]);
-      await holder.next('warmed', 240_000);
-      await sleep(2000);
-      const before = rssKb(pid);
-      holder.send('hold');
-      const got = await holder.next<{ ready: number; failed: number }>('ready', 600_000);
-      // Waits answer nothing until the end: the server's own gauge says when it holds them all.
-      if (kind === 'wait') await holding(base, p.hold, 300_000);
-      await sleep(2000);
-      const after = rssKb(pid);
-      holder.send('release');
-      const { early } = await holder.next<{ early: number }>('early', 60_000);
-      server.proc.kill('SIGTERM');
-      if (got.failed + early > 0) {
-        throw new Error(`${s}: ${got.failed} of ${p.hold} ${kind} connections failed, ${early} ended before release`);
+      try {
+        await holder.next('warmed', 240_000);
+        await sleep(2000);
+        const before = rssKb(pid);
+        holder.send('hold');
+        const got = await holder.next<{ ready: number; failed: number }>('ready', 600_000);
+        if (got.failed > 0) throw new Error(`${s}: ${got.failed} of ${p.hold} ${kind} connections failed to open`);
+        // Waits answer nothing until the end: the server's own gauge says when it holds them all.
+        if (kind === 'wait') await holding(base, got.ready, 120_000);
+        await sleep(2000);
+        const after = rssKb(pid);
+        holder.send('release');
+        const { early } = await holder.next<{ early: number }>('early', 60_000);
+        if (early > 0) throw new Error(`${s}: ${early} of ${p.hold} ${kind} connections ended before the release`);
+        return round((after - before) / got.ready, 2);
+      } finally {
+        holder.proc.kill('SIGTERM');
+        server.proc.kill('SIGTERM');
       }
-      return round((after - before) / got.ready, 2);
     };
-    const kbStream = await each((s) => hold(s, 'sse'));
+    // A part that fails is reported as such; the figures measured so far are still printed.
+    const tryHold = (s: Server, kind: 'sse' | 'wait') =>
+      hold(s, kind).catch((err) => {
+        o.log(`user: ${s} holding ${kind} failed: ${err instanceof Error ? err.message : err}`);
+        return Number.NaN;
+      });
+    const kbStream = await each((s) => tryHold(s, 'sse'));
     pair('kb_per_stream', (s) => kbStream[s]);
-    const kbWait = await each((s) => hold(s, 'wait'));
+    const kbWait = await each((s) => tryHold(s, 'wait'));
     pair('kb_per_wait', (s) => kbWait[s]);
   } finally {
     stock.c.proc.kill('SIGTERM');
