@@ -1,7 +1,10 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { STATUSES, type UpdateStatusResult } from '../client/documents.js';
-import { CANCEL, RUN_LIST, type RunListResult, type Tag } from '../client/run-model.js';
+import { type ExecutionStatus, STATUSES } from '../client/documents.js';
+import type { Tag } from '../client/run-model.js';
+import type { ResultOf } from '../client/sdk/graphql.js';
+import { query } from '../client/sdk/transport.js';
 import { asCliExit, CliExit, type ConnectionOptions, clientFor, EXIT, withConnectionOptions } from './connect.js';
+import { Cancel, RunList } from './documents.js';
 import { detailText, listText } from './format.js';
 import { parseSince, parseTag } from './run-options.js';
 
@@ -57,10 +60,10 @@ export function registerExecutionCommands(program: Command): void {
         ...(opts.parent && { parentExecutionId: opts.parent }),
         ...(opts.since && { createdAfter: new Date(Date.now() - opts.since).toISOString() }),
       };
-      const items: RunListResult['executions']['nodes'] = [];
+      const items: ResultOf<typeof RunList>['executions']['nodes'] = [];
       let after: string | null = null;
       do {
-        const r: RunListResult = await client.request<RunListResult>(RUN_LIST, {
+        const r: ResultOf<typeof RunList> = await query(client, RunList, {
           filter,
           first: Math.min(100, opts.limit - items.length),
           after,
@@ -88,7 +91,7 @@ export function registerExecutionCommands(program: Command): void {
     const client = clientFor(opts);
     try {
       const cascade = opts.cascade === true;
-      const r = await client.request<UpdateStatusResult>(CANCEL, { id, cascade });
+      const r = await query(client, Cancel, { id, cascade });
       const u = r.updateExecutionStatus;
       if (!cascade) {
         if (opts.json) json(u);
@@ -114,7 +117,7 @@ export function registerExecutionCommands(program: Command): void {
 }
 
 type ListOptions = ConnectionOptions & {
-  status?: string[];
+  status?: ExecutionStatus[];
   workflow?: string;
   workflowPrefix?: string;
   tag?: Tag[];
@@ -123,7 +126,7 @@ type ListOptions = ConnectionOptions & {
   limit: number;
 };
 
-function parseStatuses(value: string): string[] {
+function parseStatuses(value: string): ExecutionStatus[] {
   const list = value
     .split(',')
     .map((s) => s.trim().toUpperCase())
@@ -132,7 +135,7 @@ function parseStatuses(value: string): string[] {
   if (unknown.length || !list.length) {
     throw new InvalidArgumentError(`expected one or more of ${STATUSES.join(', ')}`);
   }
-  return list;
+  return list as ExecutionStatus[];
 }
 
 function parseLimit(value: string): number {

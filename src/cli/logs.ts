@@ -1,7 +1,9 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import type { VigilApiError, VigilClient } from '../client/client.js';
 import { isTerminal } from '../client/documents.js';
-import { LOG_EVENTS, LOGS, type LogEventsResult, type LogLine, type LogsResult, printable } from '../client/logs.js';
+import { printable } from '../client/logs.js';
+import type { ResultOf } from '../client/sdk/graphql.js';
+import { query, subscribe } from '../client/sdk/transport.js';
 import {
   asCliExit,
   CliExit,
@@ -12,7 +14,11 @@ import {
   isTransient,
   withConnectionOptions,
 } from './connect.js';
+import { LogEvents, Logs } from './documents.js';
 import { attach, Reattach } from './wait.js';
+
+/** A line as --json prints it: {sequence, stream, level, text}. */
+type LogLine = NonNullable<ResultOf<typeof Logs>['execution']>['logs'][number];
 
 type LogsOptions = ConnectionOptions & { follow?: boolean; stream?: string; after?: number };
 
@@ -69,9 +75,9 @@ async function print(client: VigilClient, id: string, opts: LogsOptions): Promis
   const write = writer(opts);
   let after = opts.after ?? 0;
   for (;;) {
-    let page: LogsResult;
+    let page: ResultOf<typeof Logs>;
     try {
-      page = await client.request<LogsResult>(LOGS, { id, after, first: PAGE });
+      page = await query(client, Logs, { id, after, first: PAGE });
     } catch (err) {
       throw asCliExit(err, opts, id);
     }
@@ -93,8 +99,9 @@ async function follow(client: VigilClient, id: string, opts: LogsOptions): Promi
   const reattach = new Reattach(client.url, Number.POSITIVE_INFINITY, Boolean(opts.json));
   for (;;) {
     const end = await new Promise<StreamEnd>((resolve) => {
-      client.subscribe<LogEventsResult>(
-        LOG_EVENTS,
+      subscribe(
+        client,
+        LogEvents,
         { id, after, timeout: ATTACH_SECONDS },
         {
           connected: reattach.back,
@@ -102,7 +109,7 @@ async function follow(client: VigilClient, id: string, opts: LogsOptions): Promi
             const line = d.executionEvents;
             if (line.sequence <= after) return;
             after = line.sequence;
-            write(line);
+            if ('text' in line) write(line); // always: the subscription asks for LOG events only
           },
           error: (error) => resolve({ kind: 'error', error }),
           complete: () => resolve({ kind: 'complete' }),

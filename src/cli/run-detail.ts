@@ -1,17 +1,9 @@
 import pc from 'picocolors';
 import type { VigilClient } from '../client/client.js';
 import { formatDuration } from '../client/documents.js';
-import {
-  CHILD_COUNTS,
-  type ChildCountsResult,
-  RETRIES,
-  type Relative,
-  type RetriesResult,
-  RUN_VIEW,
-  type RunViewDetail,
-  type RunViewResult,
-  type StatusCounts,
-} from '../client/run-model.js';
+import type { ResultOf } from '../client/sdk/graphql.js';
+import { query } from '../client/sdk/transport.js';
+import { ChildCounts, Retries, RunView as RunViewQuery } from './documents.js';
 import { colorStatus, type MoreRows, statusCell, tagsText } from './format.js';
 
 /** How many children `vigil get` lists; the rest are `vigil list --parent ID`. */
@@ -19,8 +11,12 @@ export const FIRST_CHILDREN = 5;
 /** A chain of retries is followed this far at most (one request per attempt after the first two). */
 const MAX_CHAIN = 32;
 
+type RunViewResult = ResultOf<typeof RunViewQuery>;
+type StatusCounts = RunViewResult['childCounts'];
+type Relative = NonNullable<RunViewResult['execution']>['retries'][number];
+
 export interface RunView {
-  execution: RunViewDetail;
+  execution: NonNullable<RunViewResult['execution']>;
   childCounts: StatusCounts;
   /** The highest attempt of its chain of retries (the "3" of "attempt 2 of 3"). */
   lastAttempt: number;
@@ -28,13 +24,13 @@ export interface RunView {
 
 /** One execution with its relatives, the chain of retries followed to its newest attempt; null when not found. */
 export async function getRun(client: VigilClient, id: string): Promise<RunView | null> {
-  const r = await client.request<RunViewResult>(RUN_VIEW, { id, children: FIRST_CHILDREN });
+  const r = await query(client, RunViewQuery, { id, children: FIRST_CHILDREN });
   if (!r.execution) return null;
   let lastAttempt = r.execution.attempt;
   let newest = r.execution.retries.at(-1);
   for (let i = 0; newest && i < MAX_CHAIN; i++) {
     lastAttempt = Math.max(lastAttempt, newest.attempt);
-    const next: RetriesResult = await client.request<RetriesResult>(RETRIES, { id: newest.id });
+    const next: ResultOf<typeof Retries> = await query(client, Retries, { id: newest.id });
     newest = next.execution?.retries.at(-1);
   }
   return { execution: r.execution, childCounts: r.childCounts, lastAttempt };
@@ -79,5 +75,5 @@ export function runRows(v: RunView, now = Date.now()): MoreRows {
 
 /** The children of an execution counted by status (`vigil cancel --cascade` says what became of them). */
 export async function childCounts(client: VigilClient, id: string): Promise<StatusCounts> {
-  return (await client.request<ChildCountsResult>(CHILD_COUNTS, { id })).executionCounts;
+  return (await query(client, ChildCounts, { id })).executionCounts;
 }

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import type { VigilApiError, VigilClient } from '../client/client.js';
 import { type ExecutionDetail, type ExecutionEvent, type ExecutionStatus, isTerminal } from '../client/documents.js';
-import { type EventOrLog, NOT_LOGS, printable, TYPED_EVENTS, type TypedEventsResult } from '../client/logs.js';
+import { printable } from '../client/logs.js';
+import type { ResultOf } from '../client/sdk/graphql.js';
+import { subscribe } from '../client/sdk/transport.js';
 import { LineBar } from './bar.js';
 import {
   asCliExit,
@@ -14,8 +16,12 @@ import {
   parseSeconds,
   withConnectionOptions,
 } from './connect.js';
+import { NOT_LOGS, TypedEvents } from './documents.js';
 import { eventLine, summaryLine } from './format.js';
 import { attach, EXIT_HELP, Reattach } from './wait.js';
+
+/** An event as the watch gets it (a log line when --logs). */
+type EventOrLog = ResultOf<typeof TypedEvents>['executionEvents'];
 
 type WatchOptions = ConnectionOptions & { timeout?: number; fromStart?: boolean; logs?: boolean };
 
@@ -52,8 +58,7 @@ interface Output {
 function plainOutput(start: ExecutionDetail): Output {
   process.stdout.write(`watching ${summaryLine(start)}\n`);
   return {
-    event: (e) =>
-      process.stdout.write(e.type === 'LOG' ? printable(e.text ?? '') : `${eventLine(e as ExecutionEvent)}\n`),
+    event: (e) => process.stdout.write('text' in e ? printable(e.text) : `${eventLine(e as ExecutionEvent)}\n`),
     end: (final) => process.stdout.write(`${summaryLine(final)}\n`),
   };
 }
@@ -84,7 +89,7 @@ function barOutput(start: ExecutionDetail): Output {
     event: (e, state) =>
       bar.update(
         payload(state),
-        e.type === 'LOG' ? `${(e.text ?? '').replace(/\r?\n$/, '')}\x1b[0m` : eventLine(e as ExecutionEvent),
+        'text' in e ? `${e.text.replace(/\r?\n$/, '')}\x1b[0m` : eventLine(e as ExecutionEvent),
       ),
     end: (final) => {
       bar.stop();
@@ -96,11 +101,11 @@ function barOutput(start: ExecutionDetail): Output {
 
 /** What the events say about the execution, so the bar moves without a read per event. */
 function apply(state: ExecutionDetail, e: EventOrLog): ExecutionDetail {
-  if (e.type === 'STATUS_CHANGED' && e.to) {
+  if ('to' in e) {
     return { ...state, status: e.to as ExecutionStatus, lastSequence: e.sequence };
   }
-  if (e.type === 'PROGRESS') {
-    return { ...state, progress: { step: e.step ?? null, percentage: e.percentage ?? 0 }, lastSequence: e.sequence };
+  if ('percentage' in e) {
+    return { ...state, progress: { step: e.step, percentage: e.percentage }, lastSequence: e.sequence };
   }
   return { ...state, lastSequence: e.sequence };
 }
@@ -125,9 +130,10 @@ function streamOnce(
       clearTimeout(guard);
       resolve(end);
     };
-    const dispose = client.subscribe<TypedEventsResult>(
-      TYPED_EVENTS,
-      { id, after, timeout: seconds, types: logs ? null : NOT_LOGS },
+    const dispose = subscribe(
+      client,
+      TypedEvents,
+      { id, after, timeout: seconds, types: logs ? null : [...NOT_LOGS] },
       {
         connected: onConnected,
         next: (d) => onEvent(d.executionEvents),
@@ -167,7 +173,7 @@ async function watch(client: VigilClient, id: string, opts: WatchOptions): Promi
         if (e.sequence <= after) return;
         after = e.sequence;
         state = apply(state, e);
-        if (e.type === 'STATUS_CHANGED' && e.to && isTerminal(e.to)) terminal = true;
+        if ('to' in e && isTerminal(e.to)) terminal = true;
         out.event(e, state);
       });
       // completed without a terminal event (the server's timeout, or its shutdown): attach again from `after`

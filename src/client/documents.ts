@@ -123,17 +123,8 @@ export const EVENT = `
 
 export const VIEWER = 'query Viewer { viewer { organizationId environment scopes authenticated } }';
 
-export const LIST = `query List($filter: ExecutionFilter, $first: Int, $after: String) {
-  executions(filter: $filter, first: $first, after: $after) {
-    nodes { ${SUMMARY} }
-    pageInfo { hasNextPage endCursor }
-  }
-}`;
-export interface ListResult {
-  executions: { nodes: ExecutionSummary[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
-}
-
-// GET and WAIT (one execution, a wait on it) are the SDK's typed documents now: src/client/sdk/documents.ts.
+// GET and WAIT (one execution, a wait on it) are the SDK's typed documents now: src/client/sdk/documents.ts; the
+// CLI's list, get, cancel, watch and logs are typed the same way in src/cli/documents.ts.
 
 export const UPDATE_STATUS = `mutation UpdateStatus($id: ID!, $status: ExecutionStatusTarget!, $errorInfo: JSON) {
   updateExecutionStatus(id: $id, status: $status, errorInfo: $errorInfo) {
@@ -148,18 +139,6 @@ export interface UpdateStatusResult {
     message: string;
     execution: ExecutionSummary;
   };
-}
-
-export const EVENTS = `subscription Events($id: ID!, $after: Int, $timeout: Float) {
-  executionEvents(executionId: $id, after: $after, timeout: $timeout) { ${EVENT} }
-}`;
-export interface EventsResult {
-  executionEvents: ExecutionEvent;
-}
-
-export const UPDATED = `subscription Updated($filter: ExecutionFilter) { executionUpdated(filter: $filter) { ${SUMMARY} } }`;
-export interface UpdatedResult {
-  executionUpdated: ExecutionSummary;
 }
 
 /** One line describing an event, the same in the dashboard's log and in `vigil watch`. */

@@ -124,67 +124,9 @@ export function matches(e: RunSummary, f: Filter): boolean {
   return true;
 }
 
-/** A relative (parent, child, retry) as a line of `vigil get` shows it. */
-export interface Relative {
-  id: string;
-  workflowId: string;
-  status: ExecutionStatus;
-  attempt: number;
-  createdAt: string;
-  durationMs: number | null;
-  tags: Tag[];
-}
-
-export interface StatusCounts {
-  total: number;
-  byStatus: { status: ExecutionStatus; count: number }[];
-}
-
-const RELATIVE = 'id workflowId status attempt createdAt durationMs tags { key value }';
-
-/** One execution with its parent, the first `$children` children and their counts, its retries and the retried one. */
-export const RUN_VIEW = `query RunView($id: ID!, $children: Int!) {
-  execution(id: $id) {
-    ${DETAIL} ${RUN}
-    parent { ${RELATIVE} }
-    children(first: $children) { nodes { ${RELATIVE} } pageInfo { hasNextPage } }
-    retries { ${RELATIVE} }
-  }
-  childCounts: executionCounts(filter: { parentExecutionId: $id }) { total byStatus { status count } }
-}`;
-export type RunViewDetail = ExecutionDetail &
-  RunFields & {
-    parent: Relative | null;
-    children: { nodes: Relative[]; pageInfo: { hasNextPage: boolean } };
-    retries: Relative[];
-  };
-export interface RunViewResult {
-  execution: RunViewDetail | null;
-  childCounts: StatusCounts;
-}
-
-/** The retries of one execution: `vigil get` follows the chain to its last attempt. */
-export const RETRIES = `query Retries($id: ID!) { execution(id: $id) { retries { ${RELATIVE} } } }`;
-export interface RetriesResult {
-  execution: { retries: Relative[] } | null;
-}
-
-export const CANCEL = `mutation Cancel($id: ID!, $cascade: Boolean) {
-  updateExecutionStatus(id: $id, status: CANCELLED, cascade: $cascade) {
-    success previousStatus currentStatus message execution { ${SUMMARY} }
-  }
-}`;
-
 export const SET_PINNED = `mutation SetPinned($id: ID!, $pinned: Boolean!) {
   setExecutionPinned(id: $id, pinned: $pinned) { id pinned updatedAt }
 }`;
 export interface SetPinnedResult {
   setExecutionPinned: { id: string; pinned: boolean; updatedAt: string };
-}
-
-export const CHILD_COUNTS = `query ChildCounts($id: ID!) {
-  executionCounts(filter: { parentExecutionId: $id }) { total byStatus { status count } }
-}`;
-export interface ChildCountsResult {
-  executionCounts: StatusCounts;
 }

@@ -26,6 +26,16 @@ export function query<D extends Doc>(
   return client.request<ResultOf<D>>(textOf(doc), variables as Record<string, unknown>, signal);
 }
 
+/** One typed subscription over a client: its events' type is inferred from the document (the CLI's adapter too). */
+export function subscribe<D extends Doc>(
+  client: VigilClient,
+  doc: D,
+  variables: VariablesOf<D>,
+  sink: StreamSink<ResultOf<D>>,
+): () => void {
+  return client.subscribe(textOf(doc), variables as Record<string, unknown>, sink);
+}
+
 /** Failures worth sending again: the server was unreachable or the connection dropped, or it asked to come back. */
 export function isTransient(err: unknown): boolean {
   if (!(err instanceof VigilApiError)) return false;
@@ -86,7 +96,7 @@ export class Transport {
   }
 
   subscribe<D extends Doc>(doc: D, variables: VariablesOf<D>, sink: StreamSink<ResultOf<D>>): () => void {
-    return this.client.subscribe(textOf(doc), variables as Record<string, unknown>, sink);
+    return subscribe(this.client, doc, variables, sink);
   }
 }
 
