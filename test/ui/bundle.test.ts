@@ -60,7 +60,7 @@ describe('the clients of the public API', () => {
     ['ui/app', /^(ui\/app\/|client\/|preact(\/hooks)?$|anser$|@tanstack\/virtual-core$)/],
     [
       'cli (wait, watch, logs, get, list, cancel)',
-      /^(cli\/(connect|format|wait|wait-many|watch|logs|bar|executions|run-options|run-detail)\.js$|client\/|commander$|picocolors$)/,
+      /^(cli\/(connect|documents|format|wait|wait-many|watch|logs|bar|executions|run-options|run-detail)\.js$|client\/|commander$|picocolors$)/,
     ],
   ])('%s imports only the client and its own libraries', (what, allowed) => {
     const dir = what.split(' ')[0] as string;
@@ -68,6 +68,7 @@ describe('the clients of the public API', () => {
       dir === 'cli'
         ? [
             'cli/connect.ts',
+            'cli/documents.ts',
             'cli/format.ts',
             'cli/wait.ts',
             'cli/wait-many.ts',
