@@ -22,7 +22,8 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const quick = process.argv.includes('--quick');
 /**
  * `--only read,ingest,latency,memory,waitmany,logs,changes,retention,model,startup,user`: run some parts (for iterating on one
- * figure). `user` is what users feel, beside the stock peer (bench/user/measure.ts); printed, kept only by full runs.
+ * figure). `user` is what users feel, beside the stock peer (bench/user/measure.ts); printed, kept only by full runs;
+ * `BENCH_USER=delivery,fanout,wake,herd,ingest,read,memory` narrows it to those parts.
  */
 const onlyArg = process.argv.indexOf('--only');
 const only = onlyArg >= 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',')) : null;
@@ -317,6 +318,7 @@ async function main() {
         databaseUrl,
         vigil: base,
         quick,
+        parts: process.env.BENCH_USER ? new Set(process.env.BENCH_USER.split(',')) : null,
         log,
         started: (c) => children.push(c),
       });

@@ -19,6 +19,8 @@ export interface UserOptions {
   /** The Vigil process the latency, ingest and read figures use. */
   vigil: string;
   quick: boolean;
+  /** Only these parts (`BENCH_USER`), or every part. */
+  parts?: ReadonlySet<string> | null;
   log: (msg: string) => void;
   /** Every child started, so the caller stops them whatever happens. */
   started: (c: Child['proc']) => void;
@@ -91,6 +93,8 @@ export async function measureUser(o: UserOptions): Promise<Record<string, unknow
     for (const s of servers) r[s] = await fn(s);
     return r;
   };
+  // `BENCH_USER=delivery,fanout,wake,herd,ingest,read,memory` measures only those parts (for iterating on one figure).
+  const wants = (part: string) => !o.parts || o.parts.has(part);
   try {
     const p = o.quick
       ? { warm: 10, delivery: 50, fanout: 5, wake: 30, herd: 3, hold: 2000, wrk: 4, slices: 3 }
@@ -117,11 +121,15 @@ export async function measureUser(o: UserOptions): Promise<Record<string, unknow
       sub.send('end');
       return latencies;
     };
-    const delivery = await each((s) => stream(s, 1, p.delivery, p.warm));
-    pair('delivery_p50_ms', (s) => round(percentile(delivery[s], 50), 2));
-    pair('delivery_p99_ms', (s) => round(percentile(delivery[s], 99), 2));
-    const fanout = await each((s) => stream(s, 1000, p.fanout, 2));
-    pair('fanout_1k_p99_ms', (s) => round(percentile(fanout[s], 99), 2));
+    if (wants('delivery')) {
+      const delivery = await each((s) => stream(s, 1, p.delivery, p.warm));
+      pair('delivery_p50_ms', (s) => round(percentile(delivery[s], 50), 2));
+      pair('delivery_p99_ms', (s) => round(percentile(delivery[s], 99), 2));
+    }
+    if (wants('fanout')) {
+      const fanout = await each((s) => stream(s, 1000, p.fanout, 2));
+      pair('fanout_1k_p99_ms', (s) => round(percentile(fanout[s], 99), 2));
+    }
 
     // Wake: updateExecutionStatus(COMPLETED) sent → every waiter's HTTP answer complete.
     const held = async (s: Server, count: number) => {
@@ -150,19 +158,22 @@ export async function measureUser(o: UserOptions): Promise<Record<string, unknow
       waiters.send('end');
       return perRound;
     };
-    const single = await each(async (s) => (await wake(s, 1, p.wake, 10)).flat());
-    pair('wake_p50_ms', (s) => round(percentile(single[s], 50), 2));
-    pair('wake_p99_ms', (s) => round(percentile(single[s], 99), 2));
-    const herd = await each((s) => wake(s, 1000, p.herd, 1));
-    pair('herd_1k_p99_ms', (s) =>
-      round(
-        percentile(
-          herd[s].map((r) => percentile(r, 99)),
-          50,
+    if (wants('wake')) {
+      const single = await each(async (s) => (await wake(s, 1, p.wake, 10)).flat());
+      pair('wake_p50_ms', (s) => round(percentile(single[s], 50), 2));
+      pair('wake_p99_ms', (s) => round(percentile(single[s], 99), 2));
+    }
+    const herd = !wants('herd') ? null : await each((s) => wake(s, 1000, p.herd, 1));
+    if (herd)
+      pair('herd_1k_p99_ms', (s) =>
+        round(
+          percentile(
+            herd[s].map((r) => percentile(r, 99)),
+            50,
+          ),
+          2,
         ),
-        2,
-      ),
-    );
+      );
 
     // Ingest: unique MESSAGE events, round-robin over 256 executions, c=32, every answer checked, rows counted.
     const ingest = async (s: Server, per: number) => {
@@ -199,82 +210,86 @@ export async function measureUser(o: UserOptions): Promise<Record<string, unknow
       if (counted < checked.ok * per) throw new Error(`${s}: ${checked.ok * per} events answered, ${counted} stored`);
       return { eps: round(counted / seconds, 0), answered: checked.ok, counted };
     };
-    const ingest1 = await each((s) => ingest(s, 1));
-    pair('ingest_1_eps', (s) => ingest1[s].eps);
-    const ingest100 = await each((s) => ingest(s, 100));
-    pair('ingest_100_eps', (s) => ingest100[s].eps);
+    if (wants('ingest')) {
+      const ingest1 = await each((s) => ingest(s, 1));
+      pair('ingest_1_eps', (s) => ingest1[s].eps);
+      const ingest100 = await each((s) => ingest(s, 100));
+      pair('ingest_100_eps', (s) => ingest100[s].eps);
+    }
 
     // Read: execution(id) with progress and stats, ÷ a bare handler reading the same row, alternating slices.
-    o.log('user: read');
-    const bare = spawn('bench/user/bare.ts', [], { DATABASE_URL: o.databaseUrl, PORT: String(await freePort()) });
-    const bareBase = `http://127.0.0.1:${(await bare.next<{ port: number }>('port', 60_000)).port}`;
-    const readIds = await each(async (s) => {
-      const id = await create(bases[s], 'user-read');
-      const events = [
-        { progress: { percentage: 40, step: 'load' } },
-        { message: { messageId: 'r-1', status: 'INITIATED' } },
-      ];
-      await gql(bases[s], RECORD, { id, e: events });
-      return id;
-    });
-    const READ =
-      'query($id: ID!) { execution(id: $id) { id status workflowId createdAt progress { step percentage } stats { totalMessages completedMessages failedMessages inProgressMessages successRate } } }';
-    const rps = (url: string, id: string, seconds: number) => {
-      const file = join(tmpdir(), `vigil-user-read-${process.pid}.json`);
-      writeFileSync(file, `${JSON.stringify({ query: READ, variables: { id } })}\n`);
-      const text = execFileSync(
-        'wrk',
-        ['-t1', '-c32', `-d${seconds}s`, '-s', join(o.root, 'bench/user/read.lua'), url],
-        {
-          env: { ...process.env, BODY: file },
-          encoding: 'utf8',
-          timeout: (seconds + 30) * 1000,
-        },
-      );
-      if (/Non-2xx/.test(text)) throw new Error(`read of ${url} had non-2xx answers`);
-      return Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? 0);
-    };
-    // Each answers the same fields for its row before it is timed (a fast error would be a fast "read").
-    for (const [url, id] of [
-      [`${bases.vigil}/graphql`, readIds.vigil],
-      [`${bases.stock}/graphql`, readIds.stock],
-      [`${bareBase}/`, readIds.vigil],
-    ] as const) {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/graphql-response+json, application/json;q=0.9',
-        },
-        body: JSON.stringify({ query: READ, variables: { id } }),
+    if (wants('read')) {
+      o.log('user: read');
+      const bare = spawn('bench/user/bare.ts', [], { DATABASE_URL: o.databaseUrl, PORT: String(await freePort()) });
+      const bareBase = `http://127.0.0.1:${(await bare.next<{ port: number }>('port', 60_000)).port}`;
+      const readIds = await each(async (s) => {
+        const id = await create(bases[s], 'user-read');
+        const events = [
+          { progress: { percentage: 40, step: 'load' } },
+          { message: { messageId: 'r-1', status: 'INITIATED' } },
+        ];
+        await gql(bases[s], RECORD, { id, e: events });
+        return id;
       });
-      const body = (await res.json()) as { data?: { execution?: { id: string; stats?: { totalMessages: number } } } };
-      if (res.status !== 200 || body.data?.execution?.id !== id || body.data.execution.stats?.totalMessages !== 1) {
-        throw new Error(`read of ${url} answered ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+      const READ =
+        'query($id: ID!) { execution(id: $id) { id status workflowId createdAt progress { step percentage } stats { totalMessages completedMessages failedMessages inProgressMessages successRate } } }';
+      const rps = (url: string, id: string, seconds: number) => {
+        const file = join(tmpdir(), `vigil-user-read-${process.pid}.json`);
+        writeFileSync(file, `${JSON.stringify({ query: READ, variables: { id } })}\n`);
+        const text = execFileSync(
+          'wrk',
+          ['-t1', '-c32', `-d${seconds}s`, '-s', join(o.root, 'bench/user/read.lua'), url],
+          {
+            env: { ...process.env, BODY: file },
+            encoding: 'utf8',
+            timeout: (seconds + 30) * 1000,
+          },
+        );
+        if (/Non-2xx/.test(text)) throw new Error(`read of ${url} had non-2xx answers`);
+        return Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? 0);
+      };
+      // Each answers the same fields for its row before it is timed (a fast error would be a fast "read").
+      for (const [url, id] of [
+        [`${bases.vigil}/graphql`, readIds.vigil],
+        [`${bases.stock}/graphql`, readIds.stock],
+        [`${bareBase}/`, readIds.vigil],
+      ] as const) {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/graphql-response+json, application/json;q=0.9',
+          },
+          body: JSON.stringify({ query: READ, variables: { id } }),
+        });
+        const body = (await res.json()) as { data?: { execution?: { id: string; stats?: { totalMessages: number } } } };
+        if (res.status !== 200 || body.data?.execution?.id !== id || body.data.execution.stats?.totalMessages !== 1) {
+          throw new Error(`read of ${url} answered ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+        }
       }
+      let seconds = 2;
+      const targets = {
+        vigil: () => rps(`${bases.vigil}/graphql`, readIds.vigil, seconds),
+        stock: () => rps(`${bases.stock}/graphql`, readIds.stock, seconds),
+        bare: () => rps(`${bareBase}/`, readIds.vigil, seconds),
+      };
+      for (const t of Object.values(targets)) t();
+      seconds = Math.max(1, Math.round(p.wrk / p.slices));
+      const slices: Record<'vigil' | 'stock' | 'bare', number>[] = [];
+      for (let i = 0; i < p.slices; i++) {
+        const v = targets.vigil();
+        const b = targets.bare();
+        const st = targets.stock();
+        slices.push({ vigil: v, bare: b, stock: st });
+      }
+      const median = (xs: number[]) => percentile(xs, 50);
+      const readRatio = {
+        vigil: slices.map((x) => x.vigil / x.bare),
+        stock: slices.map((x) => x.stock / x.bare),
+      };
+      pair('read_ratio_to_bare', (s) => round(median(readRatio[s]), 3));
+      bare.proc.kill('SIGTERM');
     }
-    let seconds = 2;
-    const targets = {
-      vigil: () => rps(`${bases.vigil}/graphql`, readIds.vigil, seconds),
-      stock: () => rps(`${bases.stock}/graphql`, readIds.stock, seconds),
-      bare: () => rps(`${bareBase}/`, readIds.vigil, seconds),
-    };
-    for (const t of Object.values(targets)) t();
-    seconds = Math.max(1, Math.round(p.wrk / p.slices));
-    const slices: Record<'vigil' | 'stock' | 'bare', number>[] = [];
-    for (let i = 0; i < p.slices; i++) {
-      const v = targets.vigil();
-      const b = targets.bare();
-      const st = targets.stock();
-      slices.push({ vigil: v, bare: b, stock: st });
-    }
-    const median = (xs: number[]) => percentile(xs, 50);
-    const readRatio = {
-      vigil: slices.map((x) => x.vigil / x.bare),
-      stock: slices.map((x) => x.stock / x.bare),
-    };
-    pair('read_ratio_to_bare', (s) => round(median(readRatio[s]), 3));
-    bare.proc.kill('SIGTERM');
 
     // Memory: RSS of a fresh process owning the listening socket, idle before and after holding the connections.
     const hold = async (s: Server, kind: 'sse' | 'wait') => {
@@ -328,10 +343,12 @@ export async function measureUser(o: UserOptions): Promise<Record<string, unknow
         o.log(`user: ${s} holding ${kind} failed: ${err instanceof Error ? err.message : err}`);
         return Number.NaN;
       });
-    const kbStream = await each((s) => tryHold(s, 'sse'));
-    pair('kb_per_stream', (s) => kbStream[s]);
-    const kbWait = await each((s) => tryHold(s, 'wait'));
-    pair('kb_per_wait', (s) => kbWait[s]);
+    if (wants('memory')) {
+      const kbStream = await each((s) => tryHold(s, 'sse'));
+      pair('kb_per_stream', (s) => kbStream[s]);
+      const kbWait = await each((s) => tryHold(s, 'wait'));
+      pair('kb_per_wait', (s) => kbWait[s]);
+    }
   } finally {
     stock.c.proc.kill('SIGTERM');
     await dbs.vigil.end();
