@@ -1,5 +1,5 @@
 import { loadConfig } from './config.js';
-import { isDriverWriteAfterClose } from './db/faults.js';
+import { isKnownDriverFault } from './db/faults.js';
 import { createProcessLogger, isPretty, type Logger } from './log.js';
 import type { VigilServer } from './server.js';
 
@@ -9,8 +9,11 @@ async function main(): Promise<void> {
   const pretty = isPretty(config.LOG_FORMAT);
   const log = await createProcessLogger(config.LOG_LEVEL, pretty);
   process.on('uncaughtException', (err) => {
-    if (isDriverWriteAfterClose(err)) {
-      log.warn({ err }, 'the database driver wrote to a closed connection (porsager/postgres#1208); ignored');
+    if (isKnownDriverFault(err)) {
+      log.warn(
+        { err },
+        'a known fault of the database driver while a connection closed (porsager/postgres#1208, #1192); ignored',
+      );
       return;
     }
     log.error({ err }, 'uncaught exception; exiting');

@@ -31,7 +31,7 @@ function rowsOf(result: unknown): unknown[] {
  * Runs `fn` in one transaction. It builds drizzle's transaction itself from drizzle-orm internals (0.45.4): the
  * database's `$client`, `dialect` (`sqlToQuery`) and `session.schema`/`session.options`, and the constructors
  * `PostgresJsSession(client, dialect, schema, options)` and `PostgresJsTransaction(dialect, session, schema)`; and
- * postgres.js 3.4.9's `onexecute` query option and its connection's `onclose`. `test/db/workarounds.test.ts` fails,
+ * postgres.js 3.4.9's `onexecute` query option and its connection's `onclose`, `reserved` and `terminate()`. `test/db/workarounds.test.ts` fails,
  * naming the one that changed, when an upgrade moves any of them. On PostgreSQL the transaction has a connection of its own and nothing waits that need
  * not: BEGIN goes out with the first statements, and the last writes may carry COMMIT (`send`), so a read-then-write
  * transaction costs two round trips instead of four. Whatever `fn` left uncommitted is committed when it returns;
@@ -73,19 +73,39 @@ export async function pipelinedTransaction<T>(db: Db, fn: (pipeline: Pipeline) =
       internal.session.options,
     );
     const tx = new PostgresJsTransaction(internal.dialect, session, internal.session.schema) as unknown as Tx;
-    // Both settle before anything else is sent, so no statement of the callback can follow a ROLLBACK.
-    const [begin, work] = await Promise.allSettled([begun, fn({ tx, send })]);
+    // Both settle before anything else is sent, so no statement of the callback can follow a ROLLBACK. A connection
+    // that closes settles them at once (its statements may never answer: postgres.js#1208).
+    const [begin, work] = await Promise.allSettled([begun, Promise.race([fn({ tx, send }), link.lost])]);
     if (begin.status === 'rejected') throw begin.reason;
     if (work.status === 'rejected') throw work.reason;
-    await end('commit');
+    await Promise.race([end('commit'), link.lost]);
     return work.value;
   } catch (err) {
-    // A closed connection has rolled back already (the server ends a transaction whose session ends).
-    if (!link.closed()) await (ended ?? end('rollback')).catch(() => {});
+    // A closed connection has rolled back already (the server ends a transaction whose session ends). One that does not
+    // answer the ROLLBACK in time is in a state nobody knows: it is ended rather than given back to the pool.
+    if (!link.closed()) {
+      const rolledBack = Promise.race([ended ?? end('rollback'), link.lost]).then(
+        () => true,
+        () => link.closed(),
+      );
+      if (!(await within(ROLLBACK_TIMEOUT_MS, rolledBack))) link.discard();
+    }
     throw err;
   } finally {
     link.release();
   }
+}
+
+/** A ROLLBACK has no locks to wait for: one not answered within this means the connection is not working. */
+const ROLLBACK_TIMEOUT_MS = 2000;
+
+/** True when `promise` resolves true within `ms`; false when it resolves false or is late. */
+function within(ms: number, promise: Promise<boolean>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -95,10 +115,14 @@ export async function pipelinedTransaction<T>(db: Db, fn: (pipeline: Pipeline) =
  * (https://github.com/porsager/postgres/issues/1195), as happens when a database comes back; that one write, and every
  * write queued behind it, would wait for ever. So a reserve not answered within RESERVE_RETRY_MS is asked again
  * beside the first (the first answer wins; a later one goes back to the pool), and after RESERVE_TIMEOUT_MS the
- * transaction fails as a connection fault, which the caller may retry.
+ * transaction fails as a connection fault (503 to the client, which may retry). A reserve is also lost when the
+ * connection it was handed to fetches its array types first (`fetch_types`: `initial.reserve && (initial = null)` in
+ * postgres.js's ReadyForQuery), which every new connection does: after an outage, most are. Hence a short retry.
+ * Two seconds is far above any wait for a free connection of a working pool (writes hold a handful of its 20), and
+ * below the three seconds an HTTP client may reasonably wait for an answer while the database is down.
  */
-const RESERVE_RETRY_MS = 1000;
-const RESERVE_TIMEOUT_MS = 5000;
+const RESERVE_RETRY_MS = 250;
+const RESERVE_TIMEOUT_MS = 2000;
 
 function reserve(client: postgres.Sql): Promise<postgres.ReservedSql> {
   return new Promise((resolve, reject) => {
@@ -125,17 +149,26 @@ function reserve(client: postgres.Sql): Promise<postgres.ReservedSql> {
   });
 }
 
-/** The part of postgres.js's connection object (internal) that its own `sql.begin` uses to learn of a close. */
+/** The parts of postgres.js's connection object (internal) used here, as its own `sql.begin` and pool use them. */
 interface WatchedConnection {
+  /** Called by the pool, with the error, when the connection closes. */
   onclose: ((err: unknown) => void) | null;
+  /** Set by `reserve()` while the connection is reserved; the pool clears it when the connection closes. */
+  reserved: unknown;
+  /** Ends the socket; every query sent or queued on it fails with CONNECTION_DESTROYED. */
+  terminate(): void;
 }
 
 interface Link {
   /** The reserved connection, refusing (as CONNECTION_CLOSED) every query once the connection has closed. */
   sql: postgres.ReservedSql;
-  /** Sends BEGIN, and learns from postgres.js which connection it went out on. */
+  /** Sends BEGIN, and learns from postgres.js which connection it went out on; rejects if that connection closes. */
   begin(): Promise<unknown>;
+  /** Rejects (handled) when the connection closes: statements in flight on it may never answer. */
+  lost: Promise<never>;
   closed(): boolean;
+  /** Ends a connection in an unknown state instead of giving it back; its queries fail. */
+  discard(): void;
   /** Gives the connection back to the pool, unless it closed: then the pool has it among its closed ones already. */
   release(): void;
 }
@@ -147,13 +180,23 @@ interface Link {
  * where the pool's next queries hang (https://github.com/porsager/postgres/issues/1199). After a database restart that
  * left every write waiting for ever. So the reservation is watched the way postgres.js's own `sql.begin` watches its
  * connection: the `onexecute` option of BEGIN hands over the connection, whose `onclose` the pool calls when it
- * closes. `test/db/pipeline.test.ts` kills the backend of a reserved connection and fails if this stops working.
+ * closes; a connection that closed before BEGIN went out (the pool cleared its `reserved`) counts as closed at once,
+ * and is terminated so that BEGIN and anything queued behind it fail instead of waiting on a socket that is gone.
+ * Every wait of the transaction races `lost`. `test/db/pipeline.test.ts` kills the backend of a reserved connection and
+ * fails if this stops working.
  */
 function watch(reserved: postgres.ReservedSql): Link {
   let connection: WatchedConnection | undefined;
   let closedBy: unknown;
+  let loseWith: (err: unknown) => void = () => {};
+  const lost = new Promise<never>((_, reject) => {
+    loseWith = reject;
+  });
+  lost.catch(() => {}); // a transaction that finished before its connection closed does not wait for this
   const onclose = (err: unknown) => {
+    if (closedBy !== undefined) return;
     closedBy = err ?? Object.assign(new Error('The database connection closed'), { code: 'CONNECTION_CLOSED' });
+    loseWith(closedBy);
   };
   const refuse = () => {
     throw closedBy;
@@ -167,19 +210,30 @@ function watch(reserved: postgres.ReservedSql): Link {
       return Reflect.get(target, prop, receiver);
     },
   });
+  const began = () =>
+    reserved
+      .unsafe('begin', [], {
+        onexecute: (c: WatchedConnection) => {
+          connection = c;
+          if (c.reserved) {
+            c.onclose = onclose;
+          } else {
+            onclose(undefined);
+            queueMicrotask(() => c.terminate());
+          }
+          return true; // as postgres.js's begin: the connection stays reserved
+        },
+      } as never)
+      .execute();
   return {
     sql,
-    begin: () =>
-      reserved
-        .unsafe('begin', [], {
-          onexecute: (c: WatchedConnection) => {
-            connection = c;
-            c.onclose = onclose;
-            return true; // as postgres.js's begin: the connection stays reserved
-          },
-        } as never)
-        .execute(),
+    begin: () => Promise.race([began(), lost]),
+    lost,
     closed: () => closedBy !== undefined,
+    discard: () => {
+      onclose(Object.assign(new Error('The database connection did not answer'), { code: 'CONNECTION_DESTROYED' }));
+      connection?.terminate();
+    },
     release: () => {
       if (connection?.onclose === onclose) connection.onclose = null;
       if (closedBy === undefined) reserved.release();

@@ -129,6 +129,28 @@ describe('the drizzle-orm and postgres.js internals src/db/pipeline.ts builds tr
     );
   });
 
+  it('still marks a reserved connection (connection.reserved), clears it on close, and has terminate() (postgres.js)', async () => {
+    const client = (database.db as unknown as { $client: postgres.Sql }).$client;
+    const reserved = await client.reserve();
+    let connection: { reserved?: unknown; terminate?: unknown; onclose?: (err: unknown) => void } | undefined;
+    const [row] = await reserved
+      .unsafe('select pg_backend_pid() as pid', [], {
+        onexecute: (c: typeof connection) => {
+          connection = c;
+          return true;
+        },
+      } as never)
+      .execute();
+    expect(connection?.reserved, 'a reserved connection has `reserved` set').toBeTruthy();
+    expect(connection?.terminate, 'the connection object has terminate()').toBeTypeOf('function');
+    const closed = new Promise<unknown>((resolve) => {
+      if (connection) connection.onclose = resolve;
+    });
+    await client.unsafe('select pg_terminate_backend($1)', [(row as unknown as { pid: number }).pid]);
+    await closed;
+    expect(connection?.reserved, 'the pool clears `reserved` when the connection closes').toBeFalsy();
+  });
+
   it('runs a transaction built this way', async () => {
     const answer = await pipelinedTransaction(database.db, async ({ tx, send }) => {
       const [sent] = await send([sql`select ${2}::int as n`], false);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isConnectionFault, isDriverWriteAfterClose } from '../../src/db/faults.js';
+import { isConnectionFault, isKnownDriverFault } from '../../src/db/faults.js';
 import { VigilError, vigilErrorOf } from '../../src/domain/errors.js';
 
 /** An error shaped as postgres.js makes them: a code, and for server errors the SQLSTATE as `code`. */
@@ -54,22 +54,46 @@ describe('the one driver exception the process survives (porsager/postgres#1208)
   });
 
   it('recognizes postgres.js writing to a closed connection from its timer', () => {
-    expect(isDriverWriteAfterClose(driverError)).toBe(true);
+    expect(isKnownDriverFault(driverError)).toBe(true);
     // as vitest hands it over: a plain object with the same fields
-    expect(isDriverWriteAfterClose({ name: 'TypeError', message: driverError.message, stack: driverStack })).toBe(true);
+    expect(isKnownDriverFault({ name: 'TypeError', message: driverError.message, stack: driverStack })).toBe(true);
+  });
+
+  it('recognizes the failure of postgres.js’s own array-type fetch on a new connection, whose promise it drops', () => {
+    const typeFetch = `
+      select b.oid, b.typarray
+      from pg_catalog.pg_type a
+      left join pg_catalog.pg_type b on b.oid = a.typelem
+      where a.typcategory = 'A'
+      group by b.oid, b.typarray
+      order by b.oid
+    `;
+    // as postgres.js builds it: the statement as a non-enumerable property of the connection error
+    const closed = Object.defineProperties(
+      Object.assign(new Error('write CONNECTION_CLOSED 127.0.0.1:5432'), { code: 'CONNECTION_CLOSED' }),
+      { query: { value: typeFetch, enumerable: false } },
+    );
+    expect(isKnownDriverFault(closed)).toBe(true);
+    expect(
+      isKnownDriverFault({ name: 'Error', message: closed.message, code: 'CONNECTION_CLOSED', query: typeFetch }),
+    ).toBe(true);
+    // the same fault on one of our statements is the caller's to handle, not ignored
+    const ours = Object.defineProperties(
+      Object.assign(new Error('write CONNECTION_CLOSED 127.0.0.1:5432'), { code: 'CONNECTION_CLOSED' }),
+      { query: { value: 'select * from executions where id = $1', enumerable: false } },
+    );
+    expect(isKnownDriverFault(ours)).toBe(false);
   });
 
   it('lets every other exception through, ours and the driver’s', () => {
     const ours = new TypeError("Cannot read properties of null (reading 'write')"); // thrown from our code
-    expect(isDriverWriteAfterClose(ours)).toBe(false);
+    expect(isKnownDriverFault(ours)).toBe(false);
     const otherInDriver = Object.assign(new TypeError('x is not a function'), {
       stack: driverStack.replace("(reading 'write')", 'x is not a function'),
     });
-    expect(isDriverWriteAfterClose(otherInDriver)).toBe(false);
-    expect(isDriverWriteAfterClose(Object.assign(new RangeError(driverError.message), { stack: driverStack }))).toBe(
-      false,
-    );
-    expect(isDriverWriteAfterClose(null)).toBe(false);
-    expect(isDriverWriteAfterClose('boom')).toBe(false);
+    expect(isKnownDriverFault(otherInDriver)).toBe(false);
+    expect(isKnownDriverFault(Object.assign(new RangeError(driverError.message), { stack: driverStack }))).toBe(false);
+    expect(isKnownDriverFault(null)).toBe(false);
+    expect(isKnownDriverFault('boom')).toBe(false);
   });
 });
