@@ -1,8 +1,8 @@
 /**
  * The run model's part of `npm run bench` (`--only model`, issue 17): seeds 1,000,000 executions straight in SQL
  * (10 workflows, 3 tags each from a few hundred values), then measures over HTTP at c=8 with wrk the first page of
- * a list filtered by one tag pair, `executionCounts` with the same filter, and creating an execution with 3 tags
- * and a parent against one without.
+ * a list filtered by one tag pair (and, beside it, by two pairs and by a pair with a status), `executionCounts` with
+ * the one pair, and creating an execution with 3 tags and a parent against one without.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -104,6 +104,32 @@ export const listBodies = customers.map((value) =>
   ),
 );
 
+/** A customer's team: the seed gives execution i customer `c-(13i mod 300)` and team `team-(7i mod 40)`. */
+const teamOf = (customer: string) => `team-${(((Number(customer.slice(2)) * 277) % CUSTOMERS) * 7) % 40}`;
+
+/** The first page of two pairs that match together (a customer and one of its two teams: half its executions). */
+export const twoTagListBodies = customers.map((value) =>
+  gql(
+    'query($f: ExecutionFilter) { executions(filter: $f, first: 20) { nodes { id workflowId status createdAt durationMs tags { key value } } pageInfo { hasNextPage endCursor } } }',
+    {
+      f: {
+        tags: [
+          { key: 'customer', value },
+          { key: 'team', value: teamOf(value) },
+        ],
+      },
+    },
+  ),
+);
+
+/** The first page of one pair and a status: a customer's RUNNING executions (1 in 97 of its rows). */
+export const statusTagListBodies = customers.map((value) =>
+  gql(
+    'query($f: ExecutionFilter) { executions(filter: $f, first: 20) { nodes { id workflowId status createdAt durationMs tags { key value } } pageInfo { hasNextPage endCursor } } }',
+    { f: { tags: [{ key: 'customer', value }], status: ['RUNNING'] } },
+  ),
+);
+
 /**
  * The same first page without a filter: the newest executions, the cheapest list there is. Measured in the same run,
  * it is what any list costs on the machine at that moment (on a shared, loaded machine, most of a request's latency).
@@ -158,6 +184,11 @@ export async function measureModel(
   wrkLatency(url, listBodies, 8, 2);
   const list = wrkLatency(url, listBodies, 8, seconds);
   const untagged = wrkLatency(url, untaggedListBodies, 8, seconds);
+  log('model_list_two_p99_ms, model_list_status_p99_ms');
+  wrkLatency(url, twoTagListBodies, 8, 2);
+  const two = wrkLatency(url, twoTagListBodies, 8, seconds);
+  wrkLatency(url, statusTagListBodies, 8, 2);
+  const withStatus = wrkLatency(url, statusTagListBodies, 8, seconds);
   log('model_counts_p99_ms');
   wrkLatency(url, countBodies, 8, 2);
   const counts = wrkLatency(url, countBodies, 8, seconds);
@@ -185,13 +216,17 @@ export async function measureModel(
     model_list_rps: round(list.rps, 0),
     model_list_untagged_p50_ms: round(untagged.p50),
     model_list_untagged_p99_ms: round(untagged.p99),
+    model_list_two_p50_ms: round(two.p50),
+    model_list_two_p99_ms: round(two.p99),
+    model_list_status_p50_ms: round(withStatus.p50),
+    model_list_status_p99_ms: round(withStatus.p99),
     model_counts_p50_ms: round(counts.p50),
     model_counts_p99_ms: round(counts.p99),
     model_counts_rps: round(counts.rps, 0),
     model_create_plain_rps: round(median(pairs.map((x) => x.plain.rps)), 0),
     model_create_tagged_rps: round(median(pairs.map((x) => x.tagged.rps)), 0),
     model_create_ratio: round(median(pairs.map((x) => x.plain.rps / x.tagged.rps)), 3),
-    model_non2xx: [list, untagged, counts, ...pairs.flatMap((x) => [x.plain, x.tagged])].reduce(
+    model_non2xx: [list, untagged, two, withStatus, counts, ...pairs.flatMap((x) => [x.plain, x.tagged])].reduce(
       (a, r) => a + r.non2xx,
       0,
     ),

@@ -1,4 +1,4 @@
-import { and, desc, eq, getTableColumns, gt, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, gt, inArray, lt, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import { v7 as uuidv7 } from 'uuid';
 import type { Executor } from '../db/client.js';
 import { executions } from '../db/schema.js';
@@ -7,7 +7,7 @@ import { type Principal, requireScope } from './access.js';
 import { requestHash } from './canonical.js';
 import { type DomainContext, publish } from './context.js';
 import { VigilError } from './errors.js';
-import { filterConditions, tagJoins, withoutTags } from './filters.js';
+import { filterConditions, type TagJoin, tagJoins, withoutTags } from './filters.js';
 import { createExecutionInput, type ExecutionFilter, executionFilterInput, parse, uuidSchema } from './inputs.js';
 import { insertWithLineage, resolveLineage } from './lineage.js';
 import { tagMap } from './tags.js';
@@ -203,24 +203,80 @@ export function listQuery(
 ) {
   requireScope(principal, 'executions:read');
   const filter = parseFilter(args.filter);
-  const first = pageSize(args.first);
+  const limit = literalLimit(pageSize(args.first) + 1);
+  const after = args.after ? decodeCursor(args.after) : null;
   const tags = tagJoins(principal, filter);
-  const conditions = [tenantOf(principal), ...filterConditions(withoutTags(filter)), ...tags.map((t) => t.where)];
-  // With a tag, the page is in the order of its rows in execution_tags (the same created_at and id): a range of
-  // execution_tags_pair_idx read until the page is full, each row joined to its execution by primary key.
-  const [createdAt, id] = tags[0]
-    ? [tags[0].table.createdAt, tags[0].table.executionId]
-    : [executions.createdAt, executions.id];
-  if (args.after) {
-    const c = decodeCursor(args.after);
-    conditions.push(sql`(${createdAt}, ${id}) < (${c.createdAt}::timestamptz, ${c.id}::uuid)`);
-  }
-  let query = db.select(COLUMNS).from(executions).$dynamic();
-  for (const t of tags) query = query.innerJoin(t.table, t.on());
-  return query
+  if (tags.length > 0) return taggedPage(db, principal, filter as ExecutionFilter, tags, after, limit);
+  const conditions = [tenantOf(principal), ...filterConditions(filter)];
+  if (after) conditions.push(before(executions.createdAt, executions.id, after));
+  return db
+    .select(COLUMNS)
+    .from(executions)
     .where(and(...conditions))
-    .orderBy(desc(createdAt), desc(id))
-    .limit(first + 1);
+    .orderBy(desc(executions.createdAt), desc(executions.id))
+    .limit(limit);
+}
+
+/**
+ * A page of a tag filter, in two steps. First the page's ids, from `execution_tags` alone: the first pair's range of
+ * execution_tags_pair_idx read in page order (its `created_at` and `execution_id` are the execution's), the status,
+ * created-time and cursor conditions on the same index entries (status is copied there), every other pair joined by
+ * every column of the index (a merge of the ranges, both in page order, or one probe per entry), so it stops after a
+ * page whatever the pairs match and reads no execution it does not return. Then those executions, by primary key.
+ * Only the filters the index lacks (workflow, lineage, id prefix) join the executions in the first step.
+ */
+function taggedPage(
+  db: Executor,
+  principal: Principal,
+  filter: ExecutionFilter,
+  tags: TagJoin[],
+  after: { createdAt: string; id: string } | null,
+  limit: number,
+) {
+  const [first, ...others] = tags as [TagJoin, ...TagJoin[]];
+  const t = first.table;
+  const { status, createdAfter, createdBefore, ...rest } = withoutTags(filter) as ExecutionFilter;
+  const conditions = [first.where, ...others.map((o) => o.where)];
+  if (status?.length) conditions.push(inArray(t.status, status));
+  if (createdAfter) conditions.push(gt(t.createdAt, new Date(createdAfter)));
+  if (createdBefore) conditions.push(lt(t.createdAt, new Date(createdBefore)));
+  if (after) conditions.push(before(t.createdAt, t.executionId, after));
+  let ids = db.select({ id: t.executionId, createdAt: t.createdAt }).from(t).$dynamic();
+  for (const o of others) ids = ids.innerJoin(o.table, o.on(first));
+  const onExecutions = filterConditions(rest);
+  if (onExecutions.length > 0) {
+    ids = ids.innerJoin(executions, first.on());
+    conditions.push(tenantOf(principal) as SQL, ...onExecutions);
+  }
+  const page = ids
+    .where(and(...conditions))
+    .orderBy(desc(t.createdAt), desc(t.executionId))
+    .limit(limit)
+    .as('page');
+  return db
+    .select(COLUMNS)
+    .from(page)
+    .innerJoin(executions, eq(executions.id, page.id))
+    .where(tenantOf(principal))
+    .orderBy(desc(page.createdAt), desc(page.id))
+    .limit(limit);
+}
+
+/** Rows after a cursor in page order (newest first): a range condition of the index that orders the page. */
+const before = (createdAt: SQLWrapper, id: SQLWrapper, c: { createdAt: string; id: string }) =>
+  sql`(${createdAt}, ${id}) < (${c.createdAt}::timestamptz, ${c.id}::uuid)`;
+
+/**
+ * `limit n` written as a literal, not sent as a parameter. Every query is a prepared statement, and PostgreSQL plans a
+ * prepared statement generically (once, without the values) only when that plan costs no more than its custom plans;
+ * a generic plan guesses that a `limit $n` keeps a tenth of the rows, so the page's plan never did and every request
+ * was planned again (1–1.5 ms of planning for a 0.4 ms read of a tag's first page at 1M executions). `n` is an integer
+ * from pageSize (1–101), so a query shape has at most 101 statement texts.
+ */
+function literalLimit(n: number): number {
+  if (!Number.isInteger(n) || n < 0) throw new VigilError('INTERNAL', `Not a page size: ${n}`);
+  // drizzle's limit() embeds an SQL chunk as it is (its type says number | Placeholder).
+  return sql.raw(String(n)) as unknown as number;
 }
 
 const COLUMNS = getTableColumns(executions);

@@ -1,0 +1,208 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createExecution,
+  DB_KINDS,
+  ok,
+  record,
+  startTestServer,
+  type TestServer,
+  UPDATE_STATUS,
+} from '../support/harness.js';
+import { makeKey, type TestKey } from '../support/keys.js';
+
+const LIST = `query($filter: ExecutionFilter, $first: Int, $after: String) {
+  executions(filter: $filter, first: $first, after: $after) {
+    edges { cursor node { id status createdAt } } pageInfo { hasNextPage endCursor }
+  }
+}`;
+const COUNT = `query($filter: ExecutionFilter) { executionCounts(filter: $filter) { total byStatus { status count } } }`;
+
+interface Row {
+  id: string;
+  status: string;
+  tags: Record<string, string>;
+}
+interface Page {
+  executions: {
+    edges: { cursor: string; node: { id: string; status: string; createdAt: string } }[];
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  };
+}
+type Tag = { key: string; value: string };
+
+/**
+ * A tag-filtered page is read in two steps (the page's ids from the tag index, then those executions) and its status
+ * and created-time conditions on the index's copies: the pages, walked with cursors, must be exactly the executions
+ * the filter names, newest first, as the list without tags orders them, in the caller's tenant only.
+ */
+describe.each(DB_KINDS)('pages of a tag filter on %s', (kind) => {
+  let s: TestServer;
+  let acme: TestKey;
+  let globex: TestKey;
+  const rows: Row[] = [];
+  /** acme's executions newest first, from the list without tags (its own query: the reference order). */
+  let newestFirst: string[] = [];
+  const test = { 'x-environment': 'test' };
+
+  const page = async (key: TestKey, filter: Record<string, unknown>, first: number, after: string | null) =>
+    ok(await s.gql<Page>(LIST, { filter, first, after }, { ...key.headers, ...test })).executions;
+
+  /** Every page of the filter, `first` at a time, checking each page's cursors and hasNextPage. */
+  async function walk(key: TestKey, filter: Record<string, unknown>, first: number): Promise<string[]> {
+    const ids: string[] = [];
+    let after: string | null = null;
+    for (let n = 0; n < 100; n++) {
+      const p: Page['executions'] = await page(key, filter, first, after);
+      ids.push(...p.edges.map((e) => e.node.id));
+      expect(p.edges.length).toBeLessThanOrEqual(first);
+      if (!p.pageInfo.hasNextPage) return ids;
+      expect(p.edges).toHaveLength(first);
+      expect(p.pageInfo.endCursor).toBe(p.edges.at(-1)?.cursor);
+      after = p.pageInfo.endCursor;
+    }
+    throw new Error('more than 100 pages');
+  }
+
+  const matching = (tags: Tag[], status?: string[]) =>
+    newestFirst.filter((id) => {
+      const row = rows.find((r) => r.id === id) as Row;
+      return tags.every((t) => row.tags[t.key] === t.value) && (!status || status.includes(row.status));
+    });
+
+  beforeAll(async () => {
+    s = await startTestServer(kind, { env: { VIGIL_AUTH: 'on' } });
+    acme = await makeKey(s, 'acme', ['executions:read', 'executions:write'], ['test', 'live']);
+    globex = await makeKey(s, 'globex', ['executions:read', 'executions:write']);
+    for (let i = 0; i < 36; i++) {
+      const tags = {
+        team: i % 2 === 0 ? 'red' : 'blue',
+        customer: `c${i % 3}`,
+        ...(i % 4 === 0 ? { tier: 'gold' } : {}),
+      };
+      const input = {
+        workflowId: `wf-page-${i % 2}`,
+        tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
+      };
+      const { id } = await createExecution(s, input, { ...acme.headers, ...test });
+      rows.push({ id, status: 'PENDING', tags });
+      // The same tags in another organization and in acme's other environment: never in acme's test pages.
+      if (i % 6 === 0) {
+        await createExecution(s, input, { ...globex.headers, ...test });
+        await createExecution(s, input, { ...acme.headers, 'x-environment': 'live' });
+      }
+    }
+    const headers = { ...acme.headers, ...test };
+    for (const [i, row] of rows.entries()) {
+      if (i % 9 === 4) {
+        // A worker's tags event: the execution moves to another customer, at its own place in the order.
+        ok(await record(s, row.id, [{ tags: { set: [{ key: 'customer', value: 'c9' }] } }], headers));
+        row.tags.customer = 'c9';
+      }
+      if (i % 5 === 1 || i % 5 === 2) {
+        ok(await record(s, row.id, [{ statusChanged: { to: 'RUNNING' } }], headers));
+        row.status = 'RUNNING';
+      }
+      if (i % 5 === 2) {
+        ok(await record(s, row.id, [{ statusChanged: { to: 'FAILED' } }], headers));
+        row.status = 'FAILED';
+      }
+      if (i % 5 === 3) {
+        ok(await s.gql(UPDATE_STATUS, { id: row.id, status: 'CANCELLED' }, headers));
+        row.status = 'CANCELLED';
+      }
+    }
+    newestFirst = await walk(acme, {}, 100);
+    expect(newestFirst).toHaveLength(36);
+  }, 120_000);
+  afterAll(() => s.close());
+
+  it.each<[string, Tag[], string[] | undefined]>([
+    ['one pair', [{ key: 'team', value: 'red' }], undefined],
+    ['one pair changed by a tags event', [{ key: 'customer', value: 'c9' }], undefined],
+    [
+      'two pairs',
+      [
+        { key: 'team', value: 'red' },
+        { key: 'customer', value: 'c1' },
+      ],
+      undefined,
+    ],
+    [
+      'two pairs, the larger last',
+      [
+        { key: 'tier', value: 'gold' },
+        { key: 'team', value: 'red' },
+      ],
+      undefined,
+    ],
+    [
+      'three pairs',
+      [
+        { key: 'customer', value: 'c0' },
+        { key: 'team', value: 'red' },
+        { key: 'tier', value: 'gold' },
+      ],
+      undefined,
+    ],
+    ['one pair and a status', [{ key: 'team', value: 'blue' }], ['RUNNING']],
+    ['one pair and two statuses', [{ key: 'customer', value: 'c2' }], ['FAILED', 'CANCELLED']],
+    [
+      'two pairs and a status',
+      [
+        { key: 'team', value: 'red' },
+        { key: 'customer', value: 'c0' },
+      ],
+      ['PENDING'],
+    ],
+    [
+      'two pairs that never meet',
+      [
+        { key: 'team', value: 'blue' },
+        { key: 'tier', value: 'gold' },
+      ],
+      undefined,
+    ],
+  ])('pages %s newest first, across pages, as the filter names them', async (_name, tags, status) => {
+    const expected = matching(tags, status);
+    const filter = { tags, ...(status ? { status } : {}) };
+    for (const first of [1, 4, 100]) expect(await walk(acme, filter, first)).toEqual(expected);
+    const counts = ok(
+      await s.gql<{ executionCounts: { total: number } }>(COUNT, { filter }, { ...acme.headers, ...test }),
+    );
+    expect(counts.executionCounts.total).toBe(expected.length);
+  });
+
+  it('pages a tag with the created-time range and the workflow, on the index and on the executions', async () => {
+    const tags = [{ key: 'team', value: 'red' }];
+    const all = matching(tags);
+    const times = new Map<string, string>();
+    for (const e of (await page(acme, { tags }, 100, null)).edges) times.set(e.node.id, e.node.createdAt);
+    const middle = times.get(all[Math.floor(all.length / 2)] as string) as string;
+    const older = all.filter((id) => (times.get(id) as string) < middle);
+    expect(older.length).toBeGreaterThan(0);
+    expect(await walk(acme, { tags, createdBefore: middle }, 3)).toEqual(older);
+    expect(await walk(acme, { tags, createdAfter: middle }, 3)).toEqual(
+      all.filter((id) => (times.get(id) as string) > middle),
+    );
+    // Every red execution is in wf-page-0 (even i): the workflow is checked on the executions, in the same page.
+    expect(await walk(acme, { tags, workflowId: 'wf-page-0' }, 3)).toEqual(all);
+    expect(await walk(acme, { tags, workflowId: 'wf-page-1' }, 3)).toEqual([]);
+  });
+
+  it("never pages another organization's or environment's executions with the same tags", async () => {
+    const tags = [
+      { key: 'team', value: 'red' },
+      { key: 'customer', value: 'c0' },
+    ];
+    const theirs = await walk(globex, { tags }, 2);
+    expect(theirs).toHaveLength(6);
+    const live = ok(
+      await s.gql<Page>(LIST, { filter: { tags }, first: 100 }, { ...acme.headers, 'x-environment': 'live' }),
+    ).executions.edges.map((e) => e.node.id);
+    expect(live).toHaveLength(6);
+    const mine = await walk(acme, { tags }, 2);
+    expect(mine).toEqual(matching(tags));
+    for (const id of [...theirs, ...live]) expect(mine).not.toContain(id);
+    expect(new Set([...theirs, ...live]).size).toBe(12);
+  });
+});
