@@ -2,10 +2,16 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { idTable, manifestJson, persistedDocuments } from './persisted-documents.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Where the built dashboard lives; committed, so `npm start` serves it with no build step and writes nothing. */
 export const DIST = join(ROOT, 'src/ui/dist');
+/** The server's manifest of trusted documents (src/graphql/persisted.ts), written with the dashboard's build. */
+export const MANIFEST = join(ROOT, 'src/graphql/persisted-documents.json');
+
+/** The manifest's text as the current sources make it (what `npm run ui:build` writes to MANIFEST). */
+export const manifestText = (): string => manifestJson(persistedDocuments());
 
 /**
  * Builds the dashboard in memory: `assets/main-<hash>.js` and `.css` (Preact and the app, bundled and minified by
@@ -25,7 +31,11 @@ export async function buildDashboard(): Promise<Map<string, Buffer>> {
     target: ['chrome111', 'firefox113', 'safari16.4'],
     jsx: 'automatic',
     jsxImportSource: 'preact',
-    define: { 'process.env.NODE_ENV': '"production"' },
+    // the dashboard sends its documents' ids (src/client/persisted.ts)
+    define: {
+      'process.env.NODE_ENV': '"production"',
+      __VIGIL_DOCUMENT_IDS__: JSON.stringify(idTable(persistedDocuments())),
+    },
     legalComments: 'eof',
     charset: 'utf8',
     write: false,
@@ -54,6 +64,7 @@ async function main(): Promise<void> {
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, content);
   }
+  writeFileSync(MANIFEST, manifestText());
   const size = [...files.values()].reduce((n, b) => n + b.length, 0);
   console.log(`built ${files.size} files (${(size / 1024).toFixed(1)} KiB) into ${relative(ROOT, DIST)}`);
 }

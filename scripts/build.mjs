@@ -18,7 +18,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -50,7 +50,15 @@ for (const entry of readdirSync(out, { withFileTypes: true }).filter(
   rmSync(join(out, entry.name), { recursive: true, force: true });
 }
 await build({ ...common, entryPoints: { main: join(src, 'main.ts') }, outdir: join(out, 'server') });
-await build({ ...common, entryPoints: { main: join(src, 'cli', 'main.ts') }, outdir: join(out, 'cli') });
+// The server's manifest of trusted documents (src/graphql/persisted.ts reads it beside its module).
+cpSync(join(src, 'graphql', 'persisted-documents.json'), join(out, 'server', 'persisted-documents.json'));
+// The CLI sends its documents' ids (src/client/persisted.ts), from the table of the same documents.
+await build({
+  ...common,
+  entryPoints: { main: join(src, 'cli', 'main.ts') },
+  outdir: join(out, 'cli'),
+  define: { __VIGIL_DOCUMENT_IDS__: JSON.stringify(await documentIds()) },
+});
 // dist/client/: `vigil/client` (package.json `exports`), one ES module with its few dependencies (graphql-sse,
 // graphql.web) inside, for Node and browsers alike; its declarations (dist/types/) come from tsc, rebuilt only when
 // the SDK's sources changed (tsc takes seconds; the test run builds every time).
@@ -72,6 +80,26 @@ execFileSync(process.execPath, ['--liftoff-only', join(root, 'scripts', 'pglite-
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 process.stdout.write(`built ${relative(process.cwd(), out) || out}\n`);
+
+/** scripts/persisted-documents.ts's table, run from a bundle of it (this script runs before anything is compiled). */
+async function documentIds() {
+  const file = join(out, 'persisted-documents.mjs');
+  await build({
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    entryPoints: [join(root, 'scripts', 'persisted-documents.ts')],
+    outfile: file,
+    logLevel: 'warning',
+  });
+  try {
+    const { idTable, persistedDocuments } = await import(pathToFileURL(file).href);
+    return idTable(persistedDocuments());
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
 
 function buildClientTypes() {
   const types = join(out, 'types');

@@ -27,6 +27,11 @@ const envSchema = z.object({
   VIGIL_RATE_BURST: z.coerce.number().int().positive().optional(),
   /** The lean compiled path for POST /graphql queries and mutations (off: every request through yoga). */
   VIGIL_FAST_GRAPHQL: z.enum(['on', 'off']).default('on'),
+  /**
+   * Trusted documents (src/graphql/persisted.ts): `allow` runs persisted ids and documents sent as text; `require`
+   * runs only the documents of the server's manifest (the dashboard's, the CLI's, GraphiQL's examples; introspection).
+   */
+  VIGIL_TRUSTED_DOCUMENTS: z.enum(['allow', 'require']).default('allow'),
   /** The HMAC key API key hashes are made with (src/access/keys.ts); the server and `vigil keys` must agree. */
   VIGIL_KEY_PEPPER: z.string().min(1).optional(),
   VIGIL_KEY_CACHE_MS: z.coerce.number().int().min(0).default(5000),

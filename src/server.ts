@@ -13,6 +13,7 @@ import { Slots } from './feed/limits.js';
 import { type FeedTransport, LocalTransport, PgTransport } from './feed/transport.js';
 import { createGraphQLEdge } from './graphql/dispatch.js';
 import { createDocumentCache } from './graphql/documents.js';
+import { loadTrustedDocuments } from './graphql/persisted.js';
 import { schema } from './graphql/schema.js';
 import { createGraphQL } from './graphql/yoga.js';
 import { bufferBody, declaredBodyRefusal, hasUnknownLength } from './http/body.js';
@@ -59,6 +60,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const log = options.log ?? createLogger(config.LOG_LEVEL);
   const refusal = protectedModeRefusal(config.HOST, config.VIGIL_AUTH);
   if (refusal) throw new Error(refusal);
+  const trusted = loadTrustedDocuments(config.VIGIL_TRUSTED_DOCUMENTS);
 
   const database =
     options.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.VIGIL_DATA_DIR }));
@@ -125,6 +127,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     feed,
     auth,
     log,
+    trusted,
     streamTokens: { ttlMs: config.VIGIL_SSE_RESERVATION_TTL_MS, perOwner: config.VIGIL_SSE_RESERVATIONS_PER_KEY },
   });
   const sse = createSseWriter({
@@ -142,6 +145,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     schema,
     sse,
     lean: config.VIGIL_FAST_GRAPHQL === 'on',
+    trusted,
   });
   const rest = createRest({
     db: database.db,

@@ -81,6 +81,16 @@ export const ChildCounts = graphql(`
   query ChildCounts($id: ID!) { executionCounts(filter: { parentExecutionId: $id }) { total byStatus { status count } } }
 `);
 
+/** `vigil wait --tag`: the counts of the filter, for the live line (COUNTS of the dashboard, typed). */
+export const TagCounts = graphql(`
+  query TagCounts($filter: ExecutionFilter) { executionCounts(filter: $filter) { total byStatus { status count } } }
+`);
+
+/** `vigil wait --tag`: each change of a matching execution triggers one count. */
+export const TagWait = graphql(`
+  subscription TagWait($filter: ExecutionFilter) { executionUpdated(filter: $filter) { id status } }
+`);
+
 /** `vigil logs`: the lines stored now, a page at a time. */
 export const Logs = graphql(`
   query Logs($id: ID!, $after: Int, $first: Int) {

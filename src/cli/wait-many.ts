@@ -2,10 +2,11 @@ import pc from 'picocolors';
 import type { VigilClient } from '../client/client.js';
 import { VigilApiError } from '../client/client.js';
 import { type ExecutionSummary, isTerminal } from '../client/documents.js';
-import { COUNTS, type CountsResult, type Tag } from '../client/run-model.js';
+import type { Tag } from '../client/run-model.js';
 import { WaitExecutions } from '../client/sdk/documents.js';
-import { query } from '../client/sdk/transport.js';
+import { query, subscribe } from '../client/sdk/transport.js';
 import { asCliExit, CliExit, type ConnectionOptions, EXIT, exitCodeOf, isTransient } from './connect.js';
+import { TagCounts, TagWait } from './documents.js';
 import { summaryLine } from './format.js';
 import { Reattach } from './wait.js';
 
@@ -76,7 +77,7 @@ function followTag(client: VigilClient, filter: { tags: Tag[] }, expected: numbe
     try {
       do {
         again = false;
-        const c = (await client.request<CountsResult>(COUNTS, { filter })).executionCounts;
+        const c = (await query(client, TagCounts, { filter })).executionCounts;
         const by = (statuses: Set<string>) =>
           c.byStatus.filter((s) => statuses.has(s.status)).reduce((n, s) => n + s.count, 0);
         const failed = by(FAILED);
@@ -88,8 +89,9 @@ function followTag(client: VigilClient, filter: { tags: Tag[] }, expected: numbe
       reading = false;
     }
   };
-  const dispose = client.subscribe(
-    'subscription TagWait($filter: ExecutionFilter) { executionUpdated(filter: $filter) { id status } }',
+  const dispose = subscribe(
+    client,
+    TagWait,
     { filter },
     { connected: () => void refresh(), next: () => void refresh(), error: () => {}, complete: () => {} },
   );

@@ -1,4 +1,5 @@
-import { createClient, NetworkError } from 'graphql-sse';
+import { createClient, NetworkError, type RequestParams } from 'graphql-sse';
+import { requestOf } from './persisted.js';
 
 /**
  * A small client of Vigil's public API (API.md §2, §5), shared by the dashboard (in the browser) and the `vigil`
@@ -77,7 +78,7 @@ export class VigilClient {
           'content-type': 'application/json',
           accept: 'application/graphql-response+json, application/json',
         },
-        body: JSON.stringify({ query, variables }),
+        body: JSON.stringify(requestOf(query, variables)),
         signal: signal ?? null,
       });
     } catch (err) {
@@ -115,7 +116,8 @@ export class VigilClient {
       fn();
     };
     const dispose = this.sse.subscribe<T>(
-      { query, variables },
+      // graphql-sse sends the request object as it is: a persisted document goes as its id, without `query`
+      requestOf(query, variables) as RequestParams,
       {
         next: (result) => {
           if (done) return;

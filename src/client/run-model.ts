@@ -130,3 +130,9 @@ export const SET_PINNED = `mutation SetPinned($id: ID!, $pinned: Boolean!) {
 export interface SetPinnedResult {
   setExecutionPinned: { id: string; pinned: boolean; updatedAt: string };
 }
+
+/** The dashboard's footer (API.md §10). */
+export const RETENTION = 'query Retention { retention { days oldestExecutionAt } }';
+export interface RetentionResult {
+  retention: { days: number; oldestExecutionAt: string | null };
+}

@@ -3,6 +3,7 @@ import type { GraphQLSchema } from 'graphql';
 import type { SseProtocol, SseWriter } from '../http/sse.js';
 import { createFastPath, type LeanPathDeps, type MediaType, negotiate } from './fast.js';
 import { answerViaYoga, isJson, paramsOf, readBody } from './http.js';
+import { leanBody, type TrustedDocuments } from './persisted.js';
 import { createSsePath, leanFieldOf } from './sse.js';
 import { createEnvelopedSse } from './subscribe.js';
 
@@ -28,6 +29,7 @@ export interface GraphQLEdgeDeps extends LeanPathDeps {
   sse: SseWriter;
   /** `VIGIL_FAST_GRAPHQL`: off, the libraries answer everything (the reference the differential tests compare with). */
   lean: boolean;
+  trusted: TrustedDocuments;
 }
 
 /**
@@ -55,7 +57,9 @@ export function createGraphQLEdge(deps: GraphQLEdgeDeps) {
     const route = deps.lean ? routeOf(req, path) : null;
     if (!route) return void (await deps.yoga.handle(req, res, serverContext));
     const body = await readBody(req);
-    const params = paramsOf(body);
+    // a persisted document's id becomes its text here (null: yoga answers the refusal), before the usual flow
+    const resolved = leanBody(body, deps.trusted);
+    const params = resolved === null ? null : paramsOf(resolved);
     const prepared = params && deps.documents(params.query, params.operationName);
     let answered = false;
     if (params && prepared) {

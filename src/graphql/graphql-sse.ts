@@ -14,6 +14,7 @@ import {
 } from '../http/graphql-errors.js';
 import { type ErrorReply, replyResponse } from '../http/reply.js';
 import { utf8Text } from './http.js';
+import { assertTrusted, resolveBody, type TrustedDocuments } from './persisted.js';
 import { type StreamTokenLimits, StreamTokens } from './stream-tokens.js';
 
 interface StreamContext {
@@ -26,6 +27,7 @@ export interface GraphQLSseOptions {
   endpoint: string;
   auth: Authenticator;
   log: ErrorLogger;
+  trusted: TrustedDocuments;
   /** Single-connection reservations (PUT): how long one waits to be opened, how many per key. */
   tokens: StreamTokenLimits;
 }
@@ -96,6 +98,7 @@ export function useGraphQLSse(options: GraphQLSseOptions): YogaPlugin<Record<str
               const enveloped = yoga.getEnveloped({ ...context, request: req.raw, params });
               let document: DocumentNode;
               try {
+                assertTrusted(params.query, options.trusted); // ids were resolved before the library read the body
                 document = enveloped.parse(params.query);
                 const invalid = enveloped.validate(enveloped.schema, document) as readonly GraphQLError[];
                 if (invalid.length > 0) return requestErrors(invalid, correlationId, req.headers.get('accept'));
@@ -133,7 +136,7 @@ export function useGraphQLSse(options: GraphQLSseOptions): YogaPlugin<Record<str
             (name) => request.headers.get(name),
             serverContext.remoteAddress,
           );
-          const decoded = await withUtf8Body(request);
+          const decoded = await withUtf8Body(request, options.trusted);
           contexts.set(decoded, { ...serverContext, principal });
           return await handler(decoded);
         } catch (err) {
@@ -145,9 +148,12 @@ export function useGraphQLSse(options: GraphQLSseOptions): YogaPlugin<Record<str
   };
 }
 
-/** The request with its body checked as UTF-8 (the only encoding of GraphQL over HTTP). */
-async function withUtf8Body(request: Request): Promise<Request> {
+/**
+ * The request with its body checked as UTF-8 (the only encoding of GraphQL over HTTP) and a persisted document's id
+ * replaced by its text (persisted.ts), which graphql-sse requires.
+ */
+async function withUtf8Body(request: Request, trusted: TrustedDocuments): Promise<Request> {
   if (request.method !== 'POST' || !request.body) return request;
-  const text = utf8Text(new Uint8Array(await request.arrayBuffer()));
+  const text = resolveBody(utf8Text(new Uint8Array(await request.arrayBuffer())), trusted);
   return new Request(request.url, { method: 'POST', headers: request.headers, body: text, signal: request.signal });
 }

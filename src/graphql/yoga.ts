@@ -10,6 +10,7 @@ import type { GraphQLContext } from './context.js';
 import { useClientErrors, useRequestErrors } from './error-plugins.js';
 import { GRAPHIQL_OPTIONS, withApiKey } from './graphiql.js';
 import { useGraphQLSse } from './graphql-sse.js';
+import { type TrustedDocuments, useTrustedDocuments } from './persisted.js';
 import { useErrorResponses } from './responses.js';
 import { schema } from './schema.js';
 import type { StreamTokenLimits } from './stream-tokens.js';
@@ -32,6 +33,8 @@ export interface YogaDeps {
     info(obj: object, msg: string): void;
     debug(obj: object, msg: string): void;
   };
+  /** The manifest of persisted documents and whether only they run. */
+  trusted: TrustedDocuments;
   /** Single-connection reservations of graphql-sse (defaults: 30 s, 10 per key). */
   streamTokens?: StreamTokenLimits;
 }
@@ -66,11 +69,13 @@ export function createGraphQL(deps: YogaDeps): VigilYoga {
     maskedErrors: { maskError: (error) => toClientError(error, undefined, deps.log) },
     plugins: [
       useDocumentLimits(),
+      useTrustedDocuments(deps.trusted, deps.log),
       useErrorResponses(deps.log),
       useGraphQLSse({
         endpoint: '/graphql/stream',
         auth: deps.auth,
         log: deps.log,
+        trusted: deps.trusted,
         tokens: deps.streamTokens ?? { ttlMs: 30_000, perOwner: 10 },
       }),
       useClientErrors(deps.log),

@@ -69,6 +69,18 @@ describe('vigil/client installed into another project', () => {
     expect(code).not.toMatch(/from\s*["'](?!\.)[^"']+["']/); // no import left: everything it needs is inside
   });
 
+  it('packs the built SDK, CLI and server (what a git or registry install gets), not the sources', async () => {
+    // npm packs a git dependency after its `prepare` (the build); without `files` it left out everything .gitignore
+    // names, dist/ included, so `vigil/client` did not resolve after `npm install git+…`
+    const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root });
+    const files = new Set((JSON.parse(stdout) as { files: { path: string }[] }[])[0]?.files.map((f) => f.path));
+    for (const f of ['dist/client/index.js', 'dist/types/sdk/index.d.ts', 'dist/cli/main.js', 'bin/vigil.js']) {
+      expect(files.has(f), f).toBe(true);
+    }
+    expect(files.has('dist/server/main.js') && files.has('drizzle/meta/_journal.json')).toBe(true);
+    expect([...files].filter((f) => f.startsWith('src/') || f.startsWith('test/'))).toEqual([]);
+  }, 120_000);
+
   it('installs by path, type-checks a strict usage file and runs it against a live server', async () => {
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'sdk-user', private: true, type: 'module' }));
     await run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', root], { cwd: dir });

@@ -3,7 +3,15 @@
  * schema.graphql, so a field the schema does not have (or no longer has) is a compile error, not `undefined` at run
  * time. If a line marked `@ts-expect-error` compiled, tsc would fail on the unused directive.
  */
-import type { Execution, ExecutionEvent, ExecutionPage, Run, WaitResult } from '../../src/client/sdk/index.js';
+import type {
+  Execution,
+  ExecutionEvent,
+  ExecutionPage,
+  Run,
+  Vigil,
+  WaitManyResult,
+  WaitResult,
+} from '../../src/client/sdk/index.js';
 
 declare const execution: Execution;
 declare const event: ExecutionEvent;
@@ -29,3 +37,14 @@ export const text = event.__typename === 'LogEvent' ? event.text : null;
 export const notNarrowed = event.text;
 // @ts-expect-error: progress takes a number
 export const badProgress = run.progress('50%');
+
+// waitAll / waitAny (API.md §9): the result is the schema's ExecutionsWaitResult, its executions typed as Execution
+declare const vigil: Vigil;
+export const many: Promise<[boolean, number, string | null, Execution['status'] | undefined]> = vigil
+  .waitAll(['id'])
+  .then((r: WaitManyResult) => [r.completed, r.durationMs, r.message, r.executions[0]?.status]);
+export const anyOne: Promise<string[]> = vigil
+  .waitAny({ tags: [{ key: 'k', value: 'v' }] })
+  .then((r) => r.executions.map((e) => e.id));
+// @ts-expect-error: a wait on many has executions, no execution
+export const single = vigil.waitAll(['id']).then((r) => r.execution);

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDashboard, DIST } from '../../scripts/build-ui.js';
+import { buildDashboard, DIST, MANIFEST, manifestText } from '../../scripts/build-ui.js';
 import { startTestServer, type TestServer } from '../support/harness.js';
 
 function committed(dir: string): Map<string, Buffer> {
@@ -27,6 +27,12 @@ describe('the committed dashboard build', () => {
     for (const [path, content] of built) {
       expect(onDisk.get(path)?.equals(content), `src/ui/dist/${path} is stale: run npm run ui:build`).toBe(true);
     }
+  });
+
+  it("holds the server's manifest of trusted documents as the current sources make it (else: npm run ui:build)", () => {
+    expect(readFileSync(MANIFEST, 'utf8'), 'src/graphql/persisted-documents.json is stale: run npm run ui:build').toBe(
+      manifestText(),
+    );
   });
 
   it('names no other origin: every script, style and request stays on the Vigil server', () => {

@@ -1,11 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { VigilClient } from '../../client/client.js';
+import { RETENTION, type RetentionResult } from '../../client/run-model.js';
 import { Time } from './widgets.js';
-
-const RETENTION = 'query Retention { retention { days oldestExecutionAt } }';
-interface RetentionResult {
-  retention: { days: number; oldestExecutionAt: string | null };
-}
 
 /** Read again this often: the oldest execution moves as retention deletes. */
 const REFRESH_MS = 5 * 60_000;
