@@ -125,9 +125,9 @@ export async function seedBacklog(db: postgres.Sql, n: number): Promise<void> {
   }
 }
 
-function startVigil(databaseUrl: string, port: number, env: Record<string, string>): ChildProcess {
+function startVigil(databaseUrl: string, port: number, env: Record<string, string>, root = ROOT): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
+    cwd: root,
     env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -179,9 +179,9 @@ function wrkLatency(url: string, body: string, connections: number, seconds: num
       { env: { ...process.env, BODIES: file }, encoding: 'utf8', timeout: (seconds + 30) * 1000 },
     );
     const ms = (label: string) => {
-      const m = new RegExp(`^\\s+${label}%\\s+([\\d.]+)(us|ms|s)$`, 'm').exec(out);
+      const m = new RegExp(`^\\s+${label}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(out);
       if (!m) return Number.NaN;
-      return Number(m[1]) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[m[2] as string]!;
+      return Number(m[1]) * ({ us: 0.001, ms: 1, s: 1000, m: 60_000 } as Record<string, number>)[m[2] as string]!;
     };
     return {
       rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0),
@@ -204,6 +204,8 @@ async function waitReady(base: string): Promise<void> {
   throw new Error(`${base} never became ready`);
 }
 
+type Side = 'alone' | 'before' | 'with';
+
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
@@ -221,7 +223,13 @@ const median = (xs: number[]) => {
 export async function measureUnderIngest(
   db: postgres.Sql,
   databaseUrl: string,
-  options: { backlog: number; rounds: number; seconds: number; env?: Record<string, string> },
+  options: {
+    backlog: number;
+    rounds: number;
+    seconds: number;
+    /** Another checkout (the "before" of an A/B): its Vigil deletes in a third slice of each round. */
+    before?: string | undefined;
+  },
   log: (m: string) => void,
   started: (c: ChildProcess) => void,
 ) {
@@ -236,7 +244,7 @@ export async function measureUnderIngest(
     );
   let ids: string[] = [];
   const slices: {
-    side: 'alone' | 'with';
+    side: Side;
     rps: number;
     eps: number;
     p50_ms: number;
@@ -247,8 +255,11 @@ export async function measureUnderIngest(
     backlog_left: number;
     load_1m: number;
   }[] = [];
-  for (let i = 0; i < options.rounds * 2; i++) {
-    const side = i % 2 === 0 ? 'alone' : 'with';
+  const sides: Side[] = options.before ? ['alone', 'before', 'with'] : ['alone', 'with'];
+  for (let i = 0; i < options.rounds * sides.length; i++) {
+    // Every other round takes the deleting sides in the other order, so that neither always follows the other.
+    const order = Math.floor(i / sides.length) % 2 === 0 ? sides : [sides[0] as Side, ...sides.slice(1).reverse()];
+    const side = order[i % sides.length] as Side;
     if (side === 'alone') {
       const left = await remaining();
       if (left < options.backlog * 0.6) {
@@ -259,10 +270,12 @@ export async function measureUnderIngest(
     }
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const child = startVigil(databaseUrl, port, {
-      VIGIL_RETENTION_DAYS: side === 'with' ? '30' : '0',
-      ...options.env,
-    });
+    const child = startVigil(
+      databaseUrl,
+      port,
+      { VIGIL_RETENTION_DAYS: side === 'alone' ? '0' : '30' },
+      side === 'before' ? options.before : ROOT,
+    );
     started(child);
     await waitReady(base);
     if (ids.length === 0) ids = await createExecutions(base, 32, 'retention-ingest');
@@ -285,7 +298,7 @@ export async function measureUnderIngest(
     child.kill('SIGTERM');
     await exited;
     const slice = {
-      side: side as 'alone' | 'with',
+      side,
       rps: round(r.rps, 0),
       eps: round((events1 - events0) / secs, 0),
       p50_ms: round(r.p50, 2),
@@ -310,7 +323,22 @@ export async function measureUnderIngest(
     p99: round(w.p99_ms / (alone[k]?.p99_ms ?? Number.NaN), 3),
   }));
   const deletedPerS = with_.reduce((a, s) => a + s.deleted, 0) / (with_.length * options.seconds);
+  const before = of('before');
+  const beforeFigures =
+    before.length === 0
+      ? {}
+      : {
+          retention_before_ingest_eps: rate(before),
+          retention_before_ingest_rate_ratio: round(rate(before) / rate(alone), 3),
+          retention_before_ingest_p99_ms: p99(before),
+          retention_before_ingest_p99_ratio: round(p99(before) / p99(alone), 3),
+          retention_before_deleted_per_s_under_ingest: round(
+            before.reduce((a, s) => a + s.deleted, 0) / (before.length * options.seconds),
+            0,
+          ),
+        };
   return {
+    ...beforeFigures,
     retention_ingest_alone_eps: rate(alone),
     retention_ingest_with_eps: rate(with_),
     retention_ingest_rate_ratio: round(rate(with_) / rate(alone), 3),
@@ -355,12 +383,14 @@ export async function measureRetention(
     log(`retention: ${JSON.stringify(footprint)}`);
   }
   if (runs('ingest')) {
-    const backlog = quick ? 20_000 : 100_000;
+    const backlog = Number(process.env.BENCH_RETENTION_BACKLOG ?? (quick ? 20_000 : 100_000));
     log(`retention: seeding a backlog of ${backlog} due executions of 20 events`);
     await seedBacklog(db, backlog);
     await db`vacuum analyze`;
     const rounds = Number(process.env.BENCH_RETENTION_ROUNDS ?? (quick ? 3 : 4));
-    const under = await measureUnderIngest(db, databaseUrl, { backlog, rounds, seconds: quick ? 5 : 10 }, log, started);
+    const before = process.env.BENCH_RETENTION_BEFORE; // e.g. /work/wt/base: an A/B in the same run
+    const seconds = Number(process.env.BENCH_RETENTION_SECONDS ?? (quick ? 5 : 10));
+    const under = await measureUnderIngest(db, databaseUrl, { backlog, rounds, seconds, before }, log, started);
     write(under);
     log(`retention: ${JSON.stringify({ ...under, retention_ingest_slices: undefined })}`);
   }
