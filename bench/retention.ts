@@ -9,12 +9,14 @@
  *    as the API writes them (events, logs, one change row each), then a Vigil with VIGIL_RETENTION_DAYS=30 started on
  *    the same database; executions deleted per second until the backlog is gone, extrapolated to 1,000,000.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type postgres from 'postgres';
 import { freePort } from '../test/support/postgres.js';
+import { createExecutions } from './clients/common.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
@@ -95,7 +97,7 @@ export async function measureFootprint(db: postgres.Sql, base: string, n: number
 }
 
 /** Writes `n` terminal executions of 20 events (8 of them log lines), completed 40 days ago, in SQL. */
-async function seedBacklog(db: postgres.Sql, n: number): Promise<void> {
+export async function seedBacklog(db: postgres.Sql, n: number): Promise<void> {
   const chunk = 10_000;
   for (let i = 0; i < n; i += chunk) {
     const m = Math.min(chunk, n - i);
@@ -123,9 +125,9 @@ async function seedBacklog(db: postgres.Sql, n: number): Promise<void> {
   }
 }
 
-function startVigil(databaseUrl: string, port: number, env: Record<string, string>): ChildProcess {
+function startVigil(databaseUrl: string, port: number, env: Record<string, string>, root = ROOT): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
+    cwd: root,
     env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -139,11 +141,12 @@ export async function measureDeletion(
   log: (m: string) => void,
   started: (c: ChildProcess) => void,
 ) {
-  log(`retention: seeding a backlog of ${n} due executions of 20 events`);
-  await seedBacklog(db, n);
-  await db`vacuum analyze`;
   const remaining = async () =>
     Number((await db`select count(*)::int as n from executions where workflow_id = 'backlog'`)[0]?.n);
+  const already = await remaining(); // what an earlier part left
+  log(`retention: seeding a backlog of ${n} due executions of 20 events (${already} there)`);
+  if (already < n) await seedBacklog(db, n - already);
+  await db`vacuum analyze`;
   const port = await freePort();
   const child = startVigil(databaseUrl, port, { VIGIL_RETENTION_DAYS: '30', VIGIL_RETENTION_INTERVAL_MS: '1000' });
   started(child);
@@ -165,7 +168,195 @@ export async function measureDeletion(
   };
 }
 
-/** Both figures, written to bench/results/retention.json. */
+/** wrk's figures for one slice: requests per second, non-2xx, and the p50/p99 of its latency distribution (ms). */
+function wrkLatency(url: string, body: string, connections: number, seconds: number) {
+  const file = join(tmpdir(), `vigil-retention-${process.pid}-${Math.random().toString(36).slice(2)}.txt`);
+  writeFileSync(file, `${body}\n`);
+  try {
+    const out = execFileSync(
+      'wrk',
+      ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', join(ROOT, 'bench/post.lua'), url],
+      { env: { ...process.env, BODIES: file }, encoding: 'utf8', timeout: (seconds + 30) * 1000 },
+    );
+    const ms = (label: string) => {
+      const m = new RegExp(`^\\s+${label}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(out);
+      if (!m) return Number.NaN;
+      return Number(m[1]) * ({ us: 0.001, ms: 1, s: 1000, m: 60_000 } as Record<string, number>)[m[2] as string]!;
+    };
+    return {
+      rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0),
+      non2xx: Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0),
+      p50: ms('50'),
+      p99: ms('99'),
+    };
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+async function waitReady(base: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    try {
+      if ((await fetch(`${base}/readyz`)).ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${base} never became ready`);
+}
+
+type Side = 'alone' | 'before' | 'with';
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+};
+
+/**
+ * The hour test's other half (issue 20): single-event ingest at c=32 alone, then while the retention job deletes a
+ * backlog, in alternating slices of the same run. Each slice is a fresh Vigil (the product's settings; retention on
+ * or off is the only difference), warmed with 3 s of the same load, then measured for `seconds` with wrk's latency
+ * distribution; the deleting instance serves the ingest itself, as every instance of a fleet does. The backlog is
+ * topped up before a pair whenever it could run out within one. Prints every slice, the median of each side, and
+ * the ratios (rate with ÷ alone, p99 with ÷ alone), and the deletion rate under that load.
+ */
+export async function measureUnderIngest(
+  db: postgres.Sql,
+  databaseUrl: string,
+  options: {
+    backlog: number;
+    rounds: number;
+    seconds: number;
+    /** Another checkout (the "before" of an A/B): its Vigil deletes in a third slice of each round. */
+    before?: string | undefined;
+  },
+  log: (m: string) => void,
+  started: (c: ChildProcess) => void,
+) {
+  const remaining = async () =>
+    Number((await db`select count(*)::int as n from executions where workflow_id = 'backlog'`)[0]?.n);
+  const ingested = async () =>
+    Number(
+      (
+        await db`select coalesce(sum(last_sequence), 0)::bigint::text as n from executions
+        where workflow_id = 'retention-ingest'`
+      )[0]?.n,
+    );
+  let ids: string[] = [];
+  const slices: {
+    side: Side;
+    rps: number;
+    eps: number;
+    p50_ms: number;
+    p99_ms: number;
+    non2xx: number;
+    deleted: number;
+    deleted_per_s: number;
+    backlog_left: number;
+    load_1m: number;
+  }[] = [];
+  const sides: Side[] = options.before ? ['alone', 'before', 'with'] : ['alone', 'with'];
+  for (let i = 0; i < options.rounds * sides.length; i++) {
+    // Every other round takes the deleting sides in the other order, so that neither always follows the other.
+    const order = Math.floor(i / sides.length) % 2 === 0 ? sides : [sides[0] as Side, ...sides.slice(1).reverse()];
+    const side = order[i % sides.length] as Side;
+    if (side === 'alone') {
+      const left = await remaining();
+      if (left < options.backlog * 0.6) {
+        log(`retention: topping the backlog up from ${left} to ${options.backlog}`);
+        await seedBacklog(db, options.backlog - left);
+        await db`vacuum analyze executions`;
+      }
+    }
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const child = startVigil(
+      databaseUrl,
+      port,
+      { VIGIL_RETENTION_DAYS: side === 'alone' ? '0' : '30' },
+      side === 'before' ? options.before : ROOT,
+    );
+    started(child);
+    await waitReady(base);
+    if (ids.length === 0) ids = await createExecutions(base, 32, 'retention-ingest');
+    const body = (id: string) =>
+      JSON.stringify({
+        query:
+          'mutation($id: ID!, $e: [ExecutionEventInput!]!) { recordExecutionEvents(executionId: $id, events: $e) { execution { lastSequence } } }',
+        variables: { id, e: [{ progress: { percentage: 50 } }] },
+      });
+    const bodies = ids.map(body).join('\n');
+    wrkLatency(`${base}/graphql`, bodies, 32, 3);
+    const left0 = await remaining();
+    const events0 = await ingested();
+    const t0 = performance.now();
+    const r = wrkLatency(`${base}/graphql`, bodies, 32, options.seconds);
+    const secs = (performance.now() - t0) / 1000;
+    const events1 = await ingested();
+    const left1 = await remaining();
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+    const slice = {
+      side,
+      rps: round(r.rps, 0),
+      eps: round((events1 - events0) / secs, 0),
+      p50_ms: round(r.p50, 2),
+      p99_ms: round(r.p99, 2),
+      non2xx: r.non2xx,
+      deleted: left0 - left1,
+      deleted_per_s: round((left0 - left1) / secs, 0),
+      backlog_left: left1,
+      load_1m: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]),
+    };
+    slices.push(slice);
+    log(`retention under ingest: ${JSON.stringify(slice)}`);
+  }
+  const of = (side: string) => slices.filter((s) => s.side === side);
+  const alone = of('alone');
+  const with_ = of('with');
+  const rate = (xs: typeof slices) => median(xs.map((s) => s.eps));
+  const p99 = (xs: typeof slices) => median(xs.map((s) => s.p99_ms));
+  // The ratio of each pair (alone, then with), for the spread the machine's neighbours cause.
+  const pairs = with_.map((w, k) => ({
+    rate: round(w.eps / (alone[k]?.eps ?? Number.NaN), 3),
+    p99: round(w.p99_ms / (alone[k]?.p99_ms ?? Number.NaN), 3),
+  }));
+  const deletedPerS = with_.reduce((a, s) => a + s.deleted, 0) / (with_.length * options.seconds);
+  const before = of('before');
+  const beforeFigures =
+    before.length === 0
+      ? {}
+      : {
+          retention_before_ingest_eps: rate(before),
+          retention_before_ingest_rate_ratio: round(rate(before) / rate(alone), 3),
+          retention_before_ingest_p99_ms: p99(before),
+          retention_before_ingest_p99_ratio: round(p99(before) / p99(alone), 3),
+          retention_before_deleted_per_s_under_ingest: round(
+            before.reduce((a, s) => a + s.deleted, 0) / (before.length * options.seconds),
+            0,
+          ),
+        };
+  return {
+    ...beforeFigures,
+    retention_ingest_alone_eps: rate(alone),
+    retention_ingest_with_eps: rate(with_),
+    retention_ingest_rate_ratio: round(rate(with_) / rate(alone), 3),
+    retention_ingest_alone_p99_ms: p99(alone),
+    retention_ingest_with_p99_ms: p99(with_),
+    retention_ingest_p99_ratio: round(p99(with_) / p99(alone), 3),
+    retention_ingest_pair_ratios: pairs,
+    retention_ingest_non2xx: slices.reduce((a, s) => a + s.non2xx, 0),
+    retention_deleted_per_s_under_ingest: round(deletedPerS, 0),
+    retention_1m_backlog_minutes_under_ingest: round(1_000_000 / deletedPerS / 60, 1),
+    retention_ingest_slices: slices,
+  };
+}
+
+/**
+ * Every figure, written to bench/results/retention.json (merged into what is there, so that a run of one part keeps
+ * the others'). `BENCH_RETENTION=footprint,ingest,deletion` narrows it to those parts (for iterating on one figure).
+ */
 export async function measureRetention(
   db: postgres.Sql,
   base: string,
@@ -174,17 +365,35 @@ export async function measureRetention(
   log: (m: string) => void,
   started: (c: ChildProcess) => void,
 ) {
-  const write = (results: object) => {
+  const parts = process.env.BENCH_RETENTION ? new Set(process.env.BENCH_RETENTION.split(',')) : null;
+  const runs = (part: string) => !parts || parts.has(part);
+  const file = join(ROOT, 'bench/results/retention.json');
+  let results: Record<string, unknown> = {};
+  try {
+    results = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch {}
+  const write = (more: object) => {
     const [load] = readFileSync('/proc/loadavg', 'utf8').split(' ');
-    writeFileSync(
-      join(ROOT, 'bench/results/retention.json'),
-      `${JSON.stringify({ ...results, load_average_1m: Number(load), at: new Date().toISOString() }, null, 2)}\n`,
-    );
+    results = { ...results, ...more, load_average_1m: Number(load), at: new Date().toISOString() };
+    writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   };
-  const footprint = await measureFootprint(db, base, quick ? 1000 : 10_000, log);
-  write(footprint); // kept should the deletion part not finish
-  log(`retention: ${JSON.stringify(footprint)}`);
-  const results = { ...footprint, ...(await measureDeletion(db, databaseUrl, quick ? 10_000 : 100_000, log, started)) };
-  write(results);
+  if (runs('footprint')) {
+    const footprint = await measureFootprint(db, base, quick ? 1000 : 10_000, log);
+    write(footprint); // kept should a later part not finish
+    log(`retention: ${JSON.stringify(footprint)}`);
+  }
+  if (runs('ingest')) {
+    const backlog = Number(process.env.BENCH_RETENTION_BACKLOG ?? (quick ? 20_000 : 100_000));
+    log(`retention: seeding a backlog of ${backlog} due executions of 20 events`);
+    await seedBacklog(db, backlog);
+    await db`vacuum analyze`;
+    const rounds = Number(process.env.BENCH_RETENTION_ROUNDS ?? (quick ? 3 : 4));
+    const before = process.env.BENCH_RETENTION_BEFORE; // e.g. /work/wt/base: an A/B in the same run
+    const seconds = Number(process.env.BENCH_RETENTION_SECONDS ?? (quick ? 5 : 10));
+    const under = await measureUnderIngest(db, databaseUrl, { backlog, rounds, seconds, before }, log, started);
+    write(under);
+    log(`retention: ${JSON.stringify({ ...under, retention_ingest_slices: undefined })}`);
+  }
+  if (runs('deletion')) write(await measureDeletion(db, databaseUrl, quick ? 10_000 : 100_000, log, started));
   return results;
 }

@@ -51,16 +51,22 @@ function treeIsDue(rule: RetentionRule): SQL {
 }
 
 /**
- * Deletes up to `limit` due trees, oldest first, after `after`, in one transaction, and says what went.
+ * Deletes up to `limit` due trees, oldest first, after `after`, in one transaction of two statements, and says what
+ * went.
  *
  * Every instance may run this at once: roots are claimed `FOR UPDATE SKIP LOCKED`, so two passes take disjoint roots
- * and therefore disjoint trees (a member belongs to the tree of its one root). Then the members are locked, `SKIP
- * LOCKED` too: retention never waits for a row lock, so it can take part in no deadlock and holds up no writer. A
- * member locked by someone else (a worker's late batch, a cascade, a child being inserted under it: its insert holds
- * the parent `FOR KEY SHARE`) leaves its tree for a later pass. Once every member is held no member can change and
- * none can be added (a child needs its parent's lock), so the rule is checked again on a fresh snapshot, with "every
- * member is one we hold", and only the trees that pass are deleted: an execution is deleted once, and a tree that
- * gained a running child or a pin meanwhile (a pin locks the root first, `setExecutionPinned`) is kept whole.
+ * and therefore disjoint trees (a member belongs to the tree of its one root). The same statement locks the members,
+ * `SKIP LOCKED` too: retention never waits for a row lock, so it can take part in no deadlock and holds up no writer.
+ * A member locked by someone else (a worker's late batch, a cascade, a child being inserted under it: its insert
+ * holds the parent `FOR KEY SHARE`) leaves its tree for a later pass. Once every member is held no member can change
+ * and none can be added (a child needs its parent's lock), so the second statement checks the rule again on a fresh
+ * snapshot, with "every member is one we hold", and deletes only the trees that pass: an execution is deleted once,
+ * and a tree that gained a running child or a pin meanwhile (a pin locks the root first, `setExecutionPinned`) is
+ * kept whole.
+ *
+ * Two statements rather than one per table: the job runs in the process that serves ingest, where each round trip
+ * waits its turn behind the requests in the event loop, so under load a batch's time (and the pause after it) is
+ * mostly its round trips (`bench/retention.ts`, README "What it costs on disk").
  */
 export async function deleteDueBatch(
   db: Executor,
@@ -72,58 +78,56 @@ export async function deleteDueBatch(
     const from = after
       ? sql`and (r.completed_at, r.id) > (${after.completedAt}::timestamptz, ${after.id}::uuid)`
       : sql``;
-    const claimed = rowsOf(
-      await tx.execute(sql`select r.id::text as id, to_char(r.completed_at at time zone 'UTC',
-          'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as completed_at
-        from executions r where ${treeIsDue(rule)} ${from}
-        order by r.completed_at, r.id limit ${limit} for update of r skip locked`),
+    const rows = rowsOf(
+      await tx.execute(sql`with claimed as (
+          select r.id, r.completed_at from executions r where ${treeIsDue(rule)} ${from}
+          order by r.completed_at, r.id limit ${limit} for update of r skip locked
+        ), held as (
+          select m.id from executions m where m.root_execution_id in (select id from claimed)
+          order by m.id for update skip locked
+        )
+        select 'root' as kind, id::text as id, to_char(completed_at at time zone 'UTC',
+          'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as completed_at from claimed
+        union all select 'member', id::text, null from held`),
     );
-    const tail = claimed[claimed.length - 1];
-    const last = tail ? { completedAt: String(tail.completed_at), id: String(tail.id) } : null;
+    const claimed = rows
+      .filter((r) => r.kind === 'root')
+      .map((r) => ({ completedAt: String(r.completed_at), id: String(r.id) }))
+      .sort((a, b) =>
+        a.completedAt === b.completedAt ? (a.id < b.id ? -1 : 1) : a.completedAt < b.completedAt ? -1 : 1,
+      );
+    const last = claimed[claimed.length - 1] ?? null;
     if (claimed.length === 0) return { claimed: 0, last, executions: 0, events: 0 };
-    const roots = pgArray(claimed.map((r) => String(r.id)));
-    const locked = rowsOf(
-      await tx.execute(sql`select id::text as id from executions where root_execution_id = any(${roots}::uuid[])
-        order by id for update skip locked`),
+    const roots = pgArray(claimed.map((r) => r.id));
+    const held = pgArray(rows.filter((r) => r.kind === 'member').map((r) => String(r.id)));
+    const deleted = await deleteTrees(
+      tx,
+      sql`select r.id from executions r where r.id = any(${roots}::uuid[]) and ${treeIsDue(rule)}
+        and not exists (select 1 from executions m where m.root_execution_id = r.id and m.id <> all(${held}::uuid[]))`,
     );
-    const held = pgArray(locked.map((r) => String(r.id)));
-    const still = rowsOf(
-      await tx.execute(sql`select r.id::text as id from executions r
-        where r.id = any(${roots}::uuid[]) and ${treeIsDue(rule)}
-          and not exists (select 1 from executions m where m.root_execution_id = r.id and m.id <> all(${held}::uuid[]))`),
-    );
-    const deleted =
-      still.length === 0
-        ? { executions: 0, events: 0 }
-        : await deleteTrees(
-            tx,
-            still.map((r) => String(r.id)),
-          );
     return { claimed: claimed.length, last, ...deleted };
   });
 }
 
 /**
- * Deletes the trees of `roots` (locked by the caller) with everything of their own. Tables with a foreign key to
- * `executions` (events, logs, message lineage) would go by cascade; they are deleted here as sets first. Those
- * without one are named: webhook deliveries (their attempts go by cascade), the change log; the tag index rows go by
- * the delete trigger of migration 0005, idempotency keys and steps are columns of the execution row.
- * `test/domain/retention-tables.test.ts` fails when a table that refers to an execution is not emptied.
+ * Deletes the trees of the roots `still` selects (locked by the caller) with everything of their own, in one
+ * statement. Tables with a foreign key to `executions` (events, message lineage, batch keys) would go by cascade;
+ * events and message lineage are deleted here as sets first (the cascade's per-row probes then find nothing). Those
+ * without one are named: webhook deliveries (their attempts go by cascade), the change log; the lines of
+ * execution_logs go by the statement trigger of migration 0010 (one join for the whole set), the tag index rows by
+ * the delete trigger of migration 0005, idempotency keys and steps are columns of the execution row. The member set
+ * is read into an array (`= any(array(…))`), so that every delete is an index probe whatever the planner guesses of
+ * its size. `test/retention/tables.test.ts` fails when a table that refers to an execution is not emptied.
  */
-async function deleteTrees(tx: Executor, roots: string[]): Promise<Deleted> {
-  const members = rowsOf(
-    await tx.execute(
-      sql`select id::text as id from executions where root_execution_id = any(${pgArray(roots)}::uuid[])`,
-    ),
-  );
-  const ids = sql`${pgArray(members.map((m) => String(m.id)))}::uuid[]`;
-  await tx.execute(sql`delete from webhook_deliveries where execution_id = any(${ids})`);
-  await tx.execute(sql`delete from execution_changes where execution_id = any(${ids})`);
-  await tx.execute(sql`delete from execution_events where execution_id = any(${ids})`);
-  await tx.execute(sql`delete from execution_logs where execution_id = any(${ids})`);
-  await tx.execute(sql`delete from execution_messages where execution_id = any(${ids})`);
+async function deleteTrees(tx: Executor, still: SQL): Promise<Deleted> {
   const [gone] = rowsOf(
-    await tx.execute(sql`with d as (delete from executions where id = any(${ids}) returning last_sequence)
+    await tx.execute(sql`with members as materialized (
+        select array(select m.id from executions m where m.root_execution_id in (${still})) as ids
+      ), deliveries as (delete from webhook_deliveries where execution_id = any((select ids from members)::uuid[]))
+      , changes as (delete from execution_changes where execution_id = any((select ids from members)::uuid[]))
+      , events as (delete from execution_events where execution_id = any((select ids from members)::uuid[]))
+      , messages as (delete from execution_messages where execution_id = any((select ids from members)::uuid[]))
+      , d as (delete from executions where id = any((select ids from members)::uuid[]) returning last_sequence)
       select count(*)::int as n, coalesce(sum(last_sequence), 0)::bigint::text as events from d`),
   );
   return { executions: Number(gone?.n ?? 0), events: Number(gone?.events ?? 0) };
