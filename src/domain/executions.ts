@@ -2,7 +2,7 @@ import { and, desc, eq, getTableColumns, gt, inArray, lt, type SQL, sql } from '
 import { v7 as uuidv7 } from 'uuid';
 import type { Executor } from '../db/client.js';
 import { executions } from '../db/schema.js';
-import { prepared } from '../db/statement-cache.js';
+import { prepared, preparedRows } from '../db/statement-cache.js';
 import { type Principal, requireScope } from './access.js';
 import { requestHash } from './canonical.js';
 import { type DomainContext, publish } from './context.js';
@@ -103,7 +103,7 @@ export async function createOrReplayExecution(
 export async function findExecution(db: Executor, principal: Principal, id: string): Promise<Execution | null> {
   requireScope(principal, 'executions:read');
   if (!isUuid(id)) return null;
-  const statement = prepared(db, 'find_execution', (d) =>
+  const statement = preparedRows<Execution>(db, 'find_execution', executions, (d) =>
     d
       .select()
       .from(executions)
@@ -113,11 +113,10 @@ export async function findExecution(db: Executor, principal: Principal, id: stri
           eq(executions.organizationId, sql.placeholder('org')),
           eq(executions.environment, sql.placeholder('env')),
         ),
-      )
-      .prepare('find_execution'),
+      ),
   );
   const [row] = await statement.execute({ id, org: principal.organizationId, env: principal.environment });
-  return (row as Execution | undefined) ?? null;
+  return row ?? null;
 }
 
 /** Like findExecution, but EXECUTION_NOT_FOUND when absent. */
