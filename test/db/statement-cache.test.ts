@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Database, openDatabase } from '../../src/db/client.js';
 import { executions } from '../../src/db/schema.js';
 import { openPrincipal, type Principal } from '../../src/domain/access.js';
-import { findExecution } from '../../src/domain/executions.js';
+import { findExecution, isUuid } from '../../src/domain/executions.js';
+import { uuidSchema } from '../../src/domain/inputs.js';
 import { DB_KINDS, newDatabaseUrl } from '../support/harness.js';
 
 /** A row with every kind of column set: jsonb objects and arrays, timestamps, bigint, booleans, nulls, text. */
@@ -105,5 +106,25 @@ describe.each(DB_KINDS)('the execution read statement on %s', (kind) => {
       })
       .catch((err: Error) => expect(err.message).toBe('roll back'));
     expect(await findExecution(database.db, who, fresh)).toBeNull();
+  });
+});
+
+describe('isUuid, the read path check before any statement', () => {
+  it('accepts exactly what the inputs schema (z.uuid()) accepts', () => {
+    const samples = [
+      uuidv7(),
+      uuidv7().toUpperCase(),
+      '00000000-0000-0000-0000-000000000000',
+      'ffffffff-ffff-ffff-ffff-ffffffffffff',
+      '01a24982-7fa5-947f-a337-3bed59f6aa1c', // version 9
+      '01a24982-7fa5-747f-c337-3bed59f6aa1c', // variant c
+      '01a24982-7fa5-747f-a337-3bed59f6aa1', // short
+      `${uuidv7()}\n`,
+      ` ${uuidv7()}`,
+      '',
+      'not-a-uuid',
+    ];
+    for (const s of samples) expect(isUuid(s), s).toBe(uuidSchema.safeParse(s).success);
+    expect(samples.filter(isUuid)).toHaveLength(4);
   });
 });
