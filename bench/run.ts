@@ -159,7 +159,11 @@ async function main() {
     });
     const base = `http://127.0.0.1:${vigilPort}`;
     const barePort = await freePort();
-    const bare = node('bench/bare-server.ts', [], { DATABASE_URL: databaseUrl, PORT: String(barePort) });
+    const bare = node('bench/bare-server.ts', [], {
+      DATABASE_URL: databaseUrl,
+      PORT: String(barePort),
+      FIELDS: 'internal',
+    });
     await waitHealthy(base);
     await jsonLine(bare, 'port');
     const [pgVersion] = await admin`select version()`;

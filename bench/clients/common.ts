@@ -1,9 +1,11 @@
 import { Agent, request } from 'node:http';
-import { connect } from 'node:net';
 import { openDatabase } from '../../src/db/client.js';
 import { openPrincipal } from '../../src/domain/access.js';
 import type { DomainContext } from '../../src/domain/context.js';
 import { PgTransport } from '../../src/feed/transport.js';
+import { rawPost } from '../user/http.js';
+
+export { rawPost };
 
 /** Wall-clock milliseconds with sub-millisecond resolution (one clock for writer and receiver: same process). */
 export const now = () => performance.timeOrigin + performance.now();
@@ -162,7 +164,6 @@ export function sse(
   return { opened, close: () => req.destroy() };
 }
 
-/** A wait held open over POST /graphql; resolves with the time the answer arrived. */
 /**
  * A `waitForExecution` over its own connection, on a raw socket like `sse` (node's HTTP client would add its own
  * parsing to every one of a thousand answers the measuring process reads). Resolves with the time the whole answer
@@ -173,35 +174,18 @@ export function wait(base: string, id: string, timeout: number): Promise<number>
     query: 'query($id: ID!, $t: Float) { waitForExecution(id: $id, timeout: $t) { completed } }',
     variables: { id, t: timeout },
   });
-  return rawPost(base, '/graphql', body);
+  return rawPost(base, '/graphql', body, { clock: now }).then(completed);
 }
 
 /** The same wait through seed 000's REST endpoint (`POST /api/v1/executions/{id}/wait`). */
 export function waitRest(base: string, id: string, timeout: number): Promise<number> {
-  return rawPost(base, `/api/v1/executions/${id}/wait`, JSON.stringify({ timeout }));
+  return rawPost(base, `/api/v1/executions/${id}/wait`, JSON.stringify({ timeout }), { clock: now }).then(completed);
 }
 
-export function rawPost(base: string, path: string, body: string): Promise<number> {
-  const url = new URL(base);
-  const head = `POST ${path} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`;
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(url.port), url.hostname, () => socket.write(head + body));
-    let text = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      text += chunk;
-      const split = text.indexOf('\r\n\r\n');
-      if (split < 0) return;
-      const length = Number(/\r\ncontent-length: *(\d+)/i.exec(text.slice(0, split))?.[1] ?? -1);
-      if (length < 0 || Buffer.byteLength(text.slice(split + 4)) < length) return;
-      const at = now();
-      socket.destroy();
-      if (text.startsWith('HTTP/1.1 200') && /"completed":(true|false)/.test(text)) resolve(at);
-      else reject(new Error(`unexpected answer: ${text.slice(0, 300)}`));
-    });
-    socket.on('error', reject);
-    socket.on('close', () => reject(new Error('closed before the answer')));
-  });
+/** The arrival time of a wait's answer that is a 200 saying whether the wait completed; rejects on anything else. */
+export function completed(answer: { at: number; text: string }): number {
+  if (answer.text.startsWith('HTTP/1.1 200') && /"completed":(true|false)/.test(answer.text)) return answer.at;
+  throw new Error(`unexpected answer: ${answer.text.slice(0, 300)}`);
 }
 
 export function percentile(values: number[], p: number): number {

@@ -8,7 +8,7 @@
  *   --n waiters  --k ids per wait
  */
 import { createInterface } from 'node:readline';
-import { argv, createExecutions, graphql, now, percentile, rawPost, report, round, wait } from './common.js';
+import { argv, completed, createExecutions, graphql, now, percentile, rawPost, report, round, wait } from './common.js';
 
 const base = argv('base', 'http://127.0.0.1:4000');
 const createBase = argv('create-base', base);
@@ -29,11 +29,13 @@ await lines.next();
 const groups = Array.from({ length: n }, (_, i) => ids.slice(i * k, (i + 1) * k));
 let failed = 0;
 const answers = groups.map((group) =>
-  rawPost(base, '/graphql', JSON.stringify({ query: WAIT, variables: { ids: group, t: 3600 } })).catch((err) => {
-    failed++;
-    process.stderr.write(`[wait-many] ${err}\n`);
-    return Number.NaN;
-  }),
+  rawPost(base, '/graphql', JSON.stringify({ query: WAIT, variables: { ids: group, t: 3600 } }), { clock: now })
+    .then(completed)
+    .catch((err) => {
+      failed++;
+      process.stderr.write(`[wait-many] ${err}\n`);
+      return Number.NaN;
+    }),
 );
 
 /** Until the server holds every wait (its open-waiters gauge) and has read their executions. */

@@ -14,12 +14,24 @@ export interface Held {
   close(): void;
 }
 
-/** One POST on its own connection, on a raw socket (no client-side parsing on the path measured). */
-export function post(base: string, path: string, body: string): Held {
+/**
+ * One POST on its own connection, on a raw socket (no client-side parsing on the path measured): resolves with the
+ * time on `clock` the whole answer had arrived (by its content-length) and its text, whatever the status; rejects on
+ * a connection error or a close before the answer (`signal` closes it). The callers check the answer.
+ */
+export function rawPost(
+  base: string,
+  path: string,
+  body: string,
+  opts: { clock?: () => number; accept?: string; signal?: AbortSignal } = {},
+): Promise<{ at: number; text: string }> {
   const url = new URL(base);
-  const head = `POST ${path} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nAccept: application/graphql-response+json, application/json;q=0.9\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`;
-  const socket = connect(Number(url.port), url.hostname, () => socket.write(head + body));
-  const answer = new Promise<{ at: number; text: string }>((resolve, reject) => {
+  const accept = opts.accept ? `Accept: ${opts.accept}\r\n` : '';
+  const head = `POST ${path} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\n${accept}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`;
+  const clock = opts.clock ?? mono;
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname, () => socket.write(head + body));
+    opts.signal?.addEventListener('abort', () => socket.destroy(), { once: true });
     let text = '';
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
@@ -28,15 +40,24 @@ export function post(base: string, path: string, body: string): Held {
       if (split < 0) return;
       const length = Number(/\r\ncontent-length: *(\d+)/i.exec(text.slice(0, split))?.[1] ?? -1);
       if (length < 0 || Buffer.byteLength(text.slice(split + 4)) < length) return;
-      const at = mono();
+      const at = clock();
       socket.destroy();
       resolve({ at, text });
     });
     socket.on('error', reject);
     socket.on('close', () => reject(new Error(`closed before the answer: ${text.slice(0, 200)}`)));
   });
+}
+
+/** `rawPost` with a GraphQL-over-HTTP client's Accept header, on the monotonic clock, closable before its answer. */
+export function post(base: string, path: string, body: string): Held {
+  const stop = new AbortController();
+  const answer = rawPost(base, path, body, {
+    accept: 'application/graphql-response+json, application/json;q=0.9',
+    signal: stop.signal,
+  });
   answer.catch(() => {});
-  return { answer, close: () => socket.destroy() };
+  return { answer, close: () => stop.abort() };
 }
 
 export function argv(name: string, fallback: string): string {

@@ -220,7 +220,11 @@ export async function measureUser(o: UserOptions): Promise<Record<string, unknow
     // Read: execution(id) with progress and stats, ÷ a bare handler reading the same row, alternating slices.
     if (wants('read')) {
       o.log('user: read');
-      const bare = spawn('bench/user/bare.ts', [], { DATABASE_URL: o.databaseUrl, PORT: String(await freePort()) });
+      const bare = spawn('bench/bare-server.ts', [], {
+        DATABASE_URL: o.databaseUrl,
+        PORT: String(await freePort()),
+        FIELDS: 'user',
+      });
       const bareBase = `http://127.0.0.1:${(await bare.next<{ port: number }>('port', 60_000)).port}`;
       const readIds = await each(async (s) => {
         const id = await create(bases[s], 'user-read');
