@@ -1,6 +1,7 @@
 import { and, asc, eq, getTableColumns, inArray, lte, sql } from 'drizzle-orm';
 import { pgArray } from '../db/arrays.js';
 import type { Executor } from '../db/client.js';
+import { pipelinedTransaction } from '../db/pipeline.js';
 import { executionEvents, executions } from '../db/schema.js';
 import { type Principal, requireScope } from './access.js';
 import { closeOpenSteps, completionTime } from './batch.js';
@@ -65,7 +66,8 @@ export async function updateStatusByClient(
         }
       : null;
 
-  const result = await ctx.db.transaction(async (tx) => {
+  // BEGIN goes out with the lock (one round trip, not two); the update and its events go together too.
+  const result = await pipelinedTransaction(ctx.db, async ({ tx }) => {
     const locked = cascade ? await lockTree(tx, principal, id) : await lockOne(tx, principal, id);
     const current = locked.find((row) => row.id === id);
     if (!current) throw notFound(id);
@@ -269,7 +271,7 @@ async function endExecutions(
     return { row, error, completedAt, closing, sequence };
   });
   const col = <T>(f: (p: (typeof planned)[number]) => T) => pgArray(planned.map((p) => f(p) as never));
-  const updated = (await tx
+  const updating = tx
     .update(executions)
     .set({
       status: to,
@@ -287,22 +289,23 @@ async function endExecutions(
         as v(id, completed_at, last_sequence, steps, error)`,
     )
     .where(and(sql`${executions.id} = v.id`, inArray(executions.status, [...NON_TERMINAL_STATUSES])))
-    .returning(getTableColumns(executions))) as Execution[];
-  const byId = new Map(planned.map((p) => [p.row.id, p]));
-  const events: ExecutionEvent[] = updated.flatMap((e) => {
-    const p = byId.get(e.id) as (typeof planned)[number];
+    .returning(getTableColumns(executions)) as Promise<Execution[]>;
+  const events: ExecutionEvent[] = planned.flatMap((p) => {
     const ending = { from: p.row.status, to, ...(p.error && { error: p.error }) };
     return [
       ...p.closing.events.map((payload) => ({ type: 'STEP' as const, payload })),
       { type: 'STATUS_CHANGED' as const, payload: ending },
     ].map((x, i) => ({
-      executionId: e.id,
+      executionId: p.row.id,
       sequence: p.row.lastSequence + i + 1,
       ...x,
       occurredAt: p.completedAt,
       recordedAt: now,
     }));
   });
-  if (events.length > 0) await tx.insert(executionEvents).values(events);
+  // Sent together (one round trip): under the caller's row locks every planned row is updated, so the events are
+  // known before the update answers; were one not, the transaction fails and rolls back with them.
+  const [updated] = await Promise.all([updating, events.length > 0 ? tx.insert(executionEvents).values(events) : null]);
+  if (updated.length !== planned.length) throw new VigilError('INTERNAL', 'An execution changed under its row lock');
   return { updated, events };
 }
