@@ -411,9 +411,20 @@ async function writeBatch(
   }
 
   for (const change of statusChanges) await runHooks(ctx, tx, current.get(change.id) as Execution, change.from, now);
-  const changes = [...touched].map((id) => ({
-    executionId: id,
-    sequence: (current.get(id) as Execution).lastSequence,
-  }));
+  // What committed goes to the feed with the change, so this process's listeners need not read it back.
+  const appendedTo = new Map<string, ExecutionEvent[]>();
+  for (const o of outcomes) {
+    if ('error' in o || o.replay) continue;
+    for (const e of o.result.events) {
+      const list = appendedTo.get(e.executionId) ?? [];
+      if (list.length === 0) appendedTo.set(e.executionId, list);
+      list.push(e);
+    }
+  }
+  const changes = [...touched].map((id) => {
+    const execution = current.get(id) as Execution;
+    const committed = { execution, events: appendedTo.get(id) ?? [] };
+    return { executionId: id, sequence: execution.lastSequence, committed };
+  });
   return { outcomes, changes };
 }

@@ -1,6 +1,7 @@
 import { and, asc, eq, getTableColumns, inArray, lte, sql } from 'drizzle-orm';
 import { pgArray } from '../db/arrays.js';
 import type { Executor } from '../db/client.js';
+import { pipelinedTransaction } from '../db/pipeline.js';
 import { executionEvents, executions } from '../db/schema.js';
 import { type Principal, requireScope } from './access.js';
 import { closeOpenSteps, completionTime } from './batch.js';
@@ -10,10 +11,12 @@ import { isUuid } from './executions.js';
 import { errorInfoInput, parse } from './inputs.js';
 import { tenantOf } from './tenant.js';
 import {
+  type Change,
   CLIENT_TARGETS,
   type ClientTarget,
   type Execution,
   type ExecutionErrorInfo,
+  type ExecutionEvent,
   type ExecutionStatus,
   isTerminal,
   NON_TERMINAL_STATUSES,
@@ -63,15 +66,16 @@ export async function updateStatusByClient(
         }
       : null;
 
-  const result = await ctx.db.transaction(async (tx) => {
+  // BEGIN goes out with the lock (one round trip, not two); the update and its events go together too.
+  const result = await pipelinedTransaction(ctx.db, async ({ tx }) => {
     const locked = cascade ? await lockTree(tx, principal, id) : await lockOne(tx, principal, id);
     const current = locked.find((row) => row.id === id);
     if (!current) throw notFound(id);
     const now = ctx.now(); // once the rows are ours: the time of the change
     // The named execution decides the outcome: when it is refused (another terminal status), so is the cascade.
-    if (isTerminal(current.status) && current.status !== target) return { won: false as const, ended: [] };
+    if (isTerminal(current.status) && current.status !== target) return { won: false as const, ended: [], events: [] };
     const ending = locked.filter((row) => !isTerminal(row.status));
-    const ended = await endExecutions(
+    const { updated: ended, events } = await endExecutions(
       tx,
       ending.map((row) => ({ row, error: row.id === id ? error : null })),
       target,
@@ -81,14 +85,11 @@ export async function updateStatusByClient(
     for (const e of ended) await runHooks(ctx, tx, e, from.get(e.id) ?? 'RUNNING', now);
     const named = ended.find((e) => e.id === id);
     return named
-      ? { won: true as const, execution: named, previous: current.status, ended }
-      : { won: false as const, ended };
+      ? { won: true as const, execution: named, previous: current.status, ended, events }
+      : { won: false as const, ended, events };
   });
   // Every execution that changed, so the waiters and streams of each wake (API.md §8 cascade).
-  publish(
-    ctx,
-    result.ended.map((e) => ({ executionId: e.id, sequence: e.lastSequence })),
-  );
+  publish(ctx, committedChanges(result.ended, result.events));
 
   if (result.won) {
     return {
@@ -191,43 +192,53 @@ async function sweep(
       .orderBy(asc(dueColumn))
       .limit(SWEEP_BATCH)
       .for('update', { skipLocked: true });
-    if (due.length === 0) return [];
+    if (due.length === 0) return { final: [], events: [] };
     const previous = new Map(due.map((d) => [d.id, d.status]));
     let final: Execution[];
+    let events: ExecutionEvent[] = [];
     if (isTerminal(to)) {
-      final = await endExecutions(
+      ({ updated: final, events } = await endExecutions(
         tx,
         due.map((row) => ({ row, error: error?.(row) ?? null })),
         to,
         now,
-      );
+      ));
     } else {
       final = (await tx
         .update(executions)
         .set({ status: to, updatedAt: now, lastSequence: sql`${executions.lastSequence} + 1` })
         .where(and(inArray(executions.id, [...previous.keys()]), inArray(executions.status, [...from])))
         .returning()) as Execution[];
-      if (final.length > 0) {
-        await tx.insert(executionEvents).values(
-          final.map((e) => ({
-            executionId: e.id,
-            sequence: e.lastSequence,
-            type: 'STATUS_CHANGED' as const,
-            payload: { from: previous.get(e.id), to },
-            occurredAt: now,
-            recordedAt: now,
-          })),
-        );
-      }
+      events = final.map((e) => ({
+        executionId: e.id,
+        sequence: e.lastSequence,
+        type: 'STATUS_CHANGED' as const,
+        payload: { from: previous.get(e.id), to },
+        occurredAt: now,
+        recordedAt: now,
+      }));
+      if (events.length > 0) await tx.insert(executionEvents).values(events);
     }
     for (const e of final) await runHooks(ctx, tx, e, previous.get(e.id) ?? 'RUNNING', now);
-    return final;
+    return { final, events };
   });
-  publish(
-    ctx,
-    moved.map((e) => ({ executionId: e.id, sequence: e.lastSequence })),
-  );
-  return moved.length;
+  publish(ctx, committedChanges(moved.final, moved.events));
+  return moved.final.length;
+}
+
+/** The feed's changes for executions a transaction ended, with what it committed (no read back needed). */
+function committedChanges(rows: readonly Execution[], events: readonly ExecutionEvent[]): Change[] {
+  const byId = new Map<string, ExecutionEvent[]>();
+  for (const e of events) {
+    const list = byId.get(e.executionId) ?? [];
+    if (list.length === 0) byId.set(e.executionId, list);
+    list.push(e);
+  }
+  return rows.map((execution) => ({
+    executionId: execution.id,
+    sequence: execution.lastSequence,
+    committed: { execution, events: byId.get(execution.id) ?? [] },
+  }));
 }
 
 /** What a status change reads of the executions it has locked. */
@@ -252,7 +263,7 @@ async function endExecutions(
   ends: readonly { row: Locked; error: ExecutionErrorInfo | null }[],
   to: ExecutionStatus,
   now: Date,
-): Promise<Execution[]> {
+): Promise<{ updated: Execution[]; events: ExecutionEvent[] }> {
   const planned = ends.map(({ row, error }) => {
     const completedAt = completionTime(row.createdAt, row.startedAt, now, now);
     const closing = closeOpenSteps(row.steps as Step[], completedAt);
@@ -260,7 +271,7 @@ async function endExecutions(
     return { row, error, completedAt, closing, sequence };
   });
   const col = <T>(f: (p: (typeof planned)[number]) => T) => pgArray(planned.map((p) => f(p) as never));
-  const updated = (await tx
+  const updating = tx
     .update(executions)
     .set({
       status: to,
@@ -278,22 +289,23 @@ async function endExecutions(
         as v(id, completed_at, last_sequence, steps, error)`,
     )
     .where(and(sql`${executions.id} = v.id`, inArray(executions.status, [...NON_TERMINAL_STATUSES])))
-    .returning(getTableColumns(executions))) as Execution[];
-  const byId = new Map(planned.map((p) => [p.row.id, p]));
-  const events = updated.flatMap((e) => {
-    const p = byId.get(e.id) as (typeof planned)[number];
+    .returning(getTableColumns(executions)) as Promise<Execution[]>;
+  const events: ExecutionEvent[] = planned.flatMap((p) => {
     const ending = { from: p.row.status, to, ...(p.error && { error: p.error }) };
     return [
       ...p.closing.events.map((payload) => ({ type: 'STEP' as const, payload })),
       { type: 'STATUS_CHANGED' as const, payload: ending },
     ].map((x, i) => ({
-      executionId: e.id,
+      executionId: p.row.id,
       sequence: p.row.lastSequence + i + 1,
       ...x,
       occurredAt: p.completedAt,
       recordedAt: now,
     }));
   });
-  if (events.length > 0) await tx.insert(executionEvents).values(events);
-  return updated;
+  // Sent together (one round trip): under the caller's row locks every planned row is updated, so the events are
+  // known before the update answers; were one not, the transaction fails and rolls back with them.
+  const [updated] = await Promise.all([updating, events.length > 0 ? tx.insert(executionEvents).values(events) : null]);
+  if (updated.length !== planned.length) throw new VigilError('INTERNAL', 'An execution changed under its row lock');
+  return { updated, events };
 }

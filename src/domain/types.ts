@@ -122,6 +122,12 @@ export interface ExecutionEvent {
 export interface Change {
   executionId: string;
   sequence: number;
+  /**
+   * What the writer committed, when it has it: the execution row at `sequence` and every event it appended (those
+   * after the row's previous lastSequence, in order). The feed hands them to this process's listeners without reading
+   * them back; other instances are told the id and sequence only.
+   */
+  committed?: { execution: Execution; events: readonly ExecutionEvent[] };
 }
 
 /** Receives changes after their transaction committed (never inside it). */

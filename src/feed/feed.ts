@@ -123,14 +123,38 @@ export class ChangeFeed implements ChangeSink {
   private receive(changes: readonly Change[]): void {
     this.stats.notifications += changes.length;
     for (const o of this.observers) o.changed();
-    for (const { executionId, sequence } of changes) {
+    for (const change of changes) {
+      const { executionId, sequence, committed } = change;
       const hub = this.hubs.get(executionId);
       if (hub) {
+        if (committed && this.deliver(hub, sequence, committed)) continue;
         if (sequence === 0 || sequence > hub.loadedThrough) this.schedule(hub);
       } else if (this.updateListeners.size > 0) {
-        void this.pullTransient(executionId);
+        // A read in flight for these listeners could answer an older row after this one: it reads again instead.
+        if (committed && !this.transient.has(executionId)) this.toUpdateListeners(committed.execution);
+        else void this.pullTransient(executionId);
       }
     }
+  }
+
+  /**
+   * The in-process path of a local commit: hands the writer's row and events to the hub's listeners at once, with no
+   * read back, when they are exactly what follows what the hub has dispatched (so order and completeness hold as if it
+   * had read them). Anything else — a read in flight (it could answer an older row after this one), a hole before these
+   * events (another commit not seen yet, e.g. from another instance), a sequence-0 change — is left to `pull`, which
+   * reads what is committed. Returns whether it delivered.
+   */
+  private deliver(hub: Hub, sequence: number, committed: NonNullable<Change['committed']>): boolean {
+    const { execution, events } = committed;
+    if (sequence > 0 && sequence <= hub.loadedThrough) return true; // dispatched already (by a read that saw it)
+    if (hub.reading || sequence === 0 || execution.lastSequence !== sequence) return false;
+    if (events.length !== sequence - hub.loadedThrough || events[0]?.sequence !== hub.loadedThrough + 1) return false;
+    hub.latest = execution;
+    hub.loadedThrough = sequence;
+    if (hub.eventListeners > 0) for (const l of [...hub.listeners]) l.events?.(events);
+    for (const l of [...hub.listeners]) l.execution?.(execution);
+    this.toUpdateListeners(execution);
+    return true;
   }
 
   /**
