@@ -161,6 +161,24 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const readiness = createReadiness(database, domain, feed);
   let shuttingDown = false;
 
+  /**
+   * When each request started, for the one `close` listener every request shares (a held connection keeps no
+   * closure over its request for its whole life): its metric and log line.
+   */
+  const startedAt = new WeakMap<ServerResponse, number>();
+  function requestClosed(this: ServerResponse): void {
+    const { req, statusCode: status } = this;
+    const started = startedAt.get(this) ?? performance.now();
+    startedAt.delete(this);
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const correlationId = String(this.getHeader('x-correlation-id') ?? '');
+    metrics.observeRequest(req.method ?? 'GET', path, status, (performance.now() - started) / 1000);
+    if (status >= 500) log.warn({ correlationId, path, status }, 'request failed');
+    else log.debug({ correlationId, method: req.method, path, status }, 'request');
+  }
+
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const sent = req.headers['x-correlation-id'];
     const correlationId = typeof sent === 'string' && CORRELATION_ID.test(sent) ? sent : randomUUID();
@@ -168,12 +186,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    const started = performance.now();
-    res.once('close', () => {
-      metrics.observeRequest(req.method ?? 'GET', path, res.statusCode, (performance.now() - started) / 1000);
-      if (res.statusCode >= 500) log.warn({ correlationId, path, status: res.statusCode }, 'request failed');
-      else log.debug({ correlationId, method: req.method, path, status: res.statusCode }, 'request');
-    });
+    startedAt.set(res, performance.now());
+    res.on('close', requestClosed);
     if (guardBrowser(req, res, path, browser, correlationId)) return;
     const refusal = declaredBodyRefusal(req, config.VIGIL_BODY_LIMIT);
     if (refusal) return writeReply(res, refusalReply(path, refusal, correlationId));

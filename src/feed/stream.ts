@@ -7,7 +7,7 @@ import { EVENT_PAGE, readEvents } from '../domain/events.js';
 import { getExecution, parseFilter } from '../domain/executions.js';
 import { parse, waitTimeoutSeconds } from '../domain/inputs.js';
 import { EVENT_TYPES, type EventType, type Execution, type ExecutionEvent, isTerminal } from '../domain/types.js';
-import type { ChangeFeed } from './feed.js';
+import type { ChangeFeed, ExecutionListener } from './feed.js';
 import { claim } from './limits.js';
 
 /** Events a slow consumer may leave unread before its stream is ended (it re-attaches with its cursor). */
@@ -71,95 +71,146 @@ export async function prepareEventStream(
   const { lastSequence, status } = await getExecution(db, principal, executionId);
   const terminalAlready = isTerminal(status);
   return (sink) => {
-    const release = claim(feed, 'streams');
-    let cursor = after;
-    let replaying = true;
-    let buffered: ExecutionEvent[] = [];
-    let chain = Promise.resolve();
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      principal.signal?.removeEventListener('abort', finish);
-      detach();
-      release();
-      sink.end();
-    };
-    const timer = setTimeout(finish, timeout * 1000);
-    principal.signal?.addEventListener('abort', finish, { once: true });
-
-    // With `types`, the cursor still passes every sequence: the others are skipped, and the terminal one ends it.
-    const emit = (e: ExecutionEvent) => {
-      if (done) return;
-      cursor = e.sequence;
-      if ((wanted && !wanted.has(e.type) ? false : !sink.item(e)) || isTerminalEvent(e)) finish();
-    };
-    /** Emits events past the cursor in order, reading any gap from the table first (never expected, cheap to guard). */
-    const deliver = async (events: readonly ExecutionEvent[]) => {
-      for (const e of events) {
-        if (done) return;
-        if (e.sequence <= cursor) continue;
-        while (e.sequence > cursor + 1 && !done) {
-          const missing = await readEvents(db, executionId, cursor, EVENT_PAGE, e.sequence - 1, types);
-          if (missing.length === 0) break;
-          for (const m of missing) emit(m);
-        }
-        emit(e);
-      }
-    };
-    let queued = 0;
-    const enqueue = (events: readonly ExecutionEvent[]) => {
-      const first = events.find((e) => e.sequence > cursor);
-      if (queued === 0 && (!first || first.sequence === cursor + 1)) {
-        for (const e of events) if (e.sequence > cursor) emit(e); // the common case: contiguous, nothing queued
-        return;
-      }
-      queued += 1;
-      chain = chain
-        .then(() => deliver(events))
-        .catch(finish) // a failed read ends it; the client re-attaches
-        .finally(() => {
-          queued -= 1;
-        });
-    };
-    const detach = feed.attach(
-      executionId,
-      {
-        events: (events) => {
-          if (replaying) buffered.push(...events);
-          else enqueue(events);
-        },
-        closed: finish,
-      },
-      lastSequence,
-    );
-    void (async () => {
-      try {
-        for (;;) {
-          const page = await readEvents(db, executionId, cursor, EVENT_PAGE, undefined, types);
-          for (const e of page) {
-            emit(e);
-            const paced = sink.pressure?.();
-            if (paced) await paced;
-            if (done) break;
-          }
-          if (page.length < EVENT_PAGE || done) break;
-        }
-        if (terminalAlready) finish();
-        // Everything up to the sequence read before the replay is committed and was replayed (or is not among the
-        // types), so live events that follow it are not mistaken for a gap.
-        if (cursor < lastSequence) cursor = lastSequence;
-        replaying = false;
-        const pending = buffered;
-        buffered = [];
-        enqueue(pending);
-      } catch {
-        finish();
-      }
-    })();
-    return finish;
+    const run = new EventRun(feed, db, principal, executionId, sink, after, lastSequence, types, wanted);
+    run.start(timeout, terminalAlready);
+    return run.finish;
   };
+}
+
+/** Ends a run at its timeout (one function for every run: the timer carries the run as its argument). */
+function timedOut(run: EventRun): void {
+  run.finish();
+}
+
+/**
+ * One started event stream: a single object per subscriber (it is the feed listener too; methods on the
+ * prototype), so a held stream keeps no chain of closures over the request that opened it.
+ */
+class EventRun implements ExecutionListener {
+  private replaying = true;
+  private buffered: ExecutionEvent[] = [];
+  private chain: Promise<void> | null = null;
+  private queued = 0;
+  private done = false;
+  private timer: NodeJS.Timeout | null = null;
+  private detach: (() => void) | null = null;
+  private readonly release: () => void;
+  /** Ends the stream (the cancel handed back, the revocation listener): bound once. */
+  readonly finish = (): void => this.stop();
+
+  constructor(
+    private readonly feed: ChangeFeed,
+    private readonly db: Executor,
+    private readonly principal: Principal,
+    private readonly executionId: string,
+    private readonly sink: StreamSink<ExecutionEvent>,
+    private cursor: number,
+    private readonly lastSequence: number,
+    private readonly types: EventType[] | null,
+    private readonly wanted: Set<EventType> | null,
+  ) {
+    this.release = claim(feed, 'streams');
+  }
+
+  start(timeoutSeconds: number, terminalAlready: boolean): void {
+    this.timer = setTimeout(timedOut, timeoutSeconds * 1000, this);
+    this.principal.signal?.addEventListener('abort', this.finish, { once: true });
+    this.detach = this.feed.attach(this.executionId, this, this.lastSequence);
+    void this.replay(terminalAlready);
+  }
+
+  private stop(): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.principal.signal?.removeEventListener('abort', this.finish);
+    this.detach?.();
+    this.detach = null;
+    this.release();
+    this.sink.end();
+  }
+
+  /** The feed's live events. */
+  events(events: readonly ExecutionEvent[]): void {
+    if (this.replaying) this.buffered.push(...events);
+    else this.enqueue(events);
+  }
+
+  /** The feed is shutting down. */
+  closed(): void {
+    this.stop();
+  }
+
+  /** With `types`, the cursor still passes every sequence: the others are skipped, and the terminal one ends it. */
+  private emit(e: ExecutionEvent): void {
+    if (this.done) return;
+    this.cursor = e.sequence;
+    const { wanted } = this;
+    if ((wanted && !wanted.has(e.type) ? false : !this.sink.item(e)) || isTerminalEvent(e)) this.stop();
+  }
+
+  /** Emits events past the cursor in order, reading any gap from the table first (never expected, cheap to guard). */
+  private async deliver(events: readonly ExecutionEvent[]): Promise<void> {
+    for (const e of events) {
+      if (this.done) return;
+      if (e.sequence <= this.cursor) continue;
+      while (e.sequence > this.cursor + 1 && !this.done) {
+        const missing = await readEvents(
+          this.db,
+          this.executionId,
+          this.cursor,
+          EVENT_PAGE,
+          e.sequence - 1,
+          this.types,
+        );
+        if (missing.length === 0) break;
+        for (const m of missing) this.emit(m);
+      }
+      this.emit(e);
+    }
+  }
+
+  private enqueue(events: readonly ExecutionEvent[]): void {
+    const first = events.find((e) => e.sequence > this.cursor);
+    if (this.queued === 0 && (!first || first.sequence === this.cursor + 1)) {
+      for (const e of events) if (e.sequence > this.cursor) this.emit(e); // the common case: contiguous, nothing queued
+      return;
+    }
+    this.queued += 1;
+    const chained = (this.chain ?? Promise.resolve())
+      .then(() => this.deliver(events))
+      .catch(this.finish) // a failed read ends it; the client re-attaches
+      .finally(() => {
+        this.queued -= 1;
+        if (this.chain === chained) this.chain = null;
+      });
+    this.chain = chained;
+  }
+
+  private async replay(terminalAlready: boolean): Promise<void> {
+    try {
+      for (;;) {
+        const page = await readEvents(this.db, this.executionId, this.cursor, EVENT_PAGE, undefined, this.types);
+        for (const e of page) {
+          this.emit(e);
+          const paced = this.sink.pressure?.();
+          if (paced) await paced;
+          if (this.done) break;
+        }
+        if (page.length < EVENT_PAGE || this.done) break;
+      }
+      if (terminalAlready) this.stop();
+      // Everything up to the sequence read before the replay is committed and was replayed (or is not among the
+      // types), so live events that follow it are not mistaken for a gap.
+      if (this.cursor < this.lastSequence) this.cursor = this.lastSequence;
+      this.replaying = false;
+      const pending = this.buffered;
+      this.buffered = [];
+      this.enqueue(pending);
+    } catch {
+      this.stop();
+    }
+  }
 }
 
 /** prepareEventStream as an async iterable (for yoga and graphql-sse); it ends when the consumer stops reading. */

@@ -3,7 +3,7 @@ import { type Principal, requireLive, revokedError } from '../domain/access.js';
 import { getExecution } from '../domain/executions.js';
 import { parse, waitTimeoutSeconds } from '../domain/inputs.js';
 import { type Execution, isTerminal } from '../domain/types.js';
-import type { ChangeFeed } from './feed.js';
+import type { ChangeFeed, ExecutionListener } from './feed.js';
 import { claim } from './limits.js';
 
 /** What a wait needs of a cancellation signal: an AbortSignal is one, and so is `responseClosed`'s. */
@@ -13,32 +13,64 @@ export interface CancelSignal {
   removeEventListener(type: 'abort', listener: () => void): void;
 }
 
+/** What `responseClosed` listens on: a node:http response. */
+interface Closable {
+  on(event: 'close', listener: () => void): unknown;
+  readonly writableFinished: boolean;
+  readonly destroyed: boolean;
+}
+
+/** The signal of each response being watched, for the one `close` listener all of them share. */
+const watched = new WeakMap<Closable, ResponseClosed>();
+function onResponseClose(this: Closable): void {
+  const signal = watched.get(this);
+  watched.delete(this);
+  if (signal && !this.writableFinished) signal.abort();
+}
+
+/** `responseClosed`'s signal: one object, at most one listener (a wait's), no closures. */
+class ResponseClosed implements CancelSignal {
+  private listener: (() => void) | null = null;
+  private more: (() => void)[] | null = null;
+
+  constructor(public aborted: boolean) {}
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    if (!this.listener) this.listener = listener;
+    else if (this.more) this.more.push(listener);
+    else this.more = [listener];
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    if (this.listener === listener) this.listener = null;
+    else if (this.more) this.more = this.more.filter((l) => l !== listener);
+  }
+
+  abort(): void {
+    this.aborted = true;
+    const first = this.listener;
+    const more = this.more;
+    this.listener = null;
+    this.more = null;
+    first?.();
+    if (more) for (const l of more) l();
+  }
+}
+
 /**
  * Aborted when a node:http response closes before it was finished (the client went away). Far lighter than the
  * AbortSignal of a fetch-API Request, which a held wait would otherwise keep (with the Request built around it).
  * Made after the response already closed (a client that hung up while its body was read or its key checked), it is
  * aborted from the start: its `close` will not come again.
  */
-export function responseClosed(res: {
-  once(event: 'close', listener: () => void): unknown;
-  readonly writableFinished: boolean;
-  readonly destroyed: boolean;
-}): CancelSignal {
-  let listeners: (() => void)[] = [];
-  const signal = {
-    aborted: res.destroyed && !res.writableFinished,
-    addEventListener: (_type: 'abort', listener: () => void) => void listeners.push(listener),
-    removeEventListener: (_type: 'abort', listener: () => void) => {
-      listeners = listeners.filter((l) => l !== listener);
-    },
-  };
-  res.once('close', () => {
-    if (res.writableFinished) return;
-    signal.aborted = true;
-    const called = listeners;
-    listeners = [];
-    for (const l of called) l();
-  });
+export function responseClosed(res: Closable): CancelSignal {
+  const known = watched.get(res);
+  if (known) return known;
+  const signal = new ResponseClosed(res.destroyed && !res.writableFinished);
+  if (!signal.aborted) {
+    watched.set(res, signal);
+    res.on('close', onResponseClose);
+  }
   return signal;
 }
 
@@ -70,55 +102,99 @@ export async function waitForExecution(
   const release = claim(feed, 'waiters');
   try {
     const first = await getExecution(db, principal, id);
-    const result = (completed: boolean, execution: Execution, why: string): WaitResult => ({
-      completed,
-      execution,
-      durationMs: Math.round((performance.now() - started) * 1000) / 1000,
-      message: completed
-        ? `Execution finished with status ${execution.status}`
-        : `${why}; execution is ${execution.status}`,
-    });
-    if (isTerminal(first.status)) return result(true, first, '');
+    if (isTerminal(first.status)) return waitResult(started, true, first, '');
     return await new Promise<WaitResult>((resolve, reject) => {
-      let latest = first;
-      let detach = () => {};
-      const cleanup = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        principal.signal?.removeEventListener('abort', onRevoked);
-        detach();
-      };
-      const finish = (completed: boolean, why: string) => {
-        cleanup();
-        resolve(result(completed, latest, why));
-      };
-      const onAbort = () => finish(false, 'Client went away');
-      const onRevoked = () => {
-        cleanup();
-        reject(revokedError());
-      };
-      const timer = setTimeout(() => finish(false, `Timed out after ${timeout} s`), timeout * 1000);
-      // Checked after registering, not only as a future event: the client may have gone before we got here.
-      if (signal?.aborted) return finish(false, 'Client went away');
-      signal?.addEventListener('abort', onAbort, { once: true });
-      principal.signal?.addEventListener('abort', onRevoked, { once: true });
-      detach = feed.attach(
-        id,
-        {
-          execution: (e) => {
-            if (e.lastSequence < latest.lastSequence) return;
-            latest = e;
-            if (isTerminal(e.status)) finish(true, '');
-          },
-          closed: () => finish(false, 'Server shutting down'),
-        },
-        first.lastSequence,
-      );
-      // Share the hub's row when it is as new as ours: ten thousand waiters need not hold ten thousand copies.
-      const shared = feed.latestOf(id);
-      if (shared && shared.lastSequence >= latest.lastSequence) latest = shared;
+      new Waiter(feed, principal, id, first, started, resolve, reject).start(timeout, signal);
     });
   } finally {
     release();
+  }
+}
+
+function waitResult(started: number, completed: boolean, execution: Execution, why: string): WaitResult {
+  return {
+    completed,
+    execution,
+    durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+    message: completed
+      ? `Execution finished with status ${execution.status}`
+      : `${why}; execution is ${execution.status}`,
+  };
+}
+
+/** Ends a wait at its timeout (one function for every wait: the timer carries the waiter as its argument). */
+function timedOut(waiter: Waiter, seconds: number): void {
+  waiter.finish(false, `Timed out after ${seconds} s`);
+}
+
+/**
+ * One held wait: a single object (the feed listener too; methods on the prototype) holding what the answer needs,
+ * so ten thousand held waits keep no chain of closures over their requests.
+ */
+class Waiter implements ExecutionListener {
+  private over = false;
+  private timer: NodeJS.Timeout | null = null;
+  private signal: CancelSignal | undefined;
+  private detach: (() => void) | null = null;
+  /** The signal listeners (the client went away; the key was revoked): bound once. */
+  private readonly onAbort = (): void => this.finish(false, 'Client went away');
+  private readonly onRevoked = (): void => {
+    if (!this.cleanup()) return;
+    this.reject(revokedError());
+  };
+
+  constructor(
+    private readonly feed: ChangeFeed,
+    private readonly principal: Principal,
+    private readonly id: string,
+    private latest: Execution,
+    private readonly started: number,
+    private readonly resolve: (result: WaitResult) => void,
+    private readonly reject: (err: unknown) => void,
+  ) {}
+
+  start(timeoutSeconds: number, signal: CancelSignal | undefined): void {
+    this.timer = setTimeout(timedOut, timeoutSeconds * 1000, this, timeoutSeconds);
+    // Checked after registering, not only as a future event: the client may have gone before we got here.
+    if (signal?.aborted) {
+      this.onAbort();
+      return;
+    }
+    this.signal = signal;
+    signal?.addEventListener('abort', this.onAbort, { once: true });
+    this.principal.signal?.addEventListener('abort', this.onRevoked, { once: true });
+    this.detach = this.feed.attach(this.id, this, this.latest.lastSequence);
+    // Share the hub's row when it is as new as ours: ten thousand waiters need not hold ten thousand copies.
+    const shared = this.feed.latestOf(this.id);
+    if (shared && shared.lastSequence >= this.latest.lastSequence) this.latest = shared;
+  }
+
+  /** The feed's newest row of the execution. */
+  execution(e: Execution): void {
+    if (e.lastSequence < this.latest.lastSequence) return;
+    this.latest = e;
+    if (isTerminal(e.status)) this.finish(true, '');
+  }
+
+  /** The feed is shutting down. */
+  closed(): void {
+    this.finish(false, 'Server shutting down');
+  }
+
+  finish(completed: boolean, why: string): void {
+    if (!this.cleanup()) return;
+    this.resolve(waitResult(this.started, completed, this.latest, why));
+  }
+
+  /** False when the wait was already over. */
+  private cleanup(): boolean {
+    if (this.over) return false;
+    this.over = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.signal?.removeEventListener('abort', this.onAbort);
+    this.principal.signal?.removeEventListener('abort', this.onRevoked);
+    this.detach?.();
+    this.detach = null;
+    return true;
   }
 }

@@ -42,6 +42,8 @@ type Frame = Rendered | Promise<Rendered>;
 type Executor = (root: unknown) => ExecutionResult | Promise<ExecutionResult>;
 
 interface Group {
+  /** Its key in the groups (one string per group, not one per member). */
+  key: string;
   frames: Map<string, Frame>;
   /** Frames by the item they were made from, for as long as the item lives. */
   byItem: WeakMap<Item, Frame>;
@@ -158,6 +160,7 @@ export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema; sse:
     // The cursor variables in here are the first member's; they reach only the root field's arguments, which an
     // item's execution does not read (its resolver returns the item).
     const group: Group = {
+      key,
       frames: new Map(),
       byItem: new WeakMap(),
       members: 0,
@@ -265,82 +268,115 @@ export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema; sse:
     const group = groupOf(key, principal, prepared, params.operationName, variableValues);
     group.members += 1;
     const stream = deps.sse.start(res, { protocol, errorFrame: errorFrameOf(correlationId, deps.log) });
-    follow(stream, start as LeanStart, group, key, correlationId, fieldName === 'executionChanges');
+    follow(stream, start as LeanStart, group, correlationId, fieldName === 'executionChanges');
     return true;
   }
 
   /**
-   * Writes a group's frames to one subscriber until its stream ends. Its own function, so the closures a stream
-   * keeps for its whole life capture only these few values, not the request's parse state.
+   * Writes a group's frames to one subscriber until its stream ends: one object per subscriber, which is the sink
+   * the feed's stream writes into (methods on the prototype, no closures kept for the stream's whole life).
    */
-  function follow(
-    stream: SseStream,
-    start: LeanStart,
-    g: Group,
-    groupKey: string,
-    correlationId: string,
-    gathers: boolean,
-  ) {
-    let pending: Promise<unknown> | null = null;
-    let left = false;
-    const leave = () => {
-      if (left) return;
-      left = true;
+  class Follower implements StreamSink<Item> {
+    private pending: Promise<unknown> | null = null;
+    private left = false;
+    /** A change stream's items of one batch (or replay stretch), written together at its flush. */
+    private gathered: Frame[] | null;
+
+    constructor(
+      private readonly stream: SseStream,
+      private readonly g: Group,
+      private readonly correlationId: string,
+      gathers: boolean,
+    ) {
+      this.gathered = gathers ? [] : null;
+    }
+
+    leave(): void {
+      if (this.left) return;
+      this.left = true;
+      const { g } = this;
       g.members -= 1;
       if (g.members > 0) return;
-      if (groups.get(groupKey) === g) groups.delete(groupKey);
+      if (groups.get(g.key) === g) groups.delete(g.key);
       g.aborted.abort();
-    };
-    const deliver = (frame: Rendered, frames = 1) => {
+    }
+
+    private deliver(frame: Rendered, frames: number): void {
       stats.written += frames;
-      stream.write(typeof frame === 'function' ? frame(correlationId) : frame);
-    };
-    const write = (frame: Frame, frames = 1) => {
-      if (!pending && !(frame instanceof Promise)) return deliver(frame, frames);
-      const chained = (pending ?? Promise.resolve())
+      this.stream.write(typeof frame === 'function' ? frame(this.correlationId) : frame);
+    }
+
+    private write(frame: Frame, frames = 1): void {
+      if (!this.pending && !(frame instanceof Promise)) {
+        this.deliver(frame, frames);
+        return;
+      }
+      const chained = (this.pending ?? Promise.resolve())
         .then(() => frame)
         .then(
-          (f) => deliver(f, frames),
-          () => stream.end(),
+          (f) => this.deliver(f, frames),
+          () => this.stream.end(),
         )
         .finally(() => {
-          if (pending === chained) pending = null;
+          if (this.pending === chained) this.pending = null;
         });
-      pending = chained;
-    };
-    /** A change stream's items of one batch (or replay stretch), written together at its flush. */
-    let gathered: Frame[] = [];
-    stream.onEnd(leave);
-    if (stream.ended) return;
-    const cancel = start({
-      item: (value) => {
-        const frame = frameOf(g, value);
-        if (gathers) gathered.push(frame);
-        else write(frame);
-        return !stream.ended;
-      },
-      flush: () => {
-        const frames = gathered;
-        gathered = [];
-        if (frames.length > 0)
-          write(frames.length === 1 ? (frames[0] as Frame) : joinedOf(g, frames, correlationId), frames.length);
-        return !stream.ended;
-      },
-      fail: (error: VigilError) => {
-        leave();
-        if (pending) void pending.then(() => stream.fail(error));
-        else stream.fail(error);
-      },
-      end: () => {
-        leave();
-        if (pending) void pending.then(stream.end);
-        else stream.end();
-      },
-      // A replay (of events or of changes) waits for the consumer instead of running into the writer's bound; frames
-      // still being executed are not yet in the socket: they count as unread too.
-      pressure: () => (pending ? pending.then(() => stream.pressure() ?? undefined) : stream.pressure()),
-    });
-    stream.onEnd(cancel);
+      this.pending = chained;
+    }
+
+    item(value: Item): boolean {
+      const frame = frameOf(this.g, value);
+      if (this.gathered) this.gathered.push(frame);
+      else this.write(frame);
+      return !this.stream.ended;
+    }
+
+    flush(): boolean {
+      const frames = this.gathered;
+      if (frames && frames.length > 0) {
+        this.gathered = [];
+        this.write(
+          frames.length === 1 ? (frames[0] as Frame) : joinedOf(this.g, frames, this.correlationId),
+          frames.length,
+        );
+      }
+      return !this.stream.ended;
+    }
+
+    fail(error: VigilError): void {
+      this.leave();
+      if (this.pending) void this.pending.then(() => this.stream.fail(error));
+      else this.stream.fail(error);
+    }
+
+    end(): void {
+      this.leave();
+      if (this.pending) void this.pending.then(() => this.stream.end());
+      else this.stream.end();
+    }
+
+    /**
+     * A replay (of events or of changes) waits for the consumer instead of running into the writer's bound; frames
+     * still being executed are not yet in the socket: they count as unread too.
+     */
+    pressure(): Promise<void> | null {
+      return this.pending ? this.pending.then(() => this.stream.pressure() ?? undefined) : this.stream.pressure();
+    }
+
+    /** The stream ended (the client went away, shutdown, backpressure): leave the group, stop the feed's stream. */
+    ended(cancel: () => void): void {
+      this.leave();
+      cancel();
+    }
+  }
+
+  function follow(stream: SseStream, start: LeanStart, g: Group, correlationId: string, gathers: boolean) {
+    const follower = new Follower(stream, g, correlationId, gathers);
+    if (stream.ended) {
+      follower.leave();
+      return;
+    }
+    const cancel = start(follower);
+    stream.onEnd(() => follower.ended(cancel));
   }
 
   return { handle, stats };
