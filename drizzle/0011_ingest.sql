@@ -14,3 +14,17 @@ BEGIN
 END $$;--> statement-breakpoint
 CREATE TRIGGER "executions_events_delete" AFTER DELETE ON "executions"
   REFERENCING OLD TABLE AS "old_rows" FOR EACH STATEMENT EXECUTE FUNCTION "execution_events_on_delete"();
+--> statement-breakpoint
+-- The change log's update trigger (0007) decides the same as before, cheaper: a row whose columns are all equal is no
+-- change, and only when the heartbeat deadline moved are the rows compared without it (as JSON, which cost about as
+-- much as the update itself on every worker batch).
+CREATE OR REPLACE FUNCTION "execution_changes_on_update"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO "execution_changes" ("execution_id", "organization_id", "environment")
+    SELECT n."id", n."organization_id", n."environment"
+    FROM "new_rows" n JOIN "old_rows" o ON o."id" = n."id"
+    WHERE n IS DISTINCT FROM o
+      AND (n."heartbeat_deadline_at" IS NOT DISTINCT FROM o."heartbeat_deadline_at"
+        OR to_jsonb(n) - 'heartbeat_deadline_at' IS DISTINCT FROM to_jsonb(o) - 'heartbeat_deadline_at');
+  RETURN NULL;
+END $$;
