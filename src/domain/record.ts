@@ -286,15 +286,9 @@ async function writeBatch(
 ): Promise<{ outcomes: Outcome[]; changes: Change[] }> {
   const now = ctx.now();
   const ids = [...new Set(batch.map((r) => r.executionId))].sort();
-  // The (execution, message id) pairs the batch reports, each looked up by the primary key.
-  const pairs = new Map<string, { executionId: string; messageId: string }>();
-  for (const r of batch) {
-    for (const e of r.inputs) {
-      const messageId = e.message?.messageId;
-      if (messageId !== undefined)
-        pairs.set(`${r.executionId}\u0000${messageId}`, { executionId: r.executionId, messageId });
-    }
-  }
+  const messageIds = [
+    ...new Set(batch.flatMap((r) => r.inputs.flatMap((e) => (e.message ? [e.message.messageId] : [])))),
+  ];
   // Pipelined: the lineage read runs after the lock on the same connection, so it sees what the lock protects. Lists
   // go as one array parameter, so each statement has one text, prepared once per connection whatever the batch size
   // (postgres.js holds a statement it has not prepared yet until the server describes it: no pipelining then).
@@ -306,14 +300,12 @@ async function writeBatch(
       .where(sql`${executions.id} = any(${pgArray(ids)}::uuid[])`)
       .orderBy(asc(executions.id))
       .for('update') as Promise<Execution[]>,
-    pairs.size > 0
+    messageIds.length > 0
       ? tx
           .select()
           .from(executionMessages)
           .where(
-            sql`(${executionMessages.executionId}, ${executionMessages.messageId}) in (select * from unnest(${pgArray(
-              [...pairs.values()].map((m) => m.executionId),
-            )}::uuid[], ${pgArray([...pairs.values()].map((m) => m.messageId))}::text[]))`,
+            sql`${executionMessages.executionId} = any(${pgArray(ids)}::uuid[]) and ${executionMessages.messageId} = any(${pgArray(messageIds)}::text[])`,
           )
       : Promise.resolve([]),
     keyed.length > 0 ? readKeys(tx, keyed) : Promise.resolve([]),
