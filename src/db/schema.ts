@@ -163,13 +163,16 @@ export const executionTags = pgTable(
   ],
 );
 
-/** The append-only log: one row per event, `sequence` gap-free per execution (1, 2, 3, …). */
+/**
+ * The append-only log: one row per event, `sequence` gap-free per execution (1, 2, 3, …). No foreign key, for the
+ * reason `executionLogs` has none (its check is a query per inserted row; every writer of events holds the
+ * execution's row lock); a statement-level delete trigger takes the rows with their execution
+ * (`drizzle/0011_ingest.sql`).
+ */
 export const executionEvents = pgTable(
   'execution_events',
   {
-    executionId: uuid('execution_id')
-      .notNull()
-      .references(() => executions.id, { onDelete: 'cascade' }),
+    executionId: uuid('execution_id').notNull(),
     sequence: integer('sequence').notNull(),
     type: eventType('type').notNull(),
     payload: jsonb('payload').notNull(),
@@ -203,13 +206,14 @@ export const executionLogs = pgTable(
   (t) => [primaryKey({ columns: [t.executionId, t.sequence] })],
 );
 
-/** Message lineage: the last known status of each message, so repeated reports never count twice. */
+/**
+ * Message lineage: the last known status of each message, so repeated reports never count twice. No foreign key, as
+ * `executionEvents` (only a worker batch holding the row lock writes it; deleted with its execution by a trigger).
+ */
 export const executionMessages = pgTable(
   'execution_messages',
   {
-    executionId: uuid('execution_id')
-      .notNull()
-      .references(() => executions.id, { onDelete: 'cascade' }),
+    executionId: uuid('execution_id').notNull(),
     messageId: text('message_id').notNull(),
     status: messageStatus('status').notNull(),
     /** True once the message was counted in totalMessages. */

@@ -188,13 +188,72 @@ type Outcome = { result: RecordResult; replay?: { first: number; last: number } 
 type StoredEvent = NewEvent & { executionId: string; recordedAt: Date };
 
 /**
+ * The batch's executions, sent once per statement as one array; each row names its execution by its 1-based index in
+ * it (a few bytes instead of a 36-character uuid on every row).
+ */
+interface RowOf {
+  ids: string;
+  index(executionId: string): number;
+}
+
+function rowsOfBatch(ids: readonly string[]): RowOf {
+  const at = new Map(ids.map((id, i) => [id, i + 1]));
+  return { ids: pgArray(ids), index: (id) => at.get(id) as number };
+}
+
+/**
+ * Events other than LOG: per row only what varies is sent, as for log lines (the batch's time once; an occurrence at
+ * that time as NULL; the execution as its index in the batch).
+ */
+function insertEvents(events: readonly StoredEvent[], now: Date, batchIds: RowOf): SQL {
+  const n = events.length;
+  const ids = new Array<number>(n);
+  const sequences = new Array<number>(n);
+  const types = new Array<string>(n);
+  const payloads = new Array<string>(n);
+  const occurred = new Array<string | null>(n);
+  const at = now.getTime();
+  for (let i = 0; i < n; i++) {
+    const e = events[i] as StoredEvent;
+    ids[i] = batchIds.index(e.executionId);
+    sequences[i] = e.sequence;
+    types[i] = e.type;
+    payloads[i] = JSON.stringify(e.payload);
+    occurred[i] = e.occurredAt.getTime() === at ? null : e.occurredAt.toISOString();
+  }
+  return sql`insert into execution_events (execution_id, sequence, type, payload, occurred_at, recorded_at)
+      select b.ids[l.id], l.sequence, l.type, l.payload, coalesce(l.occurred_at, b.now), b.now
+      from (select ${batchIds.ids}::uuid[] as ids, ${now.toISOString()}::timestamptz as now) b,
+        unnest(${pgArray(ids)}::int[], ${pgArray(sequences)}::int[], ${pgArray(types)}::execution_event_type[],
+          ${pgArray(payloads)}::jsonb[], ${pgArray(occurred)}::timestamptz[]) as l(id, sequence, type, payload, occurred_at)`;
+}
+
+type MessageWrite = { executionId: string; messageId: string } & MessageState;
+
+function insertMessages(m: readonly MessageWrite[], batchIds: RowOf): SQL {
+  return sql`insert into execution_messages (execution_id, message_id, status, counted)
+      select b.ids[m.id], m.message_id, m.status, m.counted from (select ${batchIds.ids}::uuid[] as ids) b,
+        unnest(${pgArray(m.map((x) => batchIds.index(x.executionId)))}::int[], ${pgArray(m.map((x) => x.messageId))}::text[],
+          ${pgArray(m.map((x) => x.status))}::message_status[], ${pgArray(m.map((x) => x.counted))}::boolean[])
+          as m(id, message_id, status, counted)`;
+}
+
+function updateMessages(m: readonly MessageWrite[]): SQL {
+  return sql`update execution_messages as t set status = m.status, counted = m.counted
+      from unnest(${pgArray(m.map((x) => x.executionId))}::uuid[], ${pgArray(m.map((x) => x.messageId))}::text[],
+        ${pgArray(m.map((x) => x.status))}::message_status[], ${pgArray(m.map((x) => x.counted))}::boolean[])
+        as m(execution_id, message_id, status, counted)
+      where t.execution_id = m.execution_id and t.message_id = m.message_id`;
+}
+
+/**
  * LOG events go to their own table (`domain/logs.ts` says why), as plain columns: no JSON to build or parse. Per line
  * only what varies is sent: the batch's time is one parameter (every line of a batch is recorded at `now`, and most
  * occurred then too: NULL says so), and the default stream is NULL; the arrays are built in one pass.
  */
-function insertLogs(logs: readonly StoredEvent[], now: Date): SQL {
+function insertLogs(logs: readonly StoredEvent[], now: Date, batchIds: RowOf): SQL {
   const n = logs.length;
-  const ids = new Array<string>(n);
+  const ids = new Array<number>(n);
   const sequences = new Array<number>(n);
   const streams = new Array<string | null>(n);
   const levels = new Array<string | null>(n);
@@ -204,7 +263,7 @@ function insertLogs(logs: readonly StoredEvent[], now: Date): SQL {
   for (let i = 0; i < n; i++) {
     const e = logs[i] as StoredEvent;
     const p = e.payload as unknown as LogPayload;
-    ids[i] = e.executionId;
+    ids[i] = batchIds.index(e.executionId);
     sequences[i] = e.sequence;
     streams[i] = p.stream === 'stdout' ? null : p.stream;
     levels[i] = p.level;
@@ -212,9 +271,9 @@ function insertLogs(logs: readonly StoredEvent[], now: Date): SQL {
     occurred[i] = e.occurredAt.getTime() === at ? null : e.occurredAt.toISOString();
   }
   return sql`insert into execution_logs (execution_id, sequence, stream, level, text, occurred_at, recorded_at)
-      select l.id, l.sequence, coalesce(l.stream, 'stdout'), l.level, l.text, coalesce(l.occurred_at, b.now), b.now
-      from (select ${now.toISOString()}::timestamptz as now) b,
-        unnest(${pgArray(ids)}::uuid[], ${pgArray(sequences)}::int[], ${pgArray(streams)}::text[],
+      select b.ids[l.id], l.sequence, coalesce(l.stream, 'stdout'), l.level, l.text, coalesce(l.occurred_at, b.now), b.now
+      from (select ${batchIds.ids}::uuid[] as ids, ${now.toISOString()}::timestamptz as now) b,
+        unnest(${pgArray(ids)}::int[], ${pgArray(sequences)}::int[], ${pgArray(streams)}::text[],
           ${pgArray(levels)}::text[], ${pgArray(texts)}::text[], ${pgArray(occurred)}::timestamptz[])
         as l(id, sequence, stream, level, text, occurred_at)`;
 }
@@ -258,10 +317,11 @@ async function writeBatch(
   const original = new Map(rows.map((r) => [r.id, r.status]));
   const known = new Map<string, MessageState>(); // by `${executionId}\u0000${messageId}`
   for (const m of found) known.set(`${m.executionId}\u0000${m.messageId}`, { status: m.status, counted: m.counted });
+  const stored = new Set(known.keys()); // lineage rows that exist (updated); the others are inserted
 
   const outcomes: Outcome[] = [];
   let events: StoredEvent[] = [];
-  const messageWrites = new Map<string, { executionId: string; messageId: string } & MessageState>();
+  const messageWrites = new Map<string, MessageWrite>();
   const statusChanges: { id: string; from: ExecutionStatus }[] = [];
   const touched = new Set<string>();
   const heartbeats = new Map<string, Date | null>();
@@ -356,24 +416,15 @@ async function writeBatch(
   const writes: SQL[] = [];
   const logs = events.filter((e) => e.type === 'LOG');
   if (logs.length > 0) events = events.filter((e) => e.type !== 'LOG');
-  if (logs.length > 0) writes.push(insertLogs(logs, now));
-  if (events.length > 0) {
-    writes.push(
-      sql`insert into execution_events (execution_id, sequence, type, payload, occurred_at, recorded_at)
-      select * from unnest(${pgArray(events.map((e) => e.executionId))}::uuid[], ${pgArray(events.map((e) => e.sequence))}::int[],
-        ${pgArray(events.map((e) => e.type))}::execution_event_type[], ${pgArray(events.map((e) => JSON.stringify(e.payload)))}::jsonb[],
-        ${pgArray(events.map((e) => e.occurredAt.toISOString()))}::timestamptz[], ${pgArray(events.map((e) => e.recordedAt.toISOString()))}::timestamptz[])`,
-    );
-  }
-  if (messageWrites.size > 0) {
-    const m = [...messageWrites.values()];
-    writes.push(
-      sql`insert into execution_messages (execution_id, message_id, status, counted)
-      select * from unnest(${pgArray(m.map((x) => x.executionId))}::uuid[], ${pgArray(m.map((x) => x.messageId))}::text[],
-        ${pgArray(m.map((x) => x.status))}::message_status[], ${pgArray(m.map((x) => x.counted))}::boolean[])
-      on conflict (execution_id, message_id) do update set status = excluded.status, counted = excluded.counted`,
-    );
-  }
+  const batchIds = rowsOfBatch(ids);
+  if (logs.length > 0) writes.push(insertLogs(logs, now, batchIds));
+  if (events.length > 0) writes.push(insertEvents(events, now, batchIds));
+  // Under the row locks the lineage read is exact: new messages are plainly inserted (no conflict to test for, no
+  // speculative insertion), known ones updated.
+  const added = [...messageWrites].filter(([key]) => !stored.has(key)).map(([, m]) => m);
+  const changed = [...messageWrites].filter(([key]) => stored.has(key)).map(([, m]) => m);
+  if (added.length > 0) writes.push(insertMessages(added, batchIds));
+  if (changed.length > 0) writes.push(updateMessages(changed));
   if (newKeys.length > 0) writes.push(insertKeys(newKeys, now));
   const written = [...new Set([...touched, ...heartbeats.keys()])].map((id) => current.get(id) as Execution);
   if (written.length > 0) {
