@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { persistedDocuments } from '../../scripts/persisted-documents.js';
 import { openDatabase } from '../../src/db/client.js';
 import { pruneChanges } from '../../src/domain/changes.js';
 import { ARTIFACTS, launchChromium } from '../support/browser.js';
+import { withDocuments } from '../support/documents.js';
 import {
   createExecution,
   DB_KINDS,
@@ -25,13 +25,6 @@ import { startProxy } from '../support/proxy.js';
 const WAIT = { timeout: 20_000, interval: 100 };
 
 /** A page that counts its reloads and the `executions` list queries it sends, and records anything that broke. */
-const manifest = persistedDocuments();
-/** The document a request carries: its text, or the manifest's text for the persisted id the built dashboard sends. */
-function documentOf(body: string): string {
-  const id = /"documentId":"([^"]+)"/.exec(body)?.[1];
-  return id ? (manifest.get(id) ?? '') : body;
-}
-
 async function open(browser: Browser, url: string) {
   const page = await browser.newPage({ viewport: { width: 1200, height: 820 } });
   const problems: string[] = [];
@@ -42,7 +35,7 @@ async function open(browser: Browser, url: string) {
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   page.on('load', () => loads++);
   page.on('request', (r) => {
-    const body = documentOf(r.postData() ?? '');
+    const body = withDocuments(r.postData() ?? '');
     if (/\bexecutions\(/.test(body)) listReads++;
     if (/\bexecutionChanges\(/.test(body)) subscriptions++;
     if (/\bexecutionUpdated\(/.test(body)) updated++;
