@@ -4,7 +4,7 @@ import { isConnectionFault } from '../db/faults.js';
 import { type Pipeline, pipelinedTransaction, sqlState } from '../db/pipeline.js';
 import { executionMessages, executions } from '../db/schema.js';
 import { type Principal, requireScope } from './access.js';
-import { applyBatch, type MessageState, type NewEvent } from './batch.js';
+import { applyBatch, type MessageState } from './batch.js';
 import {
   type BatchKey,
   batchKey,
@@ -19,7 +19,15 @@ import { type DomainContext, publish, runHooks } from './context.js';
 import { notFound, VigilError } from './errors.js';
 import { isUuid } from './executions.js';
 import { batchKeyInput, type ExecutionEventInput, eventBatchInput, parse } from './inputs.js';
-import type { LogPayload } from './logs.js';
+import {
+  insertEvents,
+  insertLogs,
+  insertMessages,
+  type MessageWrite,
+  rowsOfBatch,
+  type StoredEvent,
+  updateMessages,
+} from './record-rows.js';
 import { type Change, type Execution, type ExecutionEvent, type ExecutionStatus, isTerminal } from './types.js';
 
 export interface RecordResult {
@@ -185,99 +193,6 @@ async function runBatch(ctx: DomainContext, batch: Request[], onLocked?: () => v
 }
 
 type Outcome = { result: RecordResult; replay?: { first: number; last: number } } | { error: unknown };
-type StoredEvent = NewEvent & { executionId: string; recordedAt: Date };
-
-/**
- * The batch's executions, sent once per statement as one array; each row names its execution by its 1-based index in
- * it (a few bytes instead of a 36-character uuid on every row).
- */
-interface RowOf {
-  ids: string;
-  index(executionId: string): number;
-}
-
-function rowsOfBatch(ids: readonly string[]): RowOf {
-  const at = new Map(ids.map((id, i) => [id, i + 1]));
-  return { ids: pgArray(ids), index: (id) => at.get(id) as number };
-}
-
-/**
- * Events other than LOG: per row only what varies is sent, as for log lines (the batch's time once; an occurrence at
- * that time as NULL; the execution as its index in the batch).
- */
-function insertEvents(events: readonly StoredEvent[], now: Date, batchIds: RowOf): SQL {
-  const n = events.length;
-  const ids = new Array<number>(n);
-  const sequences = new Array<number>(n);
-  const types = new Array<string>(n);
-  const payloads = new Array<string>(n);
-  const occurred = new Array<string | null>(n);
-  const at = now.getTime();
-  for (let i = 0; i < n; i++) {
-    const e = events[i] as StoredEvent;
-    ids[i] = batchIds.index(e.executionId);
-    sequences[i] = e.sequence;
-    types[i] = e.type;
-    payloads[i] = JSON.stringify(e.payload);
-    occurred[i] = e.occurredAt.getTime() === at ? null : e.occurredAt.toISOString();
-  }
-  return sql`insert into execution_events (execution_id, sequence, type, payload, occurred_at, recorded_at)
-      select b.ids[l.id], l.sequence, l.type, l.payload, coalesce(l.occurred_at, b.now), b.now
-      from (select ${batchIds.ids}::uuid[] as ids, ${now.toISOString()}::timestamptz as now) b,
-        unnest(${pgArray(ids)}::int[], ${pgArray(sequences)}::int[], ${pgArray(types)}::execution_event_type[],
-          ${pgArray(payloads)}::jsonb[], ${pgArray(occurred)}::timestamptz[]) as l(id, sequence, type, payload, occurred_at)`;
-}
-
-type MessageWrite = { executionId: string; messageId: string } & MessageState;
-
-function insertMessages(m: readonly MessageWrite[], batchIds: RowOf): SQL {
-  return sql`insert into execution_messages (execution_id, message_id, status, counted)
-      select b.ids[m.id], m.message_id, m.status, m.counted from (select ${batchIds.ids}::uuid[] as ids) b,
-        unnest(${pgArray(m.map((x) => batchIds.index(x.executionId)))}::int[], ${pgArray(m.map((x) => x.messageId))}::text[],
-          ${pgArray(m.map((x) => x.status))}::message_status[], ${pgArray(m.map((x) => x.counted))}::boolean[])
-          as m(id, message_id, status, counted)`;
-}
-
-function updateMessages(m: readonly MessageWrite[]): SQL {
-  return sql`update execution_messages as t set status = m.status, counted = m.counted
-      from unnest(${pgArray(m.map((x) => x.executionId))}::uuid[], ${pgArray(m.map((x) => x.messageId))}::text[],
-        ${pgArray(m.map((x) => x.status))}::message_status[], ${pgArray(m.map((x) => x.counted))}::boolean[])
-        as m(execution_id, message_id, status, counted)
-      where t.execution_id = m.execution_id and t.message_id = m.message_id`;
-}
-
-/**
- * LOG events go to their own table (`domain/logs.ts` says why), as plain columns: no JSON to build or parse. Per line
- * only what varies is sent: the batch's time is one parameter (every line of a batch is recorded at `now`, and most
- * occurred then too: NULL says so), and the default stream is NULL; the arrays are built in one pass.
- */
-function insertLogs(logs: readonly StoredEvent[], now: Date, batchIds: RowOf): SQL {
-  const n = logs.length;
-  const ids = new Array<number>(n);
-  const sequences = new Array<number>(n);
-  const streams = new Array<string | null>(n);
-  const levels = new Array<string | null>(n);
-  const texts = new Array<string>(n);
-  const occurred = new Array<string | null>(n);
-  const at = now.getTime();
-  for (let i = 0; i < n; i++) {
-    const e = logs[i] as StoredEvent;
-    const p = e.payload as unknown as LogPayload;
-    ids[i] = batchIds.index(e.executionId);
-    sequences[i] = e.sequence;
-    streams[i] = p.stream === 'stdout' ? null : p.stream;
-    levels[i] = p.level;
-    texts[i] = p.text;
-    occurred[i] = e.occurredAt.getTime() === at ? null : e.occurredAt.toISOString();
-  }
-  return sql`insert into execution_logs (execution_id, sequence, stream, level, text, occurred_at, recorded_at)
-      select b.ids[l.id], l.sequence, coalesce(l.stream, 'stdout'), l.level, l.text, coalesce(l.occurred_at, b.now), b.now
-      from (select ${batchIds.ids}::uuid[] as ids, ${now.toISOString()}::timestamptz as now) b,
-        unnest(${pgArray(ids)}::int[], ${pgArray(sequences)}::int[], ${pgArray(streams)}::text[],
-          ${pgArray(levels)}::text[], ${pgArray(texts)}::text[], ${pgArray(occurred)}::timestamptz[])
-        as l(id, sequence, stream, level, text, occurred_at)`;
-}
-
 async function writeBatch(
   ctx: DomainContext,
   { tx, send }: Pipeline,
