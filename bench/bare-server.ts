@@ -5,8 +5,8 @@
  * `application/json`. `FIELDS=user` (the user-felt read, bench/user/measure.ts): those and progress and stats, as
  * `application/graphql-response+json`, what a GraphQL-over-HTTP client asking for it gets.
  */
-import { createServer } from 'node:http';
 import postgres from 'postgres';
+import { serveBare } from './serve-bare.js';
 
 const user = process.env.FIELDS === 'user';
 if (!user && (process.env.FIELDS ?? 'internal') !== 'internal') throw new Error('FIELDS is user or internal');
@@ -37,26 +37,10 @@ function execution(row: postgres.Row) {
   };
 }
 
-const server = createServer((req, res) => {
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', async () => {
-    try {
-      const { variables } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { variables: { id: string } };
-      const [row] = await sql`select * from executions where id = ${variables.id}`;
-      const body = JSON.stringify({ data: { execution: row ? execution(row) : null } });
-      res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
-      res.end(body);
-    } catch (err) {
-      res.writeHead(500);
-      res.end(String(err));
-    }
-  });
-});
-server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
-  process.stdout.write(`${JSON.stringify({ port: (server.address() as { port: number }).port })}\n`);
-});
-process.on('SIGTERM', () => {
-  server.close();
-  void sql.end({ timeout: 1 }).then(() => process.exit(0));
+serveBare(sql, async (_req, body, res) => {
+  const { variables } = JSON.parse(body.toString('utf8')) as { variables: { id: string } };
+  const [row] = await sql`select * from executions where id = ${variables.id}`;
+  const text = JSON.stringify({ data: { execution: row ? execution(row) : null } });
+  res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
 });

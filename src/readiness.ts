@@ -4,6 +4,7 @@ import { pipelinedTransaction } from './db/pipeline.js';
 import type { DomainContext } from './domain/context.js';
 import { oldestWriteMs } from './domain/record.js';
 import type { ChangeFeed } from './feed/feed.js';
+import { within } from './within.js';
 
 /** /readyz answers within this whatever the database does: a check that has not answered by then counts as down. */
 const DEADLINE_MS = 800;
@@ -30,7 +31,10 @@ export function createReadiness(database: Database, domain: DomainContext, feed:
     ),
   );
   return async (shuttingDown: boolean): Promise<Readiness> => {
-    const [dbUp, writable] = await Promise.all([within(pingDatabase(), false), within(probeWrites(), false)]);
+    const [dbUp, writable] = await Promise.all([
+      within(pingDatabase(), DEADLINE_MS, false),
+      within(probeWrites(), DEADLINE_MS, false),
+    ]);
     const stalled = oldestWriteMs(domain) > WRITE_STALL_MS;
     const listening = feed.listening;
     const ready = dbUp && writable && !stalled && listening && !shuttingDown;
@@ -66,12 +70,4 @@ function singleFlight<T>(run: () => Promise<T>, giveUpMs = PROBE_GIVE_UP_MS): ()
     running = { promise, at };
     return promise;
   };
-}
-
-function within<T>(promise: Promise<T>, otherwise: T): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<T>((resolve) => {
-    timer = setTimeout(() => resolve(otherwise), DEADLINE_MS);
-  });
-  return Promise.race([promise.catch(() => otherwise), late]).finally(() => clearTimeout(timer));
 }

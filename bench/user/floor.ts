@@ -7,8 +7,9 @@
  * rest, and `floor_open_waiters` at /metrics. `DATABASE_URL`, `PORT`; prints {"port": n}.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import postgres from 'postgres';
+import { serveBare } from '../serve-bare.js';
 
 const sql = postgres(process.env.DATABASE_URL ?? '', { max: 20, onnotice: () => {} });
 await sql`create table if not exists floor_events (
@@ -37,52 +38,35 @@ const commit = async (id: string, payload: unknown) => {
   return sequence;
 };
 
-const server = createServer((req, res) => {
+serveBare(sql, async (req, body, res) => {
   if (req.url === '/metrics') return void res.end(`floor_open_waiters ${open}\n`);
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', async () => {
-    try {
-      const { query, variables } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-        query: string;
-        variables: { id: string; e?: unknown };
-      };
-      if (req.url === '/graphql/stream') {
-        res.writeHead(200, { 'content-type': 'text/event-stream', connection: 'keep-alive' });
-        res.write(':\n\n');
-        return hold(streams, variables.id, res);
-      }
-      if (query.includes('createExecution')) return json(res, { data: { createExecution: { id: randomUUID() } } });
-      if (query.includes('waitForExecution')) {
-        open += 1;
-        res.once('close', () => (open -= 1));
-        return hold(waits, variables.id, res);
-      }
-      if (query.includes('recordExecutionEvents')) {
-        const sequence = await commit(variables.id, variables.e);
-        const frame = `event: next\ndata: ${JSON.stringify({ data: { executionEvents: { sequence } } })}\n\n`;
-        for (const s of streams.get(variables.id) ?? []) s.write(frame);
-        return json(res, { data: { recordExecutionEvents: { execution: { id: variables.id } } } });
-      }
-      if (query.includes('updateExecutionStatus')) {
-        await commit(variables.id, { to: 'COMPLETED' });
-        for (const w of waits.get(variables.id) ?? []) json(w, { data: { waitForExecution: { completed: true } } });
-        waits.delete(variables.id);
-        return json(res, { data: { updateExecutionStatus: { success: true } } });
-      }
-      res.writeHead(400);
-      res.end();
-    } catch (err) {
-      res.writeHead(500);
-      res.end(String(err));
-    }
-  });
-});
-server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
-  process.stdout.write(`${JSON.stringify({ port: (server.address() as { port: number }).port })}\n`);
-});
-process.on('SIGTERM', () => {
-  server.closeAllConnections();
-  server.close();
-  void sql.end({ timeout: 1 }).then(() => process.exit(0));
+  const { query, variables } = JSON.parse(body.toString('utf8')) as {
+    query: string;
+    variables: { id: string; e?: unknown };
+  };
+  if (req.url === '/graphql/stream') {
+    res.writeHead(200, { 'content-type': 'text/event-stream', connection: 'keep-alive' });
+    res.write(':\n\n');
+    return hold(streams, variables.id, res);
+  }
+  if (query.includes('createExecution')) return json(res, { data: { createExecution: { id: randomUUID() } } });
+  if (query.includes('waitForExecution')) {
+    open += 1;
+    res.once('close', () => (open -= 1));
+    return hold(waits, variables.id, res);
+  }
+  if (query.includes('recordExecutionEvents')) {
+    const sequence = await commit(variables.id, variables.e);
+    const frame = `event: next\ndata: ${JSON.stringify({ data: { executionEvents: { sequence } } })}\n\n`;
+    for (const s of streams.get(variables.id) ?? []) s.write(frame);
+    return json(res, { data: { recordExecutionEvents: { execution: { id: variables.id } } } });
+  }
+  if (query.includes('updateExecutionStatus')) {
+    await commit(variables.id, { to: 'COMPLETED' });
+    for (const w of waits.get(variables.id) ?? []) json(w, { data: { waitForExecution: { completed: true } } });
+    waits.delete(variables.id);
+    return json(res, { data: { updateExecutionStatus: { success: true } } });
+  }
+  res.writeHead(400);
+  res.end();
 });

@@ -2,6 +2,7 @@ import type { SQL } from 'drizzle-orm';
 import type { PgDialect } from 'drizzle-orm/pg-core';
 import { PostgresJsSession, PostgresJsTransaction } from 'drizzle-orm/postgres-js';
 import type postgres from 'postgres';
+import { within } from '../within.js';
 import type { Db, Tx } from './client.js';
 
 /** A transaction that can put statements on the wire in order without waiting for each. */
@@ -88,7 +89,7 @@ export async function pipelinedTransaction<T>(db: Db, fn: (pipeline: Pipeline) =
         () => true,
         () => link.closed(),
       );
-      if (!(await within(ROLLBACK_TIMEOUT_MS, rolledBack))) link.discard();
+      if (!(await within(rolledBack, ROLLBACK_TIMEOUT_MS, false))) link.discard();
     }
     throw err;
   } finally {
@@ -98,15 +99,6 @@ export async function pipelinedTransaction<T>(db: Db, fn: (pipeline: Pipeline) =
 
 /** A ROLLBACK has no locks to wait for: one not answered within this means the connection is not working. */
 const ROLLBACK_TIMEOUT_MS = 2000;
-
-/** True when `promise` resolves true within `ms`; false when it resolves false or is late. */
-function within(ms: number, promise: Promise<boolean>): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
 
 /**
  * A transaction's wait for a connection of its own. The pool hands one out at once unless all are busy or the
