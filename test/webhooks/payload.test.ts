@@ -124,7 +124,7 @@ describe.each(DB_KINDS)('the webhook body on %s', (kind) => {
   });
 
   it('carries what a client status change committed (steps closed, error set), as its waiter gets it', async () => {
-    const { id } = await createExecution(s, { workflowId: 'wf-mark', tags: { team: 'ops' } });
+    const { id } = await createExecution(s, { workflowId: 'wf-mark', tags: [{ key: 'team', value: 'ops' }] });
     ok(
       await record(s, id, [
         { statusChanged: { to: 'RUNNING' } },
@@ -148,7 +148,7 @@ describe.each(DB_KINDS)('the webhook body on %s', (kind) => {
     expect(waited.execution).toEqual(view);
     expect(view).toMatchObject({ status: 'FAILED', error: { code: 'OPS', message: 'stuck', details: errorInfo } });
     expect(view.steps).toMatchObject([
-      { id: 'open', status: 'FAILED', completedAt: view.completedAt },
+      { id: 'open', status: 'CANCELLED', completedAt: view.completedAt },
       { id: 'done', status: 'COMPLETED' },
     ]);
   });
