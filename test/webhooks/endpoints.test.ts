@@ -4,7 +4,8 @@ import { type Receiver, startReceiver } from '../support/receiver.js';
 import { COMPLETE, createWebhook, deliveries, eventually, startHookServer } from './support.js';
 
 const DELETE = 'mutation($id: ID!) { deleteWebhook(id: $id) { id } }';
-const CANCEL_TREE = 'mutation($id: ID!) { updateExecutionStatus(id: $id, status: CANCELLED, cascade: true) { success } }';
+const CANCEL_TREE =
+  'mutation($id: ID!) { updateExecutionStatus(id: $id, status: CANCELLED, cascade: true) { success } }';
 const forExecution = (id: string) => (r: { body: { data?: { execution?: { id?: unknown } } } }) =>
   r.body.data?.execution?.id === id;
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
