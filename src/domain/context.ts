@@ -1,6 +1,13 @@
+import type { SQL } from 'drizzle-orm';
 import type { Db, Executor } from '../db/client.js';
 import type { InputLimits } from './inputs.js';
 import type { Change, ChangeSink, Execution } from './types.js';
+
+/** An organization and environment: whose status changes a transaction is about to make. */
+export interface Tenant {
+  organizationId: string;
+  environment: Execution['environment'];
+}
 
 /**
  * Work that must commit or roll back with a status change (the webhook outbox, API.md §7).
@@ -8,6 +15,14 @@ import type { Change, ChangeSink, Execution } from './types.js';
  */
 export interface StatusChangeHook {
   onStatusChanged(tx: Executor, execution: Execution, from: Execution['status'], at: Date): Promise<void>;
+  /**
+   * The two-step form, for a writer that sends its writes and COMMIT in one round trip: `prepare` sends the reads the
+   * hook needs for a tenant's changes (started beside the row lock, so they share its round trip), and `writesFor`
+   * then answers, without waiting, the statements that go out with the change's own (null when the tenant was not
+   * prepared: `onStatusChanged` runs instead).
+   */
+  prepare?(tx: Executor, tenant: Tenant): Promise<void>;
+  writesFor?(tx: Executor, execution: Execution, from: Execution['status'], at: Date): SQL[] | null;
 }
 
 /** What the domain core needs from its surroundings: the database, a clock, and where committed changes go. */
@@ -36,4 +51,30 @@ export async function runHooks(
   at: Date,
 ): Promise<void> {
   for (const hook of ctx.hooks) await hook.onStatusChanged(tx, execution, from, at);
+}
+
+/** Sends every hook's reads for status changes of these tenants; to be started beside the row lock. */
+export function prepareHooks(ctx: DomainContext, tx: Executor, tenants: readonly Tenant[]): Promise<unknown> {
+  const reads = ctx.hooks.flatMap((hook) => (hook.prepare ? tenants.map((t) => hook.prepare?.(tx, t)) : []));
+  return reads.length === 0 ? Promise.resolve() : Promise.all(reads);
+}
+
+/**
+ * The statements the hooks write for a status change, to be sent with the change's own writes (and its COMMIT); a
+ * hook without the two-step form runs here instead, inside the transaction, as `runHooks` runs it.
+ */
+export async function hookWrites(
+  ctx: DomainContext,
+  tx: Executor,
+  execution: Execution,
+  from: Execution['status'],
+  at: Date,
+): Promise<SQL[]> {
+  const writes: SQL[] = [];
+  for (const hook of ctx.hooks) {
+    const prepared = hook.writesFor?.(tx, execution, from, at);
+    if (prepared) writes.push(...prepared);
+    else await hook.onStatusChanged(tx, execution, from, at);
+  }
+  return writes;
 }

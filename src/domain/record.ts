@@ -15,7 +15,7 @@ import {
   replayOf,
   type StoredKey,
 } from './batch-keys.js';
-import { type DomainContext, publish, runHooks } from './context.js';
+import { type DomainContext, hookWrites, prepareHooks, publish } from './context.js';
 import { notFound, VigilError } from './errors.js';
 import { isUuid } from './executions.js';
 import { batchKeyInput, type ExecutionEventInput, eventBatchInput, parse } from './inputs.js';
@@ -208,6 +208,11 @@ async function writeBatch(
   // go as one array parameter, so each statement has one text, prepared once per connection whatever the batch size
   // (postgres.js holds a statement it has not prepared yet until the server describes it: no pipelining then).
   const keyed = batch.flatMap((r) => (r.key ? [{ executionId: r.executionId, key: r.key.key }] : []));
+  // A batch that reports a status change has the hooks' reads (the webhook endpoints) sent with the lock too, and
+  // their writes go with COMMIT below.
+  const reportsStatus = batch.some((r) => r.inputs.some((e) => e.statusChanged));
+  const byTenant = new Map(batch.map((r) => [`${r.principal.organizationId}/${r.principal.environment}`, r.principal]));
+  const tenants = reportsStatus ? [...byTenant.values()] : [];
   const [rows, found, storedKeys] = await Promise.all([
     tx
       .select()
@@ -224,6 +229,7 @@ async function writeBatch(
           )
       : Promise.resolve([]),
     keyed.length > 0 ? readKeys(tx, keyed) : Promise.resolve([]),
+    tenants.length > 0 ? prepareHooks(ctx, tx, tenants) : null,
   ]);
   onLocked?.();
   const keys = new Map(storedKeys.map((k) => [keyOf(k.executionId, k.key), k]));
@@ -367,16 +373,19 @@ async function writeBatch(
       returning e.id)
       select 1 / (count(*) = ${written.length})::int as ok from updated`);
   }
-  // Pipelined on the transaction's connection; with no status change (so no hooks to run), COMMIT goes with them.
+  // The hooks' writes of each status change (once per execution, with its final state), then all of them pipelined
+  // on the transaction's connection with COMMIT.
+  for (const change of statusChanges) {
+    writes.push(...(await hookWrites(ctx, tx, current.get(change.id) as Execution, change.from, now)));
+  }
   try {
-    await send(writes, statusChanges.length === 0);
+    await send(writes, true);
   } catch (err) {
     // 22012: the guard above divided by zero
     if (sqlState(err) === '22012') throw new VigilError('INTERNAL', 'An execution changed under its row lock');
     throw err;
   }
 
-  for (const change of statusChanges) await runHooks(ctx, tx, current.get(change.id) as Execution, change.from, now);
   // What committed goes to the feed with the change, so this process's listeners need not read it back.
   const appendedTo = new Map<string, ExecutionEvent[]>();
   for (const o of outcomes) {

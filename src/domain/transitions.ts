@@ -1,14 +1,15 @@
-import { and, asc, eq, getTableColumns, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, inArray, lte, type SQL, sql } from 'drizzle-orm';
 import { pgArray } from '../db/arrays.js';
 import type { Executor } from '../db/client.js';
-import { pipelinedTransaction } from '../db/pipeline.js';
+import { type Pipeline, pipelinedTransaction, sqlState } from '../db/pipeline.js';
 import { executionEvents, executions } from '../db/schema.js';
 import { type Principal, requireScope } from './access.js';
 import { closeOpenSteps, completionTime } from './batch.js';
-import { type DomainContext, publish, runHooks } from './context.js';
+import { type DomainContext, hookWrites, prepareHooks, publish, runHooks } from './context.js';
 import { notFound, VigilError } from './errors.js';
 import { isUuid } from './executions.js';
 import { errorInfoInput, parse } from './inputs.js';
+import { insertEvents, rowsOfBatch } from './record-rows.js';
 import { tenantOf } from './tenant.js';
 import {
   type Change,
@@ -66,23 +67,28 @@ export async function updateStatusByClient(
         }
       : null;
 
-  // BEGIN goes out with the lock (one round trip, not two); the update and its events go together too.
-  const result = await pipelinedTransaction(ctx.db, async ({ tx }) => {
-    const locked = cascade ? await lockTree(tx, principal, id) : await lockOne(tx, principal, id);
+  // Two round trips. BEGIN, the row lock and the hooks' reads (the webhook endpoints) go out together; then the
+  // update, its events and the hooks' writes (the deliveries) go out with COMMIT: the rows are locked, so what the
+  // update makes of them is known before it answers (a guard in it aborts the transaction were it not so).
+  const result = await pipelinedTransaction(ctx.db, async ({ tx, send }) => {
+    const [locked] = await Promise.all([
+      cascade ? lockTree(tx, principal, id) : lockOne(tx, principal, id),
+      prepareHooks(ctx, tx, [principal]),
+    ]);
     const current = locked.find((row) => row.id === id);
     if (!current) throw notFound(id);
     const now = ctx.now(); // once the rows are ours: the time of the change
     // The named execution decides the outcome: when it is refused (another terminal status), so is the cascade.
     if (isTerminal(current.status) && current.status !== target) return { won: false as const, ended: [], events: [] };
     const ending = locked.filter((row) => !isTerminal(row.status));
-    const { updated: ended, events } = await endExecutions(
-      tx,
+    const { ended, events, writes } = endLocked(
       ending.map((row) => ({ row, error: row.id === id ? error : null })),
       target,
       now,
     );
     const from = new Map(locked.map((row) => [row.id, row.status]));
-    for (const e of ended) await runHooks(ctx, tx, e, from.get(e.id) ?? 'RUNNING', now);
+    for (const e of ended) writes.push(...(await hookWrites(ctx, tx, e, from.get(e.id) ?? 'RUNNING', now)));
+    if (writes.length > 0) await sendWithCommit(send, writes);
     const named = ended.find((e) => e.id === id);
     return named
       ? { won: true as const, execution: named, previous: current.status, ended, events }
@@ -121,13 +127,13 @@ export async function updateStatusByClient(
   );
 }
 
-/** The named execution, locked. */
-function lockOne(tx: Executor, principal: Principal, id: string): Promise<Locked[]> {
+/** The named execution, locked (its whole row: the status change writes it without reading it back). */
+function lockOne(tx: Executor, principal: Principal, id: string): Promise<Execution[]> {
   return tx
-    .select(LOCKED)
+    .select()
     .from(executions)
     .where(and(eq(executions.id, id), tenantOf(principal)))
-    .for('update');
+    .for('update') as Promise<Execution[]>;
 }
 
 /**
@@ -135,9 +141,9 @@ function lockOne(tx: Executor, principal: Principal, id: string): Promise<Locked
  * deadlock). A descendant that a worker ends meanwhile is read, once its transaction commits, with its new status,
  * and endExecutions' guard leaves it alone: each execution ends exactly once.
  */
-function lockTree(tx: Executor, principal: Principal, id: string): Promise<Locked[]> {
+function lockTree(tx: Executor, principal: Principal, id: string): Promise<Execution[]> {
   return tx
-    .select(LOCKED)
+    .select()
     .from(executions)
     .where(
       and(
@@ -150,7 +156,17 @@ function lockTree(tx: Executor, principal: Principal, id: string): Promise<Locke
       ),
     )
     .orderBy(asc(executions.id))
-    .for('update');
+    .for('update') as Promise<Execution[]>;
+}
+
+/** Sends the writes with COMMIT; the guard of `endLocked` (a division by zero) is a fault of this server. */
+async function sendWithCommit(send: Pipeline['send'], writes: SQL[]): Promise<void> {
+  try {
+    await send(writes, true);
+  } catch (err) {
+    if (sqlState(err) === '22012') throw new VigilError('INTERNAL', 'An execution changed under its row lock');
+    throw err;
+  }
 }
 
 function verbOf(target: ClientTarget): string {
@@ -253,6 +269,73 @@ const LOCKED = {
 };
 type Locked = Pick<Execution, keyof typeof LOCKED>;
 
+/** What ending each locked row means: its completion time, its steps closed, its new last sequence. */
+function planEnds<R extends Locked>(ends: readonly { row: R; error: ExecutionErrorInfo | null }[], now: Date) {
+  return ends.map(({ row, error }) => {
+    const completedAt = completionTime(row.createdAt, row.startedAt, now, now);
+    const closing = closeOpenSteps(row.steps as Step[], completedAt);
+    const sequence = row.lastSequence + closing.events.length + 1;
+    return { row, error, completedAt, closing, sequence };
+  });
+}
+
+/** The events of the planned ends: each one's closing steps first, the terminal one last. */
+function endEvents(planned: ReturnType<typeof planEnds>, to: ExecutionStatus, now: Date): ExecutionEvent[] {
+  return planned.flatMap((p) => {
+    const ending = { from: p.row.status, to, ...(p.error && { error: p.error }) };
+    return [
+      ...p.closing.events.map((payload) => ({ type: 'STEP' as const, payload })),
+      { type: 'STATUS_CHANGED' as const, payload: ending },
+    ].map((x, i) => ({
+      executionId: p.row.id,
+      sequence: p.row.lastSequence + i + 1,
+      ...x,
+      occurredAt: p.completedAt,
+      recordedAt: now,
+    }));
+  });
+}
+
+/**
+ * Ends executions whose whole rows the caller has locked (API.md §1 "Time and open steps"), as `endExecutions` does,
+ * but without waiting for the database: answers the rows as the update makes them and the two statements that write
+ * them (one update, one insert), for the caller to send with COMMIT. The update is guarded on a non-terminal status;
+ * under the locks every row matches, and were one not to, it divides by zero, which aborts the transaction even with
+ * its COMMIT already on the wire.
+ */
+function endLocked(
+  ends: readonly { row: Execution; error: ExecutionErrorInfo | null }[],
+  to: ExecutionStatus,
+  now: Date,
+): { ended: Execution[]; events: ExecutionEvent[]; writes: SQL[] } {
+  if (ends.length === 0) return { ended: [], events: [], writes: [] };
+  const planned = planEnds(ends, now);
+  const events = endEvents(planned, to, now);
+  const ended: Execution[] = planned.map((p) => ({
+    ...p.row,
+    status: to,
+    completedAt: p.completedAt,
+    updatedAt: now,
+    heartbeatDeadlineAt: null,
+    lastSequence: p.sequence,
+    steps: p.closing.steps,
+    error: p.error ?? p.row.error,
+  }));
+  const col = <T>(f: (p: (typeof planned)[number]) => T) => pgArray(planned.map((p) => f(p) as never));
+  const update = sql`with ended as (update executions as e set status = ${to}::execution_status,
+      completed_at = v.completed_at, updated_at = ${now.toISOString()}::timestamptz, heartbeat_deadline_at = null,
+      last_sequence = v.last_sequence, steps = v.steps, error = coalesce(v.error, e.error)
+    from unnest(${col((p) => p.row.id)}::uuid[], ${col((p) => p.completedAt.toISOString())}::timestamptz[],
+      ${col((p) => p.sequence)}::int[], ${col((p) => JSON.stringify(p.closing.steps))}::jsonb[],
+      ${col((p) => (p.error ? JSON.stringify(p.error) : null))}::jsonb[])
+      as v(id, completed_at, last_sequence, steps, error)
+    where e.id = v.id and e.status = any(${pgArray(NON_TERMINAL_STATUSES)}::execution_status[])
+    returning e.id)
+    select 1 / (count(*) = ${planned.length})::int as ok from ended`;
+  const rows = rowsOfBatch(planned.map((p) => p.row.id));
+  return { ended, events, writes: [update, insertEvents(events, now, rows)] };
+}
+
 /**
  * Ends executions whose rows the caller has locked, at the server's time `now`: status `to`, `error` when given,
  * open steps closed (API.md §1 "Time and open steps"), and their events, the steps' first and the terminal one last.
@@ -264,12 +347,7 @@ async function endExecutions(
   to: ExecutionStatus,
   now: Date,
 ): Promise<{ updated: Execution[]; events: ExecutionEvent[] }> {
-  const planned = ends.map(({ row, error }) => {
-    const completedAt = completionTime(row.createdAt, row.startedAt, now, now);
-    const closing = closeOpenSteps(row.steps as Step[], completedAt);
-    const sequence = row.lastSequence + closing.events.length + 1;
-    return { row, error, completedAt, closing, sequence };
-  });
+  const planned = planEnds(ends, now);
   const col = <T>(f: (p: (typeof planned)[number]) => T) => pgArray(planned.map((p) => f(p) as never));
   const updating = tx
     .update(executions)
@@ -290,19 +368,7 @@ async function endExecutions(
     )
     .where(and(sql`${executions.id} = v.id`, inArray(executions.status, [...NON_TERMINAL_STATUSES])))
     .returning(getTableColumns(executions)) as Promise<Execution[]>;
-  const events: ExecutionEvent[] = planned.flatMap((p) => {
-    const ending = { from: p.row.status, to, ...(p.error && { error: p.error }) };
-    return [
-      ...p.closing.events.map((payload) => ({ type: 'STEP' as const, payload })),
-      { type: 'STATUS_CHANGED' as const, payload: ending },
-    ].map((x, i) => ({
-      executionId: p.row.id,
-      sequence: p.row.lastSequence + i + 1,
-      ...x,
-      occurredAt: p.completedAt,
-      recordedAt: now,
-    }));
-  });
+  const events = endEvents(planned, to, now);
   // Sent together (one round trip): under the caller's row locks every planned row is updated, so the events are
   // known before the update answers; were one not, the transaction fails and rolls back with them.
   const [updated] = await Promise.all([updating, events.length > 0 ? tx.insert(executionEvents).values(events) : null]);

@@ -114,7 +114,10 @@ export class ChangeFeed implements ChangeSink {
     return { executions: n, updates: this.updateListeners.size };
   }
 
-  /** ChangeSink: called after commit by the domain core. Dispatches locally at once, then tells other instances. */
+  /**
+   * ChangeSink: called after commit by the domain core. Dispatches locally at once, then tells other instances (the
+   * transport sends its NOTIFY after this turn, behind what the local dispatch writes).
+   */
   changed(changes: readonly Change[]): void {
     this.receive(changes);
     this.transport.publish(changes);
@@ -122,7 +125,6 @@ export class ChangeFeed implements ChangeSink {
 
   private receive(changes: readonly Change[]): void {
     this.stats.notifications += changes.length;
-    for (const o of this.observers) o.changed();
     for (const change of changes) {
       const { executionId, sequence, committed } = change;
       const hub = this.hubs.get(executionId);
@@ -135,6 +137,8 @@ export class ChangeFeed implements ChangeSink {
         else void this.pullTransient(executionId);
       }
     }
+    // After the hubs: an observer's read (the change log's tail) does not go out before what this wakes at once.
+    for (const o of this.observers) o.changed();
   }
 
   /**

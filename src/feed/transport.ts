@@ -144,12 +144,18 @@ export class PgTransport implements FeedTransport {
     if (changes.length > 0) this.handlers?.onRemote(changes);
   }
 
+  /**
+   * Queues the changes for other instances. The NOTIFY goes out once this turn is over (`setImmediate`), so that what
+   * the commit wakes in this process (waiters answered, frames written) reaches its sockets first.
+   */
   publish(changes: readonly Change[]): void {
     for (const c of changes) {
       const seen = this.pending.get(c.executionId);
       if (seen === undefined || c.sequence > seen) this.pending.set(c.executionId, c.sequence);
     }
-    if (!this.sending) void this.flush();
+    if (this.sending) return;
+    this.sending = true;
+    setImmediate(() => void this.flush());
   }
 
   /** Sends everything pending in as few NOTIFYs as fit, then whatever arrived meanwhile. */

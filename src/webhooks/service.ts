@@ -55,7 +55,8 @@ export function installWebhooks(
   domain.sink = {
     changed(changes) {
       inner.changed(changes);
-      if (Date.now() - writtenAt < WAKE_WINDOW_MS) d.wake();
+      // After this turn: the claim's query does not go out before what the commit wakes at once (waiters, streams).
+      if (Date.now() - writtenAt < WAKE_WINDOW_MS) setImmediate(() => d.wake());
     },
   };
 

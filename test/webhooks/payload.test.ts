@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createExecution, DB_KINDS, ok, record, type TestServer } from '../support/harness.js';
+import { createExecution, DB_KINDS, ok, record, type TestServer, UPDATE_STATUS } from '../support/harness.js';
 import { type Receiver, startReceiver } from '../support/receiver.js';
 import { COMPLETE, createWebhook, startHookServer } from './support.js';
 
@@ -121,6 +121,36 @@ describe.each(DB_KINDS)('the webhook body on %s', (kind) => {
     expect(body).toEqual(view);
     expect(view.steps).toHaveLength(2); // the comparison covered nested values, not only nulls
     expect(view.error).toMatchObject({ code: 'E1', step: 's1', details: { x: true } });
+  });
+
+  it('carries what a client status change committed (steps closed, error set), as its waiter gets it', async () => {
+    const { id } = await createExecution(s, { workflowId: 'wf-mark', tags: [{ key: 'team', value: 'ops' }] });
+    ok(
+      await record(s, id, [
+        { statusChanged: { to: 'RUNNING' } },
+        { step: { stepId: 'open', name: 'Open', status: 'RUNNING' } },
+        { step: { stepId: 'done', status: 'COMPLETED' } },
+      ]),
+    );
+    const waiting = s.gql<{ waitForExecution: { completed: boolean; execution: Record<string, unknown> } }>(
+      `query($id: ID!) { waitForExecution(id: $id, timeout: 20) { completed execution { ${selection} } } }`,
+      { id },
+    );
+    await expect.poll(() => s.feed.openListeners.executions, { timeout: 5000 }).toBe(1);
+    const errorInfo = { message: 'stuck', code: 'OPS', details: { zeta: 1, alpha: [1, { b: 2, a: 1 }] } };
+    ok(await s.gql(UPDATE_STATUS, { id, status: 'FAILED', errorInfo }));
+    const body = await delivered(id, 'FAILED');
+    const view = await graphqlView(id);
+    // The waiter and the webhook are handed the row the change wrote, not a read of it: the same as a read.
+    expect(body).toEqual(view);
+    const waited = ok(await waiting).waitForExecution;
+    expect(waited.completed).toBe(true);
+    expect(waited.execution).toEqual(view);
+    expect(view).toMatchObject({ status: 'FAILED', error: { code: 'OPS', message: 'stuck', details: errorInfo } });
+    expect(view.steps).toMatchObject([
+      { id: 'open', status: 'CANCELLED', completedAt: view.completedAt },
+      { id: 'done', status: 'COMPLETED' },
+    ]);
   });
 
   it('carries the same shape with every optional value absent', async () => {
