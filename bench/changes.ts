@@ -5,6 +5,7 @@
  * of 100,000 changes (100,000 executions changed after a cursor) read by one subscriber, in seconds.
  */
 import { connect, type Socket } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type postgres from 'postgres';
 
 const SUBSCRIBERS = 100;
@@ -180,6 +181,9 @@ export async function measureChanges(
   const end = started + seconds * 1000;
   const perExecutionMs = (1000 * EXECUTIONS) / RATE;
   const writers = await Promise.all(ids.map(() => client(base)));
+  // The load generator's own lag (its event loop's delay while writing): what of the latencies it measured is its own.
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
   /** From a write's send to its answer: what of the delivery latency is the write itself. */
   const writeLatencies: number[] = [];
   await Promise.all(
@@ -205,6 +209,8 @@ export async function measureChanges(
     }),
   );
   for (const writer of writers) writer.close();
+  loop.disable();
+  const loopP99 = loop.percentile(99) / 1e6;
   const written =
     [...expected.values()].reduce((a, n) => a + n, 0) - [...baseSequence.values()].reduce((a, n) => a + n, 0);
   const elapsed = (performance.now() - started) / 1000;
@@ -249,6 +255,7 @@ export async function measureChanges(
     changes_write_p50_ms: round(percentile(writes, 0.5)),
     changes_write_p99_ms: round(percentile(writes, 0.99)),
     changes_missing: missing,
+    changes_bench_loop_p99_ms: round(loopP99),
     changes_replay_rows: replayed,
     changes_replay_s: round(replaySeconds),
   };

@@ -8,7 +8,7 @@ import {
   cursorCodec,
   laterOf,
   type Position,
-  readChanges,
+  readChangesWithHorizon,
   readFeedState,
   requireRetained,
 } from '../domain/changes.js';
@@ -150,15 +150,17 @@ function follow(
         requireRetained(after, state);
         sent = new Map();
         const page = async (from: Position) => {
-          const rows = await readChanges(db, {
+          const { rows, horizon } = await readChangesWithHorizon(db, {
             after: from,
             below: frontier.xid,
             limit: PAGE,
             tenant: principal,
             filter,
           });
-          // A prune that committed before this read may have taken rows from under it: refuse rather than skip.
-          requireRetained(from, await readFeedState(db));
+          // A prune that committed before this read may have taken rows from under it: refuse rather than skip. The
+          // horizon comes from the rows' own statement (one snapshot: the rows it lacks are exactly those a prune
+          // it sees took); a page with no row reads it on its own, after.
+          requireRetained(from, horizon ? { ...state, horizon } : await readFeedState(db));
           return rows;
         };
         for (let next: Promise<ChangeRow[]> | null = page(position); next; ) {

@@ -28,6 +28,11 @@ export function loadCompiler(): Promise<void> {
   return loading;
 }
 
+/** graphql-jit once `loadCompiler` has loaded it (the lean SSE path compiles change streams' documents with it). */
+export function loadedCompiler(): Jit | null {
+  return jit;
+}
+
 /**
  * Parsed, validated (through yoga's envelop, so armor's limits apply) and, for queries and mutations, compiled
  * documents, by text and operation name. Null for anything invalid: yoga then answers with the precise error.

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  type DocumentNode,
   type ExecutionResult,
   execute,
   type FieldNode,
@@ -9,6 +10,7 @@ import {
   Kind,
   visit,
 } from 'graphql';
+import type { CompiledQuery } from 'graphql-jit';
 import type { Principal } from '../domain/access.js';
 import type { VigilError } from '../domain/errors.js';
 import { DEFAULT_WAIT_TIMEOUT_SECONDS } from '../domain/inputs.js';
@@ -18,7 +20,7 @@ import { prepareEventStream, prepareUpdateStream, type StreamSink, type StreamSt
 import { type ErrorLogger, graphqlStreamError, graphqlStreamResult } from '../http/graphql-errors.js';
 import { nextFrame, type SseProtocol, type SseStream, type SseWriter } from '../http/sse.js';
 import type { GraphQLContext } from './context.js';
-import type { PreparedDocument } from './documents.js';
+import { loadedCompiler, type PreparedDocument } from './documents.js';
 import type { LeanPathDeps } from './fast.js';
 import { type GraphQLParams, headerOf } from './http.js';
 
@@ -135,10 +137,12 @@ export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema; sse:
 
   const groupOf = (
     key: string,
+    field: string,
     principal: Principal,
     prepared: PreparedDocument,
     operationName: string | undefined,
     variableValues: Record<string, unknown>,
+    variables: Record<string, unknown>,
   ): Group => {
     const existing = groups.get(key);
     if (existing) return existing;
@@ -157,6 +161,10 @@ export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema; sse:
       db: deps.db,
     };
     const { document } = prepared;
+    // A change stream's items (every change of every execution a filter matches, 100,000 in a replay) execute through
+    // graphql-jit's compiled form of the document when it is loaded: graphql-js's execute re-coerced the root field's
+    // arguments and walked the document for each of them.
+    const compiled = field === 'executionChanges' ? compiledItems(document, operationName) : null;
     // The cursor variables in here are the first member's; they reach only the root field's arguments, which an
     // item's execution does not read (its resolver returns the item).
     const group: Group = {
@@ -166,18 +174,27 @@ export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema; sse:
       members: 0,
       aborted,
       joined: null,
-      execute: (root) =>
-        execute({
-          schema: deps.schema,
-          document,
-          rootValue: root,
-          contextValue: context,
-          variableValues,
-          operationName,
-        }) as ExecutionResult | Promise<ExecutionResult>,
+      execute: compiled
+        ? (root) => compiled.query(root, context, variables) as ExecutionResult | Promise<ExecutionResult>
+        : (root) =>
+            execute({
+              schema: deps.schema,
+              document,
+              rootValue: root,
+              contextValue: context,
+              variableValues,
+              operationName,
+            }) as ExecutionResult | Promise<ExecutionResult>,
     };
     groups.set(key, group);
     return group;
+  };
+
+  /** graphql-jit's compiled form of a subscription document, for executing its items; null when not loaded or refused. */
+  const compiledItems = (document: DocumentNode, operationName: string | undefined): CompiledQuery | null => {
+    const jit = loadedCompiler();
+    const compiled = jit?.compileQuery(deps.schema, document, operationName);
+    return compiled && jit?.isCompiledQuery(compiled) ? compiled : null;
   };
 
   /**
@@ -265,7 +282,15 @@ export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema; sse:
       params.query,
       JSON.stringify(shapeVars),
     ].join('\u0000');
-    const group = groupOf(key, principal, prepared, params.operationName, variableValues);
+    const group = groupOf(
+      key,
+      fieldName,
+      principal,
+      prepared,
+      params.operationName,
+      variableValues,
+      params.variables ?? {},
+    );
     group.members += 1;
     const stream = deps.sse.start(res, { protocol, errorFrame: errorFrameOf(correlationId, deps.log) });
     follow(stream, start as LeanStart, group, correlationId, fieldName === 'executionChanges');
