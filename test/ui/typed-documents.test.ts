@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -8,13 +8,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 /**
  * The dashboard's documents are typed from schema.graphql (issue 21, item 2): `npm run typecheck` runs
  * `gql-tada check` on them, so a field the dashboard reads that the schema renames fails the type-check, not the
- * dashboard at run time. Checked here on a copy of the schema with fields the dashboard reads renamed (and, so that
- * the failure is the renames', on the schema as it is).
+ * dashboard at run time. Checked here on a copy of the schema with fields the dashboard reads renamed
+ * (`npm run typecheck` checks them on the schema as it is).
  */
 
 const run = promisify(execFile);
 const ROOT = new URL('../../', import.meta.url).pathname;
-const DASHBOARD = join(ROOT, 'src/client/sdk/dashboard.ts');
 
 /** Fields the dashboard's documents read (the list row, the change feed, the footer, the overview), renamed. */
 const RENAMES: [type: string, field: string, renamed: string][] = [
@@ -42,30 +41,39 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-/** `gql-tada check` of the dashboard's documents against `schema`: its exit code and what it printed. */
+/**
+ * `gql-tada check` of the dashboard's documents against `schema`: its exit code and what it printed. The check
+ * scans the files under its tsconfig's folder, so the documents module is copied with what it imports (the SDK's
+ * `graphql()` and its introspection) into a temporary project that reads this checkout's node_modules.
+ */
 async function check(schema: string): Promise<{ code: number; output: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-typed-'));
   dirs.push(dir);
+  mkdirSync(join(dir, 'sdk'));
+  for (const f of ['dashboard.ts', 'graphql.ts', 'graphql-env.d.ts']) {
+    copyFileSync(join(ROOT, 'src/client/sdk', f), join(dir, 'sdk', f));
+  }
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   writeFileSync(join(dir, 'schema.graphql'), schema);
-  const plugin = { name: 'gql.tada/ts-plugin', schema: './schema.graphql', tadaOutputLocation: './graphql-env.d.ts' };
-  const tsconfig = {
-    compilerOptions: {
-      target: 'ES2022',
-      module: 'NodeNext',
-      moduleResolution: 'NodeNext',
-      strict: true,
-      skipLibCheck: true,
-      noEmit: true,
-      types: [],
-      plugins: [plugin],
-    },
-    files: [DASHBOARD],
+  const plugin = {
+    name: 'gql.tada/ts-plugin',
+    schema: './schema.graphql',
+    tadaOutputLocation: './sdk/graphql-env.d.ts',
   };
-  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig));
-  const bin = join(ROOT, 'node_modules/.bin/gql-tada');
+  const compilerOptions = {
+    target: 'ES2022',
+    module: 'NodeNext',
+    moduleResolution: 'NodeNext',
+    strict: true,
+    skipLibCheck: true,
+    noEmit: true,
+    types: [],
+    plugins: [plugin],
+  };
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['sdk'] }));
   try {
-    const r = await run(bin, ['check', '-c', join(dir, 'tsconfig.json'), '--fail-on-warn'], {
-      cwd: ROOT,
+    const r = await run(join(ROOT, 'node_modules/.bin/gql-tada'), ['check', '-c', join(dir, 'tsconfig.json')], {
+      cwd: dir,
       env: { ...process.env, CI: 'true', NO_COLOR: '1' },
     });
     return { code: 0, output: r.stdout + r.stderr };
@@ -76,16 +84,14 @@ async function check(schema: string): Promise<{ code: number; output: string }> 
 }
 
 describe("the dashboard's documents against schema.graphql", () => {
-  const schema = readFileSync(join(ROOT, 'schema.graphql'), 'utf8');
-
-  it('pass gql-tada check as the schema is', { timeout: 60_000 }, async () => {
-    const r = await check(schema);
-    expect(r.code, r.output).toBe(0);
-  });
-
-  it('fail it, naming each field, when fields they read are renamed in the schema', { timeout: 60_000 }, async () => {
+  // one run (gql-tada check takes some 20 s here); the documents pass it on the schema as it is in `npm run typecheck`
+  it('fail gql-tada check, naming each field, when fields they read are renamed in the schema', {
+    timeout: 120_000,
+  }, async () => {
+    const schema = readFileSync(join(ROOT, 'schema.graphql'), 'utf8');
     const r = await check(renamed(schema));
-    expect(r.code).not.toBe(0);
-    for (const [type, field] of RENAMES) expect(r.output).toMatch(new RegExp(`${field}.*${type}|${type}.*${field}`));
+    expect(r.code, r.output).not.toBe(0);
+    for (const [type, field] of RENAMES) expect(r.output).toContain(`Cannot query field "${field}" on type "${type}"`);
+    expect(r.output).toContain('sdk/dashboard.ts');
   });
 });
