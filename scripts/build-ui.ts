@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { idTable, manifestJson, persistedDocuments } from './persisted-documents.js';
+import { manifestJson, persistedDashboardModule, persistedDocuments } from './persisted-documents.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Where the built dashboard lives; committed, so `npm start` serves it with no build step and writes nothing. */
@@ -31,11 +31,19 @@ export async function buildDashboard(): Promise<Map<string, Buffer>> {
     target: ['chrome111', 'firefox113', 'safari16.4'],
     jsx: 'automatic',
     jsxImportSource: 'preact',
-    // the dashboard sends its documents' ids (src/client/persisted.ts)
-    define: {
-      'process.env.NODE_ENV': '"production"',
-      __VIGIL_DOCUMENT_IDS__: JSON.stringify(idTable(persistedDocuments())),
-    },
+    define: { 'process.env.NODE_ENV': '"production"' },
+    // the dashboard sends its documents' ids: its documents module becomes the ids (persistedDashboardModule)
+    plugins: [
+      {
+        name: 'persisted-dashboard-documents',
+        setup(b) {
+          b.onLoad({ filter: /[\\/]src[\\/]client[\\/]sdk[\\/]dashboard\.ts$/ }, () => ({
+            contents: persistedDashboardModule(),
+            loader: 'js',
+          }));
+        },
+      },
+    ],
     legalComments: 'eof',
     charset: 'utf8',
     write: false,

@@ -47,6 +47,9 @@ export interface StreamSink<T> {
   complete(): void;
 }
 
+/** What a request names: a document's text, or the id of a persisted document the server has (trusted documents). */
+export type Operation = string | { documentId: string };
+
 interface GraphQLErrorLike {
   message: string;
   extensions?: { code?: unknown };
@@ -68,7 +71,7 @@ export class VigilClient {
   }
 
   /** Runs a query or mutation; resolves with `data` or throws a {@link VigilApiError}. */
-  async request<T>(query: string, variables: Record<string, unknown> = {}, signal?: AbortSignal): Promise<T> {
+  async request<T>(query: Operation, variables: Record<string, unknown> = {}, signal?: AbortSignal): Promise<T> {
     let res: Response;
     try {
       res = await fetch(`${this.url}/graphql`, {
@@ -103,7 +106,7 @@ export class VigilClient {
    * Subscribes over graphql-sse. Never retries by itself: a caller that re-attaches knows its cursor (`after`)
    * and passes it, so nothing is replayed twice. Returns a function that ends the subscription.
    */
-  subscribe<T>(query: string, variables: Record<string, unknown>, sink: StreamSink<T>): () => void {
+  subscribe<T>(query: Operation, variables: Record<string, unknown>, sink: StreamSink<T>): () => void {
     this.sse ??= createClient({
       url: `${this.url}/graphql/stream`,
       headers: () => this.headers(),

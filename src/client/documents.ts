@@ -1,6 +1,7 @@
 /**
- * The GraphQL documents the dashboard and the CLI send, and the shapes they get back (schema.graphql).
- * Kept in one place so both users of the public API ask for the same fields.
+ * What the dashboard and the CLI share about executions: the statuses, the shapes the CLI formats (its documents,
+ * typed by gql.tada, are in src/cli/documents.ts; the dashboard's in src/client/sdk/dashboard.ts), and how an event,
+ * a duration, a percentage read.
  */
 
 export const STATUSES = [
@@ -96,53 +97,11 @@ export interface ExecutionEvent {
   messageStatus?: string;
 }
 
-export interface Viewer {
-  organizationId: string;
-  environment: string;
-  scopes: string[];
-  authenticated: boolean;
-}
-
-export const SUMMARY = `
-  id workflowId workflowVersion environment status progress { step percentage }
-  createdAt startedAt completedAt updatedAt durationMs lastSequence
-  stats { totalMessages completedMessages failedMessages inProgressMessages successRate }
-  error { code message step details }`;
-
-export const DETAIL = `${SUMMARY}
-  organizationId initiatedBy trigger { type eventId eventType entityType }
-  timeoutSeconds heartbeatTimeoutSeconds deadlineAt inputs output metadata
-  steps { id name type status startedAt completedAt durationMs skipped error { code message step } }`;
-
-export const EVENT = `
-  sequence executionId type occurredAt
-  ... on StatusChangedEvent { from to error { code message step } }
-  ... on ProgressEvent { step percentage }
-  ... on StepEvent { stepId name stepType stepStatus: status error { code message step } }
-  ... on MessageEvent { messageId adapter messageStatus: status error { code message step } }`;
-
-export const VIEWER = 'query Viewer { viewer { organizationId environment scopes authenticated } }';
-
-// GET and WAIT (one execution, a wait on it) are the SDK's typed documents now: src/client/sdk/documents.ts; the
-// CLI's list, get, cancel, watch and logs are typed the same way in src/cli/documents.ts.
-
-export const UPDATE_STATUS = `mutation UpdateStatus($id: ID!, $status: ExecutionStatusTarget!, $errorInfo: JSON) {
-  updateExecutionStatus(id: $id, status: $status, errorInfo: $errorInfo) {
-    success previousStatus currentStatus message execution { ${SUMMARY} }
-  }
-}`;
-export interface UpdateStatusResult {
-  updateExecutionStatus: {
-    success: boolean;
-    previousStatus: ExecutionStatus;
-    currentStatus: ExecutionStatus;
-    message: string;
-    execution: ExecutionSummary;
-  };
-}
+/** The fields of an event that {@link describeEvent} reads: the CLI's `ExecutionEvent`, and the dashboard's. */
+type Describable = Omit<ExecutionEvent, 'type'> & { type: string };
 
 /** One line describing an event, the same in the dashboard's log and in `vigil watch`. */
-export function describeEvent(e: ExecutionEvent): string {
+export function describeEvent(e: Describable): string {
   switch (e.type) {
     case 'STATUS_CHANGED':
       return `${e.from} → ${e.to}${e.error ? ` (${e.error.code}: ${e.error.message})` : ''}`;
@@ -152,6 +111,8 @@ export function describeEvent(e: ExecutionEvent): string {
       return `step ${e.name ?? e.stepId} ${e.stepStatus}${e.error ? ` (${e.error.code}: ${e.error.message})` : ''}`;
     case 'MESSAGE':
       return `message ${e.messageId} ${e.messageStatus}${e.adapter ? ` via ${e.adapter}` : ''}${e.error ? ` (${e.error.code}: ${e.error.message})` : ''}`;
+    default:
+      return '';
   }
 }
 
@@ -172,7 +133,10 @@ export function formatDuration(ms: number): string {
 }
 
 /** The running time so far, or the final duration of a terminal execution. */
-export function elapsedMs(e: ExecutionSummary, now: number): number | null {
+export function elapsedMs(
+  e: Pick<ExecutionSummary, 'durationMs' | 'status' | 'startedAt' | 'createdAt'>,
+  now: number,
+): number | null {
   if (e.durationMs != null) return e.durationMs;
   if (isTerminal(e.status)) return null;
   return now - Date.parse(e.startedAt ?? e.createdAt);

@@ -2,8 +2,9 @@
  * Trusted documents, the client's side: the dashboard and the CLI send a persisted document's id instead of its text
  * (`{"documentId": "sha256:<hex>", "variables": …}`, the GraphQL over HTTP persisted-documents convention that
  * gql.tada's `graphql.persisted` and graphql-yoga's persisted-operations plugin also use). Their builds
- * (scripts/persisted-documents.ts) hash every document they send and give the bundle `__VIGIL_DOCUMENT_IDS__`, a
- * table from a short key of each text to its id; the server's manifest holds the same ids with their texts.
+ * (scripts/persisted-documents.ts) hash every document they send: the dashboard's documents become their ids, and
+ * the CLI's bundle gets `__VIGIL_DOCUMENT_IDS__`, a table from a short key of each text to its id; the server's
+ * manifest holds the same ids with their texts.
  * Run from sources (tests, `tsx`) or as the `vigil/client` SDK, there is no table and the text is sent as before.
  */
 declare const __VIGIL_DOCUMENT_IDS__: Record<string, string> | undefined;
@@ -33,11 +34,15 @@ export function documentIdOf(text: string): string | undefined {
   return ids?.[keyOf(text)];
 }
 
-/** A GraphQL-over-HTTP request body: the document's id when it has one, else its text. */
+/**
+ * A GraphQL-over-HTTP request body: the id of a persisted document as given (the dashboard's, replaced by their ids
+ * at build), else the id the build's table has for the text, else the text.
+ */
 export function requestOf(
-  query: string,
+  query: string | { documentId: string },
   variables: Record<string, unknown>,
 ): { query: string; variables: Record<string, unknown> } | { documentId: string; variables: Record<string, unknown> } {
+  if (typeof query !== 'string') return { documentId: query.documentId, variables };
   const documentId = documentIdOf(query);
   return documentId ? { documentId, variables } : { query, variables };
 }

@@ -4,11 +4,11 @@ import { createClient, NetworkError, type RequestParams } from 'graphql-sse';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { persistedDocuments } from '../../scripts/persisted-documents.js';
-import { VIEWER } from '../../src/client/documents.js';
-import { EVENTS_WITH_LOGS } from '../../src/client/log-events.js';
-import { RUN_LIST } from '../../src/client/run-model.js';
+import { VigilClient } from '../../src/client/client.js';
+import { EventsWithLogs, RunList, ViewerQuery } from '../../src/client/sdk/dashboard.js';
 import { CreateExecution, GetExecution, RecordEvents } from '../../src/client/sdk/documents.js';
-import { textOf } from '../../src/client/sdk/transport.js';
+import { graphql } from '../../src/client/sdk/graphql.js';
+import { query, textOf } from '../../src/client/sdk/transport.js';
 import { ARTIFACTS, launchChromium } from '../support/browser.js';
 import { runCli } from '../support/cli.js';
 import { DB_KINDS, startTestServer, type TestServer } from '../support/harness.js';
@@ -18,8 +18,8 @@ import { readSse } from '../support/sse.js';
 
 const manifest = persistedDocuments();
 const ids = new Map([...manifest].map(([id, text]) => [text, id]));
-const idOf = (doc: string | Parameters<typeof textOf>[0]): string => {
-  const id = ids.get(typeof doc === 'string' ? doc : textOf(doc));
+const idOf = (doc: Parameters<typeof textOf>[0]): string => {
+  const id = ids.get(textOf(doc));
   if (!id) throw new Error('not a persisted document');
   return id;
 };
@@ -121,8 +121,17 @@ describe.each(DB_KINDS)('trusted documents on %s', (kind) => {
       expect(apollo.body.data?.execution).toMatchObject({ id, status: 'COMPLETED' });
     });
 
+    it("sends a persisted document (gql.tada's graphql.persisted, as the dashboard's build makes) as its id", async () => {
+      const id = await completedExecution(s());
+      const client = new VigilClient({ url: s().url });
+      const doc = graphql.persisted<typeof GetExecution>(idOf(GetExecution));
+      expect(doc.definitions).toEqual([]);
+      const r = await query(client, doc, { id });
+      expect(r.execution).toMatchObject({ id, status: 'COMPLETED', workflowId: 'wf-ids' });
+    });
+
     it('runs a query by id over GET too (persistedQuery in extensions)', async () => {
-      const persistedQuery = { version: 1, sha256Hash: idOf(VIEWER).slice('sha256:'.length) };
+      const persistedQuery = { version: 1, sha256Hash: idOf(ViewerQuery).slice('sha256:'.length) };
       const params = new URLSearchParams({ extensions: JSON.stringify({ persistedQuery }) });
       const res = await fetch(`${s().url}/graphql?${params}`, { headers: { accept: 'application/json' } });
       const body = (await res.json()) as Answer['body'];
@@ -147,7 +156,7 @@ describe.each(DB_KINDS)('trusted documents on %s', (kind) => {
     });
 
     it("runs a manifest document sent as text, and introspection (GraphiQL's schema)", async () => {
-      const viewer = await post(s(), { query: VIEWER });
+      const viewer = await post(s(), { query: textOf(ViewerQuery) });
       expect(viewer.body.data?.viewer).toMatchObject({ organizationId: 'default' });
       const schema = await post(s(), { query: '{ __schema { queryType { name } } }' });
       expect(schema.body.data).toEqual({ __schema: { queryType: { name: 'Query' } } });
@@ -158,7 +167,7 @@ describe.each(DB_KINDS)('trusted documents on %s', (kind) => {
       async (transport) => {
         const id = await completedExecution(s());
         const events = await subscribeAll(s(), transport, {
-          documentId: idOf(EVENTS_WITH_LOGS),
+          documentId: idOf(EventsWithLogs),
           variables: { id, timeout: 5 },
         });
         expect(
@@ -178,7 +187,7 @@ describe.each(DB_KINDS)('trusted documents on %s', (kind) => {
   it('with VIGIL_TRUSTED_DOCUMENTS=allow (the default), runs text and ids alike', async () => {
     const s = servers.allow as TestServer;
     expect((await post(s, { query: RAW })).body.errors).toBeUndefined();
-    const byId = await post(s, { documentId: idOf(RUN_LIST), variables: { first: 1 } });
+    const byId = await post(s, { documentId: idOf(RunList), variables: { first: 1 } });
     expect(byId.body.errors).toBeUndefined();
     expect(byId.body.data?.executions).toMatchObject({ pageInfo: { hasNextPage: false } });
     expect(codeOf(await post(s, { documentId: UNKNOWN }))).toBe('VALIDATION_FAILED');
@@ -239,7 +248,7 @@ describe('the built dashboard sends ids', () => {
     const html = readFileSync(join(dist, 'index.html'), 'utf8');
     const script = /src="\/assets\/([^"]+\.js)"/.exec(html)?.[1] as string;
     const js = readFileSync(join(dist, 'assets', script), 'utf8');
-    for (const doc of [VIEWER, RUN_LIST, EVENTS_WITH_LOGS]) expect(js).toContain(idOf(doc));
+    for (const doc of [ViewerQuery, RunList, EventsWithLogs]) expect(js).toContain(idOf(doc));
     expect(js).not.toContain('query RunView(');
     expect(js).not.toContain('subscription TypedEvents(');
   });

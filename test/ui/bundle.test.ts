@@ -2,6 +2,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDashboard, DIST, MANIFEST, manifestText } from '../../scripts/build-ui.js';
+import { idOfText, operationsOf, persistedDocuments } from '../../scripts/persisted-documents.js';
+import * as dashboard from '../../src/client/sdk/dashboard.js';
+import { textOf } from '../../src/client/sdk/transport.js';
 import { startTestServer, type TestServer } from '../support/harness.js';
 
 function committed(dir: string): Map<string, Buffer> {
@@ -33,6 +36,23 @@ describe('the committed dashboard build', () => {
     expect(readFileSync(MANIFEST, 'utf8'), 'src/graphql/persisted-documents.json is stale: run npm run ui:build').toBe(
       manifestText(),
     );
+  });
+
+  it("carries its documents as their persisted ids, not as text to parse (each one in the server's manifest)", () => {
+    const html = readFileSync(join(DIST, 'index.html'), 'utf8');
+    const script = /src="\/assets\/([^"]+\.js)"/.exec(html)?.[1] as string;
+    const js = readFileSync(join(DIST, 'assets', script), 'utf8');
+    const manifest = persistedDocuments();
+    const operations = operationsOf(dashboard as Record<string, unknown>);
+    expect(operations.size).toBeGreaterThan(10);
+    for (const [name, doc] of operations) {
+      const id = idOfText(textOf(doc));
+      expect(manifest.has(id), `${name} is not in the manifest`).toBe(true);
+      expect(js, `${name}'s id is not in the bundle`).toContain(id);
+      const heading = /^(query|mutation|subscription) \w+/.exec(textOf(doc))?.[0] as string;
+      expect(js, `${name}'s text is in the bundle`).not.toContain(heading);
+    }
+    expect(js).not.toContain('fragment DashboardRow');
   });
 
   it('names no other origin: every script, style and request stays on the Vigil server', () => {

@@ -1,5 +1,12 @@
 import { type DocumentNode, print } from '@0no-co/graphql.web';
-import { type ClientOptions, reattachDelay, type StreamSink, VigilApiError, VigilClient } from '../client.js';
+import {
+  type ClientOptions,
+  type Operation,
+  reattachDelay,
+  type StreamSink,
+  VigilApiError,
+  VigilClient,
+} from '../client.js';
 import type { ResultOf, TadaDocumentNode, VariablesOf } from './graphql.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: any typed document
@@ -16,24 +23,33 @@ export function textOf(doc: DocumentNode): string {
   return text;
 }
 
-/** One typed request over a client: the result's type is inferred from the document (the CLI's adapter too). */
+/**
+ * What a request names for a document: the id of a persisted document (one with a `documentId`, as gql.tada's
+ * `graphql.persisted` makes them and the dashboard's build leaves its documents), else its text.
+ */
+export function operationOf(doc: DocumentNode): Operation {
+  const documentId = (doc as { documentId?: unknown }).documentId;
+  return typeof documentId === 'string' ? { documentId } : textOf(doc);
+}
+
+/** One typed request over a client: the result's type is inferred from the document (the CLI's and the dashboard's too). */
 export function query<D extends Doc>(
   client: VigilClient,
   doc: D,
   variables: VariablesOf<D>,
   signal?: AbortSignal,
 ): Promise<ResultOf<D>> {
-  return client.request<ResultOf<D>>(textOf(doc), variables as Record<string, unknown>, signal);
+  return client.request<ResultOf<D>>(operationOf(doc), variables as Record<string, unknown>, signal);
 }
 
-/** One typed subscription over a client: its events' type is inferred from the document (the CLI's adapter too). */
+/** One typed subscription over a client: its events' type is inferred from the document (the CLI's and dashboard's too). */
 export function subscribe<D extends Doc>(
   client: VigilClient,
   doc: D,
   variables: VariablesOf<D>,
   sink: StreamSink<ResultOf<D>>,
 ): () => void {
-  return client.subscribe(textOf(doc), variables as Record<string, unknown>, sink);
+  return client.subscribe(operationOf(doc), variables as Record<string, unknown>, sink);
 }
 
 /** Failures worth sending again: the server was unreachable or the connection dropped, or it asked to come back. */

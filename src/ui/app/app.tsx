@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { type VigilApiError, VigilClient } from '../../client/client.js';
-import { VIEWER, type Viewer } from '../../client/documents.js';
-import { COUNTS, type CountsResult } from '../../client/run-model.js';
+import { Counts, type Viewer, ViewerQuery } from '../../client/sdk/dashboard.js';
+import { query } from '../../client/sdk/transport.js';
 import { ExecutionDetailView } from './detail.js';
 import { FilterBar } from './filter-bar.js';
 import { ExecutionList } from './list.js';
@@ -42,7 +42,7 @@ export function App() {
   useEffect(() => {
     setAccess({ state: 'checking' });
     setProblem(null);
-    client.request<{ viewer: Viewer }>(VIEWER).then(
+    query(client, ViewerQuery, {}).then(
       (r) => setAccess({ state: 'ok', viewer: r.viewer }),
       (e: VigilApiError) => {
         if (e.code === 'UNAUTHORIZED')
@@ -100,7 +100,7 @@ function Dashboard({
   const countFilter = useMemo(() => toFilter(f, Date.now(), false), [f]);
   const live = useLiveExecutions(client, filter, onAccessError, listed);
   const counts = useThrottledRead(
-    () => client.request<CountsResult>(COUNTS, { filter: countFilter }).then((r) => r.executionCounts),
+    () => query(client, Counts, { filter: countFilter }).then((r) => r.executionCounts),
     JSON.stringify(countFilter),
     live.changes,
     listed,

@@ -1,18 +1,11 @@
 import { reattachDelay, type VigilApiError, type VigilClient } from '../../client/client.js';
-import {
-  CHANGES_CURSOR,
-  type ChangesCursorResult,
-  type Filter,
-  RUN_CHANGES,
-  RUN_LIST,
-  type RunChangesResult,
-  type RunListResult,
-  type RunSummary,
-} from '../../client/run-model.js';
+import type { Filter } from '../../client/run-model.js';
+import { ChangesCursor, type ListPage, RunChanges, RunList, type RunSummary } from '../../client/sdk/dashboard.js';
+import { query, subscribe } from '../../client/sdk/transport.js';
 
 export type Connection = 'connecting' | 'live' | 'reconnecting';
 
-export type ListPage = RunListResult['executions'];
+export type { ListPage } from '../../client/sdk/dashboard.js';
 
 export interface ChangesFeedHandlers {
   /** A first page read (at the start, or again after an expired cursor): it replaces whatever was loaded. */
@@ -100,9 +93,9 @@ export class ChangesFeed {
   private async read(): Promise<void> {
     const generation = this.generation;
     try {
-      const { executionChangesCursor: cursor } = await this.client.request<ChangesCursorResult>(CHANGES_CURSOR);
+      const { executionChangesCursor: cursor } = await query(this.client, ChangesCursor, {});
       if (generation !== this.generation) return;
-      const r = await this.client.request<RunListResult>(RUN_LIST, { filter: this.filter, first: PAGE });
+      const r = await query(this.client, RunList, { filter: this.filter, first: PAGE });
       if (generation !== this.generation) return;
       this.cursor = cursor;
       this.pending = [];
@@ -118,8 +111,9 @@ export class ChangesFeed {
   private subscribe(after: string): void {
     const generation = this.generation;
     const current = () => generation === this.generation;
-    this.dispose = this.client.subscribe<RunChangesResult>(
-      RUN_CHANGES,
+    this.dispose = subscribe(
+      this.client,
+      RunChanges,
       { filter: feedFilter(this.filter), after },
       {
         connected: () => {

@@ -1,15 +1,15 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { VigilApiError, VigilClient } from '../../client/client.js';
+import { describeEvent, elapsedMs, isTerminal } from '../../client/documents.js';
 import {
-  describeEvent,
-  type ExecutionSummary,
-  elapsedMs,
-  isTerminal,
-  UPDATE_STATUS,
-  type UpdateStatusResult,
+  type RunDetail,
+  RunGet,
+  type RunSummary,
+  SetPinned,
+  UpdateStatus,
   type Viewer,
-} from '../../client/documents.js';
-import { RUN_GET, type RunGetResult, SET_PINNED, type SetPinnedResult } from '../../client/run-model.js';
+} from '../../client/sdk/dashboard.js';
+import { query } from '../../client/sdk/transport.js';
 import { useEventLog } from './event-stream.js';
 import { Attempts, Children, shortId } from './lineage.js';
 import { newer } from './live.js';
@@ -26,7 +26,7 @@ export interface DetailProps {
   id: string;
   viewer: Viewer;
   /** The newest state the list's subscription has seen, if any. */
-  live: ExecutionSummary | undefined;
+  live: RunSummary | undefined;
   onAccessError(e: VigilApiError): void;
   now: number;
 }
@@ -36,7 +36,7 @@ export interface DetailProps {
  * and the event log streaming live.
  */
 export function ExecutionDetailView({ client, id, viewer, live, onAccessError, now }: DetailProps) {
-  const [detail, setDetail] = useState<RunGetResult['execution'] | undefined>(undefined);
+  const [detail, setDetail] = useState<RunDetail | null | undefined>(undefined);
   const [loadError, setLoadError] = useState<VigilApiError | null>(null);
   const [confirm, setConfirm] = useState<Target | null>(null);
   const [notice, setNotice] = useState<{ text: string; error: boolean } | null>(null);
@@ -52,7 +52,7 @@ export function ExecutionDetailView({ client, id, viewer, live, onAccessError, n
     try {
       do {
         f.again = false;
-        const r = await client.request<RunGetResult>(RUN_GET, { id });
+        const r = await query(client, RunGet, { id });
         setDetail((prev) => (prev && r.execution && !newer(prev, r.execution) ? prev : r.execution));
         setLoadError(null);
       } while (f.again);
@@ -90,7 +90,7 @@ export function ExecutionDetailView({ client, id, viewer, live, onAccessError, n
       </section>
     );
   }
-  const e: NonNullable<RunGetResult['execution']> = live && newer(detail, live) ? { ...detail, ...live } : detail;
+  const e: RunDetail = live && newer(detail, live) ? { ...detail, ...live } : detail;
   const terminal = isTerminal(e.status);
   const canWrite = viewer.scopes.includes('executions:write');
   const canAdmin = viewer.scopes.includes('executions:admin');
@@ -99,7 +99,7 @@ export function ExecutionDetailView({ client, id, viewer, live, onAccessError, n
     setConfirm(null);
     try {
       const errorInfo = status === 'FAILED' && reason ? { message: reason } : undefined;
-      const r = await client.request<UpdateStatusResult>(UPDATE_STATUS, { id, status, errorInfo });
+      const r = await query(client, UpdateStatus, { id, status, errorInfo });
       setNotice({ text: r.updateExecutionStatus.message, error: !r.updateExecutionStatus.success });
       void refresh();
     } catch (err) {
@@ -111,7 +111,7 @@ export function ExecutionDetailView({ client, id, viewer, live, onAccessError, n
 
   const pin = async (pinned: boolean) => {
     try {
-      await client.request<SetPinnedResult>(SET_PINNED, { id, pinned });
+      await query(client, SetPinned, { id, pinned });
       void refresh();
     } catch (err) {
       const ex = err as VigilApiError;

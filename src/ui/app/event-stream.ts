@@ -1,19 +1,18 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { reattachDelay, type VigilApiError, type VigilClient } from '../../client/client.js';
-import { type ExecutionEvent, isTerminal } from '../../client/documents.js';
-import {
-  EVENTS_WITH_LOGS,
-  type EventsWithLogsResult,
-  isLog,
-  type LogEvent,
-  VIGIL_STREAM,
-} from '../../client/log-events.js';
+import { isTerminal } from '../../client/documents.js';
+import { isLog, type LogEvent, VIGIL_STREAM } from '../../client/log-events.js';
+import { type DashboardEvent, EventsWithLogs } from '../../client/sdk/dashboard.js';
+import { subscribe } from '../../client/sdk/transport.js';
 import type { Connection } from './live.js';
 
 /** How many events (other than output) the log keeps in memory (the newest). */
 const KEEP = 1000;
 
 export type StreamState = Connection | 'ended';
+
+/** An event of the log: any but the run's output. */
+export type ExecutionEvent = Exclude<DashboardEvent, LogEvent>;
 
 export interface EventLog {
   events: ExecutionEvent[];
@@ -58,8 +57,9 @@ export function useEventLog(
       timer = setTimeout(connect, reattachDelay(attempt++, 10_000));
     };
     const connect = () => {
-      dispose = client.subscribe<EventsWithLogsResult>(
-        EVENTS_WITH_LOGS,
+      dispose = subscribe(
+        client,
+        EventsWithLogs,
         { id: executionId, after, timeout: 3600 },
         {
           connected: () => {
@@ -74,7 +74,7 @@ export function useEventLog(
               if (e.stream === VIGIL_STREAM) handlers.current.onEvent(e);
               return;
             }
-            if (e.type === 'STATUS_CHANGED' && e.to && isTerminal(e.to)) terminal = true;
+            if ('to' in e && isTerminal(e.to)) terminal = true;
             setEvents((prev) => (prev.length >= KEEP ? [...prev.slice(1 - KEEP), e] : [...prev, e]));
             handlers.current.onEvent(e);
           },

@@ -1,11 +1,12 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { STATUSES } from '../../client/documents.js';
-import type { CountsResult, Tag } from '../../client/run-model.js';
+import type { Tag } from '../../client/run-model.js';
+import type { CountsResult } from '../../client/sdk/dashboard.js';
 import type { UrlFilter } from './url.js';
 
 export interface FilterBarProps {
   f: UrlFilter;
-  counts: CountsResult['executionCounts'] | null;
+  counts: CountsResult | null;
   /** Applied to the filter in the URL at the time (not to `f`, which a pending keystroke may have outdated); `replace`
    * while typing, so back does not step through each keystroke. */
   onChange(patch: Partial<UrlFilter>, replace?: boolean): void;

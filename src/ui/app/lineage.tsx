@@ -2,15 +2,13 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { VigilApiError, VigilClient } from '../../client/client.js';
 import { elapsedMs } from '../../client/documents.js';
 import {
-  ATTEMPT,
+  Attempt,
   type AttemptLink,
-  type AttemptResult,
-  CHILDREN,
-  type ChildrenResult,
-  RUN_UPDATED,
+  Children as ChildrenQuery,
   type RunSummary,
-  type RunUpdatedResult,
-} from '../../client/run-model.js';
+  RunUpdated,
+} from '../../client/sdk/dashboard.js';
+import { query, subscribe } from '../../client/sdk/transport.js';
 import { newer } from './live.js';
 import { TagList } from './tags.js';
 import { age, Duration, StatusBadge } from './widgets.js';
@@ -39,7 +37,7 @@ export function Attempts({
   const [chain, setChain] = useState<AttemptLink[] | null>(null);
   useEffect(() => {
     let stop = false;
-    const get = async (x: string) => (await client.request<AttemptResult>(ATTEMPT, { id: x })).execution;
+    const get = async (x: string) => (await query(client, Attempt, { id: x })).execution;
     (async () => {
       const self = await get(id);
       if (!self) return;
@@ -128,7 +126,7 @@ export function Children({
   const load = useCallback(
     async (after: string | null) => {
       try {
-        const r = await client.request<ChildrenResult>(CHILDREN, { id, first: PAGE, after });
+        const r = await query(client, ChildrenQuery, { id, first: PAGE, after });
         if (!r.execution) return;
         upsert(r.execution.children.nodes);
         // a later first page (none is read again today) would not move the cursor of pages already loaded
@@ -147,8 +145,9 @@ export function Children({
   }, [load]);
   useEffect(
     () =>
-      client.subscribe<RunUpdatedResult>(
-        RUN_UPDATED,
+      subscribe(
+        client,
+        RunUpdated,
         { filter: { parentExecutionId: id } },
         { next: (d) => upsert([d.executionUpdated]), error: () => {}, complete: () => {} },
       ),

@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { VigilApiError, VigilClient } from '../../client/client.js';
-import type { ExecutionSummary } from '../../client/documents.js';
-import { type Filter, matches, RUN_LIST, type RunListResult, type RunSummary } from '../../client/run-model.js';
+import { type Filter, matches } from '../../client/run-model.js';
+import { RunList, type RunSummary } from '../../client/sdk/dashboard.js';
+import { query } from '../../client/sdk/transport.js';
 import { ChangesFeed, type Connection, type ListPage, PAGE } from './changes-feed.js';
 
 export type { Connection } from './changes-feed.js';
@@ -16,14 +17,16 @@ export function useNow(ms = 1000): number {
   return now;
 }
 
+type Recency = Pick<RunSummary, 'lastSequence' | 'updatedAt'>;
+
 /** Newer wins: the execution with the higher event sequence (changes without events compare by updatedAt). */
-export function newer(a: ExecutionSummary | undefined, b: ExecutionSummary): boolean {
+export function newer(a: Recency | undefined, b: Recency): boolean {
   if (!a) return true;
   if (b.lastSequence !== a.lastSequence) return b.lastSequence > a.lastSequence;
   return b.updatedAt >= a.updatedAt;
 }
 
-const byNewest = (a: ExecutionSummary, b: ExecutionSummary) =>
+const byNewest = (a: RunSummary, b: RunSummary) =>
   a.createdAt === b.createdAt ? (a.id < b.id ? 1 : -1) : a.createdAt < b.createdAt ? 1 : -1;
 
 export interface LiveExecutions {
@@ -122,8 +125,8 @@ export function useLiveExecutions(
     if (!page.endCursor) return;
     setLoading(true);
     try {
-      const r = await client.request<RunListResult>(RUN_LIST, {
-        filter: JSON.parse(filterKey),
+      const r = await query(client, RunList, {
+        filter: JSON.parse(filterKey) as Filter,
         first: PAGE,
         after: page.endCursor,
       });

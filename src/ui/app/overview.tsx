@@ -1,6 +1,8 @@
 import type { VigilClient } from '../../client/client.js';
 import { formatDuration, STATUSES } from '../../client/documents.js';
-import { type Filter, OVERVIEW, type OverviewResult } from '../../client/run-model.js';
+import type { Filter } from '../../client/run-model.js';
+import { Overview as OverviewQuery } from '../../client/sdk/dashboard.js';
+import { query } from '../../client/sdk/transport.js';
 import { useThrottledRead } from './throttle.js';
 import { rangeOf, type UrlFilter } from './url.js';
 
@@ -48,10 +50,7 @@ export function Overview(props: {
   const { createdAfter: _a, createdBefore: _b, ...filter } = props.filter;
   const key = JSON.stringify([filter, f.range, f.from, f.to]);
   const { data, error } = useThrottledRead(
-    () =>
-      client
-        .request<OverviewResult>(OVERVIEW, { filter, ...overviewRange(f, Date.now()) })
-        .then((r) => r.executionOverview),
+    () => query(client, OverviewQuery, { filter, ...overviewRange(f, Date.now()) }).then((r) => r.executionOverview),
     key,
     props.changes,
     props.active,

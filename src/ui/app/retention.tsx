@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { VigilClient } from '../../client/client.js';
-import { RETENTION, type RetentionResult } from '../../client/run-model.js';
+import { Retention, type RetentionResult } from '../../client/sdk/dashboard.js';
+import { query } from '../../client/sdk/transport.js';
 import { Time } from './widgets.js';
 
 /** Read again this often: the oldest execution moves as retention deletes. */
@@ -8,11 +9,11 @@ const REFRESH_MS = 5 * 60_000;
 
 /** The footer line (API.md §10): how long finished executions are kept, and the oldest one this tenant still has. */
 export function RetentionFooter({ client }: { client: VigilClient }) {
-  const [r, setR] = useState<RetentionResult['retention'] | null>(null);
+  const [r, setR] = useState<RetentionResult | null>(null);
   useEffect(() => {
     let gone = false;
     const read = () =>
-      client.request<RetentionResult>(RETENTION).then(
+      query(client, Retention, {}).then(
         (res) => !gone && setR(res.retention),
         () => {}, // the footer is informative; the views report access and connection errors
       );

@@ -1,10 +1,11 @@
-import { type ExecutionDetail, formatDuration, isTerminal, type Step } from '../../client/documents.js';
+import { formatDuration, isTerminal } from '../../client/documents.js';
+import type { RunDetail, Step } from '../../client/sdk/dashboard.js';
 import { Duration, StatusBadge } from './widgets.js';
 
 const OPEN = new Set(['RUNNING', 'PENDING']);
 
 /** A step's [start, end] in ms; a step still open ends "now" (it grows live) until the execution ends. */
-function spanOf(st: Step, e: ExecutionDetail, now: number): [number, number] | null {
+function spanOf(st: Step, e: RunDetail, now: number): [number, number] | null {
   if (!st.startedAt) return null;
   const start = Date.parse(st.startedAt);
   if (st.completedAt) return [start, Date.parse(st.completedAt)];
@@ -16,7 +17,7 @@ function spanOf(st: Step, e: ExecutionDetail, now: number): [number, number] | n
  * The steps as a Gantt chart: one bar per step from its start to its end on the execution's time axis, coloured
  * by status, so where the time went shows at a glance. The title of each row says name, status and duration.
  */
-export function StepTimeline({ e, now }: { e: ExecutionDetail; now: number }) {
+export function StepTimeline({ e, now }: { e: RunDetail; now: number }) {
   const spans = e.steps.map((st) => spanOf(st, e, now));
   const starts = spans.flatMap((s) => (s ? [s[0]] : []));
   const t0 = Math.min(Date.parse(e.startedAt ?? e.createdAt), ...starts);

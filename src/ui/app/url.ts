@@ -64,7 +64,8 @@ export function rangeOf(f: UrlFilter, now: number): { from: number | null; to: n
 /** The GraphQL `ExecutionFilter`; `withStatus: false` for the counts that label the status chips. */
 export function toFilter(f: UrlFilter, now: number, withStatus = true): Filter {
   const out: Filter = {};
-  if (withStatus && f.status.length) out.status = f.status;
+  // as the URL has them: the server answers an unknown one with VALIDATION_FAILED, which the list shows
+  if (withStatus && f.status.length) out.status = f.status as NonNullable<Filter['status']>;
   if (f.workflow) out.workflowIdPrefix = f.workflow;
   if (f.tags.length) out.tags = f.tags;
   if (f.id) out.idPrefix = f.id.toLowerCase();
