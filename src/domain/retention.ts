@@ -47,7 +47,7 @@ function treeIsDue(rule: RetentionRule): SQL {
     and r.completed_at < ${cutoff} and r.status in (${TERMINAL})
     ${rule.workflowId === undefined ? sql`` : sql`and r.workflow_id = ${rule.workflowId}`}
     and not exists (select 1 from executions m where m.root_execution_id = r.id
-      and (m.pinned or m.completed_at is null or m.completed_at >= ${cutoff} or m.status not in (${TERMINAL})))`;
+      and (m.pinned or m.completed_at is null or m.completed_at >= ${cutoff} or m.status not in (${TERMINAL})) offset 0)`;
 }
 
 /**
@@ -83,7 +83,7 @@ export async function deleteDueBatch(
           select r.id, r.completed_at from executions r where ${treeIsDue(rule)} ${from}
           order by r.completed_at, r.id limit ${limit} for update of r skip locked
         ), held as (
-          select m.id from executions m where m.root_execution_id in (select id from claimed)
+          select m.id from executions m where m.root_execution_id = any(array(select id from claimed))
           order by m.id for update skip locked
         )
         select 'root' as kind, id::text as id, to_char(completed_at at time zone 'UTC',
@@ -103,7 +103,8 @@ export async function deleteDueBatch(
     const deleted = await deleteTrees(
       tx,
       sql`select r.id from executions r where r.id = any(${roots}::uuid[]) and ${treeIsDue(rule)}
-        and not exists (select 1 from executions m where m.root_execution_id = r.id and m.id <> all(${held}::uuid[]))`,
+        and not exists (select 1 from executions m where m.root_execution_id = r.id and m.id <> all(${held}::uuid[])
+          offset 0)`,
     );
     return { claimed: claimed.length, last, ...deleted };
   });
@@ -125,8 +126,6 @@ async function deleteTrees(tx: Executor, still: SQL): Promise<Deleted> {
         select array(select m.id from executions m where m.root_execution_id in (${still})) as ids
       ), deliveries as (delete from webhook_deliveries where execution_id = any((select ids from members)::uuid[]))
       , changes as (delete from execution_changes where execution_id = any((select ids from members)::uuid[]))
-      , events as (delete from execution_events where execution_id = any((select ids from members)::uuid[]))
-      , messages as (delete from execution_messages where execution_id = any((select ids from members)::uuid[]))
       , d as (delete from executions where id = any((select ids from members)::uuid[]) returning last_sequence)
       select count(*)::int as n, coalesce(sum(last_sequence), 0)::bigint::text as events from d`),
   );
