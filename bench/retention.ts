@@ -120,7 +120,7 @@ export async function seedBacklog(db: postgres.Sql, n: number): Promise<void> {
         select id, 'default', 'test', 'backlog', 'COMPLETED', '{"type":"manual"}', id, 20, at, at,
           at + interval '1 day', at + interval '1 day',
           '[{"id":"extract","status":"COMPLETED"},{"id":"transform","status":"COMPLETED"},{"id":"load","status":"COMPLETED"}]',
-          '{"percentage":100}', 480, ${tags}::jsonb
+          '{"percentage":100}', 480, ${tags}::text::jsonb
         from seed`;
       await tx`insert into execution_events (execution_id, sequence, type, payload, occurred_at, recorded_at)
         select s.id, q, case when q in (1, 20) then 'STATUS_CHANGED' when q % 2 = 0 then 'STEP' else 'PROGRESS' end::execution_event_type,

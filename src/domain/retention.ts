@@ -39,7 +39,9 @@ const rowsOf = (result: unknown): Record<string, unknown>[] =>
  * The rule on the root `r`, as one SQL condition, used by every reader and writer here (the job, `vigil purge` and its
  * dry run): `r` is a root, due itself, and no member of its tree (`root_execution_id`, the root included) is
  * non-terminal, young or pinned. `completed_at` is set exactly when an execution becomes terminal; the status is
- * checked too so that a hand-edited row cannot slip through.
+ * checked too so that a hand-edited row cannot slip through. The subquery is fenced (`offset 0`) so that it stays one
+ * probe of `executions_root_idx` per root: turned into an anti-join, the planner scanned every execution per batch
+ * whenever its statistics said few were young or pinned.
  */
 function treeIsDue(rule: RetentionRule): SQL {
   const cutoff = sql`${rule.cutoff.toISOString()}::timestamptz`;
@@ -112,13 +114,13 @@ export async function deleteDueBatch(
 
 /**
  * Deletes the trees of the roots `still` selects (locked by the caller) with everything of their own, in one
- * statement. Tables with a foreign key to `executions` (events, message lineage, batch keys) would go by cascade;
- * events and message lineage are deleted here as sets first (the cascade's per-row probes then find nothing). Those
- * without one are named: webhook deliveries (their attempts go by cascade), the change log; the lines of
- * execution_logs go by the statement trigger of migration 0010 (one join for the whole set), the tag index rows by
- * the delete trigger of migration 0005, idempotency keys and steps are columns of the execution row. The member set
- * is read into an array (`= any(array(…))`), so that every delete is an index probe whatever the planner guesses of
- * its size. `test/retention/tables.test.ts` fails when a table that refers to an execution is not emptied.
+ * statement. No table has a foreign key to `executions` any more, so nothing is checked or cascaded row by row: the
+ * delete of the execution rows fires the statement triggers that take their events and message lineage (migration
+ * 0011), log lines (0010), batch idempotency keys and tag index rows (0012), each one statement over the set found by
+ * index probes; webhook deliveries (their attempts go by cascade) and the change log are deleted here, idempotency
+ * keys and steps are columns of the execution row. The member set is read into an array (`= any(array(…))`), so
+ * that every delete is an index probe whatever the planner guesses of its size (`bench/explain-retention.ts` prints
+ * the plans). `test/retention/tables.test.ts` fails when a table that refers to an execution is not emptied.
  */
 async function deleteTrees(tx: Executor, still: SQL): Promise<Deleted> {
   const [gone] = rowsOf(
