@@ -30,7 +30,7 @@ try {
           session_preload_libraries: 'auto_explain',
           'auto_explain.log_min_duration': '0',
           // PLANS=light: each statement's duration and plan without ANALYZE's per-node timing, which inflates
-          // the 1,500 nested statements of a batch's foreign-key triggers tenfold.
+          // nested statements (a per-row trigger's, one per deleted execution) tenfold.
           ...(process.env.PLANS === 'light'
             ? {}
             : {

@@ -14,7 +14,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type postgres from 'postgres';
+import postgres from 'postgres';
 import { freePort } from '../test/support/postgres.js';
 import { createExecutions } from './clients/common.js';
 
@@ -96,8 +96,18 @@ export async function measureFootprint(db: postgres.Sql, base: string, n: number
   };
 }
 
+/**
+ * The backlog's tags (`BENCH_RETENTION_TAGS`, default 1: `team=data`, as the footprint's executions have): each is a
+ * row of the tag index, written by its insert trigger and deleted with the execution.
+ */
+const backlogTags = (count = Number(process.env.BENCH_RETENTION_TAGS ?? 1)) =>
+  JSON.stringify(
+    Object.fromEntries(Array.from({ length: count }, (_, i) => (i === 0 ? ['team', 'data'] : [`k${i}`, `v${i}`]))),
+  );
+
 /** Writes `n` terminal executions of 20 events (8 of them log lines), completed 40 days ago, in SQL. */
 export async function seedBacklog(db: postgres.Sql, n: number): Promise<void> {
+  const tags = backlogTags();
   const chunk = 10_000;
   for (let i = 0; i < n; i += chunk) {
     const m = Math.min(chunk, n - i);
@@ -106,11 +116,11 @@ export async function seedBacklog(db: postgres.Sql, n: number): Promise<void> {
         select gen_random_uuid() as id, now() - interval '41 days' + (g * interval '1 ms') as at
         from generate_series(1, ${m}) g`;
       await tx`insert into executions (id, organization_id, environment, workflow_id, status, trigger, root_execution_id,
-          last_sequence, created_at, started_at, completed_at, updated_at, steps, progress, log_bytes)
+          last_sequence, created_at, started_at, completed_at, updated_at, steps, progress, log_bytes, tags)
         select id, 'default', 'test', 'backlog', 'COMPLETED', '{"type":"manual"}', id, 20, at, at,
           at + interval '1 day', at + interval '1 day',
           '[{"id":"extract","status":"COMPLETED"},{"id":"transform","status":"COMPLETED"},{"id":"load","status":"COMPLETED"}]',
-          '{"percentage":100}', 480
+          '{"percentage":100}', 480, ${tags}::text::jsonb
         from seed`;
       await tx`insert into execution_events (execution_id, sequence, type, payload, occurred_at, recorded_at)
         select s.id, q, case when q in (1, 20) then 'STATUS_CHANGED' when q % 2 = 0 then 'STEP' else 'PROGRESS' end::execution_event_type,
@@ -204,47 +214,82 @@ async function waitReady(base: string): Promise<void> {
   throw new Error(`${base} never became ready`);
 }
 
-type Side = 'alone' | 'before' | 'with';
-
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 };
 
+/** A database with a backlog, and the checkout whose Vigil serves it (its own migrations made its schema). */
+export interface Target {
+  db: postgres.Sql;
+  databaseUrl: string;
+  root: string;
+  /** The 32 executions ingest records into, made by the first slice on it. */
+  ids: string[];
+}
+
+/** One kind of slice: `alone` (retention off), `before` (the other checkout), or a variant of this one's job. */
+interface Side {
+  name: string;
+  target: Target;
+  env: Record<string, string>;
+}
+
+/**
+ * `BENCH_RETENTION_VARIANTS="with;b250:VIGIL_RETENTION_BATCH=250;p2:VIGIL_RETENTION_PAUSE_FACTOR=2"`: the deleting
+ * sides of this checkout, each a name and the settings it adds to the product's (default: one, `with`, the product's
+ * own settings). Every variant runs in each round, so a curve of settings is measured in the same minutes.
+ */
+export function parseVariants(spec: string | undefined): { name: string; env: Record<string, string> }[] {
+  if (!spec) return [{ name: 'with', env: {} }];
+  return spec.split(';').map((part) => {
+    const [name, ...settings] = part.split(':');
+    const env = Object.fromEntries(
+      settings
+        .join(':')
+        .split(',')
+        .filter(Boolean)
+        .map((kv) => kv.split('=') as [string, string]),
+    );
+    return { name: name as string, env };
+  });
+}
+
+const backlogOf = async (db: postgres.Sql) =>
+  Number((await db`select count(*)::int as n from executions where workflow_id = 'backlog'`)[0]?.n);
+
 /**
  * The hour test's other half (issue 20): single-event ingest at c=32 alone, then while the retention job deletes a
  * backlog, in alternating slices of the same run. Each slice is a fresh Vigil (the product's settings; retention on
- * or off is the only difference), warmed with 3 s of the same load, then measured for `seconds` with wrk's latency
- * distribution; the deleting instance serves the ingest itself, as every instance of a fleet does. The backlog is
- * topped up before a pair whenever it could run out within one. Prints every slice, the median of each side, and
- * the ratios (rate with ÷ alone, p99 with ÷ alone), and the deletion rate under that load.
+ * or off, or a variant's settings, is the only difference), warmed with 3 s of the same load, then measured for
+ * `seconds` with wrk's latency distribution; the deleting instance serves the ingest itself, as every instance of a
+ * fleet does. The "before" side (another checkout) runs on its own database, migrated by that checkout, with its own
+ * backlog: the two schemas differ. Each backlog is topped up before a round whenever it could run out within one.
+ * Prints every slice, the median of each side, and the ratios (rate with ÷ alone, p99 with ÷ alone), and each
+ * side's deletion rate under that load.
  */
 export async function measureUnderIngest(
-  db: postgres.Sql,
-  databaseUrl: string,
+  mine: Target,
   options: {
     backlog: number;
     rounds: number;
     seconds: number;
-    /** Another checkout (the "before" of an A/B): its Vigil deletes in a third slice of each round. */
-    before?: string | undefined;
+    before?: Target | undefined;
+    variants: { name: string; env: Record<string, string> }[];
   },
   log: (m: string) => void,
   started: (c: ChildProcess) => void,
 ) {
-  const remaining = async () =>
-    Number((await db`select count(*)::int as n from executions where workflow_id = 'backlog'`)[0]?.n);
-  const ingested = async () =>
+  const ingested = async (db: postgres.Sql) =>
     Number(
       (
         await db`select coalesce(sum(last_sequence), 0)::bigint::text as n from executions
         where workflow_id = 'retention-ingest'`
       )[0]?.n,
     );
-  let ids: string[] = [];
   const slices: {
-    side: Side;
+    side: string;
     rps: number;
     eps: number;
     p50_ms: number;
@@ -255,102 +300,124 @@ export async function measureUnderIngest(
     backlog_left: number;
     load_1m: number;
   }[] = [];
-  const sides: Side[] = options.before ? ['alone', 'before', 'with'] : ['alone', 'with'];
-  for (let i = 0; i < options.rounds * sides.length; i++) {
-    // Every other round takes the deleting sides in the other order, so that neither always follows the other.
-    const order = Math.floor(i / sides.length) % 2 === 0 ? sides : [sides[0] as Side, ...sides.slice(1).reverse()];
-    const side = order[i % sides.length] as Side;
-    if (side === 'alone') {
-      const left = await remaining();
+  const deleting: Side[] = [
+    ...(options.before ? [{ name: 'before', target: options.before, env: { VIGIL_RETENTION_DAYS: '30' } }] : []),
+    ...options.variants.map((v) => ({ name: v.name, target: mine, env: { VIGIL_RETENTION_DAYS: '30', ...v.env } })),
+  ];
+  const alone: Side = { name: 'alone', target: mine, env: { VIGIL_RETENTION_DAYS: '0' } };
+  const targets = options.before ? [mine, options.before] : [mine];
+  for (let round_ = 0; round_ < options.rounds; round_++) {
+    for (const target of targets) {
+      const left = await backlogOf(target.db);
       if (left < options.backlog * 0.6) {
-        log(`retention: topping the backlog up from ${left} to ${options.backlog}`);
-        await seedBacklog(db, options.backlog - left);
-        await db`vacuum analyze executions`;
+        log(`retention: topping the backlog of ${target.root} up from ${left} to ${options.backlog}`);
+        await seedBacklog(target.db, options.backlog - left);
+        await target.db`vacuum analyze executions`;
       }
     }
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    const child = startVigil(
-      databaseUrl,
-      port,
-      { VIGIL_RETENTION_DAYS: side === 'alone' ? '0' : '30' },
-      side === 'before' ? options.before : ROOT,
-    );
-    started(child);
-    await waitReady(base);
-    if (ids.length === 0) ids = await createExecutions(base, 32, 'retention-ingest');
-    const body = (id: string) =>
-      JSON.stringify({
-        query:
-          'mutation($id: ID!, $e: [ExecutionEventInput!]!) { recordExecutionEvents(executionId: $id, events: $e) { execution { lastSequence } } }',
-        variables: { id, e: [{ progress: { percentage: 50 } }] },
-      });
-    const bodies = ids.map(body).join('\n');
-    wrkLatency(`${base}/graphql`, bodies, 32, 3);
-    const left0 = await remaining();
-    const events0 = await ingested();
-    const t0 = performance.now();
-    const r = wrkLatency(`${base}/graphql`, bodies, 32, options.seconds);
-    const secs = (performance.now() - t0) / 1000;
-    const events1 = await ingested();
-    const left1 = await remaining();
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-    const slice = {
-      side,
-      rps: round(r.rps, 0),
-      eps: round((events1 - events0) / secs, 0),
-      p50_ms: round(r.p50, 2),
-      p99_ms: round(r.p99, 2),
-      non2xx: r.non2xx,
-      deleted: left0 - left1,
-      deleted_per_s: round((left0 - left1) / secs, 0),
-      backlog_left: left1,
-      load_1m: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]),
-    };
-    slices.push(slice);
-    log(`retention under ingest: ${JSON.stringify(slice)}`);
+    // Every other round takes the deleting sides in the other order, so that none always follows another.
+    for (const side of [alone, ...(round_ % 2 === 0 ? deleting : [...deleting].reverse())]) {
+      const { target } = side;
+      const port = await freePort();
+      const base = `http://127.0.0.1:${port}`;
+      const child = startVigil(target.databaseUrl, port, side.env, target.root);
+      started(child);
+      await waitReady(base);
+      if (target.ids.length === 0) target.ids = await createExecutions(base, 32, 'retention-ingest');
+      const body = (id: string) =>
+        JSON.stringify({
+          query:
+            'mutation($id: ID!, $e: [ExecutionEventInput!]!) { recordExecutionEvents(executionId: $id, events: $e) { execution { lastSequence } } }',
+          variables: { id, e: [{ progress: { percentage: 50 } }] },
+        });
+      const bodies = target.ids.map(body).join('\n');
+      wrkLatency(`${base}/graphql`, bodies, 32, 3);
+      const left0 = await backlogOf(target.db);
+      const events0 = await ingested(target.db);
+      const t0 = performance.now();
+      const r = wrkLatency(`${base}/graphql`, bodies, 32, options.seconds);
+      const secs = (performance.now() - t0) / 1000;
+      const events1 = await ingested(target.db);
+      const left1 = await backlogOf(target.db);
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+      const slice = {
+        side: side.name,
+        rps: round(r.rps, 0),
+        eps: round((events1 - events0) / secs, 0),
+        p50_ms: round(r.p50, 2),
+        p99_ms: round(r.p99, 2),
+        non2xx: r.non2xx,
+        deleted: left0 - left1,
+        deleted_per_s: round((left0 - left1) / secs, 0),
+        backlog_left: left1,
+        load_1m: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]),
+      };
+      slices.push(slice);
+      log(`retention under ingest: ${JSON.stringify(slice)}`);
+    }
   }
   const of = (side: string) => slices.filter((s) => s.side === side);
-  const alone = of('alone');
-  const with_ = of('with');
+  const aloneSlices = of('alone');
   const rate = (xs: typeof slices) => median(xs.map((s) => s.eps));
   const p99 = (xs: typeof slices) => median(xs.map((s) => s.p99_ms));
-  // The ratio of each pair (alone, then with), for the spread the machine's neighbours cause.
-  const pairs = with_.map((w, k) => ({
-    rate: round(w.eps / (alone[k]?.eps ?? Number.NaN), 3),
-    p99: round(w.p99_ms / (alone[k]?.p99_ms ?? Number.NaN), 3),
-  }));
-  const deletedPerS = with_.reduce((a, s) => a + s.deleted, 0) / (with_.length * options.seconds);
-  const before = of('before');
-  const beforeFigures =
-    before.length === 0
-      ? {}
-      : {
-          retention_before_ingest_eps: rate(before),
-          retention_before_ingest_rate_ratio: round(rate(before) / rate(alone), 3),
-          retention_before_ingest_p99_ms: p99(before),
-          retention_before_ingest_p99_ratio: round(p99(before) / p99(alone), 3),
-          retention_before_deleted_per_s_under_ingest: round(
-            before.reduce((a, s) => a + s.deleted, 0) / (before.length * options.seconds),
-            0,
-          ),
-        };
+  const summary = (name: string) => {
+    const xs = of(name);
+    const deletedPerS = xs.reduce((a, s) => a + s.deleted, 0) / (xs.length * options.seconds);
+    return {
+      ingest_eps: rate(xs),
+      ingest_rate_ratio: round(rate(xs) / rate(aloneSlices), 3),
+      ingest_p99_ms: p99(xs),
+      ingest_p99_ratio: round(p99(xs) / p99(aloneSlices), 3),
+      // The ratio of each round's pair (alone, then this side), for the spread the machine's neighbours cause.
+      pair_ratios: xs.map((w, k) => ({
+        rate: round(w.eps / (aloneSlices[k]?.eps ?? Number.NaN), 3),
+        p99: round(w.p99_ms / (aloneSlices[k]?.p99_ms ?? Number.NaN), 3),
+      })),
+      deleted_per_s_under_ingest: round(deletedPerS, 0),
+      backlog_1m_minutes_under_ingest: round(1_000_000 / deletedPerS / 60, 1),
+      load_1m: xs.map((s) => s.load_1m),
+    };
+  };
+  const sides = Object.fromEntries(deleting.map((s) => [s.name, summary(s.name)]));
+  const main = sides[options.variants[0]?.name ?? 'with'] as ReturnType<typeof summary>;
   return {
-    ...beforeFigures,
-    retention_ingest_alone_eps: rate(alone),
-    retention_ingest_with_eps: rate(with_),
-    retention_ingest_rate_ratio: round(rate(with_) / rate(alone), 3),
-    retention_ingest_alone_p99_ms: p99(alone),
-    retention_ingest_with_p99_ms: p99(with_),
-    retention_ingest_p99_ratio: round(p99(with_) / p99(alone), 3),
-    retention_ingest_pair_ratios: pairs,
+    retention_ingest_alone_eps: rate(aloneSlices),
+    retention_ingest_alone_p99_ms: p99(aloneSlices),
+    retention_ingest_with_eps: main.ingest_eps,
+    retention_ingest_rate_ratio: main.ingest_rate_ratio,
+    retention_ingest_with_p99_ms: main.ingest_p99_ms,
+    retention_ingest_p99_ratio: main.ingest_p99_ratio,
+    retention_deleted_per_s_under_ingest: main.deleted_per_s_under_ingest,
+    retention_1m_backlog_minutes_under_ingest: main.backlog_1m_minutes_under_ingest,
     retention_ingest_non2xx: slices.reduce((a, s) => a + s.non2xx, 0),
-    retention_deleted_per_s_under_ingest: round(deletedPerS, 0),
-    retention_1m_backlog_minutes_under_ingest: round(1_000_000 / deletedPerS / 60, 1),
+    retention_ingest_sides: sides,
     retention_ingest_slices: slices,
   };
+}
+
+/**
+ * The "before" of an A/B (`BENCH_RETENTION_BEFORE`, another checkout): a database of its own on the same server,
+ * migrated by that checkout's Vigil (started once, retention off).
+ */
+async function beforeTarget(
+  db: postgres.Sql,
+  databaseUrl: string,
+  root: string,
+  started: (c: ChildProcess) => void,
+): Promise<Target> {
+  await db`create database bench_before`;
+  const url = new URL(databaseUrl);
+  url.pathname = '/bench_before';
+  const port = await freePort();
+  const child = startVigil(url.toString(), port, { VIGIL_RETENTION_DAYS: '0' }, root);
+  started(child);
+  await waitReady(`http://127.0.0.1:${port}`);
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+  return { db: postgres(url.toString(), { max: 2, onnotice: () => {} }), databaseUrl: url.toString(), root, ids: [] };
 }
 
 /**
@@ -384,15 +451,24 @@ export async function measureRetention(
   }
   if (runs('ingest')) {
     const backlog = Number(process.env.BENCH_RETENTION_BACKLOG ?? (quick ? 20_000 : 100_000));
-    log(`retention: seeding a backlog of ${backlog} due executions of 20 events`);
-    await seedBacklog(db, backlog);
-    await db`vacuum analyze`;
     const rounds = Number(process.env.BENCH_RETENTION_ROUNDS ?? (quick ? 3 : 4));
-    const before = process.env.BENCH_RETENTION_BEFORE; // e.g. /work/wt/base: an A/B in the same run
     const seconds = Number(process.env.BENCH_RETENTION_SECONDS ?? (quick ? 5 : 10));
-    const under = await measureUnderIngest(db, databaseUrl, { backlog, rounds, seconds, before }, log, started);
-    write(under);
-    log(`retention: ${JSON.stringify({ ...under, retention_ingest_slices: undefined })}`);
+    const beforeRoot = process.env.BENCH_RETENTION_BEFORE; // e.g. /work/wt/base: an A/B in the same run
+    const before = beforeRoot ? await beforeTarget(db, databaseUrl, beforeRoot, started) : undefined;
+    const mine: Target = { db, databaseUrl, root: ROOT, ids: [] };
+    try {
+      for (const target of before ? [mine, before] : [mine]) {
+        log(`retention: seeding a backlog of ${backlog} due executions of 20 events (${target.root})`);
+        await seedBacklog(target.db, backlog - (await backlogOf(target.db)));
+        await target.db`vacuum analyze`;
+      }
+      const variants = parseVariants(process.env.BENCH_RETENTION_VARIANTS);
+      const under = await measureUnderIngest(mine, { backlog, rounds, seconds, before, variants }, log, started);
+      write(under);
+      log(`retention: ${JSON.stringify({ ...under, retention_ingest_slices: undefined })}`);
+    } finally {
+      await before?.db.end();
+    }
   }
   if (runs('deletion')) write(await measureDeletion(db, databaseUrl, quick ? 10_000 : 100_000, log, started));
   return results;

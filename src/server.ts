@@ -95,6 +95,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       days: config.VIGIL_RETENTION_DAYS,
       intervalMs: config.VIGIL_RETENTION_INTERVAL_MS,
       batch: config.VIGIL_RETENTION_BATCH,
+      pauseFactor: config.VIGIL_RETENTION_PAUSE_FACTOR,
     },
     log,
     metrics.retentionDeleted,

@@ -225,14 +225,14 @@ export const executionMessages = pgTable(
 /**
  * A worker's batch idempotency keys (`recordExecutionEvents(idempotencyKey:)`, the ingest endpoint's field): written
  * in the batch's transaction, scoped per execution and deleted with it. A replay of the same batch under its key
- * answers the first outcome (the events in `first_sequence..last_sequence`) and writes nothing.
+ * answers the first outcome (the events in `first_sequence..last_sequence`) and writes nothing. No foreign key, as
+ * `executionEvents` (only a worker batch holding the row lock writes it): its cascade was a query per deleted
+ * execution; a statement-level delete trigger takes the keys with their execution (`drizzle/0012_retention_keys.sql`).
  */
 export const executionBatchKeys = pgTable(
   'execution_batch_keys',
   {
-    executionId: uuid('execution_id')
-      .notNull()
-      .references(() => executions.id, { onDelete: 'cascade' }),
+    executionId: uuid('execution_id').notNull(),
     key: text('key').notNull(),
     requestHash: text('request_hash').notNull(),
     /** The sequences the batch appended: first..last (first = last + 1 when it appended none, a heartbeat). */

@@ -39,7 +39,9 @@ const rowsOf = (result: unknown): Record<string, unknown>[] =>
  * The rule on the root `r`, as one SQL condition, used by every reader and writer here (the job, `vigil purge` and its
  * dry run): `r` is a root, due itself, and no member of its tree (`root_execution_id`, the root included) is
  * non-terminal, young or pinned. `completed_at` is set exactly when an execution becomes terminal; the status is
- * checked too so that a hand-edited row cannot slip through.
+ * checked too so that a hand-edited row cannot slip through. The subquery is fenced (`offset 0`) so that it stays one
+ * probe of `executions_root_idx` per root: turned into an anti-join, the planner scanned every execution per batch
+ * whenever its statistics said few were young or pinned.
  */
 function treeIsDue(rule: RetentionRule): SQL {
   const cutoff = sql`${rule.cutoff.toISOString()}::timestamptz`;
@@ -47,7 +49,7 @@ function treeIsDue(rule: RetentionRule): SQL {
     and r.completed_at < ${cutoff} and r.status in (${TERMINAL})
     ${rule.workflowId === undefined ? sql`` : sql`and r.workflow_id = ${rule.workflowId}`}
     and not exists (select 1 from executions m where m.root_execution_id = r.id
-      and (m.pinned or m.completed_at is null or m.completed_at >= ${cutoff} or m.status not in (${TERMINAL})))`;
+      and (m.pinned or m.completed_at is null or m.completed_at >= ${cutoff} or m.status not in (${TERMINAL})) offset 0)`;
 }
 
 /**
@@ -83,7 +85,7 @@ export async function deleteDueBatch(
           select r.id, r.completed_at from executions r where ${treeIsDue(rule)} ${from}
           order by r.completed_at, r.id limit ${limit} for update of r skip locked
         ), held as (
-          select m.id from executions m where m.root_execution_id in (select id from claimed)
+          select m.id from executions m where m.root_execution_id = any(array(select id from claimed))
           order by m.id for update skip locked
         )
         select 'root' as kind, id::text as id, to_char(completed_at at time zone 'UTC',
@@ -103,7 +105,8 @@ export async function deleteDueBatch(
     const deleted = await deleteTrees(
       tx,
       sql`select r.id from executions r where r.id = any(${roots}::uuid[]) and ${treeIsDue(rule)}
-        and not exists (select 1 from executions m where m.root_execution_id = r.id and m.id <> all(${held}::uuid[]))`,
+        and not exists (select 1 from executions m where m.root_execution_id = r.id and m.id <> all(${held}::uuid[])
+          offset 0)`,
     );
     return { claimed: claimed.length, last, ...deleted };
   });
@@ -111,13 +114,13 @@ export async function deleteDueBatch(
 
 /**
  * Deletes the trees of the roots `still` selects (locked by the caller) with everything of their own, in one
- * statement. Tables with a foreign key to `executions` (events, message lineage, batch keys) would go by cascade;
- * events and message lineage are deleted here as sets first (the cascade's per-row probes then find nothing). Those
- * without one are named: webhook deliveries (their attempts go by cascade), the change log; the lines of
- * execution_logs go by the statement trigger of migration 0010 (one join for the whole set), the tag index rows by
- * the delete trigger of migration 0005, idempotency keys and steps are columns of the execution row. The member set
- * is read into an array (`= any(array(…))`), so that every delete is an index probe whatever the planner guesses of
- * its size. `test/retention/tables.test.ts` fails when a table that refers to an execution is not emptied.
+ * statement. No table has a foreign key to `executions` any more, so nothing is checked or cascaded row by row: the
+ * delete of the execution rows fires the statement triggers that take their events and message lineage (migration
+ * 0011), log lines (0010), batch idempotency keys and tag index rows (0012), each one statement over the set found by
+ * index probes; webhook deliveries (their attempts go by cascade) and the change log are deleted here, idempotency
+ * keys and steps are columns of the execution row. The member set is read into an array (`= any(array(…))`), so
+ * that every delete is an index probe whatever the planner guesses of its size (`bench/explain-retention.ts` prints
+ * the plans). `test/retention/tables.test.ts` fails when a table that refers to an execution is not emptied.
  */
 async function deleteTrees(tx: Executor, still: SQL): Promise<Deleted> {
   const [gone] = rowsOf(
@@ -125,8 +128,6 @@ async function deleteTrees(tx: Executor, still: SQL): Promise<Deleted> {
         select array(select m.id from executions m where m.root_execution_id in (${still})) as ids
       ), deliveries as (delete from webhook_deliveries where execution_id = any((select ids from members)::uuid[]))
       , changes as (delete from execution_changes where execution_id = any((select ids from members)::uuid[]))
-      , events as (delete from execution_events where execution_id = any((select ids from members)::uuid[]))
-      , messages as (delete from execution_messages where execution_id = any((select ids from members)::uuid[]))
       , d as (delete from executions where id = any((select ids from members)::uuid[]) returning last_sequence)
       select count(*)::int as n, coalesce(sum(last_sequence), 0)::bigint::text as events from d`),
   );

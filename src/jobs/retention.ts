@@ -11,14 +11,16 @@ export interface RetentionSettings {
   days: number;
   intervalMs: number;
   batch: number;
+  /** The pause after a batch, as a multiple of the batch's time (at least 20 ms). */
+  pauseFactor: number;
 }
 
 const DAY_MS = 86_400_000;
 
 /**
  * Deletes what is due by API.md §10, every `intervalMs` (30 s by default, so a due execution is gone within 75 s),
- * in batches of `batch` trees, each followed by a pause as long as it took: at most half of one connection's time
- * goes to deletion, and ingest and reads are never queued behind a long transaction. Every instance runs one, each
+ * in batches of `batch` trees, each followed by a pause `pauseFactor` times as long as it took (1 by default: at most
+ * half of one connection's time goes to deletion), so ingest and reads are never queued behind a long transaction. Every instance runs one, each
  * by its own VIGIL_RETENTION_DAYS; `deleteDueBatch`'s SKIP LOCKED claim gives each tree to one of them.
  */
 export function startRetention(
@@ -40,7 +42,7 @@ export function startRetention(
         pauses.delete(done);
         resolve();
       };
-      const timer = setTimeout(done, Math.max(20, ms));
+      const timer = setTimeout(done, Math.max(20, ms * settings.pauseFactor));
       pauses.add(done);
     });
   const tick = async () => {

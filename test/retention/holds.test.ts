@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DB_KINDS, ok, record, startTestServer, type TestServer } from '../support/harness.js';
+import { createExecution, DB_KINDS, ok, record, startTestServer, type TestServer } from '../support/harness.js';
 import { collect, subscribe } from '../support/subscribe.js';
 import { eventually } from '../webhooks/support.js';
 import { finished, kept, read, running } from './support.js';
@@ -40,8 +40,11 @@ describe.each(DB_KINDS)('a wait and a stream held while the job deletes (%s)', (
   it('keeps the tree of a held execution, whose holds get their events and end normally', {
     timeout: 60_000,
   }, async () => {
-    const root = await finished(s, { workflowId: 'holds-tree' });
+    // The child first, then the root ends: the root is due a second after, and on a loaded machine creating the
+    // child after it could take longer than that (the root, alone and due, would rightly be gone).
+    const root = await createExecution(s, { workflowId: 'holds-tree' });
     const child = await running(s, { workflowId: 'holds-tree', parentExecutionId: root.id });
+    ok(await record(s, root.id, [{ statusChanged: { to: 'RUNNING' } }, { statusChanged: { to: 'COMPLETED' } }]));
     const other = await finished(s, { workflowId: 'holds-other' });
     const tree = [root.id, child.id];
 
