@@ -274,9 +274,15 @@ export async function measureModel(
     model_create_tagged_rps: round(median(pairs.map((x) => x.tagged.rps)), 0),
     model_create_ratio: round(median(pairs.map((x) => x.plain.rps / x.tagged.rps)), 3),
     model_tag_bytes_per_execution: round(bytes / n, 0),
-    model_non2xx: [list, untagged, two, withStatus, disjoint, otherWorkflow, counts, ...pairs.flatMap((x) => [x.plain, x.tagged])].reduce(
-      (a, r) => a + r.non2xx,
-      0,
-    ),
+    model_non2xx: [
+      list,
+      untagged,
+      two,
+      withStatus,
+      disjoint,
+      otherWorkflow,
+      counts,
+      ...pairs.flatMap((x) => [x.plain, x.tagged]),
+    ].reduce((a, r) => a + r.non2xx, 0),
   };
 }

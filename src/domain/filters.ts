@@ -162,11 +162,24 @@ export function onTagIndex(
   filter: ExecutionFilter | null | undefined,
   options: { blind?: boolean } = {},
 ): { conditions: SQL[]; rest: ExecutionFilter } {
-  const { tags: _, status, createdAfter, createdBefore, workflowId, workflowIdPrefix, idPrefix, ...rest } = filter ?? {};
+  const {
+    tags: _,
+    status,
+    createdAfter,
+    createdBefore,
+    workflowId,
+    workflowIdPrefix,
+    idPrefix,
+    ...rest
+  } = filter ?? {};
   const b = options.blind;
   const c: SQL[] = [];
   if (status?.length) {
-    const blinded = () => sql.join(status.map((x) => blind(x, 'execution_status')), sql`, `);
+    const blinded = () =>
+      sql.join(
+        status.map((x) => blind(x, 'execution_status')),
+        sql`, `,
+      );
     c.push(b ? sql`${t.status} in (${blinded()})` : inArray(t.status, status));
   }
   if (createdAfter) c.push(gt(t.createdAt, b ? blind(createdAfter, 'timestamptz') : new Date(createdAfter)));

@@ -205,7 +205,12 @@ describe.each(DB_KINDS)('pages of a tag filter on %s', (kind) => {
     const filter = { tags, ...rest };
     for (const first of [1, 4, 100]) expect(await walk(acme, filter, first)).toEqual(expected);
     const c = await counts(acme, filter);
-    expect(c).toEqual(countsOf(expected, c.byStatus.map((x) => x.status)));
+    expect(c).toEqual(
+      countsOf(
+        expected,
+        c.byStatus.map((x) => x.status),
+      ),
+    );
   });
 
   it('pages a tag with an id prefix, on the index', async () => {
@@ -220,7 +225,12 @@ describe.each(DB_KINDS)('pages of a tag filter on %s', (kind) => {
     expect(expected.length).toBeGreaterThanOrEqual(2);
     expect(await walk(acme, { tags, idPrefix }, 1)).toEqual(expected);
     const c = await counts(acme, { tags, idPrefix });
-    expect(c).toEqual(countsOf(expected, c.byStatus.map((x) => x.status)));
+    expect(c).toEqual(
+      countsOf(
+        expected,
+        c.byStatus.map((x) => x.status),
+      ),
+    );
   });
 
   it('pages a tag with the created-time range and the workflow, on the index and on the executions', async () => {
