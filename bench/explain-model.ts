@@ -1,8 +1,8 @@
 /**
  * `npx tsx bench/explain-model.ts [SQL…]`: the plans behind the model part's figures. Starts a PostgreSQL, migrates,
  * seeds the model part's 1,000,000 executions, prints `EXPLAIN (ANALYZE, BUFFERS)` of the model part's reads exactly
- * as the domain builds them (a first page of one pair, of two pairs, of a pair and a status, the untagged first page,
- * the counts; each twice: the second run has the cache warm), and of each extra SQL statement given (run before the
+ * as the domain builds them (a first page of one pair, of two pairs, of two that never meet, of a pair and a status,
+ * of a pair and a workflow it never runs, the untagged first page, the counts; each twice: the second run has the cache warm), and of each extra SQL statement given (run before the
  * plans, e.g. to try an index; an `explain …` prints its plan). Then the SQL alone, as the server sends it (a prepared
  * statement, one at a time): p50 and p99 of 500 runs of each, to set beside the HTTP figures. Stops what it started.
  */
@@ -33,7 +33,8 @@ try {
     const rows = await sql.unsafe(statement);
     if (/^explain/i.test(statement)) process.stdout.write(`${rows.map((r) => r['QUERY PLAN']).join('\n')}\n`);
   }
-  // c-37's executions are every 300th (i ≡ 49 mod 300): half of them are team-23's, none FAILED, 1 in 97 RUNNING.
+  // c-37's executions are every 300th (i ≡ 49 mod 300): half of them are team-23's (none team-24's), all model-wf-9's,
+  // none FAILED, 1 in 97 RUNNING.
   const pair = { key: 'customer', value: 'c-37' };
   const reads = {
     'first page': (db: typeof database.db) => listQuery(db, principal, { filter: { tags: [pair] }, first: 20 }),
@@ -43,6 +44,12 @@ try {
       listQuery(db, principal, { filter: { tags: [pair], status: ['RUNNING'] }, first: 20 }),
     'first page, a pair and FAILED (none)': (db: typeof database.db) =>
       listQuery(db, principal, { filter: { tags: [pair], status: ['FAILED'] }, first: 20 }),
+    'first page, two pairs that never meet': (db: typeof database.db) =>
+      listQuery(db, principal, { filter: { tags: [pair, { key: 'team', value: 'team-24' }] }, first: 20 }),
+    'first page, two pairs that never meet, the larger first': (db: typeof database.db) =>
+      listQuery(db, principal, { filter: { tags: [{ key: 'team', value: 'team-24' }, pair] }, first: 20 }),
+    'first page, a pair and a workflow it never runs': (db: typeof database.db) =>
+      listQuery(db, principal, { filter: { tags: [pair], workflowId: 'model-wf-0' }, first: 20 }),
     'first page, no filter': (db: typeof database.db) => listQuery(db, principal, { first: 20 }),
     counts: (db: typeof database.db) => countQuery(db, principal, { tags: [pair] }),
   };

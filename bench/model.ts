@@ -1,8 +1,9 @@
 /**
  * The run model's part of `npm run bench` (`--only model`, issue 17): seeds 1,000,000 executions straight in SQL
  * (10 workflows, 3 tags each from a few hundred values), then measures over HTTP at c=8 with wrk the first page of
- * a list filtered by one tag pair (and, beside it, by two pairs and by a pair with a status), `executionCounts` with
- * the one pair, and creating an execution with 3 tags and a parent against one without.
+ * a list filtered by one tag pair (and, beside it, by two pairs, by two pairs that never meet, by a pair with a
+ * status and by a pair with a workflow it never runs), `executionCounts` with the one pair, and creating an execution
+ * with 3 tags and a parent against one without; and the tag index's bytes per execution.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -44,9 +45,10 @@ export async function seedModel(sql: postgres.Sql, rows: number, log: (m: string
          id, at, at, at, case when i % 97 = 0 then null else at + interval '90 seconds' end
        from (select i, gen_random_uuid() as id, now() - i * interval '2 seconds' as at
              from generate_series(${from}::int, ${to}::int) as i) as s
-       returning id, organization_id, environment, created_at, status, tags)
-       insert into execution_tags (execution_id, key, value, organization_id, environment, created_at, status)
-       select id, t.key, t.value, organization_id, environment, created_at, status
+       returning id, organization_id, environment, created_at, status, tags, workflow_id)
+       insert into execution_tags (execution_id, key, value, organization_id, environment, created_at, status,
+         workflow_id)
+       select id, t.key, t.value, organization_id, environment, created_at, status, workflow_id
        from seeded, jsonb_each_text(seeded.tags) as t`,
     );
     log(`seeded ${to.toLocaleString('en')} executions`);
@@ -104,8 +106,18 @@ export const listBodies = customers.map((value) =>
   ),
 );
 
-/** A customer's team: the seed gives execution i customer `c-(13i mod 300)` and team `team-(7i mod 40)`. */
-const teamOf = (customer: string) => `team-${(((Number(customer.slice(2)) * 277) % CUSTOMERS) * 7) % 40}`;
+/**
+ * The seed gives execution i customer `c-(13i mod 300)`, team `team-(7i mod 40)` and workflow `model-wf-(i mod 10)`:
+ * a customer's executions are those with i ≡ 277·c (mod 300) (277 is 13's inverse mod 300), so one workflow, and two
+ * teams (7·i0 and 7·i0 + 20, mod 40).
+ */
+const firstOf = (customer: string) => (Number(customer.slice(2)) * 277) % CUSTOMERS;
+/** A customer's team (one of its two: half its executions). */
+const teamOf = (customer: string) => `team-${(firstOf(customer) * 7) % 40}`;
+/** A team the customer never has. */
+const otherTeamOf = (customer: string) => `team-${(firstOf(customer) * 7 + 1) % 40}`;
+/** A workflow the customer never runs. */
+const otherWorkflowOf = (customer: string) => `model-wf-${(firstOf(customer) + 1) % 10}`;
 
 /** The first page of two pairs that match together (a customer and one of its two teams: half its executions). */
 export const twoTagListBodies = customers.map((value) =>
@@ -119,6 +131,29 @@ export const twoTagListBodies = customers.map((value) =>
         ],
       },
     },
+  ),
+);
+
+/** The first page of two pairs that never match together (a customer and a team it never has): an empty page. */
+export const disjointListBodies = customers.map((value) =>
+  gql(
+    'query($f: ExecutionFilter) { executions(filter: $f, first: 20) { nodes { id workflowId status createdAt durationMs tags { key value } } pageInfo { hasNextPage endCursor } } }',
+    {
+      f: {
+        tags: [
+          { key: 'customer', value },
+          { key: 'team', value: otherTeamOf(value) },
+        ],
+      },
+    },
+  ),
+);
+
+/** The first page of one pair and a workflow it never runs: an empty page. */
+export const otherWorkflowListBodies = customers.map((value) =>
+  gql(
+    'query($f: ExecutionFilter) { executions(filter: $f, first: 20) { nodes { id workflowId status createdAt durationMs tags { key value } } pageInfo { hasNextPage endCursor } } }',
+    { f: { tags: [{ key: 'customer', value }], workflowId: otherWorkflowOf(value) } },
   ),
 );
 
@@ -189,6 +224,11 @@ export async function measureModel(
   const two = wrkLatency(url, twoTagListBodies, 8, seconds);
   wrkLatency(url, statusTagListBodies, 8, 2);
   const withStatus = wrkLatency(url, statusTagListBodies, 8, seconds);
+  log('model_list_disjoint_p99_ms, model_list_workflow_p99_ms');
+  wrkLatency(url, disjointListBodies, 8, 2);
+  const disjoint = wrkLatency(url, disjointListBodies, 8, seconds);
+  wrkLatency(url, otherWorkflowListBodies, 8, 2);
+  const otherWorkflow = wrkLatency(url, otherWorkflowListBodies, 8, seconds);
   log('model_counts_p99_ms');
   wrkLatency(url, countBodies, 8, 2);
   const counts = wrkLatency(url, countBodies, 8, seconds);
@@ -208,6 +248,9 @@ export async function measureModel(
   });
   const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
   const [{ n }] = (await sql`select count(*)::int as n from executions`) as unknown as [{ n: number }];
+  // The tag index's bytes per execution (heap and index of execution_tags, as the seed built them in one sort).
+  const [{ bytes }] = (await sql`select (pg_table_size('execution_tags') + pg_indexes_size('execution_tags'))::float8
+    as bytes`) as unknown as [{ bytes: number }];
   return {
     model_rows: n,
     model_seed_s: seedSeconds,
@@ -220,15 +263,26 @@ export async function measureModel(
     model_list_two_p99_ms: round(two.p99),
     model_list_status_p50_ms: round(withStatus.p50),
     model_list_status_p99_ms: round(withStatus.p99),
+    model_list_disjoint_p50_ms: round(disjoint.p50),
+    model_list_disjoint_p99_ms: round(disjoint.p99),
+    model_list_workflow_p50_ms: round(otherWorkflow.p50),
+    model_list_workflow_p99_ms: round(otherWorkflow.p99),
     model_counts_p50_ms: round(counts.p50),
     model_counts_p99_ms: round(counts.p99),
     model_counts_rps: round(counts.rps, 0),
     model_create_plain_rps: round(median(pairs.map((x) => x.plain.rps)), 0),
     model_create_tagged_rps: round(median(pairs.map((x) => x.tagged.rps)), 0),
     model_create_ratio: round(median(pairs.map((x) => x.plain.rps / x.tagged.rps)), 3),
-    model_non2xx: [list, untagged, two, withStatus, counts, ...pairs.flatMap((x) => [x.plain, x.tagged])].reduce(
-      (a, r) => a + r.non2xx,
-      0,
-    ),
+    model_tag_bytes_per_execution: round(bytes / n, 0),
+    model_non2xx: [
+      list,
+      untagged,
+      two,
+      withStatus,
+      disjoint,
+      otherWorkflow,
+      counts,
+      ...pairs.flatMap((x) => [x.plain, x.tagged]),
+    ].reduce((a, r) => a + r.non2xx, 0),
   };
 }

@@ -129,8 +129,8 @@ export const executions = pgTable(
 );
 
 /**
- * The tag index (API.md §8): one row per tag of an execution, with the execution's tenant, creation time and status
- * copied. Written only by triggers on `executions` (drizzle/0005_tag_index.sql), in the statement that inserts the
+ * The tag index (API.md §8): one row per tag of an execution, with the execution's tenant, creation time, status and
+ * workflow copied. Written only by triggers on `executions` (drizzle/0005_tag_index.sql, 0013_tag_workflow.sql), in the statement that inserts the
  * execution or changes its tags or status, so it is never out of step and no writer has to remember it; the jsonb
  * column stays the execution's own record (reads, the change feed's match, webhooks, idempotency).
  * `execution_tags_pair_idx` serves a tag's first page as a range in `created_at desc, id desc` order that stops after
@@ -146,6 +146,12 @@ export const executionTags = pgTable(
     environment: environment('environment').notNull(),
     createdAt: ts('created_at').notNull(),
     status: executionStatus('status').notNull(),
+    /**
+     * The execution's workflow, copied like its status, so that a tag filtered by workflow (or a workflow prefix) is
+     * tested on the index entries and not on one execution row each. The default only lets migration 0013 add the
+     * column to a filled table; the triggers write every row's.
+     */
+    workflowId: text('workflow_id').notNull().default(''),
   },
   // No primary key: the triggers find an execution's rows through this index (every column of it is known to them),
   // and a second index would cost every tagged write as much again. (execution_id, key) is unique because the
@@ -159,6 +165,7 @@ export const executionTags = pgTable(
       t.createdAt.desc().nullsFirst(),
       t.executionId.desc().nullsFirst(),
       t.status,
+      t.workflowId.op('text_pattern_ops'),
     ),
   ],
 );

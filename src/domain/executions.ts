@@ -1,4 +1,4 @@
-import { and, desc, eq, getTableColumns, gt, inArray, lt, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, inArray, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import type { Executor } from '../db/client.js';
@@ -8,7 +8,7 @@ import { type Principal, requireScope } from './access.js';
 import { requestHash } from './canonical.js';
 import { type DomainContext, publish } from './context.js';
 import { VigilError } from './errors.js';
-import { filterConditions, type TagJoin, tagJoins, withoutTags } from './filters.js';
+import { filterConditions, onTagIndex, sharedSpan, type TagJoin, tagJoins } from './filters.js';
 import { createExecutionInput, type ExecutionFilter, executionFilterInput, parse } from './inputs.js';
 import { insertWithLineage, resolveLineage } from './lineage.js';
 import { tagMap } from './tags.js';
@@ -222,10 +222,11 @@ export function listQuery(
 /**
  * A page of a tag filter, in two steps. First the page's ids, from `execution_tags` alone: the first pair's range of
  * execution_tags_pair_idx read in page order (its `created_at` and `execution_id` are the execution's), the status,
- * created-time and cursor conditions on the same index entries (status is copied there), every other pair joined by
- * every column of the index (a merge of the ranges, both in page order, or one probe per entry), so it stops after a
- * page whatever the pairs match and reads no execution it does not return. Then those executions, by primary key.
- * Only the filters the index lacks (workflow, lineage, id prefix) join the executions in the first step.
+ * workflow, created-time, id-prefix and cursor conditions on the same index entries (`onTagIndex`: status and
+ * workflow are copied there), every other pair joined by every column of the index (a merge of the ranges, both in
+ * page order, or one probe per entry), so it stops after a page whatever the pairs match and reads no execution it
+ * does not return. Then those executions, by primary key. Only lineage, which the index lacks, joins the executions
+ * in the first step.
  */
 function taggedPage(
   db: Executor,
@@ -237,11 +238,8 @@ function taggedPage(
 ) {
   const [first, ...others] = tags as [TagJoin, ...TagJoin[]];
   const t = first.table;
-  const { status, createdAfter, createdBefore, ...rest } = withoutTags(filter) as ExecutionFilter;
-  const conditions = [first.where, ...others.map((o) => o.where)];
-  if (status?.length) conditions.push(inArray(t.status, status));
-  if (createdAfter) conditions.push(gt(t.createdAt, new Date(createdAfter)));
-  if (createdBefore) conditions.push(lt(t.createdAt, new Date(createdBefore)));
+  const { conditions: onIndex, rest } = onTagIndex(t, filter);
+  const conditions = [first.where, ...others.map((o) => o.where), ...onIndex, ...sharedSpan(tags)];
   if (after) conditions.push(before(t.createdAt, t.executionId, after));
   let ids = db.select({ id: t.executionId, createdAt: t.createdAt }).from(t).$dynamic();
   for (const o of others) ids = ids.innerJoin(o.table, o.on(first));
@@ -301,15 +299,16 @@ export async function countExecutions(
 }
 
 /**
- * The counts' read. With tags, and no filter but status and created time besides, it reads `execution_tags` only
- * (the status is copied there): an index-only range of execution_tags_pair_idx per pair. Any other filter joins the
- * executions by primary key.
+ * The counts' read. With tags, and no lineage filter besides, it reads `execution_tags` only (`onTagIndex`: status and
+ * workflow are copied there): an index-only range of execution_tags_pair_idx per pair. A lineage filter joins the
+ * executions by primary key. The tenant and pairs are blind parameters (filters.ts), so PostgreSQL plans the prepared
+ * statement once rather than for each request's values.
  */
 export function countQuery(db: Executor, principal: Principal, rawFilter: unknown) {
   requireScope(principal, 'executions:read');
   const filter = parseFilter(rawFilter);
   const count = sql<number>`count(*)::int`;
-  const [first, ...others] = tagJoins(principal, filter);
+  const [first, ...others] = tagJoins(principal, filter, { blind: true });
   if (!first) {
     return db
       .select({ status: executions.status, count })
@@ -318,12 +317,9 @@ export function countQuery(db: Executor, principal: Principal, rawFilter: unknow
       .groupBy(executions.status);
   }
   const t = first.table;
-  const { status, createdAfter, createdBefore, ...rest } = withoutTags(filter) as ExecutionFilter;
+  const { conditions: onIndex, rest } = onTagIndex(t, filter, { blind: true });
   const onExecutions = filterConditions(rest);
-  const conditions = [first.where, ...others.map((o) => o.where)];
-  if (status?.length) conditions.push(inArray(t.status, status));
-  if (createdAfter) conditions.push(gt(t.createdAt, new Date(createdAfter)));
-  if (createdBefore) conditions.push(lt(t.createdAt, new Date(createdBefore)));
+  const conditions = [first.where, ...others.map((o) => o.where), ...onIndex, ...sharedSpan([first, ...others])];
   let query = db.select({ status: t.status, count }).from(t).$dynamic();
   for (const o of others) query = query.innerJoin(o.table, o.on(first));
   if (onExecutions.length > 0) {

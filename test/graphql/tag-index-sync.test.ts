@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExecution, DB_KINDS, ok, record, startTestServer, type TestServer } from '../support/harness.js';
 
@@ -77,5 +78,25 @@ describe.each(DB_KINDS)('the tag index follows every write on %s', (kind) => {
     expect(await list({ tags: [{ key: 'side', value: 'a' }], parentExecutionId: parent.id })).toEqual([
       { id: child.id, status: 'CANCELLED' },
     ]);
+  });
+
+  it('keeps each tag’s copy of the workflow: a tag by workflow lists and counts what the executions say', async () => {
+    const pair = { key: 'wf-sync', value: kind };
+    const a = await createExecution(s, { workflowId: 'wf-sync-a', tags: [pair] });
+    const b = await createExecution(s, { workflowId: 'wf-sync-b', tags: [pair] });
+    const later = await createExecution(s, { workflowId: 'wf-sync-b' });
+    ok(await record(s, later.id, [{ tags: { set: [pair] } }])); // its row written by the update trigger
+    ok(await record(s, b.id, [{ statusChanged: { to: 'RUNNING' } }])); // its row's status updated in place
+    expect(await counts({ tags: [pair], workflowId: 'wf-sync-b' })).toEqual({ PENDING: 1, RUNNING: 1 });
+    expect(await counts({ tags: [pair], workflowId: 'wf-sync-a' })).toEqual({ PENDING: 1 });
+    expect(await counts({ tags: [pair], workflowIdPrefix: 'wf-sync-' })).toEqual({ PENDING: 2, RUNNING: 1 });
+    expect(await list({ tags: [pair], workflowId: 'wf-sync-b' })).toEqual([
+      { id: later.id, status: 'PENDING' },
+      { id: b.id, status: 'RUNNING' },
+    ]);
+    // No API changes a workflow; by hand, the trigger rewrites the execution's rows with the new one.
+    await s.database.db.execute(sql`update executions set workflow_id = 'wf-sync-c' where id = ${a.id}::uuid`);
+    expect(await counts({ tags: [pair], workflowId: 'wf-sync-a' })).toEqual({});
+    expect(await list({ tags: [pair], workflowId: 'wf-sync-c' })).toEqual([{ id: a.id, status: 'PENDING' }]);
   });
 });

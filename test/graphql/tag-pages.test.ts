@@ -20,6 +20,7 @@ const COUNT = `query($filter: ExecutionFilter) { executionCounts(filter: $filter
 interface Row {
   id: string;
   status: string;
+  workflowId: string;
   tags: Record<string, string>;
 }
 interface Page {
@@ -29,6 +30,9 @@ interface Page {
   };
 }
 type Tag = { key: string; value: string };
+/** The filters besides tags that these pages combine with them. */
+type Rest = { status?: string[]; workflowId?: string; workflowIdPrefix?: string; idPrefix?: string };
+type Counts = { executionCounts: { total: number; byStatus: { status: string; count: number }[] } };
 
 /**
  * A tag-filtered page is read in two steps (the page's ids from the tag index, then those executions) and its status
@@ -63,11 +67,26 @@ describe.each(DB_KINDS)('pages of a tag filter on %s', (kind) => {
     throw new Error('more than 100 pages');
   }
 
-  const matching = (tags: Tag[], status?: string[]) =>
+  const matching = (tags: Tag[], rest: Rest = {}) =>
     newestFirst.filter((id) => {
       const row = rows.find((r) => r.id === id) as Row;
-      return tags.every((t) => row.tags[t.key] === t.value) && (!status || status.includes(row.status));
+      return (
+        tags.every((t) => row.tags[t.key] === t.value) &&
+        (!rest.status || rest.status.includes(row.status)) &&
+        (!rest.workflowId || row.workflowId === rest.workflowId) &&
+        (!rest.workflowIdPrefix || row.workflowId.startsWith(rest.workflowIdPrefix)) &&
+        (!rest.idPrefix || row.id.startsWith(rest.idPrefix))
+      );
     });
+
+  /** The counts by status the filter's executions have (every status, zeros included, in the API's order). */
+  const countsOf = (ids: string[], all: string[]) => {
+    const statuses = ids.map((id) => (rows.find((r) => r.id === id) as Row).status);
+    const byStatus = all.map((status) => ({ status, count: statuses.filter((x) => x === status).length }));
+    return { total: ids.length, byStatus };
+  };
+  const counts = async (key: TestKey, filter: Record<string, unknown>, headers = test) =>
+    ok(await s.gql<Counts>(COUNT, { filter }, { ...key.headers, ...headers })).executionCounts;
 
   beforeAll(async () => {
     s = await startTestServer(kind, { env: { VIGIL_AUTH: 'on' } });
@@ -84,7 +103,7 @@ describe.each(DB_KINDS)('pages of a tag filter on %s', (kind) => {
         tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
       };
       const { id } = await createExecution(s, input, { ...acme.headers, ...test });
-      rows.push({ id, status: 'PENDING', tags });
+      rows.push({ id, status: 'PENDING', workflowId: input.workflowId, tags });
       // The same tags in another organization and in acme's other environment: never in acme's test pages.
       if (i % 6 === 0) {
         await createExecution(s, input, { ...globex.headers, ...test });
@@ -116,16 +135,16 @@ describe.each(DB_KINDS)('pages of a tag filter on %s', (kind) => {
   }, 120_000);
   afterAll(() => s.close());
 
-  it.each<[string, Tag[], string[] | undefined]>([
-    ['one pair', [{ key: 'team', value: 'red' }], undefined],
-    ['one pair changed by a tags event', [{ key: 'customer', value: 'c9' }], undefined],
+  it.each<[string, Tag[], Rest]>([
+    ['one pair', [{ key: 'team', value: 'red' }], {}],
+    ['one pair changed by a tags event', [{ key: 'customer', value: 'c9' }], {}],
     [
       'two pairs',
       [
         { key: 'team', value: 'red' },
         { key: 'customer', value: 'c1' },
       ],
-      undefined,
+      {},
     ],
     [
       'two pairs, the larger last',
@@ -133,7 +152,7 @@ describe.each(DB_KINDS)('pages of a tag filter on %s', (kind) => {
         { key: 'tier', value: 'gold' },
         { key: 'team', value: 'red' },
       ],
-      undefined,
+      {},
     ],
     [
       'three pairs',
@@ -142,17 +161,17 @@ describe.each(DB_KINDS)('pages of a tag filter on %s', (kind) => {
         { key: 'team', value: 'red' },
         { key: 'tier', value: 'gold' },
       ],
-      undefined,
+      {},
     ],
-    ['one pair and a status', [{ key: 'team', value: 'blue' }], ['RUNNING']],
-    ['one pair and two statuses', [{ key: 'customer', value: 'c2' }], ['FAILED', 'CANCELLED']],
+    ['one pair and a status', [{ key: 'team', value: 'blue' }], { status: ['RUNNING'] }],
+    ['one pair and two statuses', [{ key: 'customer', value: 'c2' }], { status: ['FAILED', 'CANCELLED'] }],
     [
       'two pairs and a status',
       [
         { key: 'team', value: 'red' },
         { key: 'customer', value: 'c0' },
       ],
-      ['PENDING'],
+      { status: ['PENDING'] },
     ],
     [
       'two pairs that never meet',
@@ -160,16 +179,58 @@ describe.each(DB_KINDS)('pages of a tag filter on %s', (kind) => {
         { key: 'team', value: 'blue' },
         { key: 'tier', value: 'gold' },
       ],
-      undefined,
+      {},
     ],
-  ])('pages %s newest first, across pages, as the filter names them', async (_name, tags, status) => {
-    const expected = matching(tags, status);
-    const filter = { tags, ...(status ? { status } : {}) };
+    [
+      'two pairs that never meet, the larger last',
+      [
+        { key: 'tier', value: 'gold' },
+        { key: 'team', value: 'blue' },
+      ],
+      {},
+    ],
+    ['one pair and a workflow it never runs', [{ key: 'team', value: 'red' }], { workflowId: 'wf-page-1' }],
+    ['one pair and a workflow it sometimes runs', [{ key: 'customer', value: 'c1' }], { workflowId: 'wf-page-0' }],
+    ['one pair and a workflow prefix', [{ key: 'customer', value: 'c2' }], { workflowIdPrefix: 'wf-page-1' }],
+    [
+      'two pairs, a workflow and a status',
+      [
+        { key: 'team', value: 'blue' },
+        { key: 'customer', value: 'c0' },
+      ],
+      { workflowId: 'wf-page-1', status: ['PENDING', 'CANCELLED'] },
+    ],
+  ])('pages %s newest first, across pages, as the filter names them', async (_name, tags, rest) => {
+    const expected = matching(tags, rest);
+    const filter = { tags, ...rest };
     for (const first of [1, 4, 100]) expect(await walk(acme, filter, first)).toEqual(expected);
-    const counts = ok(
-      await s.gql<{ executionCounts: { total: number } }>(COUNT, { filter }, { ...acme.headers, ...test }),
+    const c = await counts(acme, filter);
+    expect(c).toEqual(
+      countsOf(
+        expected,
+        c.byStatus.map((x) => x.status),
+      ),
     );
-    expect(counts.executionCounts.total).toBe(expected.length);
+  });
+
+  it('pages a tag with an id prefix, on the index', async () => {
+    const tags = [{ key: 'team', value: 'blue' }];
+    const blue = matching(tags);
+    // The longest prefix the two newest blue executions share: their ids are v7 (time first), so it names a few.
+    const [a, b] = blue as [string, string];
+    let n = 0;
+    while (a[n] === b[n]) n++;
+    const idPrefix = a.slice(0, n).replace(/-$/, '');
+    const expected = matching(tags, { idPrefix });
+    expect(expected.length).toBeGreaterThanOrEqual(2);
+    expect(await walk(acme, { tags, idPrefix }, 1)).toEqual(expected);
+    const c = await counts(acme, { tags, idPrefix });
+    expect(c).toEqual(
+      countsOf(
+        expected,
+        c.byStatus.map((x) => x.status),
+      ),
+    );
   });
 
   it('pages a tag with the created-time range and the workflow, on the index and on the executions', async () => {
@@ -204,5 +265,13 @@ describe.each(DB_KINDS)('pages of a tag filter on %s', (kind) => {
     expect(mine).toEqual(matching(tags));
     for (const id of [...theirs, ...live]) expect(mine).not.toContain(id);
     expect(new Set([...theirs, ...live]).size).toBe(12);
+    // The same with the workflow (tested on the index), and in the counts: each tenant its own six.
+    const filter = { tags, workflowId: 'wf-page-0' };
+    expect(await walk(globex, filter, 4)).toEqual(theirs);
+    expect(await walk(acme, filter, 4)).toEqual(matching(tags, { workflowId: 'wf-page-0' }));
+    expect((await counts(globex, filter)).byStatus).toContainEqual({ status: 'PENDING', count: 6 });
+    expect((await counts(globex, filter)).total).toBe(6);
+    expect((await counts(acme, filter, { 'x-environment': 'live' })).total).toBe(6);
+    expect((await counts(acme, filter)).total).toBe(matching(tags).length);
   });
 });
