@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { freePort } from '../test/support/postgres.js';
 import { createExecutions } from './clients/common.js';
+import { vigilArgs } from './user/http.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
@@ -135,8 +136,9 @@ export async function seedBacklog(db: postgres.Sql, n: number): Promise<void> {
   }
 }
 
+/** A Vigil of this checkout or of `root` (built: `npm run bench` builds this one first), as `npm start` starts it. */
 function startVigil(databaseUrl: string, port: number, env: Record<string, string>, root = ROOT): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  return spawn(process.execPath, vigilArgs(root), {
     cwd: root,
     env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],

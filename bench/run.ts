@@ -16,14 +16,17 @@ import { createExecutions } from './clients/common.js';
 import { measureModel } from './model.js';
 import { measureRetention } from './retention.js';
 import { measureStartup, startupTable } from './startup.js';
+import { buildVigil, vigilArgs } from './user/http.js';
 import { measureUser, userTable } from './user/measure.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const quick = process.argv.includes('--quick');
 /**
  * `--only read,ingest,latency,memory,waitmany,logs,changes,retention,model,startup,user`: run some parts (for iterating on one
- * figure). `user` is what users feel, beside the stock peer (bench/user/measure.ts); printed, kept only by full runs;
- * `BENCH_USER=delivery,fanout,wake,herd,ingest,read,memory` narrows it to those parts.
+ * figure; `BENCH_MEMORY=sse,wait,logs` picks what the memory part holds). `user` is what users feel, beside the stock
+ * peer (bench/user/measure.ts); printed, kept only by full runs;
+ * `BENCH_USER=delivery,fanout,wake,herd,ingest,read,memory` narrows it to those parts. Vigil runs from dist/, built
+ * first (`BENCH_VIGIL`: bench/user/http.ts).
  */
 const onlyArg = process.argv.indexOf('--only');
 const only = onlyArg >= 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',')) : null;
@@ -52,8 +55,18 @@ function checkWrk(): void {
   }
 }
 
+/** A load generator or baseline (bench/…), from its TypeScript source. */
 function node(script: string, args: string[], env: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+  return start(['--import', 'tsx', script, ...args], env);
+}
+
+/** A Vigil server, started as `npm start` starts it (from dist/, built at the start of the run: `buildVigil`). */
+function vigil(env: Record<string, string>): ChildProcess {
+  return start(vigilArgs(ROOT), env);
+}
+
+function start(nodeArgs: string[], env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, nodeArgs, {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -121,6 +134,7 @@ const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 async function main() {
   const startupOnly = only?.size === 1 && only.has('startup');
   if (!startupOnly) checkWrk();
+  buildVigil(ROOT, log);
   log(`starting a durable PostgreSQL (${quick ? 'quick run' : 'full run'})`);
   const pg = await startPostgres({ durable: true, maxConnections: 200 });
   const admin = postgres(pg.url, { max: 1, onnotice: () => {} });
@@ -149,7 +163,7 @@ async function main() {
   }
   try {
     const vigilPort = await freePort();
-    node('src/main.ts', [], {
+    vigil({
       DATABASE_URL: databaseUrl,
       PORT: String(vigilPort),
       LOG_LEVEL: 'warn',
@@ -265,7 +279,7 @@ async function main() {
     const hold = async (kind: 'sse' | 'wait' | 'logs', n: number) => {
       log(`holding ${n} ${kind}`);
       const port = await freePort();
-      const fresh = node('src/main.ts', [], {
+      const fresh = vigil({
         DATABASE_URL: databaseUrl,
         PORT: String(port),
         LOG_LEVEL: 'warn',
@@ -307,12 +321,24 @@ async function main() {
       };
     };
     if (runs('memory')) {
-      const s = await hold('sse', plan.holdSse);
-      results.sse_subscribers = s.held;
-      results.sse_kb_per_conn = s.kbPerConn;
-      const w = await hold('wait', plan.holdWait);
-      results.waiters = w.held;
-      results.waiter_kb = w.kbPerConn;
+      // `BENCH_MEMORY=sse,wait,logs` narrows (or widens) the kinds held: a follower here is measured exactly as the
+      // logs part measures it (a fresh process), without that part's ingest and delivery figures.
+      const kinds = new Set((process.env.BENCH_MEMORY ?? 'sse,wait').split(','));
+      if (kinds.has('sse')) {
+        const s = await hold('sse', plan.holdSse);
+        results.sse_subscribers = s.held;
+        results.sse_kb_per_conn = s.kbPerConn;
+      }
+      if (kinds.has('wait')) {
+        const w = await hold('wait', plan.holdWait);
+        results.waiters = w.held;
+        results.waiter_kb = w.kbPerConn;
+      }
+      if (kinds.has('logs')) {
+        const l = await hold('logs', plan.holdSse);
+        results.logs_followers = l.held;
+        results.logs_follower_kb = l.kbPerConn;
+      }
     }
 
     // 4c. What users feel (issue 22): end to end over HTTP, beside the stock peer in the same run.
@@ -334,7 +360,7 @@ async function main() {
       const n = quick ? 200 : 1000;
       log(`holding ${n} waitForExecutions of 10 ids`);
       const port = await freePort();
-      const fresh = node('src/main.ts', [], {
+      const fresh = vigil({
         DATABASE_URL: databaseUrl,
         PORT: String(port),
         LOG_LEVEL: 'warn',

@@ -30,6 +30,7 @@ import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { createReadiness } from './readiness.js';
 import { createRest, isRestPath } from './rest/app.js';
+import { createLogFollower } from './rest/logs.js';
 import { createDashboard } from './ui/serve.js';
 import { installWebhooks, webhookConfigOf } from './webhooks/service.js';
 
@@ -148,15 +149,10 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     lean: config.VIGIL_FAST_GRAPHQL === 'on',
     trusted,
   });
-  const rest = createRest({
-    db: database.db,
-    domain,
-    feed,
-    auth,
-    log,
-    bodyLimit: config.VIGIL_BODY_LIMIT,
-    sse,
-  });
+  const restDeps = { db: database.db, domain, feed, auth, log, bodyLimit: config.VIGIL_BODY_LIMIT, sse };
+  const rest = createRest(restDeps);
+  // Followed logs are held for minutes by the thousand: served on node:http, not through Hono's adapter.
+  const followLogs = createLogFollower(restDeps);
   const dashboard = createDashboard();
   const browser = browserRulesOf(config);
   const readiness = createReadiness(database, domain, feed);
@@ -212,7 +208,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       return;
     }
     if (isRestPath(path)) {
-      rest.handle(req, res, correlationId);
+      if (!followLogs(req, res, path, correlationId, remoteAddress)) rest.handle(req, res, correlationId);
       return;
     }
     if (dashboard(req, res, path)) return;

@@ -2,8 +2,10 @@
  * What the user-facing bench's processes share. Times are CLOCK_MONOTONIC (`process.hrtime.bigint()`), one clock for
  * every process of the machine, so a writer's send and another process's receipt subtract exactly.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { join, resolve } from 'node:path';
 
 /** Milliseconds on the machine-wide monotonic clock. */
 export const mono = () => Number(process.hrtime.bigint()) / 1e6;
@@ -97,8 +99,53 @@ export interface Child {
   send(line: string): void;
 }
 
+/** A load generator or peer (bench/…): run from its TypeScript source with tsx. */
 export function child(root: string, script: string, args: string[], env: Record<string, string> = {}): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+  return nodeChild(root, ['--import', 'tsx', script, ...args], env, script);
+}
+
+/** A Vigil server, started as users start it (`vigilArgs`). */
+export function vigilChild(root: string, env: Record<string, string> = {}): Child {
+  return nodeChild(root, vigilArgs(root), env, 'vigil');
+}
+
+/**
+ * How the bench starts Vigil: as `npm start` does (`node dist/server/main.js`, package.json), so its figures are
+ * those of the build users run, not of the sources under tsx (whose loader keeps ~4 KB per held connection of its
+ * own). `BENCH_VIGIL=src` starts the sources with tsx instead (to compare); `BENCH_VIGIL=<path to a built main.js>`
+ * starts another build (an A/B against another checkout's dist/, with the same load generators).
+ */
+export function vigilArgs(root: string): string[] {
+  const chosen = process.env.BENCH_VIGIL;
+  if (chosen === 'src') return ['--import', 'tsx', 'src/main.ts'];
+  if (chosen) return [resolve(root, chosen)];
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const [command, ...args] = pkg.scripts.start.split(/\s+/).filter(Boolean);
+  if (command !== 'node') throw new Error(`npm start is not a node command: ${pkg.scripts.start}`);
+  return args;
+}
+
+/**
+ * Builds dist/ (`npm run build`) before a bench run that starts the build. Always, not when dist/ looks older than
+ * src/: the bundle is also made of node_modules, drizzle/, the dashboard's build and the trusted documents' manifest,
+ * which a comparison of src/'s times would miss, and a stale bundle would be measured without a word; the build
+ * takes seconds beside a run of minutes.
+ */
+export function buildVigil(root: string, log: (msg: string) => void): void {
+  if (process.env.BENCH_VIGIL) {
+    log(`starting Vigil as BENCH_VIGIL=${process.env.BENCH_VIGIL} (no build)`);
+    return;
+  }
+  const started = performance.now();
+  execFileSync(process.execPath, [join(root, 'scripts/build.mjs')], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  log(`built dist/ in ${Math.round(performance.now() - started)} ms; Vigil runs as npm start runs it`);
+}
+
+function nodeChild(root: string, nodeArgs: string[], env: Record<string, string>, script: string): Child {
+  const proc = spawn(process.execPath, nodeArgs, {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'inherit'],

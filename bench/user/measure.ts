@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { freePort } from '../../test/support/postgres.js';
 import { percentile, round } from '../clients/common.js';
-import { type Child, child, mono } from './http.js';
+import { type Child, child, mono, vigilChild } from './http.js';
 
 export interface UserOptions {
   root: string;
@@ -320,7 +320,8 @@ export async function measureUser(o: UserOptions): Promise<Record<string, unknow
       let base: string;
       if (s === 'vigil') {
         const port = await freePort();
-        server = spawn('src/main.ts', [], { ...VIGIL_ENV, DATABASE_URL: o.databaseUrl, PORT: String(port) });
+        server = vigilChild(o.root, { ...VIGIL_ENV, DATABASE_URL: o.databaseUrl, PORT: String(port) });
+        o.started(server.proc);
         base = `http://127.0.0.1:${port}`;
         await ready(base);
       } else {

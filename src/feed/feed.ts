@@ -248,6 +248,17 @@ export class ChangeFeed implements ChangeSink {
     };
   }
 
+  /**
+   * What the closure `attach` returns does, by execution id: for a listener attached to many executions (a wait on
+   * many ids), which then need not hold a closure for each.
+   */
+  detach(executionId: string, listener: ExecutionListener): void {
+    const hub = this.hubs.get(executionId);
+    if (!hub?.listeners.delete(listener)) return;
+    if (listener.events) hub.eventListeners -= 1;
+    if (hub.listeners.size === 0) this.hubs.delete(executionId);
+  }
+
   /** The newest row the hub of this execution has read, if any (shared by everything attached to it). */
   latestOf(executionId: string): Execution | null {
     return this.hubs.get(executionId)?.latest ?? null;

@@ -62,9 +62,7 @@ export async function prepareEventStream(
 ): Promise<StreamStart<ExecutionEvent>> {
   const timeout = parse(waitTimeoutSeconds, options.timeoutSeconds, ['timeout']);
   const after = parse(afterInput, options.after, ['after']) ?? 0;
-  const listed = parse(typesInput, options.types, ['types']);
-  const types = listed ? [...new Set(listed)] : null;
-  const wanted = types ? new Set<EventType>(types) : null;
+  const { types, wanted } = typeSetOf(parse(typesInput, options.types, ['types']));
   requireLive(principal);
   claim(feed, 'streams')(); // refuse now when at capacity; the slot is held while the stream runs
   // Only what the stream needs of the row: a long-lived closure should not hold the whole execution.
@@ -75,6 +73,23 @@ export async function prepareEventStream(
     run.start(timeout, terminalAlready);
     return run.finish;
   };
+}
+
+/** A `types` argument's list and set, one pair per distinct set of types, shared by every stream that asks for it. */
+const typeSets = new Map<string, { types: EventType[]; wanted: Set<EventType> }>();
+function typeSetOf(listed: readonly EventType[] | null | undefined): {
+  types: EventType[] | null;
+  wanted: Set<EventType> | null;
+} {
+  if (!listed) return { types: null, wanted: null };
+  const types = [...new Set(listed)].sort();
+  const key = types.join();
+  let known = typeSets.get(key);
+  if (!known) {
+    known = { types, wanted: new Set(types) }; // at most one entry per subset of EVENT_TYPES
+    typeSets.set(key, known);
+  }
+  return known;
 }
 
 /** Ends a run at its timeout (one function for every run: the timer carries the run as its argument). */

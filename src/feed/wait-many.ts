@@ -2,7 +2,7 @@ import type { Executor } from '../db/client.js';
 import { type Principal, requireLive, revokedError } from '../domain/access.js';
 import type { Execution } from '../domain/types.js';
 import { planWait, readWaitTargets, tooManyMatches, WaitSet } from '../domain/wait-many.js';
-import type { ChangeFeed, ExecutionListener } from './feed.js';
+import type { ChangeFeed, ExecutionListener, UpdateListener } from './feed.js';
 import { claim } from './limits.js';
 import type { CancelSignal } from './wait.js';
 
@@ -35,75 +35,137 @@ export async function waitForExecutions(
   const plan = planWait(raw);
   requireLive(principal);
   const release = claim(feed, 'waiters');
-  const set = new WaitSet(plan);
   try {
     return await new Promise<ExecutionsWaitResult>((resolve, reject) => {
-      let over = false;
-      const detaches: (() => void)[] = [];
-      /** Changes that arrive while the first read is under way, applied after it (older states are ignored). */
-      let early: Execution[] | null = [];
-      const cleanup = () => {
-        over = true;
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        principal.signal?.removeEventListener('abort', onRevoked);
-        for (const detach of detaches) detach();
-      };
-      const finish = (why: string | null) => {
-        if (over) return;
-        cleanup();
-        resolve({
-          completed: why === null,
-          executions: set.executions(),
-          durationMs: Math.round((performance.now() - started) * 1000) / 1000,
-          message: set.message(why),
-        });
-      };
-      const fail = (err: unknown) => {
-        if (over) return;
-        cleanup();
-        reject(err);
-      };
-      const check = () => {
-        if (set.overLimit) fail(tooManyMatches());
-        else if (set.done) finish(null);
-      };
-      const changed = (e: Execution) => {
-        if (over) return;
-        if (early) return void early.push(e);
-        set.update(e);
-        check();
-      };
-      // Shut down while the first read is under way: answer once it is in, with the states it read.
-      const closed = () => (early ? undefined : finish('Server shutting down'));
-      const onAbort = () => finish('Client went away');
-      const onRevoked = () => fail(revokedError());
-      const timer = setTimeout(() => finish(`Timed out after ${plan.timeoutSeconds} s`), plan.timeoutSeconds * 1000);
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      principal.signal?.addEventListener('abort', onRevoked, { once: true });
-      // A filter listens before its first read, so an execution created meanwhile is not missed.
-      if (plan.filter) detaches.push(feed.subscribeUpdates({ principal, filter: null, execution: changed, closed }));
-      readWaitTargets(db, principal, plan).then((rows) => {
-        if (over) return;
-        for (const row of rows) set.update(row);
-        const pending = early ?? [];
-        early = null;
-        for (const e of pending) set.update(e);
-        check();
-        if (!over && feed.isClosed) return closed(); // shut down during the read: nothing would tell this wait more
-        if (over || !plan.ids) return;
-        // One listener object for all ids (hubs hold it in their sets), so a wait costs little beyond its rows.
-        const listener: ExecutionListener = { execution: changed, closed };
-        for (const id of plan.ids) {
-          detaches.push(feed.attach(id, listener, set.get(id)?.lastSequence ?? 0));
-          // The hub's row when it is as new: many waits on one execution need not hold a copy each.
-          const shared = feed.latestOf(id);
-          if (shared) set.update(shared);
-        }
-      }, fail);
+      new ManyWaiter(feed, principal, new WaitSet(plan), started, resolve, reject).start(db, signal);
     });
   } finally {
     release();
+  }
+}
+
+/** Ends a wait at its timeout (one function for every wait: the timer carries the waiter as its argument). */
+function timedOut(waiter: ManyWaiter): void {
+  waiter.finish(`Timed out after ${waiter.set.plan.timeoutSeconds} s`);
+}
+
+/**
+ * One held wait on many: a single object (methods on the prototype) that is also the listener every one of its ids'
+ * hubs holds, and a filter's update listener; it is registered per id by the object itself and let go by id
+ * (`ChangeFeed.detach`), so a wait on ten ids keeps no closure per id, nor a chain of closures over its request.
+ */
+class ManyWaiter implements ExecutionListener, UpdateListener {
+  /** The update listener's filter: every change of the tenant reaches `execution`, and the set decides. */
+  readonly filter = null;
+  private over = false;
+  private timer: NodeJS.Timeout | null = null;
+  private signal: CancelSignal | undefined;
+  /** How many of `plan.ids` are attached to their hubs (a prefix). */
+  private attached = 0;
+  /** A filter's update listener's detach (one per wait). */
+  private unsubscribe: (() => void) | null = null;
+  /** Changes that arrive while the first read is under way, applied after it (older states are ignored). */
+  private early: Execution[] | null = [];
+  /** The signal listeners (the client went away; the key was revoked): bound once. */
+  private readonly onAbort = (): void => this.finish('Client went away');
+  private readonly onRevoked = (): void => this.fail(revokedError());
+
+  constructor(
+    private readonly feed: ChangeFeed,
+    readonly principal: Principal,
+    readonly set: WaitSet,
+    private readonly started: number,
+    private readonly resolve: (result: ExecutionsWaitResult) => void,
+    private readonly reject: (err: unknown) => void,
+  ) {}
+
+  start(db: Executor, signal: CancelSignal | undefined): void {
+    const { plan } = this.set;
+    this.timer = setTimeout(timedOut, plan.timeoutSeconds * 1000, this);
+    // Checked now, not only as a future event: the client may have gone before we got here.
+    if (signal?.aborted) {
+      this.onAbort();
+      return;
+    }
+    this.signal = signal;
+    signal?.addEventListener('abort', this.onAbort, { once: true });
+    this.principal.signal?.addEventListener('abort', this.onRevoked, { once: true });
+    // A filter listens before its first read, so an execution created meanwhile is not missed.
+    if (plan.filter) this.unsubscribe = this.feed.subscribeUpdates(this);
+    readWaitTargets(db, this.principal, plan).then(
+      (rows) => this.read(rows),
+      (err: unknown) => this.fail(err),
+    );
+  }
+
+  /** The first read is in: the states it read, then what changed meanwhile; then the ids' hubs, if still waiting. */
+  private read(rows: Execution[]): void {
+    if (this.over) return;
+    const { set, feed } = this;
+    for (const row of rows) set.update(row);
+    const pending = this.early ?? [];
+    this.early = null;
+    for (const e of pending) set.update(e);
+    this.check();
+    if (!this.over && feed.isClosed) this.closed(); // shut down during the read: nothing would tell it more
+    const ids = set.plan.ids;
+    if (this.over || !ids) return;
+    for (const id of ids) {
+      feed.attach(id, this, set.get(id)?.lastSequence ?? 0); // let go by id (`cleanup`), not by the closure returned
+      this.attached += 1;
+      // The hub's row when it is as new: many waits on one execution need not hold a copy each.
+      const shared = feed.latestOf(id);
+      if (shared) set.update(shared);
+    }
+  }
+
+  /** The feed's newest row of one of the executions (or, with a filter, of any of the tenant's). */
+  execution(e: Execution): void {
+    if (this.over) return;
+    if (this.early) return void this.early.push(e);
+    this.set.update(e);
+    this.check();
+  }
+
+  /** The feed is shutting down; during the first read, the read answers with the states it read. */
+  closed(): void {
+    if (!this.early) this.finish('Server shutting down');
+  }
+
+  private check(): void {
+    if (this.set.overLimit) this.fail(tooManyMatches());
+    else if (this.set.done) this.finish(null);
+  }
+
+  /** Answers: `why` null when the wait's condition holds, else how it ended without. */
+  finish(why: string | null): void {
+    if (!this.cleanup()) return;
+    const { set } = this;
+    this.resolve({
+      completed: why === null,
+      executions: set.executions(),
+      durationMs: Math.round((performance.now() - this.started) * 1000) / 1000,
+      message: set.message(why),
+    });
+  }
+
+  private fail(err: unknown): void {
+    if (this.cleanup()) this.reject(err);
+  }
+
+  /** False when the wait was already over. */
+  private cleanup(): boolean {
+    if (this.over) return false;
+    this.over = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.signal?.removeEventListener('abort', this.onAbort);
+    this.principal.signal?.removeEventListener('abort', this.onRevoked);
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    const ids = this.set.plan.ids;
+    if (ids) for (let i = 0; i < this.attached; i++) this.feed.detach(ids[i] as string, this);
+    this.attached = 0;
+    this.early = null;
+    return true;
   }
 }

@@ -1,10 +1,17 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
+import type { Principal } from '../domain/access.js';
+import { VigilError } from '../domain/errors.js';
 import { getExecution } from '../domain/executions.js';
-import { DEFAULT_WAIT_TIMEOUT_SECONDS, waitTimeoutSeconds } from '../domain/inputs.js';
+import { DEFAULT_WAIT_TIMEOUT_SECONDS, issuesOf, waitTimeoutSeconds } from '../domain/inputs.js';
 import { lastLogSequence, readLogs, textLine } from '../domain/logs.js';
-import { prepareEventStream } from '../feed/stream.js';
+import type { ExecutionEvent } from '../domain/types.js';
+import { prepareEventStream, type StreamSink } from '../feed/stream.js';
+import { writeReply } from '../http/reply.js';
+import { restErrorReply } from '../http/rest-errors.js';
+import type { SseStream } from '../http/sse.js';
 import type { RestApp, RestDeps } from './context.js';
 import { errorResponses, queryNumber, SECURITY } from './schemas.js';
 
@@ -19,6 +26,17 @@ With \`follow=true\`, it keeps streaming new texts until the execution is termin
 exact resumption while following uses seed 002's stream (\`event: log\`, \`id: <sequence>\`). A follower that falls far
 behind is disconnected (resume with \`after\`); on shutdown the body ends.`;
 
+/** The endpoint's query: the route validates it, and so does the follower served on node:http (`createLogFollower`). */
+const logsQuery = z.object({
+  after: queryNumber(z.int().min(0).default(0)).meta({
+    description: 'Only texts with a greater sequence (0: all)',
+  }),
+  follow: z.enum(['true', 'false']).default('false').meta({ description: 'Keep streaming until terminal' }),
+  timeout: queryNumber(waitTimeoutSeconds.default(DEFAULT_WAIT_TIMEOUT_SECONDS)).meta({
+    description: 'With follow: seconds before the body ends (1..3600)',
+  }),
+});
+
 const route = createRoute({
   method: 'get',
   path: '/api/v1/executions/{execution_id}/logs',
@@ -29,15 +47,7 @@ const route = createRoute({
   security: SECURITY,
   request: {
     params: z.object({ execution_id: z.string().meta({ description: 'Execution UUID' }) }),
-    query: z.object({
-      after: queryNumber(z.int().min(0).default(0)).meta({
-        description: 'Only texts with a greater sequence (0: all)',
-      }),
-      follow: z.enum(['true', 'false']).default('false').meta({ description: 'Keep streaming until terminal' }),
-      timeout: queryNumber(waitTimeoutSeconds.default(DEFAULT_WAIT_TIMEOUT_SECONDS)).meta({
-        description: 'With follow: seconds before the body ends (1..3600)',
-      }),
-    }),
+    query: logsQuery,
   },
   responses: {
     200: {
@@ -62,19 +72,8 @@ export function registerLogs(app: RestApp, deps: RestDeps): void {
     const { after, follow, timeout } = c.req.valid('query');
     const principal = c.var.principal;
     if (follow === 'true') {
-      // Errors (404, 503, …) are thrown here, before the body starts, and answered as JSON.
-      const start = await prepareEventStream(deps.feed, deps.db, principal, id, {
-        after,
-        timeoutSeconds: timeout,
-        types: ['LOG'],
-      });
-      const stream = deps.sse.start(c.env.outgoing, { protocol: 'text', errorFrame: () => Buffer.alloc(0) });
-      const cancel = start({
-        item: (e) => stream.write(Buffer.from(textLine(e))),
-        end: () => stream.end(),
-        pressure: () => stream.pressure(),
-      });
-      stream.onEnd(cancel);
+      // Only when the app is called without the server's node:http route (`createLogFollower`), which serves these.
+      await followText(deps, c.env.outgoing, principal, id, after, timeout);
       return RESPONSE_ALREADY_SENT as never; // answered on node's response by the one stream writer
     }
     await getExecution(deps.db, principal, id);
@@ -96,4 +95,116 @@ export function registerLogs(app: RestApp, deps: RestDeps): void {
       'vigil-last-sequence': String(last),
     }) as never;
   });
+}
+
+/** The followed body's sink: one object per follower (methods on the prototype), no closures over the request. */
+class TextSink implements StreamSink<ExecutionEvent> {
+  constructor(private readonly stream: SseStream) {}
+
+  item(e: ExecutionEvent): boolean {
+    return this.stream.write(Buffer.from(textLine(e)));
+  }
+
+  end(): void {
+    this.stream.end();
+  }
+
+  pressure(): Promise<void> | null {
+    return this.stream.pressure();
+  }
+}
+
+/**
+ * Follows an execution's log text on node's response, through the one stream writer (its limits, the client going
+ * away, shutdown; a text body's keep-alive probes for heartbeats). Errors (404, 503, …) are thrown before the body
+ * starts, for the caller to answer as JSON.
+ */
+async function followText(
+  deps: RestDeps,
+  res: ServerResponse,
+  principal: Principal,
+  id: string,
+  after: number,
+  timeout: number,
+): Promise<void> {
+  const start = await prepareEventStream(deps.feed, deps.db, principal, id, {
+    after,
+    timeoutSeconds: timeout,
+    types: ['LOG'],
+  });
+  const stream = deps.sse.start(res, { protocol: 'text', errorFrame: noFrame });
+  stream.onEnd(start(new TextSink(stream)));
+}
+
+const noFrame = () => Buffer.alloc(0);
+const LOGS_PATH = /^\/api\/v1\/executions\/([^/]+)\/logs$/;
+
+/** The id of a logs path, decoded as Hono decodes a path parameter (left as it is when it does not decode). */
+function idOf(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/** Query parameters as Hono's validator hands them to zod: one value as a string, a repeated one as a list. */
+function queryOf(params: URLSearchParams): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const key of new Set(params.keys())) {
+    const all = params.getAll(key);
+    out[key] = all.length === 1 ? (all[0] as string) : all;
+  }
+  return out;
+}
+
+/**
+ * `GET /api/v1/executions/{id}/logs?follow=true`, served on node:http directly rather than through Hono's adapter,
+ * which keeps a fetch-API request and a close listener for each request as long as it is held (a follower is held
+ * for minutes, by the thousand). The same steps as the route: the caller's key (401/403/429 as the middleware
+ * answers them), the route's query schema (422 naming `query.…`), then the stream; every error as REST's JSON.
+ * Returns false, having done nothing, for any other request (Hono serves it).
+ */
+export function createLogFollower(deps: RestDeps) {
+  return function follow(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    correlationId: string,
+    remoteAddress: string,
+  ): boolean {
+    if (req.method !== 'GET') return false;
+    const match = LOGS_PATH.exec(path);
+    if (!match) return false;
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    const params = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+    const follows = params.getAll('follow');
+    if (follows.length !== 1 || follows[0] !== 'true') return false;
+    serve(deps, req, res, idOf(match[1] as string), params, remoteAddress).catch((err: unknown) => {
+      if (res.headersSent) return void res.destroy();
+      writeReply(res, restErrorReply(err, correlationId, deps.log));
+    });
+    return true;
+  };
+}
+
+async function serve(
+  deps: RestDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  id: string,
+  params: URLSearchParams,
+  remoteAddress: string,
+): Promise<void> {
+  const principal = await deps.auth.authenticate((name) => {
+    const value = req.headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  }, remoteAddress);
+  const parsed = logsQuery.safeParse(queryOf(params));
+  if (!parsed.success) {
+    const issues = issuesOf(parsed.error, ['query']);
+    throw new VigilError('VALIDATION_FAILED', issues[0]?.msg ?? 'Invalid request', { issues });
+  }
+  await followText(deps, res, principal, id, parsed.data.after, parsed.data.timeout);
 }
