@@ -30,6 +30,7 @@ const Event = graphql(`
     ... on ProgressEvent { step percentage }
     ... on StepEvent { stepId name stepType stepStatus: status error { code message step } }
     ... on MessageEvent { messageId adapter messageStatus: status error { code message step } }
+    ... on TagsChangedEvent { set { key value } removed }
   }
 `);
 

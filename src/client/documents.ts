@@ -81,7 +81,7 @@ export interface ExecutionDetail extends ExecutionSummary {
 export interface ExecutionEvent {
   sequence: number;
   executionId: string;
-  type: 'STATUS_CHANGED' | 'PROGRESS' | 'STEP' | 'MESSAGE';
+  type: 'STATUS_CHANGED' | 'PROGRESS' | 'STEP' | 'MESSAGE' | 'TAGS_CHANGED';
   occurredAt: string;
   from?: string;
   to?: string;
@@ -95,6 +95,8 @@ export interface ExecutionEvent {
   messageId?: string;
   adapter?: string | null;
   messageStatus?: string;
+  set?: readonly { key: string; value: string }[];
+  removed?: readonly string[];
 }
 
 /** The fields of an event that {@link describeEvent} reads: the CLI's `ExecutionEvent`, and the dashboard's. */
@@ -111,9 +113,17 @@ export function describeEvent(e: Describable): string {
       return `step ${e.name ?? e.stepId} ${e.stepStatus}${e.error ? ` (${e.error.code}: ${e.error.message})` : ''}`;
     case 'MESSAGE':
       return `message ${e.messageId} ${e.messageStatus}${e.adapter ? ` via ${e.adapter}` : ''}${e.error ? ` (${e.error.code}: ${e.error.message})` : ''}`;
+    case 'TAGS_CHANGED':
+      return describeTags(e.set ?? [], e.removed ?? []);
     default:
       return '';
   }
+}
+
+/** `tags team=data shard=3, removed customer`: what a TAGS_CHANGED event set and removed. */
+function describeTags(set: readonly { key: string; value: string }[], removed: readonly string[]): string {
+  const parts = [set.map((t) => `${t.key}=${t.value}`).join(' '), removed.length ? `removed ${removed.join(' ')}` : ''];
+  return `tags ${parts.filter(Boolean).join(', ')}`.trimEnd();
 }
 
 export function formatPercent(p: number): string {

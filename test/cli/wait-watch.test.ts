@@ -129,19 +129,21 @@ describe('vigil wait and watch', () => {
       ok(await record(s, id, [{ progress: { step: 'load', percentage: 50 } }]));
       ok(await record(s, id, [{ step: { stepId: 'load', name: 'Load', status: 'RUNNING' } }]));
       ok(await record(s, id, [{ message: { messageId: 'm1', adapter: 'kafka', status: 'INITIATED' } }]));
+      ok(await record(s, id, [{ tags: { set: [{ key: 'team', value: 'data' }], remove: ['customer'] } }]));
       ok(await record(s, id, [{ statusChanged: { to: 'COMPLETED' } }]));
       expect(await run.exited).toBe(0);
       const lines = run.stdout().trim().split('\n');
       expect(lines[0]).toMatch(/^watching RUNNING\s+cli-wait/);
-      expect(lines.slice(1, 6)).toEqual([
+      expect(lines.slice(1, 7)).toEqual([
         expect.stringMatching(/#2\s+PROGRESS\s+50% load$/),
         expect.stringMatching(/#3\s+STEP\s+step Load RUNNING$/),
         expect.stringMatching(/#4\s+MESSAGE\s+message m1 INITIATED via kafka$/),
+        expect.stringMatching(/#5\s+TAGS_CHANGED\s+tags team=data, removed customer$/),
         // the step still running when the execution ended is closed, before the terminal event (API.md §1)
-        expect.stringMatching(/#5\s+STEP\s+step Load CANCELLED$/),
-        expect.stringMatching(/#6\s+STATUS_CHANGED\s+RUNNING → COMPLETED$/),
+        expect.stringMatching(/#6\s+STEP\s+step Load CANCELLED$/),
+        expect.stringMatching(/#7\s+STATUS_CHANGED\s+RUNNING → COMPLETED$/),
       ]);
-      expect(lines[6]).toMatch(/^COMPLETED\s+cli-wait/);
+      expect(lines[7]).toMatch(/^COMPLETED\s+cli-wait/);
       expect(run.stdout()).not.toContain('\x1b['); // no bar, no colour codes when not on a terminal
     });
 

@@ -31,6 +31,7 @@ export const EventFields = graphql(`
     ... on ProgressEvent { step percentage }
     ... on StepEvent { stepId name stepType stepStatus: status error { code message step } }
     ... on MessageEvent { messageId adapter messageStatus: status error { code message step } }
+    ... on TagsChangedEvent { set { key value } removed }
     ... on LogEvent { stream level text }
   }
 `);
