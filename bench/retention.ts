@@ -222,6 +222,15 @@ const median = (xs: number[]) => {
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 };
 
+/**
+ * After a seed: its writes vacuumed and flushed, so that the slice after it (the same side every time otherwise) does
+ * not pay for them.
+ */
+async function settle(db: postgres.Sql): Promise<void> {
+  await db`vacuum analyze`;
+  await db`checkpoint`;
+}
+
 /** A database with a backlog, and the checkout whose Vigil serves it (its own migrations made its schema). */
 export interface Target {
   db: postgres.Sql;
@@ -307,19 +316,19 @@ export async function measureUnderIngest(
     ...options.variants.map((v) => ({ name: v.name, target: mine, env: { VIGIL_RETENTION_DAYS: '30', ...v.env } })),
   ];
   const alone: Side = { name: 'alone', target: mine, env: { VIGIL_RETENTION_DAYS: '0' } };
-  const targets = options.before ? [mine, options.before] : [mine];
+  const topUp = async (target: Target, left: number) => {
+    log(`retention: topping the backlog of ${target.root} up from ${left} to ${options.backlog}`);
+    await seedBacklog(target.db, options.backlog - left);
+    await settle(target.db);
+  };
   for (let round_ = 0; round_ < options.rounds; round_++) {
-    for (const target of targets) {
-      const left = await backlogOf(target.db);
-      if (left < options.backlog * 0.6) {
-        log(`retention: topping the backlog of ${target.root} up from ${left} to ${options.backlog}`);
-        await seedBacklog(target.db, options.backlog - left);
-        await target.db`vacuum analyze executions`;
-      }
-    }
-    // Every other round takes the deleting sides in the other order, so that none always follows another.
-    for (const side of [alone, ...(round_ % 2 === 0 ? deleting : [...deleting].reverse())]) {
+    // Every other round takes the sides in the other order, so that none always follows another.
+    const order = [alone, ...deleting];
+    for (const side of round_ % 2 === 0 ? order : [...order].reverse()) {
       const { target } = side;
+      // A deleting slice never runs out of backlog: it is topped up before the slice whenever half of it is gone.
+      const left = await backlogOf(target.db);
+      if (side !== alone && left < options.backlog / 2) await topUp(target, left);
       const port = await freePort();
       const base = `http://127.0.0.1:${port}`;
       const child = startVigil(target.databaseUrl, port, side.env, target.root);
@@ -333,7 +342,16 @@ export async function measureUnderIngest(
           variables: { id, e: [{ progress: { percentage: 50 } }] },
         });
       const bodies = target.ids.map(body).join('\n');
+      const leftAtStart = await backlogOf(target.db);
       wrkLatency(`${base}/graphql`, bodies, 32, 3);
+      // A deleting side is measured from the job's first deleted batch on (at most 60 s more of the same load), so
+      // that no slice measures a job still starting, whatever its pause: a slice then holds whole batch-pause cycles.
+      if (side !== alone) {
+        const until = performance.now() + 60_000;
+        while ((await backlogOf(target.db)) === leftAtStart && performance.now() < until) {
+          wrkLatency(`${base}/graphql`, bodies, 32, 1);
+        }
+      }
       const left0 = await backlogOf(target.db);
       const events0 = await ingested(target.db);
       const t0 = performance.now();
@@ -462,7 +480,7 @@ export async function measureRetention(
       for (const target of before ? [mine, before] : [mine]) {
         log(`retention: seeding a backlog of ${backlog} due executions of 20 events (${target.root})`);
         await seedBacklog(target.db, backlog - (await backlogOf(target.db)));
-        await target.db`vacuum analyze`;
+        await settle(target.db);
       }
       const variants = parseVariants(process.env.BENCH_RETENTION_VARIANTS);
       const under = await measureUnderIngest(mine, { backlog, rounds, seconds, before, variants }, log, started);

@@ -86,8 +86,8 @@ const envSchema = z.object({
   VIGIL_RETENTION_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(30_000),
   /** Trees deleted per transaction; the job pauses between batches (`VIGIL_RETENTION_PAUSE_FACTOR`). */
   VIGIL_RETENTION_BATCH: z.coerce.number().int().min(1).max(10_000).default(500),
-  /** The pause after each batch, as a multiple of the batch's time: 1 gives deletion at most half of one connection. */
-  VIGIL_RETENTION_PAUSE_FACTOR: z.coerce.number().min(0).max(100).default(1),
+  /** The pause after each batch, as a multiple of the batch's time: 2 gives deletion at most a third of one connection. */
+  VIGIL_RETENTION_PAUSE_FACTOR: z.coerce.number().min(0).max(100).default(2),
   VIGIL_RECHECK_INTERVAL_MS: z.coerce.number().int().positive().default(30_000),
   VIGIL_SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
   VIGIL_WEBHOOK_ALLOW_PRIVATE: z.enum(['0', '1']).default('0'),

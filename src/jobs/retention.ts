@@ -19,8 +19,8 @@ const DAY_MS = 86_400_000;
 
 /**
  * Deletes what is due by API.md §10, every `intervalMs` (30 s by default, so a due execution is gone within 75 s),
- * in batches of `batch` trees, each followed by a pause `pauseFactor` times as long as it took (1 by default: at most
- * half of one connection's time goes to deletion), so ingest and reads are never queued behind a long transaction. Every instance runs one, each
+ * in batches of `batch` trees, each followed by a pause `pauseFactor` times as long as it took (2 by default: at most
+ * a third of one connection's time goes to deletion), so ingest and reads are never queued behind a long transaction. Every instance runs one, each
  * by its own VIGIL_RETENTION_DAYS; `deleteDueBatch`'s SKIP LOCKED claim gives each tree to one of them.
  */
 export function startRetention(
