@@ -64,7 +64,8 @@ export function createGraphQLEdge(deps: GraphQLEdgeDeps) {
     let answered = false;
     if (params && prepared) {
       if (route.kind === 'query' && prepared.compiled) {
-        answered = await fast(req, res, params, prepared.compiled, route.media, correlationId, remoteAddress);
+        const mutation = prepared.operation.operation === 'mutation';
+        answered = await fast(req, res, params, prepared.compiled, route.media, correlationId, remoteAddress, mutation);
       } else if (route.kind === 'sse' && prepared.operation.operation === 'subscription') {
         const field = leanFieldOf(prepared);
         answered = field

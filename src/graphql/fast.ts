@@ -55,6 +55,7 @@ export function createFastPath(deps: LeanPathDeps) {
     media: MediaType,
     correlationId: string,
     remoteAddress: string,
+    mutation = false,
   ): Promise<boolean> {
     let context: GraphQLContext;
     try {
@@ -80,6 +81,10 @@ export function createFastPath(deps: LeanPathDeps) {
     }
     const result = (await compiled.query(undefined, context, params.variables ?? {})) as ExecutionResult;
     if (!('data' in result)) return false; // variables did not coerce: nothing ran
+    // What a mutation's commit woke in this process (waits answered, stream frames) is written in this turn's
+    // microtasks, each a few steps behind the mutation's own; its answer waits for the end of them (the check phase of
+    // this same loop turn), so that the waiters' answers reach their sockets first, as a bare handler writes them.
+    if (mutation) await new Promise<void>((resolve) => setImmediate(resolve));
     if (result.errors?.length) {
       const errors = result.errors.map((e) => toClientError(e, correlationId, deps.log));
       const { status, headers, shown } = responseOf(errors);

@@ -161,10 +161,12 @@ export function createSsePath(deps: LeanPathDeps & { schema: GraphQLSchema; sse:
       db: deps.db,
     };
     const { document } = prepared;
-    // A change stream's items (every change of every execution a filter matches, 100,000 in a replay) execute through
-    // graphql-jit's compiled form of the document when it is loaded: graphql-js's execute re-coerced the root field's
-    // arguments and walked the document for each of them.
-    const compiled = field === 'executionChanges' ? compiledItems(document, operationName) : null;
+    // A change stream's items (every change of every execution a filter matches, 100,000 in a replay) and an event
+    // stream's (each live event is executed between its commit and its frame: on the path of a delivery's latency)
+    // execute through graphql-jit's compiled form of the document when it is loaded: graphql-js's execute re-coerced
+    // the root field's arguments and walked the document for each of them.
+    const compiled =
+      field === 'executionChanges' || field === 'executionEvents' ? compiledItems(document, operationName) : null;
     // The cursor variables in here are the first member's; they reach only the root field's arguments, which an
     // item's execution does not read (its resolver returns the item).
     const group: Group = {

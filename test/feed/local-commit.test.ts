@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPrincipal } from '../../src/domain/access.js';
 import { recordEvents } from '../../src/domain/record.js';
@@ -13,6 +14,31 @@ const WAIT =
 const COMPLETE = 'mutation($id: ID!) { updateExecutionStatus(id: $id, status: COMPLETED) { success } }';
 
 type Event = { sequence: number; type: string; [field: string]: unknown };
+
+/**
+ * POST /graphql on a connection of its own, as a GraphQL-over-HTTP client sends it; resolves with the answer's text
+ * once the whole of it has arrived, and pushes `label` to `arrivals` at that moment.
+ */
+function rawGraphql(url: string, query: string, variables: unknown, label: string, arrivals: string[]) {
+  const { hostname, port } = new URL(url);
+  const body = JSON.stringify({ query, variables });
+  const head = `POST /graphql HTTP/1.1\r\nHost: ${hostname}:${port}\r\nContent-Type: application/json\r\nAccept: application/graphql-response+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`;
+  return new Promise<string>((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(head + body));
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+      const split = text.indexOf('\r\n\r\n');
+      const length = Number(/\r\ncontent-length: *(\d+)/i.exec(text.slice(0, Math.max(split, 0)))?.[1] ?? -1);
+      if (split < 0 || length < 0 || Buffer.byteLength(text.slice(split + 4)) < length) return;
+      arrivals.push(label);
+      socket.destroy();
+      resolve(text.slice(split + 4));
+    });
+    socket.on('error', reject);
+  });
+}
 
 /** Until the feed's read count stops moving (the hubs' first reads after attaching are done). */
 async function settled(s: TestServer): Promise<number> {
@@ -70,6 +96,24 @@ describe.each(DB_KINDS)('a commit of this process reaches its listeners on %s', 
       execution: { status: 'COMPLETED', lastSequence: 1 },
     });
     expect(s.feed.stats.reads).toBe(before);
+  });
+
+  it("answers a held wait before the status change's own answer, as a bare handler would", async () => {
+    const arrivals: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      const { id } = await createExecution(s);
+      const wait = rawGraphql(s.url, WAIT, { id }, 'wait', arrivals);
+      await expect.poll(() => s.feed.openListeners.executions, { timeout: 5000 }).toBe(1);
+      await settled(s);
+      const change = rawGraphql(s.url, COMPLETE, { id }, 'change', arrivals);
+      const [waited, changed] = await Promise.all([wait, change]);
+      expect(JSON.parse(waited).data.waitForExecution).toEqual({
+        completed: true,
+        execution: { status: 'COMPLETED', lastSequence: 1 },
+      });
+      expect(JSON.parse(changed).data.updateExecutionStatus).toEqual({ success: true });
+    }
+    expect(arrivals).toEqual(['wait', 'change', 'wait', 'change', 'wait', 'change']);
   });
 
   it('reads what it has not seen when a commit does not follow what it dispatched', async () => {
