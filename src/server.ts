@@ -56,6 +56,10 @@ export interface ServerOptions {
 
 const CORRELATION_ID = /^[\w.:-]{1,128}$/;
 
+/** When a request started, on its response (a property, not a WeakMap entry: nothing for the collector to sweep). */
+const STARTED = Symbol('startedAt');
+type Timed = ServerResponse & { [STARTED]?: number };
+
 /** The composition root: database → domain → change feed → GraphQL/REST edges → one HTTP server. */
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<VigilServer> {
   const log = options.log ?? createLogger(config.LOG_LEVEL);
@@ -162,11 +166,9 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
    * When each request started, for the one `close` listener every request shares (a held connection keeps no
    * closure over its request for its whole life): its metric and log line.
    */
-  const startedAt = new WeakMap<ServerResponse, number>();
-  function requestClosed(this: ServerResponse): void {
+  function requestClosed(this: Timed): void {
     const { req, statusCode: status } = this;
-    const started = startedAt.get(this) ?? performance.now();
-    startedAt.delete(this);
+    const started = this[STARTED] ?? performance.now();
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
@@ -183,7 +185,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    startedAt.set(res, performance.now());
+    (res as Timed)[STARTED] = performance.now();
     res.on('close', requestClosed);
     if (guardBrowser(req, res, path, browser, correlationId)) return;
     const refusal = declaredBodyRefusal(req, config.VIGIL_BODY_LIMIT);

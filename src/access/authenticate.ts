@@ -26,10 +26,16 @@ export function parseEnvironment(value: string | null | undefined): Environment 
 
 /** Auth off: organization `default`, every scope, X-Environment optional and `test` by default; limits by address. */
 export class OpenAccess implements Authenticator {
+  /** One principal per environment, made once (frozen: every request shares it). */
+  private readonly principals: Record<Environment, Principal> = {
+    test: Object.freeze(openPrincipal('test')),
+    live: Object.freeze(openPrincipal('live')),
+  };
+
   constructor(private readonly limiter: RateLimiter | null = null) {}
 
   async authenticate(header: HeaderReader, remoteAddress = 'unknown'): Promise<Principal> {
-    const principal = openPrincipal(parseEnvironment(header('x-environment')) ?? 'test');
+    const principal = this.principals[parseEnvironment(header('x-environment')) ?? 'test'];
     this.limiter?.take(`addr:${remoteAddress}`);
     return principal;
   }

@@ -3,6 +3,7 @@ import type { ExecutionResult, GraphQLError } from 'graphql';
 import type { CompiledQuery } from 'graphql-jit';
 import type { Authenticator } from '../access/authenticate.js';
 import type { Db } from '../db/client.js';
+import type { Principal } from '../domain/access.js';
 import type { DomainContext } from '../domain/context.js';
 import type { ChangeFeed } from '../feed/feed.js';
 import { type CancelSignal, responseClosed } from '../feed/wait.js';
@@ -60,19 +61,7 @@ export function createFastPath(deps: LeanPathDeps) {
     let context: GraphQLContext;
     try {
       const principal = await deps.auth.authenticate((name) => headerOf(req, name), remoteAddress);
-      let closed: CancelSignal | undefined;
-      context = {
-        principal,
-        correlationId,
-        // Made on first use (a wait needs it; most requests never look): aborted when the client goes away.
-        get signal() {
-          closed ??= responseClosed(res);
-          return closed;
-        },
-        domain: deps.domain,
-        feed: deps.feed,
-        db: deps.db,
-      };
+      context = new FastContext(principal, correlationId, res, deps);
     } catch (err) {
       const reply = graphqlErrorReply(err, correlationId, deps.log, { contentType: `${media}; charset=utf-8` });
       const { 'content-type': _type, ...extra } = reply.headers;
@@ -96,6 +85,31 @@ export function createFastPath(deps: LeanPathDeps) {
   };
 }
 
+/** A request's context on the fast path: one object per request, no closures; `signal` is made on first use. */
+class FastContext implements GraphQLContext {
+  readonly domain: DomainContext;
+  readonly feed: ChangeFeed;
+  readonly db: Db;
+  private closed: CancelSignal | undefined;
+
+  constructor(
+    readonly principal: Principal,
+    readonly correlationId: string,
+    private readonly res: ServerResponse,
+    deps: LeanPathDeps,
+  ) {
+    this.domain = deps.domain;
+    this.feed = deps.feed;
+    this.db = deps.db;
+  }
+
+  /** Aborted when the client goes away (a wait needs it; most requests never look). */
+  get signal(): CancelSignal {
+    this.closed ??= responseClosed(this.res);
+    return this.closed;
+  }
+}
+
 /**
  * As yoga does for errors that carry `extensions.http` (SERVICE_UNAVAILABLE): the highest status among them and their
  * headers (Retry-After) for the response, and the errors without that extension for the body.
@@ -116,6 +130,17 @@ function responseOf(errors: GraphQLError[]): { status: number; headers: Record<s
 /** As yoga does: the first of the two JSON media types the Accept header names; `*` / none → application/json. */
 export function negotiate(accept: string | undefined): MediaType | null {
   if (!accept) return 'application/json';
+  if (accept === lastAccept) return lastMedia;
+  lastMedia = mediaOf(accept);
+  lastAccept = accept;
+  return lastMedia;
+}
+
+/** The last Accept header seen and its answer: a client sends the same one on every request. */
+let lastAccept: string | undefined;
+let lastMedia: MediaType | null = null;
+
+function mediaOf(accept: string): MediaType | null {
   for (const part of accept.split(',')) {
     const type = part.split(';', 1)[0]?.trim().toLowerCase();
     if (type === 'application/graphql-response+json') return 'application/graphql-response+json';
