@@ -8,9 +8,20 @@ import { type Principal, requireScope } from './access.js';
 import { requestHash } from './canonical.js';
 import { type DomainContext, publish } from './context.js';
 import { VigilError } from './errors.js';
-import { filterConditions, onTagIndex, sharedSpan, type TagJoin, tagJoins } from './filters.js';
+import {
+  type Bound,
+  type FilterValues,
+  filterValues,
+  onTagIndex,
+  pairJoins,
+  sharedSpan,
+  type TagJoin,
+  type Tenant,
+  valueConditions,
+} from './filters.js';
 import { createExecutionInput, type ExecutionFilter, executionFilterInput, parse } from './inputs.js';
 import { insertWithLineage, resolveLineage } from './lineage.js';
+import { type RowColumns, type ShapedRead, shaped } from './shapes.js';
 import { tagMap } from './tags.js';
 import { tenantOf } from './tenant.js';
 import { EXECUTION_STATUSES, type Execution, type ExecutionStatus } from './types.js';
@@ -192,24 +203,41 @@ export async function listExecutions(
   args: { filter?: unknown; first?: number | null; after?: string | null },
 ): Promise<Page> {
   const first = pageSize(args.first);
-  const rows = (await listQuery(db, principal, args)) as Execution[];
+  const rows = await listQuery(db, principal, args);
   const nodes = rows.slice(0, first);
   return { nodes, cursors: nodes.map(encodeCursor), hasNextPage: rows.length > first };
 }
 
-/** The read of one page (one row more than asked, to tell whether there is a next page); the index test explains it. */
+/** A list's arguments as a statement binds them (values, or placeholders: shapes.ts). */
+interface ListArgs {
+  tenant: Tenant;
+  filter: FilterValues;
+  after?: { createdAt: Bound; id: Bound };
+}
+
+/**
+ * The read of one page (one row more than asked, to tell whether there is a next page); the index test explains it.
+ * Its statement is built once per shape (shapes.ts): the page size is in its text, every other value a parameter.
+ */
 export function listQuery(
   db: Executor,
   principal: Principal,
   args: { filter?: unknown; first?: number | null; after?: string | null },
-) {
+): ShapedRead<Execution> {
   requireScope(principal, 'executions:read');
   const filter = parseFilter(args.filter);
-  const limit = literalLimit(pageSize(args.first) + 1);
-  const after = args.after ? decodeCursor(args.after) : null;
-  const tags = tagJoins(principal, filter);
-  if (tags.length > 0) return taggedPage(db, principal, filter as ExecutionFilter, tags, after, limit);
-  const conditions = [tenantOf(principal), ...filterConditions(filter)];
+  const limit = pageSize(args.first) + 1;
+  const list: ListArgs = {
+    tenant: { org: principal.organizationId, env: principal.environment },
+    filter: filterValues(filter),
+    after: args.after ? decodeCursor(args.after) : undefined,
+  };
+  return shaped(db, `list ${limit}`, list, ROW_COLUMNS, (d, bound) => pageQuery(d, bound, literalLimit(limit)));
+}
+
+function pageQuery(db: Executor, { tenant, filter, after }: ListArgs, limit: number) {
+  if (filter.tags) return taggedPage(db, tenant, filter, after, limit);
+  const conditions = [tenantIs(tenant), ...valueConditions(filter)];
   if (after) conditions.push(before(executions.createdAt, executions.id, after));
   return db
     .select(COLUMNS)
@@ -218,6 +246,10 @@ export function listQuery(
     .orderBy(desc(executions.createdAt), desc(executions.id))
     .limit(limit);
 }
+
+/** The tenant's executions (tenant.ts `tenantOf`, of values or placeholders). */
+const tenantIs = (tenant: Tenant) =>
+  and(sql`${executions.organizationId} = ${tenant.org}`, sql`${executions.environment} = ${tenant.env}`) as SQL;
 
 /**
  * A page of a tag filter, in two steps. First the page's ids, from `execution_tags` alone: the first pair's range of
@@ -228,14 +260,8 @@ export function listQuery(
  * does not return. Then those executions, by primary key. Only lineage, which the index lacks, joins the executions
  * in the first step.
  */
-function taggedPage(
-  db: Executor,
-  principal: Principal,
-  filter: ExecutionFilter,
-  tags: TagJoin[],
-  after: { createdAt: string; id: string } | null,
-  limit: number,
-) {
+function taggedPage(db: Executor, tenant: Tenant, filter: FilterValues, after: ListArgs['after'], limit: number) {
+  const tags = pairJoins(tenant, filter.tags ?? []);
   const [first, ...others] = tags as [TagJoin, ...TagJoin[]];
   const t = first.table;
   const { conditions: onIndex, rest } = onTagIndex(t, filter);
@@ -243,10 +269,10 @@ function taggedPage(
   if (after) conditions.push(before(t.createdAt, t.executionId, after));
   let ids = db.select({ id: t.executionId, createdAt: t.createdAt }).from(t).$dynamic();
   for (const o of others) ids = ids.innerJoin(o.table, o.on(first));
-  const onExecutions = filterConditions(rest);
+  const onExecutions = valueConditions(rest);
   if (onExecutions.length > 0) {
     ids = ids.innerJoin(executions, first.on());
-    conditions.push(tenantOf(principal) as SQL, ...onExecutions);
+    conditions.push(tenantIs(tenant), ...onExecutions);
   }
   const page = ids
     .where(and(...conditions))
@@ -257,13 +283,13 @@ function taggedPage(
     .select(COLUMNS)
     .from(page)
     .innerJoin(executions, eq(executions.id, page.id))
-    .where(tenantOf(principal))
+    .where(tenantIs(tenant))
     .orderBy(desc(page.createdAt), desc(page.id))
     .limit(limit);
 }
 
 /** Rows after a cursor in page order (newest first): a range condition of the index that orders the page. */
-const before = (createdAt: SQLWrapper, id: SQLWrapper, c: { createdAt: string; id: string }) =>
+const before = (createdAt: SQLWrapper, id: SQLWrapper, c: { createdAt: Bound; id: Bound }) =>
   sql`(${createdAt}, ${id}) < (${c.createdAt}::timestamptz, ${c.id}::uuid)`;
 
 /**
@@ -280,6 +306,13 @@ function literalLimit(n: number): number {
 }
 
 const COLUMNS = getTableColumns(executions);
+/** A page's row: every column of the execution, in the order of COLUMNS. */
+const ROW_COLUMNS: RowColumns = Object.entries(COLUMNS);
+/** A count's row: its status and count, as the driver gives them. */
+const COUNT_COLUMNS: RowColumns = [
+  ['status', null],
+  ['count', null],
+];
 
 export interface ExecutionCounts {
   total: number;
@@ -304,27 +337,43 @@ export async function countExecutions(
  * executions by primary key. The tenant and pairs are blind parameters (filters.ts), so PostgreSQL plans the prepared
  * statement once rather than for each request's values.
  */
-export function countQuery(db: Executor, principal: Principal, rawFilter: unknown) {
+export function countQuery(
+  db: Executor,
+  principal: Principal,
+  rawFilter: unknown,
+): ShapedRead<{ status: ExecutionStatus; count: number }> {
   requireScope(principal, 'executions:read');
-  const filter = parseFilter(rawFilter);
+  const args: CountArgs = {
+    tenant: { org: principal.organizationId, env: principal.environment },
+    filter: filterValues(parseFilter(rawFilter)),
+  };
+  return shaped(db, 'count', args, COUNT_COLUMNS, countsQuery);
+}
+
+interface CountArgs {
+  tenant: Tenant;
+  filter: FilterValues;
+}
+
+function countsQuery(db: Executor, { tenant, filter }: CountArgs) {
   const count = sql<number>`count(*)::int`;
-  const [first, ...others] = tagJoins(principal, filter, { blind: true });
+  const [first, ...others] = pairJoins(tenant, filter.tags ?? [], { blind: true });
   if (!first) {
     return db
       .select({ status: executions.status, count })
       .from(executions)
-      .where(and(tenantOf(principal), ...filterConditions(filter)))
+      .where(and(tenantIs(tenant), ...valueConditions(filter)))
       .groupBy(executions.status);
   }
   const t = first.table;
   const { conditions: onIndex, rest } = onTagIndex(t, filter, { blind: true });
-  const onExecutions = filterConditions(rest);
+  const onExecutions = valueConditions(rest);
   const conditions = [first.where, ...others.map((o) => o.where), ...onIndex, ...sharedSpan([first, ...others])];
   let query = db.select({ status: t.status, count }).from(t).$dynamic();
   for (const o of others) query = query.innerJoin(o.table, o.on(first));
   if (onExecutions.length > 0) {
     query = query.innerJoin(executions, eq(executions.id, t.executionId));
-    conditions.push(tenantOf(principal) as SQL, ...onExecutions);
+    conditions.push(tenantIs(tenant), ...onExecutions);
   }
   return query.where(and(...conditions)).groupBy(t.status);
 }

@@ -1,4 +1,4 @@
-import { and, eq, gt, inArray, lt, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
+import { and, eq, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { executions, executionTags } from '../db/schema.js';
 import type { Principal } from './access.js';
@@ -27,6 +27,48 @@ function idRange(prefix: string): [string, string] {
  */
 const blind = (x: unknown, type = 'text') => sql`(select ${x}::${sql.raw(type)})`;
 
+/** A value a condition binds: the value itself, or its placeholder (a statement built once per shape: `shapes.ts`). */
+export type Bound = string | SQLWrapper;
+
+/**
+ * A filter's values, each computed once from the filter: times in ISO form, a prefix as its range, the pairs without
+ * a repeated key. The conditions below use them as values only, never to decide what they write, so that one
+ * statement built with placeholders in their place (`shapes.ts`) serves every filter that has the same fields.
+ */
+export interface FilterValues<V = Bound> {
+  status?: V[];
+  workflowId?: V;
+  createdAfter?: V;
+  createdBefore?: V;
+  tags?: { key: V; value: V }[];
+  parentExecutionId?: V;
+  rootExecutionId?: V;
+  workflowIdPrefix?: { low: V; high: V; exact: V };
+  idPrefix?: { low: V; high: V };
+}
+
+export function filterValues(filter: ExecutionFilter | null | undefined): FilterValues<string> {
+  const v: FilterValues<string> = {};
+  if (!filter) return v;
+  if (filter.status?.length) v.status = [...filter.status];
+  if (filter.workflowId) v.workflowId = filter.workflowId;
+  if (filter.createdAfter) v.createdAfter = new Date(filter.createdAfter).toISOString();
+  if (filter.createdBefore) v.createdBefore = new Date(filter.createdBefore).toISOString();
+  const pairs = Object.entries(tagMap(filter.tags));
+  if (pairs.length > 0) v.tags = pairs.map(([key, value]) => ({ key, value }));
+  if (filter.parentExecutionId) v.parentExecutionId = filter.parentExecutionId;
+  if (filter.rootExecutionId) v.rootExecutionId = filter.rootExecutionId;
+  if (filter.workflowIdPrefix) {
+    const p = filter.workflowIdPrefix;
+    v.workflowIdPrefix = { low: p, high: p + AFTER_PREFIX, exact: p };
+  }
+  if (filter.idPrefix) {
+    const [low, high] = idRange(filter.idPrefix);
+    v.idPrefix = { low, high };
+  }
+  return v;
+}
+
 /**
  * The SQL conditions of a filter (API.md §2, §8). Each one is served by an index: a tag pair by the primary key of
  * `execution_tags` (an `exists` per pair, for reads another filter drives, such as a parent's children; reads a tag
@@ -34,32 +76,35 @@ const blind = (x: unknown, type = 'text') => sql`(select ${x}::${sql.raw(type)})
  * range, so a generic plan uses it too), lineage by the parent and root indexes, idPrefix as a range of the key.
  */
 export function filterConditions(filter: ExecutionFilter | null | undefined): SQL[] {
+  return valueConditions(filterValues(filter));
+}
+
+/** `filterConditions` of a filter's values (or of their placeholders). */
+export function valueConditions(v: FilterValues): SQL[] {
   const c: SQL[] = [];
-  if (!filter) return c;
-  if (filter.status?.length) c.push(inArray(executions.status, filter.status));
-  if (filter.workflowId) c.push(eq(executions.workflowId, filter.workflowId));
-  if (filter.createdAfter) c.push(gt(executions.createdAt, new Date(filter.createdAfter)));
-  if (filter.createdBefore) c.push(lt(executions.createdAt, new Date(filter.createdBefore)));
-  for (const [key, value] of Object.entries(tagMap(filter.tags))) {
+  if (v.status) c.push(sql`${executions.status} in ${v.status}`);
+  if (v.workflowId) c.push(sql`${executions.workflowId} = ${v.workflowId}`);
+  if (v.createdAfter) c.push(sql`${executions.createdAt} > ${v.createdAfter}`);
+  if (v.createdBefore) c.push(sql`${executions.createdAt} < ${v.createdBefore}`);
+  for (const { key, value } of v.tags ?? []) {
     const t = executionTags;
     c.push(sql`exists (select from ${t} where ${tagOf(t, key, value)} and ${rowOf(t)})`);
   }
-  if (filter.parentExecutionId) c.push(eq(executions.parentExecutionId, filter.parentExecutionId));
-  if (filter.rootExecutionId) c.push(eq(executions.rootExecutionId, filter.rootExecutionId));
-  if (filter.workflowIdPrefix) c.push(startsWith(executions.workflowId, filter.workflowIdPrefix));
-  if (filter.idPrefix) c.push(idStartsWith(executions.id, filter.idPrefix));
+  if (v.parentExecutionId) c.push(sql`${executions.parentExecutionId} = ${v.parentExecutionId}`);
+  if (v.rootExecutionId) c.push(sql`${executions.rootExecutionId} = ${v.rootExecutionId}`);
+  if (v.workflowIdPrefix) c.push(startsWith(executions.workflowId, v.workflowIdPrefix));
+  if (v.idPrefix) c.push(idStartsWith(executions.id, v.idPrefix));
   return c;
 }
 
 /** A workflow prefix as a range of a `text_pattern_ops` index (so a generic plan uses it too), then the exact test. */
-function startsWith(column: SQLWrapper, p: string, blinded = false): SQL {
-  const [low, high, exact] = blinded ? [blind(p), blind(p + AFTER_PREFIX), blind(p)] : [p, p + AFTER_PREFIX, p];
+function startsWith(column: SQLWrapper, p: { low: Bound; high: Bound; exact: Bound }, blinded = false): SQL {
+  const [low, high, exact] = blinded ? [blind(p.low), blind(p.high), blind(p.exact)] : [p.low, p.high, p.exact];
   return sql`${column} ~>=~ ${low} and ${column} ~<~ ${high} and starts_with(${column}, ${exact})`;
 }
 
 /** An id prefix as a range of ids. */
-function idStartsWith(column: SQLWrapper, prefix: string, blinded = false): SQL {
-  const [low, high] = idRange(prefix);
+function idStartsWith(column: SQLWrapper, { low, high }: { low: Bound; high: Bound }, blinded = false): SQL {
   if (blinded) return sql`${column} between ${blind(low, 'uuid')} and ${blind(high, 'uuid')}`;
   return sql`${column} between ${low}::uuid and ${high}::uuid`;
 }
@@ -68,7 +113,7 @@ const tagAlias = (i: number) => alias(executionTags, `t${i}`);
 type TagTable = typeof executionTags | ReturnType<typeof tagAlias>;
 
 /** The rows of one pair (a range of execution_tags_pair_idx)… */
-const tagOf = (t: TagTable, key: string, value: string) => sql`${t.key} = ${key} and ${t.value} = ${value}`;
+const tagOf = (t: TagTable, key: Bound, value: Bound) => sql`${t.key} = ${key} and ${t.value} = ${value}`;
 
 /** …and the one of an execution, by every column of the index: one exact probe, with no other index to keep. */
 const rowOf = (
@@ -103,19 +148,36 @@ export function tagJoins(
   filter: ExecutionFilter | null | undefined,
   options: { blind?: boolean } = {},
 ): TagJoin[] {
-  const v = options.blind ? blind : (x: string) => x;
-  const env = options.blind ? blind(principal.environment, 'environment') : principal.environment;
-  return Object.entries(tagMap(filter?.tags)).map(([key, value], i) => {
+  const tenant = { org: principal.organizationId, env: principal.environment };
+  return pairJoins(tenant, filterValues(filter).tags ?? [], options);
+}
+
+/** The tenant a statement reads, as values or placeholders. */
+export interface Tenant<V = Bound> {
+  org: V;
+  env: V;
+}
+
+/** `tagJoins` of a tenant and pairs given as values (or placeholders). */
+export function pairJoins(
+  tenant: Tenant,
+  pairs: readonly { key: Bound; value: Bound }[],
+  options: { blind?: boolean } = {},
+): TagJoin[] {
+  const v = options.blind ? blind : (x: Bound) => x;
+  const org = v(tenant.org);
+  const env = options.blind ? blind(tenant.env, 'environment') : tenant.env;
+  return pairs.map(({ key, value }, i) => {
     const table = tagAlias(i);
     const where = and(
-      eq(table.organizationId, v(principal.organizationId)),
-      eq(table.environment, env),
-      eq(table.key, v(key)),
-      eq(table.value, v(value)),
+      sql`${table.organizationId} = ${org}`,
+      sql`${table.environment} = ${env}`,
+      sql`${table.key} = ${v(key)}`,
+      sql`${table.value} = ${v(value)}`,
     ) as SQL;
     const edge = (which: 'newest' | 'oldest') => {
       const order = sql.raw(which === 'newest' ? 'desc' : 'asc');
-      return sql`(select e.created_at from ${executionTags} as e where e.organization_id = ${v(principal.organizationId)}
+      return sql`(select e.created_at from ${executionTags} as e where e.organization_id = ${org}
         and e.environment = ${env} and e.key = ${v(key)} and e.value = ${v(value)}
         order by e.created_at ${order}, e.execution_id ${order} limit 1)`;
     };
@@ -159,32 +221,23 @@ export function sharedSpan(tags: TagJoin[]): SQL[] {
  */
 export function onTagIndex(
   t: TagJoin['table'],
-  filter: ExecutionFilter | null | undefined,
+  values: FilterValues,
   options: { blind?: boolean } = {},
-): { conditions: SQL[]; rest: ExecutionFilter } {
-  const {
-    tags: _,
-    status,
-    createdAfter,
-    createdBefore,
-    workflowId,
-    workflowIdPrefix,
-    idPrefix,
-    ...rest
-  } = filter ?? {};
+): { conditions: SQL[]; rest: FilterValues } {
+  const { tags: _, status, createdAfter, createdBefore, workflowId, workflowIdPrefix, idPrefix, ...rest } = values;
   const b = options.blind;
   const c: SQL[] = [];
-  if (status?.length) {
+  if (status) {
     const blinded = () =>
       sql.join(
         status.map((x) => blind(x, 'execution_status')),
         sql`, `,
       );
-    c.push(b ? sql`${t.status} in (${blinded()})` : inArray(t.status, status));
+    c.push(b ? sql`${t.status} in (${blinded()})` : sql`${t.status} in ${status}`);
   }
-  if (createdAfter) c.push(gt(t.createdAt, b ? blind(createdAfter, 'timestamptz') : new Date(createdAfter)));
-  if (createdBefore) c.push(lt(t.createdAt, b ? blind(createdBefore, 'timestamptz') : new Date(createdBefore)));
-  if (workflowId) c.push(eq(t.workflowId, b ? blind(workflowId) : workflowId));
+  if (createdAfter) c.push(sql`${t.createdAt} > ${b ? blind(createdAfter, 'timestamptz') : createdAfter}`);
+  if (createdBefore) c.push(sql`${t.createdAt} < ${b ? blind(createdBefore, 'timestamptz') : createdBefore}`);
+  if (workflowId) c.push(sql`${t.workflowId} = ${b ? blind(workflowId) : workflowId}`);
   if (workflowIdPrefix) c.push(startsWith(t.workflowId, workflowIdPrefix, options.blind));
   if (idPrefix) c.push(idStartsWith(t.executionId, idPrefix, options.blind));
   return { conditions: c, rest };

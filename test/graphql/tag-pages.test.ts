@@ -250,6 +250,51 @@ describe.each(DB_KINDS)('pages of a tag filter on %s', (kind) => {
     expect(await walk(acme, { tags, workflowId: 'wf-page-1' }, 3)).toEqual([]);
   });
 
+  it('answers requests of one shape at once, each with its own values (one statement per shape)', async () => {
+    // A list's statement is built once per shape (which fields, how many pairs and statuses, a cursor or not, the page
+    // size) and every request binds its own values: pairs, tenants, statuses and cursors of the same shape, sent
+    // together, must each get their own page and counts.
+    const cases: [TestKey, Record<string, unknown>, string[]][] = [];
+    for (const value of ['c0', 'c1', 'c2', 'c9']) {
+      const tags = [{ key: 'customer', value }];
+      cases.push([acme, { tags }, matching(tags)]);
+      cases.push([acme, { tags, status: ['RUNNING'] }, matching(tags, { status: ['RUNNING'] })]);
+      cases.push([acme, { tags, status: ['PENDING'] }, matching(tags, { status: ['PENDING'] })]);
+    }
+    const theirs = await walk(globex, { tags: [{ key: 'customer', value: 'c0' }] }, 100);
+    expect(theirs).toHaveLength(6);
+    cases.push([globex, { tags: [{ key: 'customer', value: 'c0' }] }, theirs]);
+    for (let round = 0; round < 3; round++) {
+      const pages = await Promise.all(cases.map(([key, filter]) => page(key, filter, 100, null)));
+      for (const [i, p] of pages.entries()) expect(p.edges.map((e) => e.node.id)).toEqual(cases[i]?.[2]);
+      const all = await Promise.all(cases.map(([key, filter]) => counts(key, filter)));
+      for (const [i, c] of all.entries()) expect(c.total).toBe(cases[i]?.[2].length);
+      // The second page of each, from its own cursor: one shape again, with cursors of different values.
+      const firsts = await Promise.all(cases.map(([key, filter]) => page(key, filter, 1, null)));
+      const seconds = await Promise.all(
+        cases.map(([key, filter], i) => page(key, filter, 1, firsts[i]?.pageInfo.endCursor ?? null)),
+      );
+      for (const [i, p] of seconds.entries()) {
+        expect(p.edges.map((e) => e.node.id)).toEqual(cases[i]?.[2].slice(1, 2));
+      }
+    }
+  });
+
+  it('keeps answering every shape after more shapes than it keeps statements for', async () => {
+    // Statements are kept for the 200 shapes used last; each page size is a shape (with a cursor, another), so 1–100
+    // with and without a cursor, and the counts, are more: the first ones are built again, with the same answers.
+    const tags = [{ key: 'team', value: 'red' }];
+    const red = matching(tags);
+    for (let first = 1; first <= 100; first++) {
+      const p = await page(acme, { tags }, first, null);
+      expect(p.edges.map((e) => e.node.id)).toEqual(red.slice(0, first));
+      const next = await page(acme, { tags }, first, p.pageInfo.endCursor);
+      expect(next.edges.map((e) => e.node.id)).toEqual(red.slice(first, 2 * first));
+    }
+    expect(await walk(acme, { tags }, 1)).toEqual(red);
+    expect((await counts(acme, { tags })).total).toBe(red.length);
+  });
+
   it("never pages another organization's or environment's executions with the same tags", async () => {
     const tags = [
       { key: 'team', value: 'red' },
