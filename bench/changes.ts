@@ -2,7 +2,9 @@
  * The change feed's part of `npm run bench` (`--only changes`, issue 19): 100 `executionChanges` subscribers (the
  * lean SSE path at POST /graphql) while 1,000 changes/s are written over HTTP, delivery latency from the writer's
  * send to each subscriber's receipt and whether every subscriber saw every execution's last change; then a replay
- * of 100,000 changes (100,000 executions changed after a cursor) read by one subscriber, in seconds.
+ * of 100,000 changes (100,000 executions changed after a cursor) read by one subscriber, in seconds. Beside the
+ * latencies, where a write's time went: the server's event-loop delay and CPU over the writes (its /metrics), and
+ * what the database saw (lock waits; transactions left idle by the server or in COMMIT for over 50 ms).
  */
 import { connect, type Socket } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -131,6 +133,69 @@ const RECORD = `mutation($id: ID!, $p: Float!) {
 }`;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The server's own figures from its /metrics (prom-client's defaults): its event loop's delay since the last scrape
+ * (prom-client resets the histogram when it collects) and its CPU seconds so far.
+ */
+async function serverFigures(base: string): Promise<{ loopP99Ms: number; loopMaxMs: number; cpuSeconds: number }> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return {
+    loopP99Ms: value('vigil_nodejs_eventloop_lag_p99_seconds') * 1000,
+    loopMaxMs: value('vigil_nodejs_eventloop_lag_max_seconds') * 1000,
+    cpuSeconds: value('vigil_process_cpu_seconds_total'),
+  };
+}
+
+interface DatabaseSamples {
+  samples: number;
+  lockWaits: number;
+  idleInTx50: number;
+  commit50: number;
+  idleInTxMaxMs: number;
+  commitMaxMs: number;
+}
+
+/**
+ * What the database sees while the writes run, sampled every 20 ms on its own connection: lock waits (ungranted
+ * locks), and transactions open with nothing running ("idle in transaction": waiting for the server's next
+ * statement) or in COMMIT, longer than 50 ms. Returns its stop, which answers the counts.
+ */
+function sampleDatabase(sql: postgres.Sql): () => Promise<DatabaseSamples> {
+  let on = true;
+  const counts: DatabaseSamples = {
+    samples: 0,
+    lockWaits: 0,
+    idleInTx50: 0,
+    commit50: 0,
+    idleInTxMaxMs: 0,
+    commitMaxMs: 0,
+  };
+  const done = (async () => {
+    while (on) {
+      const [row] = await sql`select
+          (select count(*) from pg_locks where not granted)::int as waits,
+          count(*) filter (where a.state = 'idle in transaction' and now() - a.state_change > interval '50 ms')::int as idle,
+          count(*) filter (where a.state = 'active' and a.query ilike 'commit%' and now() - a.query_start > interval '50 ms')::int as commits,
+          coalesce(max(extract(epoch from now() - a.state_change)) filter (where a.state = 'idle in transaction'), 0) * 1000 as idle_max,
+          coalesce(max(extract(epoch from now() - a.query_start)) filter (where a.state = 'active' and a.query ilike 'commit%'), 0) * 1000 as commit_max
+        from pg_stat_activity a where a.datname = current_database() and a.pid <> pg_backend_pid()`;
+      counts.samples += 1;
+      counts.lockWaits += Number(row?.waits ?? 0);
+      counts.idleInTx50 += Number(row?.idle ?? 0);
+      counts.commit50 += Number(row?.commits ?? 0);
+      counts.idleInTxMaxMs = Math.max(counts.idleInTxMaxMs, Number(row?.idle_max ?? 0));
+      counts.commitMaxMs = Math.max(counts.commitMaxMs, Number(row?.commit_max ?? 0));
+      await sleep(20);
+    }
+  })();
+  return async () => {
+    on = false;
+    await done;
+    return counts;
+  };
+}
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
@@ -181,6 +246,8 @@ export async function measureChanges(
   const end = started + seconds * 1000;
   const perExecutionMs = (1000 * EXECUTIONS) / RATE;
   const writers = await Promise.all(ids.map(() => client(base)));
+  const serverBefore = await serverFigures(base);
+  const stopSampling = sampleDatabase(sql);
   // The load generator's own lag (its event loop's delay while writing): what of the latencies it measured is its own.
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
@@ -210,6 +277,8 @@ export async function measureChanges(
   );
   for (const writer of writers) writer.close();
   loop.disable();
+  const serverAfter = await serverFigures(base);
+  const database = await stopSampling();
   const loopP99 = loop.percentile(99) / 1e6;
   const written =
     [...expected.values()].reduce((a, n) => a + n, 0) - [...baseSequence.values()].reduce((a, n) => a + n, 0);
@@ -256,6 +325,15 @@ export async function measureChanges(
     changes_write_p99_ms: round(percentile(writes, 0.99)),
     changes_missing: missing,
     changes_bench_loop_p99_ms: round(loopP99),
+    changes_server_loop_p99_ms: round(serverAfter.loopP99Ms),
+    changes_server_loop_max_ms: round(serverAfter.loopMaxMs),
+    changes_server_cpu_share: round((serverAfter.cpuSeconds - serverBefore.cpuSeconds) / elapsed),
+    changes_db_lock_waits: database.lockWaits,
+    changes_db_idle_in_tx_over_50ms: database.idleInTx50,
+    changes_db_idle_in_tx_max_ms: round(database.idleInTxMaxMs, 0),
+    changes_db_commit_over_50ms: database.commit50,
+    changes_db_commit_max_ms: round(database.commitMaxMs, 0),
+    changes_db_samples: database.samples,
     changes_replay_rows: replayed,
     changes_replay_s: round(replaySeconds),
   };
