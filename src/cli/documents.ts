@@ -1,4 +1,5 @@
-import { graphql } from '../client/sdk/graphql.js';
+import { EventLine } from '../client/sdk/event-line.js';
+import { graphql, type ResultOf } from '../client/sdk/graphql.js';
 
 /**
  * The documents of `vigil get`, `list`, `cancel`, `watch` and `logs`, typed by gql.tada from schema.graphql like the
@@ -21,17 +22,6 @@ const Run = graphql(`
 
 const Relative = graphql(`
   fragment CliRelative on Execution { id workflowId status attempt createdAt durationMs tags { key value } }
-`);
-
-const Event = graphql(`
-  fragment CliEvent on ExecutionEvent {
-    sequence executionId type occurredAt
-    ... on StatusChangedEvent { from to error { code message step } }
-    ... on ProgressEvent { step percentage }
-    ... on StepEvent { stepId name stepType stepStatus: status error { code message step } }
-    ... on MessageEvent { messageId adapter messageStatus: status error { code message step } }
-    ... on TagsChangedEvent { set { key value } removed }
-  }
 `);
 
 /** `vigil list`: a page of rows. */
@@ -108,16 +98,26 @@ export const LogEvents = graphql(`
   }
 `);
 
-/** `vigil watch`: executionEvents with a choice of types, log lines included when asked for. */
+/**
+ * `vigil watch`: executionEvents with a choice of types, log lines included when asked for; each event as the
+ * dashboard's log reads it (the SDK's `EventLine`).
+ */
 export const TypedEvents = graphql(
   `subscription TypedEvents($id: ID!, $after: Int, $timeout: Float, $types: [ExecutionEventType!]) {
-    executionEvents(executionId: $id, after: $after, timeout: $timeout, types: $types) {
-      ...CliEvent
-      ... on LogEvent { stream level text }
-    }
+    executionEvents(executionId: $id, after: $after, timeout: $timeout, types: $types) { ...EventLine }
   }`,
-  [Event],
+  [EventLine],
 );
 
 /** Every kind but LOG: what `vigil watch` follows without --logs (a chatty run does not flood it). */
 export const NOT_LOGS = ['STATUS_CHANGED', 'PROGRESS', 'STEP', 'MESSAGE', 'TAGS_CHANGED'] as const;
+
+// The shapes the CLI prints, inferred from the documents above (and the SDK's, which `wait` and `watch` read).
+/** What a one-line summary reads; the SDK's `Execution` has these fields too. */
+export type ExecutionSummary = ResultOf<typeof Summary>;
+/** A row of `vigil list`. */
+export type ListRow = ResultOf<typeof RunList>['executions']['nodes'][number];
+/** The execution `vigil get` shows. */
+export type RunDetail = NonNullable<ResultOf<typeof RunView>['execution']>;
+/** An event as `vigil watch` gets it (a log line with --logs). */
+export type WatchEvent = ResultOf<typeof TypedEvents>['executionEvents'];

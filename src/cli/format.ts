@@ -1,13 +1,6 @@
 import pc from 'picocolors';
-import {
-  describeEvent,
-  type ExecutionDetail,
-  type ExecutionEvent,
-  type ExecutionSummary,
-  elapsedMs,
-  formatDuration,
-  formatPercent,
-} from '../client/documents.js';
+import { describeEvent, elapsedMs, formatDuration, formatPercent } from '../client/documents.js';
+import type { ExecutionSummary, ListRow, RunDetail, WatchEvent } from './documents.js';
 
 /** Colours follow the dashboard's: green done, red failed, yellow cancelled, blue running. */
 export function colorStatus(status: string): string {
@@ -59,7 +52,7 @@ export interface MoreRows {
 }
 
 /** `vigil get`: the execution as a readable block. */
-export function detailText(e: ExecutionDetail, now = Date.now(), more: MoreRows = {}): string {
+export function detailText(e: RunDetail, now = Date.now(), more: MoreRows = {}): string {
   const s = e.stats;
   const rows: [string, string][] = [
     ['id', e.id],
@@ -102,15 +95,11 @@ export function detailText(e: ExecutionDetail, now = Date.now(), more: MoreRows 
 }
 
 /** `key=value` pairs, as `vigil list --tag` takes them. */
-export const tagsText = (tags: { key: string; value: string }[]): string =>
-  tags.map((t) => `${t.key}=${t.value}`).join(' ');
+export const tagsText = (tags: ListRow['tags']): string => tags.map((t) => `${t.key}=${t.value}`).join(' ');
 
 /** `vigil list`: a table, newest first; a TAGS column when any row has tags. */
-export function listText(
-  items: (ExecutionSummary & { tags?: { key: string; value: string }[] })[],
-  now = Date.now(),
-): string {
-  const tagged = items.some((e) => e.tags?.length);
+export function listText(items: ListRow[], now = Date.now()): string {
+  const tagged = items.some((e) => e.tags.length);
   const header = ['ID', 'STATUS', 'WORKFLOW', 'PROGRESS', 'CREATED', 'DURATION', ...(tagged ? ['TAGS'] : [])];
   const rows = items.map((e) => [
     e.id,
@@ -119,7 +108,7 @@ export function listText(
     progress(e),
     ago(e.createdAt, now),
     duration(e, now),
-    ...(tagged ? [tagsText(e.tags ?? [])] : []),
+    ...(tagged ? [tagsText(e.tags)] : []),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[], color?: (s: string, i: number) => string) =>
@@ -137,7 +126,7 @@ export function listText(
 }
 
 /** `vigil watch` without a terminal: one plain line per event. */
-export function eventLine(e: ExecutionEvent): string {
+export function eventLine(e: WatchEvent): string {
   const t = e.occurredAt.slice(11, 19);
   return `${pc.dim(t)} ${pc.dim(`#${e.sequence}`.padEnd(5))} ${e.type.padEnd(14)} ${describeEvent(e)}`;
 }

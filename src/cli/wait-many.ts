@@ -1,9 +1,10 @@
 import pc from 'picocolors';
 import type { VigilClient } from '../client/client.js';
 import { VigilApiError } from '../client/client.js';
-import { type ExecutionSummary, isTerminal } from '../client/documents.js';
+import { isTerminal } from '../client/documents.js';
 import type { Tag } from '../client/run-model.js';
 import { WaitExecutions } from '../client/sdk/documents.js';
+import type { Execution } from '../client/sdk/index.js';
 import { query, subscribe } from '../client/sdk/transport.js';
 import { asCliExit, CliExit, type ConnectionOptions, EXIT, exitCodeOf, isTransient } from './connect.js';
 import { TagCounts, TagWait } from './documents.js';
@@ -44,13 +45,13 @@ class Progress {
   }
 }
 
-function counts(executions: ExecutionSummary[]): { done: number; failed: number } {
+function counts(executions: Execution[]): { done: number; failed: number } {
   const ended = executions.filter((e) => isTerminal(e.status));
   return { done: ended.length, failed: ended.filter((e) => FAILED.has(e.status)).length };
 }
 
 /** The one exit status of a wait on many (see WAIT_MANY_HELP in wait.ts). */
-export function combinedExit(executions: ExecutionSummary[], any: boolean, timedOut: boolean): number {
+export function combinedExit(executions: Execution[], any: boolean, timedOut: boolean): number {
   const ended = executions.filter((e) => isTerminal(e.status));
   if (any) {
     const first = ended.sort((a, b) => Date.parse(a.completedAt ?? '') - Date.parse(b.completedAt ?? ''))[0];
@@ -115,9 +116,9 @@ export async function waitMany(client: VigilClient, ids: string[], opts: WaitMan
   const progress = new Progress(opts.json ? 'off' : process.stdout.isTTY ? 'tty' : 'plain');
   const filter = opts.tag ? { tags: opts.tag } : null;
   const expected = opts.expect ?? 1;
-  const states = new Map<string, ExecutionSummary>();
+  const states = new Map<string, Execution>();
   let pending = ids;
-  let executions: ExecutionSummary[] = [];
+  let executions: Execution[] = [];
   let completed = false;
   const stopFollowing = filter ? followTag(client, filter, expected, progress) : () => {};
   if (!filter) progress.show(0, ids.length, 0);
@@ -163,7 +164,7 @@ export async function waitMany(client: VigilClient, ids: string[], opts: WaitMan
 }
 
 function report(
-  executions: ExecutionSummary[],
+  executions: Execution[],
   completed: boolean,
   any: boolean,
   waitedMs: number,

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import type { VigilApiError, VigilClient } from '../client/client.js';
-import { type ExecutionDetail, type ExecutionEvent, type ExecutionStatus, isTerminal } from '../client/documents.js';
+import { isTerminal } from '../client/documents.js';
 import { printable } from '../client/logs.js';
-import type { ResultOf } from '../client/sdk/graphql.js';
+import type { Execution } from '../client/sdk/index.js';
 import { subscribe } from '../client/sdk/transport.js';
 import { LineBar } from './bar.js';
 import {
@@ -16,12 +16,9 @@ import {
   parseSeconds,
   withConnectionOptions,
 } from './connect.js';
-import { NOT_LOGS, TypedEvents } from './documents.js';
+import { NOT_LOGS, TypedEvents, type WatchEvent } from './documents.js';
 import { eventLine, summaryLine } from './format.js';
 import { attach, EXIT_HELP, Reattach } from './wait.js';
-
-/** An event as the watch gets it (a log line when --logs). */
-type EventOrLog = ResultOf<typeof TypedEvents>['executionEvents'];
 
 type WatchOptions = ConnectionOptions & { timeout?: number; fromStart?: boolean; logs?: boolean };
 
@@ -51,14 +48,14 @@ export function registerWatchCommand(program: Command): void {
 
 /** Where the watch goes: a progress bar (TTY), plain lines, or NDJSON. */
 interface Output {
-  event(e: EventOrLog, state: ExecutionDetail): void;
-  end(final: ExecutionDetail, timedOut: boolean): void;
+  event(e: WatchEvent, state: Execution): void;
+  end(final: Execution, timedOut: boolean): void;
 }
 
-function plainOutput(start: ExecutionDetail): Output {
+function plainOutput(start: Execution): Output {
   process.stdout.write(`watching ${summaryLine(start)}\n`);
   return {
-    event: (e) => process.stdout.write('text' in e ? printable(e.text) : `${eventLine(e as ExecutionEvent)}\n`),
+    event: (e) => process.stdout.write('text' in e ? printable(e.text) : `${eventLine(e)}\n`),
     end: (final) => process.stdout.write(`${summaryLine(final)}\n`),
   };
 }
@@ -70,8 +67,8 @@ function jsonOutput(): Output {
   };
 }
 
-function barOutput(start: ExecutionDetail): Output {
-  const payload = (e: ExecutionDetail) => ({
+function barOutput(start: Execution): Output {
+  const payload = (e: Execution) => ({
     percentage: e.progress?.percentage ?? (e.status === 'COMPLETED' ? 100 : 0),
     status: e.status,
     step: e.progress?.step ?? '',
@@ -87,10 +84,7 @@ function barOutput(start: ExecutionDetail): Output {
   return {
     // A log line as written, its colours reset so that they do not run into the bar drawn below it.
     event: (e, state) =>
-      bar.update(
-        payload(state),
-        'text' in e ? `${e.text.replace(/\r?\n$/, '')}\x1b[0m` : eventLine(e as ExecutionEvent),
-      ),
+      bar.update(payload(state), 'text' in e ? `${e.text.replace(/\r?\n$/, '')}\x1b[0m` : eventLine(e)),
     end: (final) => {
       bar.stop();
       process.off('SIGINT', interrupted);
@@ -100,9 +94,9 @@ function barOutput(start: ExecutionDetail): Output {
 }
 
 /** What the events say about the execution, so the bar moves without a read per event. */
-function apply(state: ExecutionDetail, e: EventOrLog): ExecutionDetail {
+function apply(state: Execution, e: WatchEvent): Execution {
   if ('to' in e) {
-    return { ...state, status: e.to as ExecutionStatus, lastSequence: e.sequence };
+    return { ...state, status: e.to, lastSequence: e.sequence };
   }
   if ('percentage' in e) {
     return { ...state, progress: { step: e.step, percentage: e.percentage }, lastSequence: e.sequence };
@@ -120,7 +114,7 @@ function streamOnce(
   seconds: number,
   logs: boolean,
   onConnected: () => void,
-  onEvent: (e: EventOrLog) => void,
+  onEvent: (e: WatchEvent) => void,
 ): Promise<StreamEnd> {
   return new Promise((resolve) => {
     let settled = false;
@@ -156,7 +150,7 @@ function streamOnce(
 
 async function watch(client: VigilClient, id: string, opts: WatchOptions): Promise<number> {
   const deadline = opts.timeout ? Date.now() + opts.timeout * 1000 : Number.POSITIVE_INFINITY;
-  let state: ExecutionDetail = await attach(client, id, opts);
+  let state: Execution = await attach(client, id, opts);
   const out = opts.json ? jsonOutput() : process.stdout.isTTY ? barOutput(state) : plainOutput(state);
   let after = opts.fromStart ? 0 : state.lastSequence;
   let terminal = isTerminal(state.status) && !opts.fromStart;

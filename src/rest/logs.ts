@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { createRoute } from '@hono/zod-openapi';
+import { getPath } from 'hono/utils/url';
 import { z } from 'zod';
 import type { Principal } from '../domain/access.js';
 import { VigilError } from '../domain/errors.js';
@@ -63,20 +63,17 @@ const route = createRoute({
   },
 });
 
-/** `GET /api/v1/executions/{id}/logs`: the log text, read once or followed. */
+/**
+ * `GET /api/v1/executions/{id}/logs`: the log text stored now. The route documents `follow` and validates the whole
+ * query, but a request with `follow=true` never reaches it: the server hands those to `createLogFollower` first.
+ */
 export function registerLogs(app: RestApp, deps: RestDeps): void {
-  // The handler answers with a streamed body or on node's response itself, not with Hono's typed c.text(); the
-  // route's types expect the latter for text/plain, hence the one cast of the handler's reply.
+  // The handler answers with a streamed body, not with Hono's typed c.text(); the route's types expect the latter
+  // for text/plain, hence the one cast of the handler's reply.
   app.openapi(route, async (c): Promise<never> => {
     const { execution_id: id } = c.req.valid('param');
-    const { after, follow, timeout } = c.req.valid('query');
-    const principal = c.var.principal;
-    if (follow === 'true') {
-      // Only when the app is called without the server's node:http route (`createLogFollower`), which serves these.
-      await followText(deps, c.env.outgoing, principal, id, after, timeout);
-      return RESPONSE_ALREADY_SENT as never; // answered on node's response by the one stream writer
-    }
-    await getExecution(deps.db, principal, id);
+    const { after } = c.req.valid('query');
+    await getExecution(deps.db, c.var.principal, id);
     const last = Math.max(after, await lastLogSequence(deps.db, id));
     let cursor = after;
     const encoder = new TextEncoder();
@@ -159,11 +156,26 @@ function queryOf(params: URLSearchParams): Record<string, string | string[]> {
 }
 
 /**
- * `GET /api/v1/executions/{id}/logs?follow=true`, served on node:http directly rather than through Hono's adapter,
- * which keeps a fetch-API request and a close listener for each request as long as it is held (a follower is held
- * for minutes, by the thousand). The same steps as the route: the caller's key (401/403/429 as the middleware
- * answers them), the route's query schema (422 naming `query.…`), then the stream; every error as REST's JSON.
- * Returns false, having done nothing, for any other request (Hono serves it).
+ * The path as Hono routes it: percent-decoded, and with `.` and `..` segments resolved as @hono/node-server builds the
+ * request's URL, so that the follower takes every request the route would match. Null for a path the adapter refuses.
+ */
+function routedPath(path: string): string | null {
+  if (!/[%\\]|\/\./.test(path)) return path;
+  if (path.includes('\\')) return null;
+  try {
+    return getPath(new Request(`http://localhost${path}`));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * `GET /api/v1/executions/{id}/logs?follow=true` (and HEAD, as Hono answers a GET route), the one way in for a
+ * followed log: served on node:http directly rather than through Hono's adapter, which keeps a fetch-API request and
+ * a close listener for each request as long as it is held (a follower is held for minutes, by the thousand). The
+ * same steps as the route: the caller's key (401/403/429 as the middleware answers them), the route's query schema
+ * (422 naming `query.…`), then the stream; every error as REST's JSON. Returns false, having done nothing, for any
+ * other request (Hono serves it, a plain read of the logs among them).
  */
 export function createLogFollower(deps: RestDeps) {
   return function follow(
@@ -173,8 +185,9 @@ export function createLogFollower(deps: RestDeps) {
     correlationId: string,
     remoteAddress: string,
   ): boolean {
-    if (req.method !== 'GET') return false;
-    const match = LOGS_PATH.exec(path);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    const routed = routedPath(path);
+    const match = routed === null ? null : LOGS_PATH.exec(routed);
     if (!match) return false;
     const url = req.url ?? '';
     const q = url.indexOf('?');

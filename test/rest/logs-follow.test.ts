@@ -1,3 +1,4 @@
+import { type IncomingMessage, request } from 'node:http';
 import { Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DB_KINDS, startTestServer, type TestServer } from '../support/harness.js';
@@ -59,6 +60,26 @@ async function follow(s: TestServer, key: TestKey, id: string, query = '', signa
     return ended;
   };
   return { res, read, text: () => text };
+}
+
+/**
+ * A GET or HEAD with the request target exactly as given (fetch would resolve `..` itself), read until it ends:
+ * resolves with the response once its headers arrive, and `body` once it ends.
+ */
+function raw(s: TestServer, method: 'GET' | 'HEAD', target: string, headers: Record<string, string>) {
+  const url = new URL(s.url);
+  return new Promise<{ res: IncomingMessage; body: Promise<string> }>((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, method, path: target, headers, agent: false }, (res) => {
+      res.setEncoding('utf8');
+      let text = '';
+      res.on('data', (d: string) => {
+        text += d;
+      });
+      resolve({ res, body: new Promise((done) => res.on('end', () => done(text))) });
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 describe.each(DB_KINDS)('a followed log on node:http on %s', (kind) => {
@@ -138,6 +159,31 @@ describe.each(DB_KINDS)('a followed log on node:http on %s', (kind) => {
     await revokeKey(s, doomed.id);
     expect(await g.read()).toBe(true);
     expect(s.feed.slots.open.streams).toBe(0);
+  });
+
+  it('is the one way in for a followed log: a HEAD, and a path the route matches written otherwise, follow too', async () => {
+    for (const [method, target] of [
+      ['HEAD', (id: string) => `/api/v1/executions/${id}/logs?follow=true&timeout=60`],
+      ['GET', (id: string) => `/api/v1/executions/${id}/%6Cogs?follow=true&timeout=60`],
+      ['GET', (id: string) => `/api/v1/executions/${id}/step/../logs?follow=true&timeout=60`],
+    ] as const) {
+      const id = await created(s, acme);
+      await recorded(s, acme, id, [line('stored\n')]);
+      const { res, body } = await raw(s, method, target(id), acme.headers);
+      // a followed answer (a plain read would say where it ended, and end at once), held until the execution ends
+      expect(res.statusCode, `${method} ${target(id)}`).toBe(200);
+      expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
+      expect(res.headers['vigil-last-sequence']).toBeUndefined();
+      if (method === 'GET') expect(s.feed.slots.open.streams).toBe(1);
+      await recorded(s, acme, id, [line('live\n'), { statusChanged: { to: 'COMPLETED' } }]);
+      // (a HEAD's client has its answer at the headers, and lets go of the connection)
+      expect(await body).toBe(method === 'HEAD' ? '' : 'stored\nlive\n');
+      await vi.waitFor(() => expect(s.feed.slots.open.streams).toBe(0), { timeout: 5000 });
+    }
+    // refused as the route refuses, a HEAD included
+    const head = await raw(s, 'HEAD', `/api/v1/executions/${UNKNOWN_ID}/logs?follow=true`, acme.headers);
+    expect(head.res.statusCode).toBe(404);
+    await head.body;
   });
 
   it('ends the body at shutdown, with what was written', async () => {

@@ -44,13 +44,14 @@ afterAll(() => {
 /**
  * `gql-tada check` of the dashboard's documents against `schema`: its exit code and what it printed. The check
  * scans the files under its tsconfig's folder, so the documents module is copied with what it imports (the SDK's
- * `graphql()` and its introspection) into a temporary project that reads this checkout's node_modules.
+ * `graphql()` and its introspection, the event-line fragment) into a temporary project that reads this checkout's
+ * node_modules.
  */
 async function check(schema: string): Promise<{ code: number; output: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-typed-'));
   dirs.push(dir);
   mkdirSync(join(dir, 'sdk'));
-  for (const f of ['dashboard.ts', 'graphql.ts', 'graphql-env.d.ts']) {
+  for (const f of ['dashboard.ts', 'event-line.ts', 'graphql.ts', 'graphql-env.d.ts']) {
     copyFileSync(join(ROOT, 'src/client/sdk', f), join(dir, 'sdk', f));
   }
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));

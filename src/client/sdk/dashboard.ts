@@ -1,3 +1,4 @@
+import { EventLine } from './event-line.js';
 import { graphql, type ResultOf, type VariablesOf } from './graphql.js';
 
 /**
@@ -20,19 +21,6 @@ export const RowFields = graphql(`
     stats { totalMessages completedMessages failedMessages inProgressMessages successRate }
     error { code message step details }
     tags { key value } parentExecutionId rootExecutionId attempt retryOf pinned
-  }
-`);
-
-/** One event of the detail's log: status, progress, steps, messages, and the run's output (`LogEvent`). */
-export const EventFields = graphql(`
-  fragment DashboardEvent on ExecutionEvent {
-    sequence executionId type occurredAt
-    ... on StatusChangedEvent { from to error { code message step } }
-    ... on ProgressEvent { step percentage }
-    ... on StepEvent { stepId name stepType stepStatus: status error { code message step } }
-    ... on MessageEvent { messageId adapter messageStatus: status error { code message step } }
-    ... on TagsChangedEvent { set { key value } removed }
-    ... on LogEvent { stream level text }
   }
 `);
 
@@ -95,13 +83,14 @@ export const Attempt = graphql(`
 
 /**
  * Every event of one execution, output included, on one subscription: one cursor (`after`) resumes status,
- * progress and output together, so a re-attach loses no line and repeats none.
+ * progress and output together, so a re-attach loses no line and repeats none. Each event as the detail's log shows
+ * it: status, progress, steps, messages, tags, and the run's output (`LogEvent`), the fragment `vigil watch` reads too.
  */
 export const EventsWithLogs = graphql(
   `subscription EventsWithLogs($id: ID!, $after: Int, $timeout: Float) {
-    executionEvents(executionId: $id, after: $after, timeout: $timeout) { ...DashboardEvent }
+    executionEvents(executionId: $id, after: $after, timeout: $timeout) { ...EventLine }
   }`,
-  [EventFields],
+  [EventLine],
 );
 
 export const Counts = graphql(`
@@ -143,7 +132,7 @@ export type RunDetail = NonNullable<ResultOf<typeof RunGet>['execution']>;
 export type Step = RunDetail['steps'][number];
 export type ListPage = ResultOf<typeof RunList>['executions'];
 export type AttemptLink = Omit<NonNullable<ResultOf<typeof Attempt>['execution']>, 'retryOf' | 'retries'>;
-export type DashboardEvent = ResultOf<typeof EventFields>;
+export type DashboardEvent = EventLine;
 /** A run's output line(s): the one kind of event with a `text`. */
 export type LogEvent = Extract<DashboardEvent, { text: string }>;
 export type CountsResult = ResultOf<typeof Counts>['executionCounts'];
