@@ -53,6 +53,11 @@ export interface FeedStats {
   /** Of which from other instances. */
   remote: number;
   reads: number;
+  /**
+   * Local commits handed to listeners in process (waits answered, frames written in the committing turn): a
+   * mutation whose commit moved it lets those answers out before its own (the fast path).
+   */
+  woken: number;
 }
 
 /**
@@ -72,7 +77,7 @@ export class ChangeFeed implements ChangeSink {
   private disconnectedAt: Date | null = null;
   private recheckTimer: NodeJS.Timeout | null = null;
   private closed = false;
-  readonly stats: FeedStats = { notifications: 0, remote: 0, reads: 0 };
+  readonly stats: FeedStats = { notifications: 0, remote: 0, reads: 0, woken: 0 };
   /** Control notices from other processes (e.g. a revoked key); set by the composition root. */
   onControl: (message: string) => void = () => {};
 
@@ -133,8 +138,10 @@ export class ChangeFeed implements ChangeSink {
         if (sequence === 0 || sequence > hub.loadedThrough) this.schedule(hub);
       } else if (this.updateListeners.size > 0) {
         // A read in flight for these listeners could answer an older row after this one: it reads again instead.
-        if (committed && !this.transient.has(executionId)) this.toUpdateListeners(committed.execution);
-        else void this.pullTransient(executionId);
+        if (committed && !this.transient.has(executionId)) {
+          this.stats.woken += 1;
+          this.toUpdateListeners(committed.execution);
+        } else void this.pullTransient(executionId);
       }
     }
     // After the hubs: an observer's read (the change log's tail) does not go out before what this wakes at once.
@@ -155,6 +162,7 @@ export class ChangeFeed implements ChangeSink {
     if (events.length !== sequence - hub.loadedThrough || events[0]?.sequence !== hub.loadedThrough + 1) return false;
     hub.latest = execution;
     hub.loadedThrough = sequence;
+    this.stats.woken += 1;
     if (hub.eventListeners > 0) for (const l of [...hub.listeners]) l.events?.(events);
     for (const l of [...hub.listeners]) l.execution?.(execution);
     this.toUpdateListeners(execution);

@@ -68,12 +68,14 @@ export function createFastPath(deps: LeanPathDeps) {
       send(res, reply.status, media, reply.body, extra);
       return true;
     }
+    const woken = deps.feed.stats.woken;
     const result = (await compiled.query(undefined, context, params.variables ?? {})) as ExecutionResult;
     if (!('data' in result)) return false; // variables did not coerce: nothing ran
     // What a mutation's commit woke in this process (waits answered, stream frames) is written in this turn's
     // microtasks, each a few steps behind the mutation's own; its answer waits for the end of them (the check phase of
     // this same loop turn), so that the waiters' answers reach their sockets first, as a bare handler writes them.
-    if (mutation) await new Promise<void>((resolve) => setImmediate(resolve));
+    // A commit that woke nothing here (ingest with no one watching) answers at once.
+    if (mutation && deps.feed.stats.woken !== woken) await new Promise<void>((resolve) => setImmediate(resolve));
     if (result.errors?.length) {
       const errors = result.errors.map((e) => toClientError(e, correlationId, deps.log));
       const { status, headers, shown } = responseOf(errors);
