@@ -27,60 +27,79 @@ export interface RowStatement<T> {
   execute(values: Record<string, unknown>): Promise<T[]>;
 }
 
-interface DrizzleSelect<T> {
+/** A drizzle query with placeholders: its text and parameters, and drizzle's own prepared form. */
+export interface DrizzleQuery<T> {
   toSQL(): { sql: string; params: unknown[] };
   prepare(name: string): RowStatement<T>;
 }
 
+/** How a row's columns are read, in the order selected: by a table column's decoder, or as the driver gives it (null). */
+export type RowColumns = readonly (readonly [string, Column | null])[];
+
+/** A statement built once: the text and parameters sent, and how to run it with a request's values. */
+export interface BuiltStatement<T> extends RowStatement<T> {
+  text: string;
+  params: unknown[];
+}
+
 /**
- * A select of whole rows of `table` (`db.select().from(table)…`), prepared once per handle like `prepared`. On
- * PostgreSQL it runs the text drizzle built for it on the handle's postgres.js client and decodes each column as
- * drizzle's `mapResultRow` does (`mapFromDriverValue`, nulls kept), without the layers drizzle adds to every call
- * (three tracing spans, a result-cache lookup, four promise hops: a fifth of a primary-key read's CPU). PGlite and
- * transactions (no `$client` of their own) run drizzle's prepared query.
+ * Runs a built query with named values, decoding its columns. On PostgreSQL it runs the text drizzle built on the
+ * handle's postgres.js client as a prepared statement and decodes each column as drizzle's `mapResultRow` does
+ * (`mapFromDriverValue`, nulls kept), without the layers drizzle adds to every call (three tracing spans, a
+ * result-cache lookup, four promise hops: a fifth of a primary-key read's CPU). PGlite and transactions (no `$client`
+ * of their own) run drizzle's prepared query, named `name`.
  */
+export function statementOf<T>(
+  db: Executor,
+  name: string,
+  query: DrizzleQuery<T>,
+  columns: RowColumns,
+): BuiltStatement<T> {
+  const { sql: text, params } = query.toSQL();
+  const client = (db as unknown as { $client?: Partial<postgres.Sql> }).$client;
+  if (!client || typeof client.unsafe !== 'function' || typeof client.reserve !== 'function') {
+    const statement = query.prepare(name);
+    return { text, params, execute: (values) => statement.execute(values) };
+  }
+  const unsafe = client.unsafe.bind(client);
+  const fill = params.map((p) => (is(p, Placeholder) ? (v: Record<string, unknown>) => v[p.name] : () => p));
+  const keys = columns.map(([key]) => key);
+  // Columns whose driver value is the value (text, integers, json): no call per value for them.
+  const maps = columns.map(([, column]) => (column && mapsValues(column) ? column : null));
+  const options = { prepare: true };
+  const rowsOf = (rows: unknown[][]): T[] => {
+    const out: T[] = new Array(rows.length);
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r] as unknown[];
+      const record: Record<string, unknown> = {};
+      for (let i = 0; i < keys.length; i++) {
+        const value = row[i];
+        const column = maps[i];
+        record[keys[i] as string] = value === null ? null : column ? column.mapFromDriverValue(value) : value;
+      }
+      out[r] = record as T;
+    }
+    return out;
+  };
+  return {
+    text,
+    params,
+    // not an async function: the query's own promise, mapped, with no extra hop
+    execute: (values) =>
+      unsafe(text, fill.map((f) => f(values)) as never[], options)
+        .values()
+        .then(rowsOf),
+  };
+}
+
+/** A select of whole rows of `table` (`db.select().from(table)…`), built once per handle like `prepared`. */
 export function preparedRows<T>(
   db: Executor,
   name: string,
   table: Table,
-  build: (db: Executor) => DrizzleSelect<T>,
+  build: (db: Executor) => DrizzleQuery<T>,
 ): RowStatement<T> {
-  return prepared(db, name, (d) => {
-    const select = build(d);
-    const client = (d as unknown as { $client?: Partial<postgres.Sql> }).$client;
-    if (!client || typeof client.unsafe !== 'function' || typeof client.reserve !== 'function') {
-      return select.prepare(name);
-    }
-    const unsafe = client.unsafe.bind(client);
-    const { sql: text, params } = select.toSQL();
-    const fill = params.map((p) => (is(p, Placeholder) ? (v: Record<string, unknown>) => v[p.name] : () => p));
-    const entries = Object.entries(getTableColumns(table));
-    const keys = entries.map(([key]) => key);
-    // Columns whose driver value is the value (text, integers, json): no call per value for them.
-    const maps = entries.map(([, column]) => (mapsValues(column) ? column : null));
-    const options = { prepare: true };
-    const rowsOf = (rows: unknown[][]): T[] => {
-      const out: T[] = new Array(rows.length);
-      for (let r = 0; r < rows.length; r++) {
-        const row = rows[r] as unknown[];
-        const record: Record<string, unknown> = {};
-        for (let i = 0; i < keys.length; i++) {
-          const value = row[i];
-          const column = maps[i];
-          record[keys[i] as string] = value === null ? null : column ? column.mapFromDriverValue(value) : value;
-        }
-        out[r] = record as T;
-      }
-      return out;
-    };
-    return {
-      // not an async function: the query's own promise, mapped, with no extra hop
-      execute: (values) =>
-        unsafe(text, fill.map((f) => f(values)) as never[], options)
-          .values()
-          .then(rowsOf),
-    };
-  });
+  return prepared(db, name, (d) => statementOf(d, name, build(d), Object.entries(getTableColumns(table))));
 }
 
 /** Whether a column maps its driver's values (drizzle's `Column` returns them as they are; text, integers, json do not override it). */

@@ -1,4 +1,4 @@
-import { and, desc, eq, getTableColumns, inArray, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, inArray, type SQLWrapper, sql } from 'drizzle-orm';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import type { Executor } from '../db/client.js';
@@ -23,7 +23,7 @@ import { createExecutionInput, type ExecutionFilter, executionFilterInput, parse
 import { insertWithLineage, resolveLineage } from './lineage.js';
 import { type RowColumns, type ShapedRead, shaped } from './shapes.js';
 import { tagMap } from './tags.js';
-import { tenantOf } from './tenant.js';
+import { tenantIs, tenantOf } from './tenant.js';
 import { EXECUTION_STATUSES, type Execution, type ExecutionStatus } from './types.js';
 
 /** What `z.uuid()` (inputs.ts `uuidSchema`) accepts, tested directly: safeParse builds a result per call on hot reads. */
@@ -237,7 +237,7 @@ export function listQuery(
 
 function pageQuery(db: Executor, { tenant, filter, after }: ListArgs, limit: number) {
   if (filter.tags) return taggedPage(db, tenant, filter, after, limit);
-  const conditions = [tenantIs(tenant), ...valueConditions(filter)];
+  const conditions = [tenantIs(tenant.org, tenant.env), ...valueConditions(filter)];
   if (after) conditions.push(before(executions.createdAt, executions.id, after));
   return db
     .select(COLUMNS)
@@ -246,10 +246,6 @@ function pageQuery(db: Executor, { tenant, filter, after }: ListArgs, limit: num
     .orderBy(desc(executions.createdAt), desc(executions.id))
     .limit(limit);
 }
-
-/** The tenant's executions (tenant.ts `tenantOf`, of values or placeholders). */
-const tenantIs = (tenant: Tenant) =>
-  and(sql`${executions.organizationId} = ${tenant.org}`, sql`${executions.environment} = ${tenant.env}`) as SQL;
 
 /**
  * A page of a tag filter, in two steps. First the page's ids, from `execution_tags` alone: the first pair's range of
@@ -272,7 +268,7 @@ function taggedPage(db: Executor, tenant: Tenant, filter: FilterValues, after: L
   const onExecutions = valueConditions(rest);
   if (onExecutions.length > 0) {
     ids = ids.innerJoin(executions, first.on());
-    conditions.push(tenantIs(tenant), ...onExecutions);
+    conditions.push(tenantIs(tenant.org, tenant.env), ...onExecutions);
   }
   const page = ids
     .where(and(...conditions))
@@ -283,7 +279,7 @@ function taggedPage(db: Executor, tenant: Tenant, filter: FilterValues, after: L
     .select(COLUMNS)
     .from(page)
     .innerJoin(executions, eq(executions.id, page.id))
-    .where(tenantIs(tenant))
+    .where(tenantIs(tenant.org, tenant.env))
     .orderBy(desc(page.createdAt), desc(page.id))
     .limit(limit);
 }
@@ -362,7 +358,7 @@ function countsQuery(db: Executor, { tenant, filter }: CountArgs) {
     return db
       .select({ status: executions.status, count })
       .from(executions)
-      .where(and(tenantIs(tenant), ...valueConditions(filter)))
+      .where(and(tenantIs(tenant.org, tenant.env), ...valueConditions(filter)))
       .groupBy(executions.status);
   }
   const t = first.table;
@@ -373,7 +369,7 @@ function countsQuery(db: Executor, { tenant, filter }: CountArgs) {
   for (const o of others) query = query.innerJoin(o.table, o.on(first));
   if (onExecutions.length > 0) {
     query = query.innerJoin(executions, eq(executions.id, t.executionId));
-    conditions.push(tenantIs(tenant), ...onExecutions);
+    conditions.push(tenantIs(tenant.org, tenant.env), ...onExecutions);
   }
   return query.where(and(...conditions)).groupBy(t.status);
 }

@@ -1,6 +1,6 @@
-import { type Column, is, Placeholder, sql } from 'drizzle-orm';
-import type postgres from 'postgres';
+import { is, Placeholder, sql } from 'drizzle-orm';
 import type { Executor } from '../db/client.js';
+import { type BuiltStatement, type DrizzleQuery, type RowColumns, statementOf } from '../db/statement-cache.js';
 import { VigilError } from './errors.js';
 
 /**
@@ -41,43 +41,28 @@ function walk(x: unknown, path: string, leaf: (path: string, value: string) => u
   throw new VigilError('INTERNAL', `Not a statement value at ${path}`);
 }
 
-/** What a shape's builder returns: a drizzle query with placeholders. */
-export interface ShapeQuery {
-  toSQL(): { sql: string; params: unknown[] };
-  prepare(name: string): { execute(values?: Record<string, unknown>): Promise<unknown> };
-}
-
 /** A read: awaited, its rows; `toSQL()`, its text and values as sent (the index tests explain it). */
 export interface ShapedRead<T> extends PromiseLike<T[]> {
   toSQL(): { sql: string; params: unknown[] };
 }
 
-/** How a row's columns are read: by a table column's decoder, or as the driver gives it (null). */
-export type RowColumns = readonly (readonly [string, Column | null])[];
-
-interface Statement {
-  text: string;
-  params: unknown[];
-  run(values: Record<string, string>): Promise<unknown[]>;
-}
+export type { RowColumns };
 
 /** At most this many shapes are kept per database handle, the least recently used dropped first. */
 const MAX_SHAPES = 200;
-const perHandle = new WeakMap<object, Map<string, Statement>>();
+const perHandle = new WeakMap<object, Map<string, BuiltStatement<unknown>>>();
 let prepared = 0;
 
 /**
  * A read of `args` by the statement of its shape (built by `build` from the arguments' placeholders, once per `kind`
- * and shape and database handle). On PostgreSQL it runs the text on the handle's postgres.js client, as a prepared
- * statement, and decodes the columns as drizzle would (statement-cache.ts `preparedRows` does the same); PGlite and
- * transactions run drizzle's prepared query.
+ * and shape and database handle), run as statement-cache.ts `statementOf` runs it.
  */
 export function shaped<T, A extends object>(
   db: Executor,
   kind: string,
   args: A,
   columns: RowColumns,
-  build: (db: Executor, bound: A) => ShapeQuery,
+  build: (db: Executor, bound: A) => DrizzleQuery<unknown>,
 ): ShapedRead<T> {
   const { values, shape } = valuesOf(args);
   const key = `${kind}|${shape}`;
@@ -89,7 +74,7 @@ export function shaped<T, A extends object>(
   let statement = cache.get(key);
   if (statement) cache.delete(key);
   else {
-    statement = prepare(db, build(db, placeholdersOf(args)), columns);
+    statement = statementOf(db, `shaped_${++prepared}`, build(db, placeholdersOf(args)), columns);
     if (cache.size >= MAX_SHAPES) cache.delete(cache.keys().next().value as string);
   }
   cache.set(key, statement);
@@ -97,33 +82,6 @@ export function shaped<T, A extends object>(
   return {
     toSQL: () => ({ sql: s.text, params: s.params.map((p) => (is(p, Placeholder) ? values[p.name] : p)) }),
     // biome-ignore lint/suspicious/noThenProperty: a read is awaited like drizzle's queries
-    then: (resolve, reject) => (s.run(values) as Promise<T[]>).then(resolve, reject),
-  };
-}
-
-function prepare(db: Executor, query: ShapeQuery, columns: RowColumns): Statement {
-  const { sql: text, params } = query.toSQL();
-  const client = (db as unknown as { $client?: Partial<postgres.Sql> }).$client;
-  if (!client || typeof client.unsafe !== 'function' || typeof client.reserve !== 'function') {
-    const statement = query.prepare(`shaped_${++prepared}`);
-    return { text, params, run: (values) => statement.execute(values) as Promise<unknown[]> };
-  }
-  const unsafe = client.unsafe.bind(client);
-  const fill = params.map((p) => (is(p, Placeholder) ? (v: Record<string, string>) => v[p.name] : () => p));
-  return {
-    text,
-    params,
-    async run(values) {
-      const rows = await unsafe(text, fill.map((f) => f(values)) as never[], { prepare: true }).values();
-      return rows.map((row) => {
-        const out: Record<string, unknown> = {};
-        for (let i = 0; i < columns.length; i++) {
-          const [key, column] = columns[i] as readonly [string, Column | null];
-          const value = row[i];
-          out[key] = value === null || !column ? value : column.mapFromDriverValue(value);
-        }
-        return out;
-      });
-    },
+    then: (resolve, reject) => (s.execute(values) as Promise<T[]>).then(resolve, reject),
   };
 }
