@@ -23,6 +23,12 @@ export interface StatusChangeHook {
    */
   prepare?(tx: Executor, tenant: Tenant): Promise<void>;
   writesFor?(tx: Executor, execution: Execution, from: Execution['status'], at: Date): SQL[] | null;
+  /**
+   * A condition, true in SQL when the hook would write nothing for a status change of the tenant's executions (read in
+   * the statement that makes the change, as `prepare` would read it). A writer that decides in SQL alone (the client's
+   * status change in one round trip) makes the change only where it holds, and takes the two-step form otherwise.
+   */
+  quiet?(tenant: Tenant): SQL;
 }
 
 /** What the domain core needs from its surroundings: the database, a clock, and where committed changes go. */

@@ -10,6 +10,7 @@ import { notFound, VigilError } from './errors.js';
 import { isUuid } from './executions.js';
 import { errorInfoInput, parse } from './inputs.js';
 import { insertEvents, rowsOfBatch } from './record-rows.js';
+import { endInOneTrip } from './status-change.js';
 import { tenantOf } from './tenant.js';
 import {
   type Change,
@@ -67,6 +68,17 @@ export async function updateStatusByClient(
         }
       : null;
 
+  // One round trip when the change is all there is to do (`endInOneTrip`); a row it found terminal answers at once.
+  if (!cascade) {
+    const quick = await endInOneTrip(ctx, principal, id, target, error);
+    if (quick?.ended) {
+      publish(ctx, committedChanges([quick.execution], quick.events));
+      return won(quick.execution, quick.previous, target);
+    }
+    if (quick && !quick.current) throw notFound(id);
+    if (quick?.current && isTerminal(quick.current.status)) return settled(quick.current, target);
+  }
+
   // Two round trips. BEGIN, the row lock and the hooks' reads (the webhook endpoints) go out together; then the
   // update, its events and the hooks' writes (the deliveries) go out with COMMIT: the rows are locked, so what the
   // update makes of them is known before it answers (a guard in it aborts the transaction were it not so).
@@ -97,21 +109,28 @@ export async function updateStatusByClient(
   // Every execution that changed, so the waiters and streams of each wake (API.md §8 cascade).
   publish(ctx, committedChanges(result.ended, result.events));
 
-  if (result.won) {
-    return {
-      success: true,
-      execution: result.execution,
-      previousStatus: result.previous,
-      currentStatus: target,
-      message: `Execution ${verbOf(target)}`,
-    };
-  }
+  if (result.won) return won(result.execution, result.previous, target);
   // Lost to a terminal status set first (by a race or before): same status is idempotent, anything else refused.
   const [execution] = (await ctx.db
     .select()
     .from(executions)
     .where(and(eq(executions.id, id), tenantOf(principal)))) as Execution[];
   if (!execution) throw notFound(id);
+  return settled(execution, target);
+}
+
+function won(execution: Execution, previous: ExecutionStatus, target: ClientTarget): StatusUpdateResult {
+  return {
+    success: true,
+    execution,
+    previousStatus: previous,
+    currentStatus: target,
+    message: `Execution ${verbOf(target)}`,
+  };
+}
+
+/** The answer for an execution already terminal: the same status is an idempotent success, another one refused. */
+function settled(execution: Execution, target: ClientTarget): StatusUpdateResult {
   if (execution.status === target) {
     return {
       success: true,

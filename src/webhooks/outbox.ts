@@ -65,6 +65,12 @@ export class WebhookOutbox implements StatusChangeHook {
     state.endpoints.set(tenantKey(tenant), rows);
   }
 
+  /** No enabled endpoint of the tenant: the condition `prepare`'s read would answer as an empty list. */
+  quiet(tenant: Tenant): SQL {
+    return sql`not exists (select 1 from webhooks w where w.organization_id = ${tenant.organizationId}
+      and w.environment = ${tenant.environment} and w.disabled_at is null)`;
+  }
+
   async onStatusChanged(tx: Executor, execution: Execution, from: Execution['status'], at: Date): Promise<void> {
     await this.prepare(tx, execution);
     for (const write of this.writesFor(tx, execution, from, at) ?? []) await tx.execute(write);

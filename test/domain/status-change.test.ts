@@ -1,0 +1,117 @@
+import { readFileSync } from 'node:fs';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type Database, openDatabase } from '../../src/db/client.js';
+import { openPrincipal } from '../../src/domain/access.js';
+import type { DomainContext, StatusChangeHook } from '../../src/domain/context.js';
+import { readEvents } from '../../src/domain/events.js';
+import { createExecution, getExecution } from '../../src/domain/executions.js';
+import { recordEvents } from '../../src/domain/record.js';
+import { endInOneTrip } from '../../src/domain/status-change.js';
+import { updateStatusByClient } from '../../src/domain/transitions.js';
+import type { Change } from '../../src/domain/types.js';
+import { DB_KINDS, newDatabaseUrl } from '../support/harness.js';
+
+describe.each(DB_KINDS)('a client status change in one round trip on %s', (kind) => {
+  let database: Database;
+  let ctx: DomainContext;
+  const published: Change[] = [];
+  const principal = openPrincipal();
+  beforeAll(async () => {
+    database =
+      kind === 'postgres'
+        ? await openDatabase({ databaseUrl: await newDatabaseUrl(), poolSize: 4 })
+        : await openDatabase({ loadDataDir: new Blob([readFileSync(inject('pgliteTemplate'))]) });
+    ctx = { db: database.db, sink: { changed: (c) => published.push(...c) }, now: () => new Date(), hooks: [] };
+  });
+  afterAll(() => database.close());
+  const running = async () => {
+    const { id } = await createExecution(ctx, principal, { workflowId: 'one-trip' });
+    await recordEvents(ctx, principal, id, [{ statusChanged: { to: 'RUNNING' } }]);
+    return id;
+  };
+
+  it('ends the execution and answers what it committed: the row as read back, its one event as stored', async () => {
+    const id = await running();
+    published.length = 0;
+    const r = await endInOneTrip(ctx, principal, id, 'FAILED', { code: 'X', message: 'stuck' });
+    if (!r?.ended) throw new Error('expected the one-trip change to end the execution');
+    expect(r.previous).toBe('RUNNING');
+    expect(r.execution).toEqual(await getExecution(ctx.db, principal, id));
+    expect(r.execution).toMatchObject({ status: 'FAILED', lastSequence: 2, error: { code: 'X', message: 'stuck' } });
+    const stored = await readEvents(ctx.db, id, 1, 10);
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({
+      sequence: 2,
+      type: 'STATUS_CHANGED',
+      payload: { from: 'RUNNING', to: 'FAILED', error: { code: 'X', message: 'stuck' } },
+      occurredAt: r.execution.completedAt,
+      recordedAt: r.execution.updatedAt,
+    });
+    expect(r.events).toHaveLength(1);
+    expect(r.events[0]).toMatchObject({ ...stored[0], executionId: id });
+  });
+
+  it('answers a terminal or foreign row as it found it, writing nothing', async () => {
+    const id = await running();
+    await updateStatusByClient(ctx, principal, id, 'COMPLETED');
+    const again = await endInOneTrip(ctx, principal, id, 'CANCELLED', null);
+    expect(again).toMatchObject({ ended: false, current: { status: 'COMPLETED', lastSequence: 2 } });
+    expect(await endInOneTrip(ctx, openPrincipal('live'), id, 'CANCELLED', null)).toEqual({
+      ended: false,
+      current: null,
+    });
+    expect((await getExecution(ctx.db, principal, id)).lastSequence).toBe(2);
+  });
+
+  it('leaves an execution with open steps to the two-trip path, which closes them before the terminal event', async () => {
+    const id = await running();
+    await recordEvents(ctx, principal, id, [{ step: { stepId: 'a', name: 'extract', status: 'RUNNING' } }]);
+    const r = await endInOneTrip(ctx, principal, id, 'CANCELLED', null);
+    expect(r).toMatchObject({ ended: false, current: { status: 'RUNNING', lastSequence: 2 } });
+    expect((await updateStatusByClient(ctx, principal, id, 'CANCELLED')).previousStatus).toBe('RUNNING');
+    const types = (await readEvents(ctx.db, id, 2, 10)).map((e) => e.type);
+    expect(types).toEqual(['STEP', 'STATUS_CHANGED']);
+  });
+
+  it('leaves a change a hook would write for to the two-trip path, and hooks without a condition always', async () => {
+    const calls: string[] = [];
+    const hook = (quiet: boolean | null): StatusChangeHook => ({
+      onStatusChanged: async (_tx, e, from) => void calls.push(`${from}->${e.status}`),
+      ...(quiet !== null && { quiet: () => (quiet ? sql`true` : sql`false`) }),
+    });
+    for (const [quiet, oneTrip] of [
+      [false, false],
+      [null, null],
+      [true, true],
+    ] as const) {
+      const id = await running();
+      const hooked = { ...ctx, hooks: [hook(quiet)] };
+      const r = await endInOneTrip(hooked, principal, id, 'COMPLETED', null);
+      expect(r === null ? null : r.ended).toBe(oneTrip);
+      if (!r?.ended) {
+        await updateStatusByClient(hooked, principal, id, 'COMPLETED');
+        expect(calls.pop()).toBe('RUNNING->COMPLETED');
+      }
+      expect((await getExecution(ctx.db, principal, id)).status).toBe('COMPLETED');
+    }
+    expect(calls).toEqual([]);
+  });
+
+  it('gives racing changes one winner and one STATUS_CHANGED event', async () => {
+    const id = await running();
+    const targets = ['CANCELLED', 'COMPLETED', 'FAILED'] as const;
+    const results = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, i) =>
+        updateStatusByClient(ctx, principal, id, targets[i % 3] as (typeof targets)[number]),
+      ),
+    );
+    const won = results.filter(
+      (r) =>
+        r.status === 'fulfilled' && r.value.message.startsWith('Execution ') && !r.value.message.includes('already'),
+    );
+    expect(won).toHaveLength(1);
+    const terminal = (await readEvents(ctx.db, id, 1, 100)).filter((e) => e.type === 'STATUS_CHANGED');
+    expect(terminal).toHaveLength(1);
+  });
+});
