@@ -13,8 +13,12 @@ export interface RowCopy {
   xmin: string;
 }
 
-/** Copies kept per process at most; the least recently written go first. An evicted one costs one two-trip write. */
-const LIMIT = 4096;
+/**
+ * Copies kept per process at most; the least recently written go first, and an evicted one costs one two-trip write.
+ * Few: a row carries its inputs and metadata (up to the JSON field limit each), and the writes that gain are those of
+ * executions written one after another (a worker reporting, a stream's source); many at once go in shared batches.
+ */
+const LIMIT = 256;
 const copies = new WeakMap<DomainContext, Map<string, RowCopy>>();
 
 export function copyOf(ctx: DomainContext, executionId: string): RowCopy | undefined {
