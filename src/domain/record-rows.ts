@@ -2,6 +2,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import { pgArray } from '../db/arrays.js';
 import type { MessageState, NewEvent } from './batch.js';
 import type { LogPayload } from './logs.js';
+import type { Execution, ExecutionStatus } from './types.js';
 
 /** The statements a recorded batch writes its rows with (`record.ts` runs them): one array parameter per column. */
 
@@ -96,4 +97,38 @@ export function insertLogs(logs: readonly StoredEvent[], now: Date, batchIds: Ro
         unnest(${pgArray(ids)}::int[], ${pgArray(sequences)}::int[], ${pgArray(streams)}::text[],
           ${pgArray(levels)}::text[], ${pgArray(texts)}::text[], ${pgArray(occurred)}::timestamptz[])
         as l(id, sequence, stream, level, text, occurred_at)`;
+}
+
+/**
+ * One guarded update of the batch's executions, answering `{ ok, xmin }`: `xmin` is the id of the writing transaction,
+ * which every row it updates carries (`record-copies.ts`). Each row is guarded on the status it was read with, and,
+ * when `xmin` is given, on being the version that transaction wrote. A mismatch divides by zero, which aborts the
+ * transaction even when its COMMIT is already on the wire.
+ */
+export function updateExecutions(
+  written: readonly Execution[],
+  expected: ReadonlyMap<string, ExecutionStatus>,
+  xmin?: string,
+): SQL {
+  const col = <T>(f: (e: Execution) => T) => pgArray(written.map((e) => f(e) as never));
+  const json = (f: (e: Execution) => unknown) => col((e) => (f(e) == null ? null : JSON.stringify(f(e))));
+  const time = (f: (e: Execution) => Date | null) => col((e) => f(e)?.toISOString() ?? null);
+  return sql`with updated as (update executions as e set
+        status = v.status, progress = v.progress, steps = v.steps, output = v.output, error = v.error,
+        started_at = v.started_at, completed_at = v.completed_at, last_sequence = v.last_sequence,
+        total_messages = v.total, completed_messages = v.completed, failed_messages = v.failed,
+        in_progress_messages = v.in_progress, updated_at = v.updated_at, heartbeat_deadline_at = v.heartbeat,
+        tags = v.tags, log_bytes = v.log_bytes, log_truncated = v.log_truncated
+      from unnest(${col((e) => e.id)}::uuid[], ${col((e) => expected.get(e.id))}::execution_status[],
+        ${col((e) => e.status)}::execution_status[], ${json((e) => e.progress)}::jsonb[], ${json((e) => e.steps)}::jsonb[],
+        ${json((e) => e.output)}::jsonb[], ${json((e) => e.error)}::jsonb[], ${time((e) => e.startedAt)}::timestamptz[],
+        ${time((e) => e.completedAt)}::timestamptz[], ${col((e) => e.lastSequence)}::int[], ${col((e) => e.totalMessages)}::int[],
+        ${col((e) => e.completedMessages)}::int[], ${col((e) => e.failedMessages)}::int[], ${col((e) => e.inProgressMessages)}::int[],
+        ${time((e) => e.updatedAt)}::timestamptz[], ${time((e) => e.heartbeatDeadlineAt)}::timestamptz[],
+        ${json((e) => e.tags)}::jsonb[], ${col((e) => e.logBytes)}::bigint[], ${col((e) => e.logTruncated)}::boolean[])
+        as v(id, expected, status, progress, steps, output, error, started_at, completed_at, last_sequence, total,
+             completed, failed, in_progress, updated_at, heartbeat, tags, log_bytes, log_truncated)
+      where e.id = v.id and e.status = v.expected and (${xmin ?? null}::xid is null or e.xmin = ${xmin ?? null}::xid)
+      returning e.xmin)
+      select 1 / (count(*) = ${written.length})::int as ok, max(xmin::text) as xmin from updated`;
 }

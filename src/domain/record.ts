@@ -19,6 +19,7 @@ import { type DomainContext, hookWrites, prepareHooks, publish } from './context
 import { notFound, VigilError } from './errors.js';
 import { isUuid } from './executions.js';
 import { batchKeyInput, type ExecutionEventInput, eventBatchInput, parse } from './inputs.js';
+import { copyOf, dropCopies, keepCopy, type RowCopy } from './record-copies.js';
 import {
   insertEvents,
   insertLogs,
@@ -26,6 +27,7 @@ import {
   type MessageWrite,
   rowsOfBatch,
   type StoredEvent,
+  updateExecutions,
   updateMessages,
 } from './record-rows.js';
 import { type Change, type Execution, type ExecutionEvent, type ExecutionStatus, isTerminal } from './types.js';
@@ -165,9 +167,11 @@ function pump(ctx: DomainContext): void {
 /** Runs a batch in one transaction; if the transaction itself fails, each request runs alone, so errors stay its own. */
 async function runBatch(ctx: DomainContext, batch: Request[], onLocked?: () => void): Promise<void> {
   try {
-    const { outcomes, changes } = await pipelinedTransaction(ctx.db, (pipeline) =>
-      writeBatch(ctx, pipeline, batch, onLocked),
-    );
+    const copy = copyFor(ctx, batch);
+    const written = copy && (await writeFromCopy(ctx, batch, copy));
+    const { outcomes, changes } =
+      written ||
+      (await pipelinedTransaction(ctx.db, (pipeline) => writeBatch(ctx, pipeline, batch, undefined, onLocked)));
     let appended = 0;
     for (const [i, request] of batch.entries()) {
       const outcome = outcomes[i];
@@ -192,15 +196,59 @@ async function runBatch(ctx: DomainContext, batch: Request[], onLocked?: () => v
   }
 }
 
+/**
+ * The copy a batch can be written from in one round trip (`record-copies.ts`): a batch for one execution this process
+ * holds a copy of, that asks nothing of the database but the write: no message lineage to read, no idempotency key,
+ * no status change (whose hooks read), no heartbeat alone (its answer is the row as it is). Its one execution means
+ * its update locks one row: it cannot deadlock with a batch locking rows in id order.
+ */
+function copyFor(ctx: DomainContext, batch: Request[]): RowCopy | undefined {
+  const first = batch[0];
+  const copy = first && copyOf(ctx, first.executionId);
+  if (!copy) return undefined;
+  for (const r of batch) {
+    if (r.executionId !== copy.row.id || r.key || r.inputs.length === 0) return undefined;
+    if (r.principal.organizationId !== copy.row.organizationId || r.principal.environment !== copy.row.environment) {
+      return undefined;
+    }
+    for (const e of r.inputs) if (e.message || e.statusChanged) return undefined;
+  }
+  return copy;
+}
+
+/** Thrown inside a write from a copy whose outcome the copy cannot decide: the batch goes the two-trip way. */
+class NotFromCopy extends Error {}
+
+/**
+ * BEGIN, the writes and COMMIT in one round trip, the update guarded on the row being the copy. Answers null when
+ * that did not commit for a reason of the copy (it was out of date: the guard failed, or another writer's rows were
+ * in the way; or a request did not apply to it): nothing was written, and the caller writes the batch the usual way,
+ * under the row lock, where every error is decided against the row as it is.
+ */
+async function writeFromCopy(ctx: DomainContext, batch: Request[], copy: RowCopy): Promise<Written | null> {
+  try {
+    return await pipelinedTransaction(ctx.db, (pipeline) => writeBatch(ctx, pipeline, batch, copy));
+  } catch (err) {
+    dropCopies(ctx, [copy.row.id]);
+    // Nothing committed unless the connection failed (then nobody knows, and the caller must not write again).
+    if (isConnectionFault(err)) throw err;
+    return null;
+  }
+}
+
 type Outcome = { result: RecordResult; replay?: { first: number; last: number } } | { error: unknown };
+type Written = { outcomes: Outcome[]; changes: Change[] };
 async function writeBatch(
   ctx: DomainContext,
   { tx, send }: Pipeline,
   batch: Request[],
+  copy?: RowCopy,
   onLocked?: () => void,
-): Promise<{ outcomes: Outcome[]; changes: Change[] }> {
+): Promise<Written> {
   const now = ctx.now();
   const ids = [...new Set(batch.map((r) => r.executionId))].sort();
+  // Until this transaction commits, its rows' copies would be out of date: a batch behind it reads under the lock.
+  if (!copy) dropCopies(ctx, ids);
   const messageIds = [
     ...new Set(batch.flatMap((r) => r.inputs.flatMap((e) => (e.message ? [e.message.messageId] : [])))),
   ];
@@ -214,12 +262,14 @@ async function writeBatch(
   const byTenant = new Map(batch.map((r) => [`${r.principal.organizationId}/${r.principal.environment}`, r.principal]));
   const tenants = reportsStatus ? [...byTenant.values()] : [];
   const [rows, found, storedKeys] = await Promise.all([
-    tx
-      .select()
-      .from(executions)
-      .where(sql`${executions.id} = any(${pgArray(ids)}::uuid[])`)
-      .orderBy(asc(executions.id))
-      .for('update') as Promise<Execution[]>,
+    copy
+      ? [copy.row]
+      : (tx
+          .select()
+          .from(executions)
+          .where(sql`${executions.id} = any(${pgArray(ids)}::uuid[])`)
+          .orderBy(asc(executions.id))
+          .for('update') as Promise<Execution[]>),
     messageIds.length > 0
       ? tx
           .select()
@@ -276,9 +326,11 @@ async function writeBatch(
       }
       applied = applyBatch(row, request.inputs, mine, now, ctx.limits?.logBytes);
     } catch (err) {
+      if (copy) throw new NotFromCopy();
       outcomes.push({ error: err });
       continue;
     }
+    if (copy && applied.statusChanges.length > 0) throw new NotFromCopy();
     const { state } = applied;
     const heartbeat =
       row.heartbeatTimeoutSeconds && !isTerminal(state.status)
@@ -348,43 +400,28 @@ async function writeBatch(
   if (changed.length > 0) writes.push(updateMessages(changed));
   if (newKeys.length > 0) writes.push(insertKeys(newKeys, now));
   const written = [...new Set([...touched, ...heartbeats.keys()])].map((id) => current.get(id) as Execution);
-  if (written.length > 0) {
-    const col = <T>(f: (e: Execution) => T) => pgArray(written.map((e) => f(e) as never));
-    const json = (f: (e: Execution) => unknown) => col((e) => (f(e) == null ? null : JSON.stringify(f(e))));
-    const time = (f: (e: Execution) => Date | null) => col((e) => f(e)?.toISOString() ?? null);
-    // Guarded on the status each was read with; under the row locks every one matches. A mismatch divides by zero,
-    // which aborts the transaction even when its COMMIT is already on the wire.
-    writes.push(sql`with updated as (update executions as e set
-        status = v.status, progress = v.progress, steps = v.steps, output = v.output, error = v.error,
-        started_at = v.started_at, completed_at = v.completed_at, last_sequence = v.last_sequence,
-        total_messages = v.total, completed_messages = v.completed, failed_messages = v.failed,
-        in_progress_messages = v.in_progress, updated_at = v.updated_at, heartbeat_deadline_at = v.heartbeat,
-        tags = v.tags, log_bytes = v.log_bytes, log_truncated = v.log_truncated
-      from unnest(${col((e) => e.id)}::uuid[], ${col((e) => original.get(e.id))}::execution_status[],
-        ${col((e) => e.status)}::execution_status[], ${json((e) => e.progress)}::jsonb[], ${json((e) => e.steps)}::jsonb[],
-        ${json((e) => e.output)}::jsonb[], ${json((e) => e.error)}::jsonb[], ${time((e) => e.startedAt)}::timestamptz[],
-        ${time((e) => e.completedAt)}::timestamptz[], ${col((e) => e.lastSequence)}::int[], ${col((e) => e.totalMessages)}::int[],
-        ${col((e) => e.completedMessages)}::int[], ${col((e) => e.failedMessages)}::int[], ${col((e) => e.inProgressMessages)}::int[],
-        ${time((e) => e.updatedAt)}::timestamptz[], ${time((e) => e.heartbeatDeadlineAt)}::timestamptz[],
-        ${json((e) => e.tags)}::jsonb[], ${col((e) => e.logBytes)}::bigint[], ${col((e) => e.logTruncated)}::boolean[])
-        as v(id, expected, status, progress, steps, output, error, started_at, completed_at, last_sequence, total,
-             completed, failed, in_progress, updated_at, heartbeat, tags, log_bytes, log_truncated)
-      where e.id = v.id and e.status = v.expected
-      returning e.id)
-      select 1 / (count(*) = ${written.length})::int as ok from updated`);
-  }
+  // From a copy the update goes first: a failed guard aborts the transaction before the inserts can meet another
+  // writer's rows (their error would then be a conflict instead of the guard's).
+  const update = written.length > 0 ? updateExecutions(written, original, copy?.xmin) : undefined;
+  if (update) copy ? writes.unshift(update) : writes.push(update);
   // The hooks' writes of each status change (once per execution, with its final state), then all of them pipelined
   // on the transaction's connection with COMMIT.
   for (const change of statusChanges) {
     writes.push(...(await hookWrites(ctx, tx, current.get(change.id) as Execution, change.from, now)));
   }
+  let results: unknown[][];
   try {
-    await send(writes, true);
+    results = await send(writes, true);
   } catch (err) {
     // 22012: the guard above divided by zero
     if (sqlState(err) === '22012') throw new VigilError('INTERNAL', 'An execution changed under its row lock');
     throw err;
   }
+
+  // The rows as committed are this process's copies of them; with a status change, hooks wrote in the transaction
+  // too, and the next batch reads the row under the lock.
+  const xmin = update && (results[writes.indexOf(update)]?.[0] as { xmin?: string } | undefined)?.xmin;
+  if (xmin && statusChanges.length === 0) for (const e of written) keepCopy(ctx, e, xmin);
 
   // What committed goes to the feed with the change, so this process's listeners need not read it back.
   const appendedTo = new Map<string, ExecutionEvent[]>();
