@@ -164,8 +164,11 @@ export async function readChangesWithHorizon(
   return { rows: rowsIn(rows), horizon: typeof horizon === 'string' ? positionOf(horizon) : null };
 }
 
-const rowsIn = (rows: { row: ChangeRow | null }[]): ChangeRow[] =>
-  rows.flatMap((r) => (r.row ? [r.row] : []));
+function rowsIn(rows: { row: ChangeRow | null }[]): ChangeRow[] {
+  const out: ChangeRow[] = [];
+  for (const r of rows) if (r.row) out.push(r.row);
+  return out;
+}
 
 const positionOf = (text: string): Position => {
   const [xid, seq] = text.split('.');
@@ -192,10 +195,14 @@ export async function readTail(
       ...position,
       frontier: sql<string>`${frontier}::text`,
       horizon: sql<string>`(select horizon_xid::text || '.' || horizon_seq::text from change_feed_state where id = 1)`,
-      held: sql<string>`exists(select 1 from execution_changes h where h.xid >= ${frontier})::text`,
+      held: sql<string>`snapshot.held::text`,
       ...EXECUTION_COLUMNS,
     })
-    .from(sql`(select pg_snapshot_xmin(pg_current_snapshot()) as frontier) snapshot`)
+    // The state in the one-row table, so `held` is looked up once, not once per row.
+    .from(
+      sql`(select x.frontier, exists(select 1 from execution_changes h where h.xid >= x.frontier) as held
+        from (select pg_snapshot_xmin(pg_current_snapshot()) as frontier) x) snapshot`,
+    )
     .leftJoin(
       executionChanges,
       and(
