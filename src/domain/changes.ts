@@ -79,7 +79,7 @@ async function changeRows(
   db: Executor,
   query: ChangeSelect,
   extra: readonly string[],
-): Promise<{ row: ChangeRow | null; extra: unknown[] }[]> {
+): Promise<{ row: ChangeRow; extra: unknown[] }[]> {
   const client = (db as unknown as { $client?: Partial<postgres.Sql> }).$client;
   if (!client || typeof client.unsafe !== 'function' || typeof client.reserve !== 'function') {
     const rows = await query;
@@ -87,13 +87,10 @@ async function changeRows(
       const execution: Record<string, unknown> = {};
       for (const [key] of EXECUTION_ENTRIES) execution[key] = r[key];
       return {
-        row:
-          r.xid == null
-            ? null
-            : {
-                position: { xid: BigInt(r.xid as string), seq: BigInt(r.seq as string) },
-                execution: execution as Execution,
-              },
+        row: {
+          position: { xid: BigInt(r.xid as string), seq: BigInt(r.seq as string) },
+          execution: execution as Execution,
+        },
         extra: extra.map((k) => r[k]),
       };
     });
@@ -102,7 +99,6 @@ async function changeRows(
   const rows = await client.unsafe(text, params as never[], { prepare: true }).values();
   const first = 2 + extra.length;
   return rows.map((r) => {
-    if (r[0] == null) return { row: null, extra: r.slice(2, first) };
     const execution: Record<string, unknown> = {};
     for (let i = 0; i < EXECUTION_ENTRIES.length; i++) {
       const [key, column] = EXECUTION_ENTRIES[i] as [string, Column];
@@ -161,13 +157,7 @@ export async function readChangesWithHorizon(
     .limit(limit);
   const rows = await changeRows(db, query as unknown as ChangeSelect, ['horizon']);
   const horizon = rows[0]?.extra[0];
-  return { rows: rowsIn(rows), horizon: typeof horizon === 'string' ? positionOf(horizon) : null };
-}
-
-function rowsIn(rows: { row: ChangeRow | null }[]): ChangeRow[] {
-  const out: ChangeRow[] = [];
-  for (const r of rows) if (r.row) out.push(r.row);
-  return out;
+  return { rows: rows.map((r) => r.row), horizon: typeof horizon === 'string' ? positionOf(horizon) : null };
 }
 
 const positionOf = (text: string): Position => {
@@ -179,46 +169,36 @@ const positionOf = (text: string): Position => {
  * The tail's read in one statement (one round trip): the rows after `after` below the frontier of this statement's
  * own snapshot, with that frontier, the horizon and whether rows wait above it. The rule holds within one
  * statement: every transaction below the snapshot's xmin had ended when the snapshot was taken, so the statement
- * sees all of their rows. The state is a one-row derived table the rows are left-joined to, so it comes back when
- * no row is below the frontier too (a row of nulls but the state): while an older transaction holds the frontier,
- * most reads find nothing new, and each such read is still one statement. Null state only when every row found had
- * lost its execution (then `readFeedState` tells where the frontier is).
+ * sees all of their rows. Null state when no row came back (then `readFeedState` tells where the frontier is).
  */
 export async function readTail(
   db: Executor,
   after: Position,
   limit: number,
 ): Promise<{ rows: ChangeRow[]; state: FeedState | null }> {
-  const frontier = sql`snapshot.frontier`;
+  const xmin = sql`pg_snapshot_xmin(pg_current_snapshot())`;
   const query = db
     .select({
       ...position,
-      frontier: sql<string>`${frontier}::text`,
+      frontier: sql<string>`${xmin}::text`,
       horizon: sql<string>`(select horizon_xid::text || '.' || horizon_seq::text from change_feed_state where id = 1)`,
-      held: sql<string>`snapshot.held::text`,
+      held: sql<string>`exists(select 1 from execution_changes h where h.xid >= ${xmin})::text`,
       ...EXECUTION_COLUMNS,
     })
-    // The state in the one-row table, so `held` is looked up once, not once per row.
-    .from(
-      sql`(select x.frontier, exists(select 1 from execution_changes h where h.xid >= x.frontier) as held
-        from (select pg_snapshot_xmin(pg_current_snapshot()) as frontier) x) snapshot`,
-    )
-    .leftJoin(
-      executionChanges,
+    .from(executionChanges)
+    .innerJoin(executions, eq(executions.id, executionChanges.executionId))
+    .where(
       and(
         sql`(${executionChanges.xid}, ${executionChanges.seq}) > (${after.xid.toString()}::xid8, ${after.seq.toString()}::bigint)`,
-        sql`${executionChanges.xid} < ${frontier}`,
+        sql`${executionChanges.xid} < ${xmin}`,
       ),
     )
-    .leftJoin(executions, eq(executions.id, executionChanges.executionId))
-    // A change row whose execution is gone is skipped, as the inner join of the other reads skips it.
-    .where(sql`${executionChanges.xid} is null or ${executions.id} is not null`)
     .orderBy(asc(executionChanges.xid), asc(executionChanges.seq))
     .limit(limit);
   const rows = await changeRows(db, query as unknown as ChangeSelect, ['frontier', 'horizon', 'held']);
   const first = rows[0]?.extra;
   return {
-    rows: rowsIn(rows),
+    rows: rows.map((r) => r.row),
     state: first
       ? {
           frontier: { xid: BigInt(first[0] as string), seq: 0n },
