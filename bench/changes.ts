@@ -196,6 +196,41 @@ function sampleDatabase(sql: postgres.Sql): () => Promise<DatabaseSamples> {
     return counts;
   };
 }
+/**
+ * The change log's frontier over time, sampled every 5 ms on its own connection: `(ms, xmin)` pairs, so the moment
+ * the frontier passed a transaction's id is known to 5 ms (the first sample above it). Returns its stop.
+ */
+function sampleFrontier(sql: postgres.Sql): () => Promise<{ at: number[]; frontier: bigint[] }> {
+  let on = true;
+  const at: number[] = [];
+  const frontier: bigint[] = [];
+  const done = (async () => {
+    while (on) {
+      const [row] = await sql`select pg_snapshot_xmin(pg_current_snapshot())::text as f`;
+      at.push(performance.now());
+      frontier.push(BigInt(row?.f as string));
+      await sleep(5);
+    }
+  })();
+  return async () => {
+    on = false;
+    await done;
+    return { at, frontier };
+  };
+}
+
+/** The first sample whose frontier is above `xid` (the frontier only grows), or -1. */
+function passedAt(series: { at: number[]; frontier: bigint[] }, xid: bigint): number {
+  let lo = 0;
+  let hi = series.frontier.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((series.frontier[mid] as bigint) > xid) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo < series.at.length ? (series.at[lo] as number) : -1;
+}
+
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
@@ -219,8 +254,13 @@ export async function measureChanges(
     last.push(seen);
     aborts.push(
       await open(base, { filter }, (id, sequence) => {
-        const at = sent.get(`${id}:${sequence}`);
-        if (at !== undefined) latencies.push(performance.now() - at);
+        const key = `${id}:${sequence}`;
+        const at = sent.get(key);
+        if (at !== undefined) {
+          const now = performance.now();
+          latencies.push(now - at);
+          if (!firstSeen.has(key)) firstSeen.set(key, now);
+        }
         if ((seen.get(id) ?? -1) < sequence) seen.set(id, sequence);
       }),
     );
@@ -246,13 +286,20 @@ export async function measureChanges(
   const end = started + seconds * 1000;
   const perExecutionMs = (1000 * EXECUTIONS) / RATE;
   const writers = await Promise.all(ids.map(() => client(base)));
+  // Every transaction of the writes below takes an id at or above this (the probes above have all ended).
+  const [{ f: firstXid } = { f: '0' }] = await sql`select pg_snapshot_xmin(pg_current_snapshot())::text as f`;
   const serverBefore = await serverFigures(base);
   const stopSampling = sampleDatabase(sql);
+  const stopFrontier = sampleFrontier(sql);
   // The load generator's own lag (its event loop's delay while writing): what of the latencies it measured is its own.
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
   /** From a write's send to its answer: what of the delivery latency is the write itself. */
   const writeLatencies: number[] = [];
+  /** When each write's answer came back (its commit is before it). */
+  const answers = new Map<string, number>();
+  /** When each change first reached a subscriber. */
+  const firstSeen = new Map<string, number>();
   await Promise.all(
     ids.map(async (id, i) => {
       const writer = writers[i] as Awaited<ReturnType<typeof client>>;
@@ -268,7 +315,9 @@ export async function measureChanges(
           id,
           p: sequence % 100,
         });
-        writeLatencies.push(performance.now() - at);
+        const answered = performance.now();
+        writeLatencies.push(answered - at);
+        answers.set(`${id}:${sequence}`, answered);
         sequence = r.recordExecutionEvents.execution.lastSequence;
         next += perExecutionMs;
       }
@@ -279,6 +328,7 @@ export async function measureChanges(
   loop.disable();
   const serverAfter = await serverFigures(base);
   const database = await stopSampling();
+  const frontierSeries = await stopFrontier();
   const loopP99 = loop.percentile(99) / 1e6;
   const written =
     [...expected.values()].reduce((a, n) => a + n, 0) - [...baseSequence.values()].reduce((a, n) => a + n, 0);
@@ -290,6 +340,12 @@ export async function measureChanges(
   const missing = missingOf();
   for (const abort of aborts) abort();
   const sorted = latencies.sort((a, b) => a - b);
+  const stages = await stagesOf(sql, ids, baseSequence, BigInt(firstXid as string), {
+    sent,
+    answers,
+    firstSeen,
+    frontier: frontierSeries,
+  });
   const writes = writeLatencies.sort((a, b) => a - b);
 
   log(`changes: replay of ${REPLAY.toLocaleString('en')} changes`);
@@ -334,7 +390,57 @@ export async function measureChanges(
     changes_db_commit_over_50ms: database.commit50,
     changes_db_commit_max_ms: round(database.commitMaxMs, 0),
     changes_db_samples: database.samples,
+    ...stages,
     changes_replay_rows: replayed,
     changes_replay_s: round(replaySeconds),
+  };
+}
+
+/**
+ * Where a change's time goes, per write (p50/p99 of each stage): send → answer (the write; its commit is before the
+ * answer), answer → the frontier passes its transaction's id (held behind older transactions still open; 0 when it
+ * had passed already), and frontier → the first subscriber has it (the tail's read, the frames, the socket; within
+ * the 5 ms of the frontier's samples). A write's transaction id is read back from the change log: the k-th write
+ * of an execution is its k-th transaction there (each execution is written by one loop, one write at a time).
+ */
+async function stagesOf(
+  sql: postgres.Sql,
+  ids: string[],
+  baseSequence: Map<string, number>,
+  firstXid: bigint,
+  seen: {
+    sent: Map<string, number>;
+    answers: Map<string, number>;
+    firstSeen: Map<string, number>;
+    frontier: { at: number[]; frontier: bigint[] };
+  },
+): Promise<Record<string, number>> {
+  const rows = await sql<{ id: string; xid: string }[]>`
+    select execution_id::text as id, xid::text as xid from execution_changes
+    where execution_id = any(${ids}::uuid[]) and xid >= ${firstXid.toString()}::xid8
+    group by execution_id, xid order by execution_id, min(seq)`;
+  const k = new Map<string, number>();
+  const held: number[] = [];
+  const read: number[] = [];
+  for (const row of rows) {
+    const n = (k.get(row.id) ?? 0) + 1;
+    k.set(row.id, n);
+    const key = `${row.id}:${(baseSequence.get(row.id) ?? 0) + n}`;
+    const answered = seen.answers.get(key);
+    const delivered = seen.firstSeen.get(key);
+    const passed = passedAt(seen.frontier, BigInt(row.xid));
+    if (answered === undefined || delivered === undefined || passed < 0) continue;
+    held.push(Math.max(0, passed - answered));
+    read.push(Math.max(0, delivered - Math.max(passed, answered)));
+  }
+  held.sort((a, b) => a - b);
+  read.sort((a, b) => a - b);
+  return {
+    changes_stage_writes: held.length,
+    changes_stage_held_p50_ms: round(percentile(held, 0.5)),
+    changes_stage_held_p99_ms: round(percentile(held, 0.99)),
+    changes_stage_read_p50_ms: round(percentile(read, 0.5)),
+    changes_stage_read_p99_ms: round(percentile(read, 0.99)),
+    changes_stage_frontier_samples: seen.frontier.at.length,
   };
 }

@@ -79,7 +79,7 @@ async function changeRows(
   db: Executor,
   query: ChangeSelect,
   extra: readonly string[],
-): Promise<{ row: ChangeRow; extra: unknown[] }[]> {
+): Promise<{ row: ChangeRow | null; extra: unknown[] }[]> {
   const client = (db as unknown as { $client?: Partial<postgres.Sql> }).$client;
   if (!client || typeof client.unsafe !== 'function' || typeof client.reserve !== 'function') {
     const rows = await query;
@@ -87,10 +87,13 @@ async function changeRows(
       const execution: Record<string, unknown> = {};
       for (const [key] of EXECUTION_ENTRIES) execution[key] = r[key];
       return {
-        row: {
-          position: { xid: BigInt(r.xid as string), seq: BigInt(r.seq as string) },
-          execution: execution as Execution,
-        },
+        row:
+          r.xid == null
+            ? null
+            : {
+                position: { xid: BigInt(r.xid as string), seq: BigInt(r.seq as string) },
+                execution: execution as Execution,
+              },
         extra: extra.map((k) => r[k]),
       };
     });
@@ -99,6 +102,7 @@ async function changeRows(
   const rows = await client.unsafe(text, params as never[], { prepare: true }).values();
   const first = 2 + extra.length;
   return rows.map((r) => {
+    if (r[0] == null) return { row: null, extra: r.slice(2, first) };
     const execution: Record<string, unknown> = {};
     for (let i = 0; i < EXECUTION_ENTRIES.length; i++) {
       const [key, column] = EXECUTION_ENTRIES[i] as [string, Column];
@@ -157,7 +161,13 @@ export async function readChangesWithHorizon(
     .limit(limit);
   const rows = await changeRows(db, query as unknown as ChangeSelect, ['horizon']);
   const horizon = rows[0]?.extra[0];
-  return { rows: rows.map((r) => r.row), horizon: typeof horizon === 'string' ? positionOf(horizon) : null };
+  return { rows: rowsIn(rows), horizon: typeof horizon === 'string' ? positionOf(horizon) : null };
+}
+
+function rowsIn(rows: { row: ChangeRow | null }[]): ChangeRow[] {
+  const out: ChangeRow[] = [];
+  for (const r of rows) if (r.row) out.push(r.row);
+  return out;
 }
 
 const positionOf = (text: string): Position => {
@@ -169,20 +179,21 @@ const positionOf = (text: string): Position => {
  * The tail's read in one statement (one round trip): the rows after `after` below the frontier of this statement's
  * own snapshot, with that frontier, the horizon and whether rows wait above it. The rule holds within one
  * statement: every transaction below the snapshot's xmin had ended when the snapshot was taken, so the statement
- * sees all of their rows. Null state when no row came back (then `readFeedState` tells where the frontier is).
+ * sees all of their rows. The state is a one-row derived table the rows are left-joined to, so it comes back when
+ * no row is below the frontier too (a row of nulls but the state): while an older transaction holds the frontier,
+ * most reads find nothing new, and each such read is still one statement.
  */
 export async function readTail(
   db: Executor,
   after: Position,
   limit: number,
 ): Promise<{ rows: ChangeRow[]; state: FeedState | null }> {
-  const xmin = sql`pg_snapshot_xmin(pg_current_snapshot())`;
-  const query = db
+  // The rows ordered and limited in their own (lateral) subquery, so the index hands them over in order and the
+  // limit stops the scan: a join to the whole range, ordered after, sorted every row below the frontier first.
+  const found = db
     .select({
-      ...position,
-      frontier: sql<string>`${xmin}::text`,
-      horizon: sql<string>`(select horizon_xid::text || '.' || horizon_seq::text from change_feed_state where id = 1)`,
-      held: sql<string>`exists(select 1 from execution_changes h where h.xid >= ${xmin})::text`,
+      xid: sql<string>`${executionChanges.xid}::text`.as('change_xid'),
+      seq: sql<string>`${executionChanges.seq}::text`.as('change_seq'),
       ...EXECUTION_COLUMNS,
     })
     .from(executionChanges)
@@ -190,15 +201,33 @@ export async function readTail(
     .where(
       and(
         sql`(${executionChanges.xid}, ${executionChanges.seq}) > (${after.xid.toString()}::xid8, ${after.seq.toString()}::bigint)`,
-        sql`${executionChanges.xid} < ${xmin}`,
+        sql`${executionChanges.xid} < snapshot.frontier`,
       ),
     )
     .orderBy(asc(executionChanges.xid), asc(executionChanges.seq))
-    .limit(limit);
+    .limit(limit)
+    .as('found');
+  const columns = Object.fromEntries(EXECUTION_ENTRIES.map(([key]) => [key, found[key as keyof typeof found]]));
+  const query = db
+    .select({
+      xid: found.xid,
+      seq: found.seq,
+      frontier: sql<string>`snapshot.frontier::text`,
+      horizon: sql<string>`(select horizon_xid::text || '.' || horizon_seq::text from change_feed_state where id = 1)`,
+      held: sql<string>`snapshot.held::text`,
+      ...columns,
+    })
+    // The state in the one-row table (`held` looked up once), the rows left-joined to it.
+    .from(
+      sql`(select x.frontier, exists(select 1 from execution_changes h where h.xid >= x.frontier) as held
+        from (select pg_snapshot_xmin(pg_current_snapshot()) as frontier) x) snapshot`,
+    )
+    .leftJoinLateral(found, sql`true`)
+    .orderBy(sql`${found.xid}::xid8`, sql`${found.seq}::bigint`);
   const rows = await changeRows(db, query as unknown as ChangeSelect, ['frontier', 'horizon', 'held']);
   const first = rows[0]?.extra;
   return {
-    rows: rows.map((r) => r.row),
+    rows: rowsIn(rows),
     state: first
       ? {
           frontier: { xid: BigInt(first[0] as string), seq: 0n },

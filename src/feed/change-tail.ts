@@ -134,8 +134,9 @@ export class ChangeTail {
         for (;;) {
           if (!this.position) break read;
           const from: Position = this.position;
-          // One statement, its frontier and rows from one snapshot; when it finds nothing, the frontier is read on
-          // its own and the rows below it read again (a later snapshot: rows committed meanwhile are below it).
+          // One statement, its frontier and rows from one snapshot (the state comes back with no row too). Should
+          // it come back without its state, the frontier is read on its own and the rows below it read again (a
+          // later snapshot: rows committed meanwhile are below it).
           let { rows, state } = await readTail(this.db, from, PAGE);
           if (!state) {
             state = await readFeedState(this.db);
