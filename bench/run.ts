@@ -25,8 +25,8 @@ const quick = process.argv.includes('--quick');
  * `--only read,ingest,latency,memory,waitmany,logs,changes,retention,model,startup,user`: run some parts (for iterating on one
  * figure; `BENCH_MEMORY=sse,wait,logs` picks what the memory part holds). `user` is what users feel, beside the stock
  * peer (bench/user/measure.ts); printed, kept only by full runs;
- * `BENCH_USER=delivery,fanout,wake,herd,ingest,read,memory` narrows it to those parts. Vigil runs from dist/, built
- * first (`BENCH_VIGIL`: bench/user/http.ts).
+ * `BENCH_USER=delivery,fanout,wake,herd,ingest,read,memory` narrows it to those parts, and `BENCH_LOGS=ingest,delivery,
+ * fanout,hold` the logs part. Vigil runs from dist/, built first (`BENCH_VIGIL`: bench/user/http.ts).
  */
 const onlyArg = process.argv.indexOf('--only');
 const only = onlyArg >= 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',')) : null;
@@ -414,6 +414,7 @@ async function main() {
     // 5. Logs (issue 18): durable ingest of 100-line calls at c=16, counted in execution_logs; a line's delivery to
     // one and to 1,000 followers from the writing client's HTTP send; what a held follower (the text endpoint) costs.
     if (runs('logs')) {
+      const logParts = new Set((process.env.BENCH_LOGS ?? 'ingest,delivery,fanout,hold').split(','));
       log('logs_ingest_lines_per_s');
       const logIds = await createExecutions(base, 32, 'bench-logs-ingest');
       const text = (i: number) =>
@@ -427,16 +428,19 @@ async function main() {
         }),
       );
       const countLines = async () => Number((await db`select count(*)::int as n from execution_logs`)[0]?.n ?? 0);
+      // The warm-up also leaves lines for the followers below to start behind.
       wrk(`${base}/graphql`, bodies, 16, 2);
-      const before = await countLines();
-      const started = performance.now();
-      const r = wrk(`${base}/graphql`, bodies, 16, plan.wrkSeconds);
-      results.logs_ingest_lines_per_s = round(
-        ((await countLines()) - before) / ((performance.now() - started) / 1000),
-        0,
-      );
-      results.logs_ingest_non2xx = r.non2xx;
-      results.logs_line_bytes = Buffer.byteLength(text(0));
+      if (logParts.has('ingest')) {
+        const before = await countLines();
+        const started = performance.now();
+        const r = wrk(`${base}/graphql`, bodies, 16, plan.wrkSeconds);
+        results.logs_ingest_lines_per_s = round(
+          ((await countLines()) - before) / ((performance.now() - started) / 1000),
+          0,
+        );
+        results.logs_ingest_non2xx = r.non2xx;
+        results.logs_line_bytes = Buffer.byteLength(text(0));
+      }
       const follow = async (n: number, k: number) => {
         log(`logs delivery (n=${n}, k=${k})`);
         return jsonLine<{ p50_ms: number; p99_ms: number; max_ms: number }>(
@@ -445,13 +449,17 @@ async function main() {
           300_000,
         );
       };
-      const one = await follow(plan.deliveryN, 1);
-      results.logs_delivery_p50_ms = one.p50_ms;
-      results.logs_delivery_p99_ms = one.p99_ms;
-      results.logs_fanout_1k_p99_ms = (await follow(plan.fanoutN, 1000)).p99_ms;
-      const held = await hold('logs', plan.holdSse);
-      results.logs_followers = held.held;
-      results.logs_follower_kb = held.kbPerConn;
+      if (logParts.has('delivery')) {
+        const one = await follow(plan.deliveryN, 1);
+        results.logs_delivery_p50_ms = one.p50_ms;
+        results.logs_delivery_p99_ms = one.p99_ms;
+      }
+      if (logParts.has('fanout')) results.logs_fanout_1k_p99_ms = (await follow(plan.fanoutN, 1000)).p99_ms;
+      if (logParts.has('hold')) {
+        const held = await hold('logs', plan.holdSse);
+        results.logs_followers = held.held;
+        results.logs_follower_kb = held.kbPerConn;
+      }
     }
 
     // 5b. The change feed (issue 19): 100 subscribers at 1,000 changes/s, and a replay of 100,000 changes.
