@@ -11,6 +11,7 @@
  * (`--create-base`), so the process measured has served nothing but a warm-up before the waits arrive.
  *   --n waiters released  --hold waiters held for the memory figure (≥ n)  --k ids per wait
  */
+import { setMaxListeners } from 'node:events';
 import { createInterface } from 'node:readline';
 import { argv, completed, createExecutions, graphql, now, percentile, rawPost, report, round, wait } from './common.js';
 
@@ -54,6 +55,7 @@ const held = (count: number) => gauge((h) => h >= count - failed, `hold ${count}
 
 // The warm-up: waits of the same kind opened and closed, so the code and buffers they need exist before the baseline.
 const warm = new AbortController();
+setMaxListeners(0, warm.signal); // one listener per warm-up request
 for (const group of groups.slice(0, 100)) open(group, warm.signal).catch(() => {});
 await held(100);
 warm.abort();
