@@ -40,6 +40,7 @@ const deadline =
   (runs('startup') ? 900_000 : 0) +
   (runs('model') ? 1_200_000 : 0) +
   (runs('user') ? 900_000 : 0) +
+  (runs('waitmany') ? 300_000 : 0) +
   (runs('retention') ? 1_800_000 : 0);
 const children: ChildProcess[] = [];
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
@@ -399,7 +400,9 @@ async function main() {
       // Read once the server has held them all and been idle 2 s (the client waits for both before it answers).
       const ready = await jsonLine<{ ready: number; failed: number }>(client, 'ready', 600_000);
       const heldRss = rssKb(fresh.pid as number);
-      log(`releasing ${ready.ready} waits, one at a time`);
+      results.waitmany_held = ready.ready;
+      results.waitmany_kb_per_waiter = round((heldRss - baseline) / Math.max(1, ready.ready), 2);
+      log(`${results.waitmany_kb_per_waiter} KB per held waiter; releasing ${n} waits, one at a time`);
       client.stdin?.write('go\n');
       const released = await jsonLine<{
         p50_ms: number;
@@ -408,8 +411,7 @@ async function main() {
         single_p50_ms: number;
         single_p99_ms: number;
       }>(client, 'p99_ms', 600_000);
-      results.waitmany_waiters = ready.ready;
-      results.waitmany_kb_per_waiter = round((heldRss - baseline) / Math.max(1, ready.ready), 2);
+      results.waitmany_waiters = n;
       results.waitmany_release_p50_ms = released.p50_ms;
       results.waitmany_release_p99_ms = released.p99_ms;
       results.waitmany_release_max_ms = released.max_ms;
