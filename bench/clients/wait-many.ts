@@ -1,18 +1,24 @@
 /**
- * Creates N × K executions and prints {"created": …}; on a line on stdin, holds N `waitForExecutions` of K ids each
- * against one Vigil process (each on its own connection) and prints {"ready": n} once the server holds them all; on
- * the next line, ends K − 1 of each wait's executions, then, one waiter at a time, sends the request that ends the
- * last one and measures from that send to the waiter's answer; then the same for 100 single `waitForExecution`s,
- * as an anchor taken under the same load. The executions are created through another instance (`--create-base`),
- * so the process measured has served nothing but a warm-up before the waits arrive.
- *   --n waiters  --k ids per wait
+ * Creates N × K executions and prints {"created": …}; on a line on stdin, warms the server by opening and closing
+ * 100 `waitForExecutions` of K ids and prints {"warmed": true}; on the next, holds HOLD of them against one Vigil
+ * process (each on its own connection; wait i on the K ids of group i mod N, so with HOLD = 10 × N each execution is
+ * watched by 10 waits, as the user bench's 10,000 waits share 1,000 executions: creating 100,000 takes minutes) and
+ * prints {"ready": n} once the server holds them all and has been idle 2 s (the memory figure: HOLD large enough that
+ * the heap's own steps are noise beside it); on the next,
+ * closes all but N, then ends K − 1 of each remaining wait's executions, then, one waiter at a time, sends the request
+ * that ends the last one and measures from that send to the waiter's answer; then the same for 100 single
+ * `waitForExecution`s, as an anchor taken under the same load. The executions are created through another instance
+ * (`--create-base`), so the process measured has served nothing but a warm-up before the waits arrive.
+ *   --n waiters released  --hold waiters held for the memory figure (≥ n)  --k ids per wait
  */
+import { setMaxListeners } from 'node:events';
 import { createInterface } from 'node:readline';
 import { argv, completed, createExecutions, graphql, now, percentile, rawPost, report, round, wait } from './common.js';
 
 const base = argv('base', 'http://127.0.0.1:4000');
 const createBase = argv('create-base', base);
 const n = Number(argv('n', '1000'));
+const hold = Math.max(n, Number(argv('hold', String(n))));
 const k = Number(argv('k', '10'));
 const COMPLETE = `mutation($id: ID!) {
   recordExecutionEvents(executionId: $id, events: [{statusChanged: {to: COMPLETED}}]) { execution { status } }
@@ -26,40 +32,70 @@ const singles = await createExecutions(createBase, 100, 'wait-one');
 const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 report({ created: ids.length });
 await lines.next();
-const groups = Array.from({ length: n }, (_, i) => ids.slice(i * k, (i + 1) * k));
+const groups = Array.from({ length: hold }, (_, i) => ids.slice((i % n) * k, ((i % n) + 1) * k));
 let failed = 0;
-const answers = groups.map((group) =>
-  rawPost(base, '/graphql', JSON.stringify({ query: WAIT, variables: { ids: group, t: 3600 } }), { clock: now })
-    .then(completed)
-    .catch((err) => {
-      failed++;
-      process.stderr.write(`[wait-many] ${err}\n`);
-      return Number.NaN;
-    }),
-);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const open = (group: string[], stop: AbortSignal) =>
+  rawPost(base, '/graphql', JSON.stringify({ query: WAIT, variables: { ids: group, t: 3600 } }), {
+    clock: now,
+    signal: stop,
+  });
 
-/** Until the server holds every wait (its open-waiters gauge) and has read their executions. */
-async function held(count: number): Promise<void> {
+/** Until the server's open-waiters gauge satisfies `ok`. */
+async function gauge(ok: (held: number) => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 120_000;
   for (;;) {
     const text = await (await fetch(`${base}/metrics`)).text();
-    if (Number(/^vigil_open_waiters (\d+)/m.exec(text)?.[1] ?? 0) >= count - failed) break;
-    if (Date.now() > deadline) throw new Error(`the server did not hold ${count} waiters within 120 s`);
-    await new Promise((r) => setTimeout(r, 100));
+    if (ok(Number(/^vigil_open_waiters (\d+)/m.exec(text)?.[1] ?? 0))) return;
+    if (Date.now() > deadline) throw new Error(`the server did not ${what} within 120 s`);
+    await sleep(100);
   }
-  await new Promise((r) => setTimeout(r, 2000));
 }
+const held = (count: number) => gauge((h) => h >= count - failed, `hold ${count} waiters`);
 
-await held(n);
-report({ ready: n - failed, failed });
+// The warm-up: waits of the same kind opened and closed, so the code and buffers they need exist before the baseline.
+const warm = new AbortController();
+setMaxListeners(0, warm.signal); // one listener per warm-up request
+for (const group of groups.slice(0, 100)) open(group, warm.signal).catch(() => {});
+await held(100);
+warm.abort();
+await gauge((h) => h === 0, 'drop the warm-up waiters');
+report({ warmed: true });
 await lines.next();
 
+// Opened in slices the server has taken before the next, so no connection meets a full accept queue.
+const stops = groups.map(() => new AbortController());
+const answers: Promise<number>[] = [];
+for (let i = 0; i < hold; i += 500) {
+  for (const [j, group] of groups.slice(i, i + 500).entries()) {
+    const released = i + j < n;
+    answers.push(
+      open(group, (stops[i + j] as AbortController).signal)
+        .then(completed)
+        .catch((err) => {
+          if (released || !(stops[i + j] as AbortController).signal.aborted) {
+            failed++;
+            process.stderr.write(`[wait-many] ${err}\n`);
+          }
+          return Number.NaN;
+        }),
+    );
+  }
+  await held(Math.min(hold, i + 500));
+}
+await sleep(2000);
+report({ ready: hold - failed, failed });
+await lines.next();
+for (const stop of stops.slice(n)) stop.abort();
+await gauge((h) => h <= n, `drop to ${n} waiters`);
+await sleep(1000);
+
 const complete = (id: string) => graphql(base, COMPLETE, { id });
-const first = groups.flatMap((g) => g.slice(0, -1));
+const first = groups.slice(0, n).flatMap((g) => g.slice(0, -1));
 for (let i = 0; i < first.length; i += 50) await Promise.all(first.slice(i, i + 50).map(complete));
 await new Promise((r) => setTimeout(r, 1000));
 const latencies: number[] = [];
-for (const [i, group] of groups.entries()) {
+for (const [i, group] of groups.slice(0, n).entries()) {
   const t0 = now();
   await complete(group.at(-1) as string);
   const at = await answers[i];

@@ -3,8 +3,9 @@
  * every process of the machine, so a writer's send and another process's receipt subtract exactly.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 /** Milliseconds on the machine-wide monotonic clock. */
@@ -60,6 +61,17 @@ export function post(base: string, path: string, body: string): Held {
   });
   answer.catch(() => {});
   return { answer, close: () => stop.abort() };
+}
+
+/** Until the server's open-waiters gauge (Vigil's, the stock peer's, the floor's `/metrics`) shows `count` held. */
+export async function holding(base: string, count: number, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    if (Number(/^(?:vigil|stock|floor)_open_waiters (\d+)/m.exec(text)?.[1] ?? 0) >= count) return;
+    if (Date.now() > deadline) throw new Error(`${base} did not hold ${count} waiters within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, count > 100 ? 200 : 10));
+  }
 }
 
 export function argv(name: string, fallback: string): string {
@@ -142,6 +154,30 @@ export function buildVigil(root: string, log: (msg: string) => void): void {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   log(`built dist/ in ${Math.round(performance.now() - started)} ms; Vigil runs as npm start runs it`);
+}
+
+let floorBundle: Promise<string> | null = null;
+
+/**
+ * The floor (`floor.ts`), bundled once per run with esbuild and started by plain node, as Vigil runs from its bundle:
+ * under tsx, whose loader keeps state of its own per held connection, its memory figure would be the loader's too.
+ */
+export async function floorChild(root: string, env: Record<string, string>): Promise<Child> {
+  floorBundle ??= (async () => {
+    const { build } = await import('esbuild');
+    const outfile = join(mkdtempSync(join(tmpdir(), 'vigil-floor-')), 'floor.mjs');
+    await build({
+      entryPoints: [join(root, 'bench/user/floor.ts')],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      logLevel: 'warning',
+    });
+    return outfile;
+  })();
+  return nodeChild(root, [await floorBundle], env, 'bench/user/floor.ts');
 }
 
 function nodeChild(root: string, nodeArgs: string[], env: Record<string, string>, script: string): Child {
