@@ -63,22 +63,11 @@ export function statementOf<T>(
   }
   const unsafe = client.unsafe.bind(client);
   const fill = params.map((p) => (is(p, Placeholder) ? (v: Record<string, unknown>) => v[p.name] : () => p));
-  const keys = columns.map(([key]) => key);
-  // Columns whose driver value is the value (text, integers, json): no call per value for them.
-  const maps = columns.map(([, column]) => (column && mapsValues(column) ? column : null));
+  const decode = decoderOf<T>(columns);
   const options = { prepare: true };
   const rowsOf = (rows: unknown[][]): T[] => {
     const out: T[] = new Array(rows.length);
-    for (let r = 0; r < rows.length; r++) {
-      const row = rows[r] as unknown[];
-      const record: Record<string, unknown> = {};
-      for (let i = 0; i < keys.length; i++) {
-        const value = row[i];
-        const column = maps[i];
-        record[keys[i] as string] = value === null ? null : column ? column.mapFromDriverValue(value) : value;
-      }
-      out[r] = record as T;
-    }
+    for (let r = 0; r < rows.length; r++) out[r] = decode(rows[r] as unknown[]);
     return out;
   };
   return {
@@ -92,6 +81,30 @@ export function statementOf<T>(
   };
 }
 
+/**
+ * How a row's values (in the order selected) become a record: each column's decoder as drizzle's `mapResultRow` applies
+ * it (`mapFromDriverValue`, nulls kept), skipped for columns whose driver value is the value.
+ */
+export function decoderOf<T>(columns: RowColumns): (values: readonly unknown[]) => T {
+  const keys = columns.map(([key]) => key);
+  // Columns whose driver value is the value (text, integers, json): no call per value for them.
+  const maps = columns.map(([, column]) => (column && mapsValues(column) ? column : null));
+  return (values) => {
+    const record: Record<string, unknown> = {};
+    for (let i = 0; i < keys.length; i++) {
+      const value = values[i];
+      const column = maps[i];
+      record[keys[i] as string] = value == null ? null : column ? column.mapFromDriverValue(value) : value;
+    }
+    return record as T;
+  };
+}
+
+/** Every column of `table`, in its declared order: how `select()` of the table selects them. */
+export function columnsOf(table: Table): RowColumns {
+  return Object.entries(getTableColumns(table));
+}
+
 /** A select of whole rows of `table` (`db.select().from(table)…`), built once per handle like `prepared`. */
 export function preparedRows<T>(
   db: Executor,
@@ -99,7 +112,7 @@ export function preparedRows<T>(
   table: Table,
   build: (db: Executor) => DrizzleQuery<T>,
 ): RowStatement<T> {
-  return prepared(db, name, (d) => statementOf(d, name, build(d), Object.entries(getTableColumns(table))));
+  return prepared(db, name, (d) => statementOf(d, name, build(d), columnsOf(table)));
 }
 
 /** Whether a column maps its driver's values (drizzle's `Column` returns them as they are; text, integers, json do not override it). */

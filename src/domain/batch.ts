@@ -203,7 +203,10 @@ export function completionTime(createdAt: Date, startedAt: Date | null, at: Date
   return clampTime(at, startedAt && startedAt > createdAt ? startedAt : createdAt, now);
 }
 
-const STEP_OPEN = new Set(['PENDING', 'RUNNING']);
+/** The step statuses an ending execution closes (as CANCELLED). */
+export const OPEN_STEP_STATUSES = ['PENDING', 'RUNNING'] as const;
+const STEP_OPEN = new Set<string>(OPEN_STEP_STATUSES);
+export const isOpenStep = (step: Step) => STEP_OPEN.has(step.status);
 
 /**
  * The steps of an execution that ends at `completedAt`: those still PENDING or RUNNING become CANCELLED then, each
@@ -216,7 +219,7 @@ export function closeOpenSteps(
   const events: Record<string, unknown>[] = [];
   const iso = completedAt.toISOString();
   const next = steps.map((s) => {
-    if (!STEP_OPEN.has(s.status)) return s;
+    if (!isOpenStep(s)) return s;
     events.push(stripNullish({ stepId: s.id, name: s.name, type: s.type, status: 'CANCELLED' }));
     return {
       ...s,

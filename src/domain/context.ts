@@ -24,11 +24,14 @@ export interface StatusChangeHook {
   prepare?(tx: Executor, tenant: Tenant): Promise<void>;
   writesFor?(tx: Executor, execution: Execution, from: Execution['status'], at: Date): SQL[] | null;
   /**
-   * A condition, true in SQL when the hook would write nothing for a status change of the tenant's executions (read in
-   * the statement that makes the change, as `prepare` would read it). A writer that decides in SQL alone (the client's
-   * status change in one round trip) makes the change only where it holds, and takes the two-step form otherwise.
+   * A condition on the row of `executions` being changed, true in SQL when the hook would write nothing for its status
+   * change (read in the statement that makes the change, as `prepare` would read it). A writer that decides in SQL
+   * alone (the client's status change in one round trip) makes the change only where it holds, and takes the two-step
+   * form otherwise.
    */
-  quiet?(tenant: Tenant): SQL;
+  quiet?(): SQL;
+  /** Whether, at the hook's last read for the tenant, `quiet` would not have held: a hint, to skip a futile one-trip try. */
+  expectsWrites?(tenant: Tenant): boolean;
 }
 
 /** What the domain core needs from its surroundings: the database, a clock, and where committed changes go. */

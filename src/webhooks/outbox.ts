@@ -1,8 +1,8 @@
-import { and, eq, isNull, type SQL, sql } from 'drizzle-orm';
+import { and, eq, isNull, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import { v7 as uuidv7 } from 'uuid';
 import { pgArray } from '../db/arrays.js';
 import type { Executor } from '../db/client.js';
-import { type WebhookRow, webhooks } from '../db/schema.js';
+import { executions, type WebhookRow, webhooks } from '../db/schema.js';
 import type { StatusChangeHook, Tenant } from '../domain/context.js';
 import { executionJson } from '../domain/execution-view.js';
 import type { Execution } from '../domain/types.js';
@@ -16,6 +16,13 @@ interface TxState {
 }
 
 const tenantKey = (t: Tenant) => `${t.organizationId}/${t.environment}`;
+
+/** A tenant's enabled endpoints (by values, or by the columns of the row being changed): the ones that get deliveries. */
+const enabledEndpoints = (organizationId: string | SQLWrapper, environment: Tenant['environment'] | SQLWrapper) =>
+  and(eq(webhooks.organizationId, organizationId), eq(webhooks.environment, environment), isNull(webhooks.disabledAt));
+
+/** Tenants remembered as having endpoints, at most (the oldest forgotten first; forgetting costs one futile try). */
+const BUSY_LIMIT = 10_000;
 
 /**
  * The outbox writer (API.md §7): inside the transaction of every status change, one delivery row per matching
@@ -32,6 +39,8 @@ const tenantKey = (t: Tenant) => `${t.organizationId}/${t.environment}`;
  */
 export class WebhookOutbox implements StatusChangeHook {
   private readonly seen = new WeakMap<Executor, TxState>();
+  /** Tenants whose last read found an enabled endpoint (`expectsWrites`). */
+  private readonly busy = new Set<string>();
 
   constructor(
     private readonly horizonMs: number,
@@ -52,23 +61,26 @@ export class WebhookOutbox implements StatusChangeHook {
   async prepare(tx: Executor, tenant: Tenant): Promise<void> {
     const state = this.stateOf(tx);
     if (state.endpoints.has(tenantKey(tenant))) return;
-    const rows = await tx
-      .select()
-      .from(webhooks)
-      .where(
-        and(
-          eq(webhooks.organizationId, tenant.organizationId),
-          eq(webhooks.environment, tenant.environment),
-          isNull(webhooks.disabledAt),
-        ),
-      );
+    const rows = await tx.select().from(webhooks).where(enabledEndpoints(tenant.organizationId, tenant.environment));
     state.endpoints.set(tenantKey(tenant), rows);
+    this.remember(tenantKey(tenant), rows.length > 0);
   }
 
-  /** No enabled endpoint of the tenant: the condition `prepare`'s read would answer as an empty list. */
-  quiet(tenant: Tenant): SQL {
-    return sql`not exists (select 1 from webhooks w where w.organization_id = ${tenant.organizationId}
-      and w.environment = ${tenant.environment} and w.disabled_at is null)`;
+  /** No enabled endpoint of the changed row's tenant: the condition `prepare`'s read would answer as an empty list. */
+  quiet(): SQL {
+    return sql`not exists (select 1 from ${webhooks} where ${enabledEndpoints(executions.organizationId, executions.environment)})`;
+  }
+
+  /** Whether the tenant had an enabled endpoint when this process last read its endpoints. */
+  expectsWrites(tenant: Tenant): boolean {
+    return this.busy.has(tenantKey(tenant));
+  }
+
+  private remember(key: string, busy: boolean): void {
+    this.busy.delete(key);
+    if (!busy) return;
+    this.busy.add(key);
+    if (this.busy.size > BUSY_LIMIT) this.busy.delete(this.busy.values().next().value as string);
   }
 
   async onStatusChanged(tx: Executor, execution: Execution, from: Execution['status'], at: Date): Promise<void> {

@@ -1,15 +1,19 @@
 import { readFileSync } from 'node:fs';
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
+import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Database, openDatabase } from '../../src/db/client.js';
+import { webhooks } from '../../src/db/schema.js';
 import { openPrincipal } from '../../src/domain/access.js';
 import type { DomainContext, StatusChangeHook } from '../../src/domain/context.js';
 import { readEvents } from '../../src/domain/events.js';
 import { createExecution, getExecution } from '../../src/domain/executions.js';
 import { recordEvents } from '../../src/domain/record.js';
+import { dropCopies } from '../../src/domain/record-copies.js';
 import { endInOneTrip } from '../../src/domain/status-change.js';
 import { updateStatusByClient } from '../../src/domain/transitions.js';
 import type { Change } from '../../src/domain/types.js';
+import { WebhookOutbox } from '../../src/webhooks/outbox.js';
 import { DB_KINDS, newDatabaseUrl } from '../support/harness.js';
 
 describe.each(DB_KINDS)('a client status change in one round trip on %s', (kind) => {
@@ -67,11 +71,53 @@ describe.each(DB_KINDS)('a client status change in one round trip on %s', (kind)
   it('leaves an execution with open steps to the two-trip path, which closes them before the terminal event', async () => {
     const id = await running();
     await recordEvents(ctx, principal, id, [{ step: { stepId: 'a', name: 'extract', status: 'RUNNING' } }]);
+    // This process wrote the open step: its copy of the row says so, and nothing is sent.
+    expect(await endInOneTrip(ctx, principal, id, 'CANCELLED', null)).toBeNull();
+    // Without the copy (another instance wrote the step), the statement's own guard writes nothing.
+    dropCopies(ctx, [id]);
     const r = await endInOneTrip(ctx, principal, id, 'CANCELLED', null);
     expect(r).toMatchObject({ ended: false, current: { status: 'RUNNING', lastSequence: 2 } });
     expect((await updateStatusByClient(ctx, principal, id, 'CANCELLED')).previousStatus).toBe('RUNNING');
     const types = (await readEvents(ctx.db, id, 2, 10)).map((e) => e.type);
     expect(types).toEqual(['STEP', 'STATUS_CHANGED']);
+  });
+
+  it('knows from the webhook outbox which tenants have endpoints: the statement checks, the hint skips the try', async () => {
+    const tenant = openPrincipal('live');
+    const outbox = new WebhookOutbox(60_000);
+    const hooked = { ...ctx, hooks: [outbox] };
+    const endpoint = uuidv7();
+    await ctx.db.insert(webhooks).values({
+      id: endpoint,
+      organizationId: tenant.organizationId,
+      environment: tenant.environment,
+      url: 'https://example.com/hook',
+      events: ['execution.terminal'],
+      secret: 'secret',
+      createdAt: new Date(),
+    });
+    const live = async () => {
+      const { id } = await createExecution(ctx, tenant, { workflowId: 'one-trip' });
+      return id;
+    };
+    // A fresh outbox knows nothing: the try is made, and the statement finds the endpoint and writes nothing.
+    expect(outbox.expectsWrites(tenant)).toBe(false);
+    const first = await live();
+    expect(await endInOneTrip(hooked, tenant, first, 'COMPLETED', null)).toMatchObject({ ended: false });
+    expect((await getExecution(ctx.db, tenant, first)).lastSequence).toBe(0);
+    // The two-trip change reads the endpoints (and writes the delivery); from then on no futile try is made.
+    await updateStatusByClient(hooked, tenant, first, 'COMPLETED');
+    expect(outbox.expectsWrites(tenant)).toBe(true);
+    expect(outbox.expectsWrites(principal)).toBe(false);
+    expect(await endInOneTrip(hooked, tenant, await live(), 'COMPLETED', null)).toBeNull();
+    // The other tenant has no endpoint: one trip.
+    const other = await running();
+    expect(await endInOneTrip(hooked, principal, other, 'COMPLETED', null)).toMatchObject({ ended: true });
+    // The endpoint disabled: the next read forgets the tenant, and its changes take one trip again.
+    await ctx.db.update(webhooks).set({ disabledAt: new Date() }).where(eq(webhooks.id, endpoint));
+    await updateStatusByClient(hooked, tenant, await live(), 'COMPLETED');
+    expect(outbox.expectsWrites(tenant)).toBe(false);
+    expect(await endInOneTrip(hooked, tenant, await live(), 'COMPLETED', null)).toMatchObject({ ended: true });
   });
 
   it('leaves a change a hook would write for to the two-trip path, and hooks without a condition always', async () => {
