@@ -1,19 +1,42 @@
-import type { SQL } from 'drizzle-orm';
-import type { PgDialect } from 'drizzle-orm/pg-core';
+import { fillPlaceholders, type Query, type SQL } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import { PostgresJsSession, PostgresJsTransaction } from 'drizzle-orm/postgres-js';
 import type postgres from 'postgres';
 import { within } from '../within.js';
 import type { Db, Tx } from './client.js';
 
+/** A statement of a fixed shape whose text was built once (`fixed`), with one call's values for its placeholders. */
+export interface Bound {
+  query: Query;
+  values: Record<string, unknown>;
+}
+
+/** What a pipeline sends: a statement built for this call, or a fixed one bound to this call's values. */
+export type Statement = SQL | Bound;
+
+const dialect = new PgDialect();
+
+/**
+ * A statement of a fixed shape (its values as `sql.placeholder`s), its text and parameters built once: building a
+ * statement with drizzle costs tens of µs per call on a cold path, more than the socket write it precedes.
+ */
+export function fixed(template: SQL): (values: Record<string, unknown>) => Bound {
+  const query = dialect.sqlToQuery(template);
+  return (values) => ({ query, values });
+}
+
+const isBound = (s: Statement): s is Bound => 'query' in s && 'values' in s;
+
 /** A transaction that can put statements on the wire in order without waiting for each. */
 export interface Pipeline {
+  /** drizzle's handle of the transaction (made when first asked for). */
   tx: Tx;
   /**
    * Sends the statements in this order, and COMMIT right behind them when `commit` is true; resolves with each one's
    * rows once all are done (and committed). With COMMIT sent, a failing statement makes the server roll back, and this
    * rejects. On PGlite the statements run in order and the transaction commits when the callback returns.
    */
-  send(statements: SQL[], commit: boolean): Promise<unknown[][]>;
+  send(statements: Statement[], commit: boolean): Promise<unknown[][]>;
 }
 
 /** The SQLSTATE of a database error, from either driver (drizzle wraps PGlite's errors, keeping them as `cause`). */
@@ -41,8 +64,10 @@ function rowsOf(result: unknown): unknown[] {
 export async function pipelinedTransaction<T>(db: Db, fn: (pipeline: Pipeline) => Promise<T>): Promise<T> {
   const client = (db as unknown as { $client?: postgres.Sql }).$client;
   if (!client || typeof client.reserve !== 'function') {
+    const run = (tx: Tx, s: Statement) =>
+      isBound(s) ? tx._.session.prepareQuery(s.query, undefined, undefined, false).execute(s.values) : tx.execute(s);
     return db.transaction((tx) =>
-      fn({ tx, send: async (statements) => (await Promise.all(statements.map((s) => tx.execute(s)))).map(rowsOf) }),
+      fn({ tx, send: async (statements) => (await Promise.all(statements.map((s) => run(tx, s)))).map(rowsOf) }),
     );
   }
   const internal = db as unknown as { dialect: PgDialect; session: { schema: never; options: never } };
@@ -57,26 +82,33 @@ export async function pipelinedTransaction<T>(db: Db, fn: (pipeline: Pipeline) =
   };
   // Raw queries are handed to the connection in the order they are executed here (each after one microtask); the
   // query builder's own layers would take a varying number, so statements sent with COMMIT never go through them.
-  const send = async (statements: SQL[], commit: boolean): Promise<unknown[][]> => {
+  const send = async (statements: Statement[], commit: boolean): Promise<unknown[][]> => {
     const queries = statements.map((s) => {
-      const { sql, params } = internal.dialect.sqlToQuery(s);
-      return link.sql.unsafe(sql, params as never[]).execute();
+      const { sql, params } = isBound(s) ? s.query : internal.dialect.sqlToQuery(s);
+      const values = isBound(s) ? fillPlaceholders(params, s.values) : params;
+      return link.sql.unsafe(sql, values as never[]).execute();
     });
     const [results] = await Promise.all([Promise.all(queries), commit ? end('commit') : undefined]);
     return results.map(rowsOf);
   };
   try {
     const begun = link.begin(); // before anything the callback sends
-    const session = new PostgresJsSession(
-      link.sql as never,
-      internal.dialect,
-      internal.session.schema,
-      internal.session.options,
-    );
-    const tx = new PostgresJsTransaction(internal.dialect, session, internal.session.schema) as unknown as Tx;
+    // drizzle's handle only for a callback that uses it (a session and a transaction object per call otherwise)
+    let tx: Tx | undefined;
+    const pipeline: Pipeline = {
+      get tx() {
+        if (!tx) {
+          const { schema, options } = internal.session;
+          const session = new PostgresJsSession(link.sql as never, internal.dialect, schema, options);
+          tx = new PostgresJsTransaction(internal.dialect, session, schema) as unknown as Tx;
+        }
+        return tx;
+      },
+      send,
+    };
     // Both settle before anything else is sent, so no statement of the callback can follow a ROLLBACK. A connection
     // that closes settles them at once (its statements may never answer: postgres.js#1208).
-    const [begin, work] = await Promise.allSettled([begun, Promise.race([fn({ tx, send }), link.lost])]);
+    const [begin, work] = await Promise.allSettled([begun, Promise.race([fn(pipeline), link.lost])]);
     if (begin.status === 'rejected') throw begin.reason;
     if (work.status === 'rejected') throw work.reason;
     await Promise.race([end('commit'), link.lost]);
@@ -116,28 +148,62 @@ const ROLLBACK_TIMEOUT_MS = 2000;
 const RESERVE_RETRY_MS = 250;
 const RESERVE_TIMEOUT_MS = 2000;
 
+/** A reserve not answered yet: when it was asked first and last, and how it ends. */
+interface Waiting {
+  client: postgres.Sql;
+  since: number;
+  asked: number;
+  settle(outcome: { reserved: postgres.ReservedSql } | { error: unknown }): boolean;
+}
+
+/**
+ * The reserves not answered yet, looked at by one timer while there are any: a reserve answered at once (nearly all)
+ * costs no timer of its own. Retries and the timeout are thus up to one tick late (250 ms).
+ */
+const waiting = new Set<Waiting>();
+let ticking: NodeJS.Timeout | undefined;
+
+function tick(): void {
+  const now = Date.now();
+  for (const w of waiting) {
+    if (now - w.since >= RESERVE_TIMEOUT_MS) {
+      const err = new Error(`No database connection within ${RESERVE_TIMEOUT_MS} ms`);
+      w.settle({ error: Object.assign(err, { code: 'CONNECT_TIMEOUT' }) });
+    } else if (now - w.asked >= RESERVE_RETRY_MS) {
+      w.asked = now;
+      ask(w);
+    }
+  }
+  if (waiting.size === 0) {
+    clearInterval(ticking);
+    ticking = undefined;
+  }
+}
+
+function ask(w: Waiting): void {
+  w.client.reserve().then(
+    (reserved) => w.settle({ reserved }) || reserved.release(),
+    (error: unknown) => w.settle({ error }),
+  );
+}
+
 function reserve(client: postgres.Sql): Promise<postgres.ReservedSql> {
   return new Promise((resolve, reject) => {
-    let settled = false;
-    const settle = (finish: () => void) => {
-      if (settled) return false;
-      settled = true;
-      clearInterval(retry);
-      clearTimeout(timeout);
-      finish();
-      return true;
+    const now = Date.now();
+    const w: Waiting = {
+      client,
+      since: now,
+      asked: now,
+      settle: (outcome) => {
+        if (!waiting.delete(w)) return false;
+        if ('reserved' in outcome) resolve(outcome.reserved);
+        else reject(outcome.error);
+        return true;
+      },
     };
-    const ask = () =>
-      client.reserve().then(
-        (reserved) => settle(() => resolve(reserved)) || reserved.release(),
-        (err: unknown) => settle(() => reject(err)),
-      );
-    const retry = setInterval(ask, RESERVE_RETRY_MS);
-    const timeout = setTimeout(() => {
-      const err = new Error(`No database connection within ${RESERVE_TIMEOUT_MS} ms`);
-      settle(() => reject(Object.assign(err, { code: 'CONNECT_TIMEOUT' })));
-    }, RESERVE_TIMEOUT_MS);
-    ask();
+    waiting.add(w);
+    ticking ??= setInterval(tick, RESERVE_RETRY_MS);
+    ask(w);
   });
 }
 

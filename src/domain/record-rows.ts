@@ -1,10 +1,16 @@
-import { type SQL, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { pgArray } from '../db/arrays.js';
+import { type Bound, fixed } from '../db/pipeline.js';
 import type { MessageState, NewEvent } from './batch.js';
 import type { LogPayload } from './logs.js';
 import type { Execution, ExecutionStatus } from './types.js';
 
-/** The statements a recorded batch writes its rows with (`record.ts` runs them): one array parameter per column. */
+/**
+ * The statements a recorded batch writes its rows with (`record.ts` runs them): one array parameter per column, so
+ * each has one fixed text, built once (`fixed`), whatever the batch holds.
+ */
+
+const v = (name: string) => sql.placeholder(name);
 
 export type StoredEvent = NewEvent & { executionId: string; recordedAt: Date };
 
@@ -26,7 +32,14 @@ export function rowsOfBatch(ids: readonly string[]): RowOf {
  * Events other than LOG: per row only what varies is sent, as for log lines (the batch's time once; an occurrence at
  * that time as NULL; the execution as its index in the batch).
  */
-export function insertEvents(events: readonly StoredEvent[], now: Date, batchIds: RowOf): SQL {
+const INSERT_EVENTS =
+  fixed(sql`insert into execution_events (execution_id, sequence, type, payload, occurred_at, recorded_at)
+    select b.ids[l.id], l.sequence, l.type, l.payload, coalesce(l.occurred_at, b.now), b.now
+    from (select ${v('ids')}::uuid[] as ids, ${v('now')}::timestamptz as now) b,
+      unnest(${v('rows')}::int[], ${v('sequences')}::int[], ${v('types')}::execution_event_type[],
+        ${v('payloads')}::jsonb[], ${v('occurred')}::timestamptz[]) as l(id, sequence, type, payload, occurred_at)`);
+
+export function insertEvents(events: readonly StoredEvent[], now: Date, batchIds: RowOf): Bound {
   const n = events.length;
   const ids = new Array<number>(n);
   const sequences = new Array<number>(n);
@@ -42,29 +55,46 @@ export function insertEvents(events: readonly StoredEvent[], now: Date, batchIds
     payloads[i] = JSON.stringify(e.payload);
     occurred[i] = e.occurredAt.getTime() === at ? null : e.occurredAt.toISOString();
   }
-  return sql`insert into execution_events (execution_id, sequence, type, payload, occurred_at, recorded_at)
-      select b.ids[l.id], l.sequence, l.type, l.payload, coalesce(l.occurred_at, b.now), b.now
-      from (select ${batchIds.ids}::uuid[] as ids, ${now.toISOString()}::timestamptz as now) b,
-        unnest(${pgArray(ids)}::int[], ${pgArray(sequences)}::int[], ${pgArray(types)}::execution_event_type[],
-          ${pgArray(payloads)}::jsonb[], ${pgArray(occurred)}::timestamptz[]) as l(id, sequence, type, payload, occurred_at)`;
+  return INSERT_EVENTS({
+    ids: batchIds.ids,
+    now: now.toISOString(),
+    rows: pgArray(ids),
+    sequences: pgArray(sequences),
+    types: pgArray(types),
+    payloads: pgArray(payloads),
+    occurred: pgArray(occurred),
+  });
 }
 
 export type MessageWrite = { executionId: string; messageId: string } & MessageState;
 
-export function insertMessages(m: readonly MessageWrite[], batchIds: RowOf): SQL {
-  return sql`insert into execution_messages (execution_id, message_id, status, counted)
-      select b.ids[m.id], m.message_id, m.status, m.counted from (select ${batchIds.ids}::uuid[] as ids) b,
-        unnest(${pgArray(m.map((x) => batchIds.index(x.executionId)))}::int[], ${pgArray(m.map((x) => x.messageId))}::text[],
-          ${pgArray(m.map((x) => x.status))}::message_status[], ${pgArray(m.map((x) => x.counted))}::boolean[])
-          as m(id, message_id, status, counted)`;
+const INSERT_MESSAGES = fixed(sql`insert into execution_messages (execution_id, message_id, status, counted)
+    select b.ids[m.id], m.message_id, m.status, m.counted from (select ${v('ids')}::uuid[] as ids) b,
+      unnest(${v('rows')}::int[], ${v('messages')}::text[], ${v('statuses')}::message_status[], ${v('counted')}::boolean[])
+        as m(id, message_id, status, counted)`);
+
+export function insertMessages(m: readonly MessageWrite[], batchIds: RowOf): Bound {
+  return INSERT_MESSAGES({
+    ids: batchIds.ids,
+    rows: pgArray(m.map((x) => batchIds.index(x.executionId))),
+    messages: pgArray(m.map((x) => x.messageId)),
+    statuses: pgArray(m.map((x) => x.status)),
+    counted: pgArray(m.map((x) => x.counted)),
+  });
 }
 
-export function updateMessages(m: readonly MessageWrite[]): SQL {
-  return sql`update execution_messages as t set status = m.status, counted = m.counted
-      from unnest(${pgArray(m.map((x) => x.executionId))}::uuid[], ${pgArray(m.map((x) => x.messageId))}::text[],
-        ${pgArray(m.map((x) => x.status))}::message_status[], ${pgArray(m.map((x) => x.counted))}::boolean[])
-        as m(execution_id, message_id, status, counted)
-      where t.execution_id = m.execution_id and t.message_id = m.message_id`;
+const UPDATE_MESSAGES = fixed(sql`update execution_messages as t set status = m.status, counted = m.counted
+    from unnest(${v('executions')}::uuid[], ${v('messages')}::text[], ${v('statuses')}::message_status[],
+      ${v('counted')}::boolean[]) as m(execution_id, message_id, status, counted)
+    where t.execution_id = m.execution_id and t.message_id = m.message_id`);
+
+export function updateMessages(m: readonly MessageWrite[]): Bound {
+  return UPDATE_MESSAGES({
+    executions: pgArray(m.map((x) => x.executionId)),
+    messages: pgArray(m.map((x) => x.messageId)),
+    statuses: pgArray(m.map((x) => x.status)),
+    counted: pgArray(m.map((x) => x.counted)),
+  });
 }
 
 /**
@@ -72,7 +102,14 @@ export function updateMessages(m: readonly MessageWrite[]): SQL {
  * only what varies is sent: the batch's time is one parameter (every line of a batch is recorded at `now`, and most
  * occurred then too: NULL says so), and the default stream is NULL; the arrays are built in one pass.
  */
-export function insertLogs(logs: readonly StoredEvent[], now: Date, batchIds: RowOf): SQL {
+const INSERT_LOGS =
+  fixed(sql`insert into execution_logs (execution_id, sequence, stream, level, text, occurred_at, recorded_at)
+    select b.ids[l.id], l.sequence, coalesce(l.stream, 'stdout'), l.level, l.text, coalesce(l.occurred_at, b.now), b.now
+    from (select ${v('ids')}::uuid[] as ids, ${v('now')}::timestamptz as now) b,
+      unnest(${v('rows')}::int[], ${v('sequences')}::int[], ${v('streams')}::text[], ${v('levels')}::text[],
+        ${v('texts')}::text[], ${v('occurred')}::timestamptz[]) as l(id, sequence, stream, level, text, occurred_at)`);
+
+export function insertLogs(logs: readonly StoredEvent[], now: Date, batchIds: RowOf): Bound {
   const n = logs.length;
   const ids = new Array<number>(n);
   const sequences = new Array<number>(n);
@@ -91,12 +128,16 @@ export function insertLogs(logs: readonly StoredEvent[], now: Date, batchIds: Ro
     texts[i] = p.text;
     occurred[i] = e.occurredAt.getTime() === at ? null : e.occurredAt.toISOString();
   }
-  return sql`insert into execution_logs (execution_id, sequence, stream, level, text, occurred_at, recorded_at)
-      select b.ids[l.id], l.sequence, coalesce(l.stream, 'stdout'), l.level, l.text, coalesce(l.occurred_at, b.now), b.now
-      from (select ${batchIds.ids}::uuid[] as ids, ${now.toISOString()}::timestamptz as now) b,
-        unnest(${pgArray(ids)}::int[], ${pgArray(sequences)}::int[], ${pgArray(streams)}::text[],
-          ${pgArray(levels)}::text[], ${pgArray(texts)}::text[], ${pgArray(occurred)}::timestamptz[])
-        as l(id, sequence, stream, level, text, occurred_at)`;
+  return INSERT_LOGS({
+    ids: batchIds.ids,
+    now: now.toISOString(),
+    rows: pgArray(ids),
+    sequences: pgArray(sequences),
+    streams: pgArray(streams),
+    levels: pgArray(levels),
+    texts: pgArray(texts),
+    occurred: pgArray(occurred),
+  });
 }
 
 /**
@@ -105,30 +146,53 @@ export function insertLogs(logs: readonly StoredEvent[], now: Date, batchIds: Ro
  * when `xmin` is given, on being the version that transaction wrote. A mismatch divides by zero, which aborts the
  * transaction even when its COMMIT is already on the wire.
  */
+const UPDATE_EXECUTIONS = fixed(sql`with updated as (update executions as e set
+      status = v.status, progress = v.progress, steps = v.steps, output = v.output, error = v.error,
+      started_at = v.started_at, completed_at = v.completed_at, last_sequence = v.last_sequence,
+      total_messages = v.total, completed_messages = v.completed, failed_messages = v.failed,
+      in_progress_messages = v.in_progress, updated_at = v.updated_at, heartbeat_deadline_at = v.heartbeat,
+      tags = v.tags, log_bytes = v.log_bytes, log_truncated = v.log_truncated
+    from unnest(${v('ids')}::uuid[], ${v('expected')}::execution_status[], ${v('status')}::execution_status[],
+      ${v('progress')}::jsonb[], ${v('steps')}::jsonb[], ${v('output')}::jsonb[], ${v('error')}::jsonb[],
+      ${v('startedAt')}::timestamptz[], ${v('completedAt')}::timestamptz[], ${v('lastSequence')}::int[],
+      ${v('total')}::int[], ${v('completed')}::int[], ${v('failed')}::int[], ${v('inProgress')}::int[],
+      ${v('updatedAt')}::timestamptz[], ${v('heartbeat')}::timestamptz[], ${v('tags')}::jsonb[],
+      ${v('logBytes')}::bigint[], ${v('logTruncated')}::boolean[])
+      as v(id, expected, status, progress, steps, output, error, started_at, completed_at, last_sequence, total,
+           completed, failed, in_progress, updated_at, heartbeat, tags, log_bytes, log_truncated)
+    where e.id = v.id and e.status = v.expected and (${v('xmin')}::xid is null or e.xmin = ${v('xmin')}::xid)
+    returning e.xmin)
+    select 1 / (count(*) = ${v('count')})::int as ok, max(xmin::text) as xmin from updated`);
+
 export function updateExecutions(
   written: readonly Execution[],
   expected: ReadonlyMap<string, ExecutionStatus>,
   xmin?: string,
-): SQL {
+): Bound {
   const col = <T>(f: (e: Execution) => T) => pgArray(written.map((e) => f(e) as never));
   const json = (f: (e: Execution) => unknown) => col((e) => (f(e) == null ? null : JSON.stringify(f(e))));
   const time = (f: (e: Execution) => Date | null) => col((e) => f(e)?.toISOString() ?? null);
-  return sql`with updated as (update executions as e set
-        status = v.status, progress = v.progress, steps = v.steps, output = v.output, error = v.error,
-        started_at = v.started_at, completed_at = v.completed_at, last_sequence = v.last_sequence,
-        total_messages = v.total, completed_messages = v.completed, failed_messages = v.failed,
-        in_progress_messages = v.in_progress, updated_at = v.updated_at, heartbeat_deadline_at = v.heartbeat,
-        tags = v.tags, log_bytes = v.log_bytes, log_truncated = v.log_truncated
-      from unnest(${col((e) => e.id)}::uuid[], ${col((e) => expected.get(e.id))}::execution_status[],
-        ${col((e) => e.status)}::execution_status[], ${json((e) => e.progress)}::jsonb[], ${json((e) => e.steps)}::jsonb[],
-        ${json((e) => e.output)}::jsonb[], ${json((e) => e.error)}::jsonb[], ${time((e) => e.startedAt)}::timestamptz[],
-        ${time((e) => e.completedAt)}::timestamptz[], ${col((e) => e.lastSequence)}::int[], ${col((e) => e.totalMessages)}::int[],
-        ${col((e) => e.completedMessages)}::int[], ${col((e) => e.failedMessages)}::int[], ${col((e) => e.inProgressMessages)}::int[],
-        ${time((e) => e.updatedAt)}::timestamptz[], ${time((e) => e.heartbeatDeadlineAt)}::timestamptz[],
-        ${json((e) => e.tags)}::jsonb[], ${col((e) => e.logBytes)}::bigint[], ${col((e) => e.logTruncated)}::boolean[])
-        as v(id, expected, status, progress, steps, output, error, started_at, completed_at, last_sequence, total,
-             completed, failed, in_progress, updated_at, heartbeat, tags, log_bytes, log_truncated)
-      where e.id = v.id and e.status = v.expected and (${xmin ?? null}::xid is null or e.xmin = ${xmin ?? null}::xid)
-      returning e.xmin)
-      select 1 / (count(*) = ${written.length})::int as ok, max(xmin::text) as xmin from updated`;
+  return UPDATE_EXECUTIONS({
+    ids: col((e) => e.id),
+    expected: col((e) => expected.get(e.id)),
+    status: col((e) => e.status),
+    progress: json((e) => e.progress),
+    steps: json((e) => e.steps),
+    output: json((e) => e.output),
+    error: json((e) => e.error),
+    startedAt: time((e) => e.startedAt),
+    completedAt: time((e) => e.completedAt),
+    lastSequence: col((e) => e.lastSequence),
+    total: col((e) => e.totalMessages),
+    completed: col((e) => e.completedMessages),
+    failed: col((e) => e.failedMessages),
+    inProgress: col((e) => e.inProgressMessages),
+    updatedAt: time((e) => e.updatedAt),
+    heartbeat: time((e) => e.heartbeatDeadlineAt),
+    tags: json((e) => e.tags),
+    logBytes: col((e) => e.logBytes),
+    logTruncated: col((e) => e.logTruncated),
+    xmin: xmin ?? null,
+    count: written.length,
+  });
 }

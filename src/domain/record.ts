@@ -1,7 +1,7 @@
-import { asc, type SQL, sql } from 'drizzle-orm';
+import { asc, sql } from 'drizzle-orm';
 import { pgArray } from '../db/arrays.js';
 import { isConnectionFault } from '../db/faults.js';
-import { type Pipeline, pipelinedTransaction, sqlState } from '../db/pipeline.js';
+import { type Pipeline, pipelinedTransaction, type Statement, sqlState } from '../db/pipeline.js';
 import { executionMessages, executions } from '../db/schema.js';
 import { type Principal, requireScope } from './access.js';
 import { applyBatch, type MessageState } from './batch.js';
@@ -386,7 +386,7 @@ async function writeBatch(
 
   // Three set-based statements of a fixed shape, whatever the batch holds (drizzle's builder would cost more CPU
   // than the database spends on them): the events, the message lineage, and one guarded update of the executions.
-  const writes: SQL[] = [];
+  const writes: Statement[] = [];
   const logs = events.filter((e) => e.type === 'LOG');
   if (logs.length > 0) events = events.filter((e) => e.type !== 'LOG');
   const batchIds = rowsOfBatch(ids);

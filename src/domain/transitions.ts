@@ -1,7 +1,7 @@
-import { and, asc, eq, getTableColumns, inArray, lte, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, inArray, lte, sql } from 'drizzle-orm';
 import { pgArray } from '../db/arrays.js';
 import type { Executor } from '../db/client.js';
-import { type Pipeline, pipelinedTransaction, sqlState } from '../db/pipeline.js';
+import { fixed, type Pipeline, pipelinedTransaction, type Statement, sqlState } from '../db/pipeline.js';
 import { executionEvents, executions } from '../db/schema.js';
 import { type Principal, requireScope } from './access.js';
 import { closeOpenSteps, completionTime } from './batch.js';
@@ -179,7 +179,7 @@ function lockTree(tx: Executor, principal: Principal, id: string): Promise<Execu
 }
 
 /** Sends the writes with COMMIT; the guard of `endLocked` (a division by zero) is a fault of this server. */
-async function sendWithCommit(send: Pipeline['send'], writes: SQL[]): Promise<void> {
+async function sendWithCommit(send: Pipeline['send'], writes: Statement[]): Promise<void> {
   try {
     await send(writes, true);
   } catch (err) {
@@ -322,11 +322,21 @@ function endEvents(planned: ReturnType<typeof planEnds>, to: ExecutionStatus, no
  * under the locks every row matches, and were one not to, it divides by zero, which aborts the transaction even with
  * its COMMIT already on the wire.
  */
+const v = (name: string) => sql.placeholder(name);
+const END_LOCKED = fixed(sql`with ended as (update executions as e set status = ${v('to')}::execution_status,
+      completed_at = v.completed_at, updated_at = ${v('now')}::timestamptz, heartbeat_deadline_at = null,
+      last_sequence = v.last_sequence, steps = v.steps, error = coalesce(v.error, e.error)
+    from unnest(${v('ids')}::uuid[], ${v('completedAt')}::timestamptz[], ${v('sequences')}::int[], ${v('steps')}::jsonb[],
+      ${v('errors')}::jsonb[]) as v(id, completed_at, last_sequence, steps, error)
+    where e.id = v.id and e.status = any(${pgArray(NON_TERMINAL_STATUSES)}::execution_status[])
+    returning e.id)
+    select 1 / (count(*) = ${v('count')})::int as ok from ended`);
+
 function endLocked(
   ends: readonly { row: Execution; error: ExecutionErrorInfo | null }[],
   to: ExecutionStatus,
   now: Date,
-): { ended: Execution[]; events: ExecutionEvent[]; writes: SQL[] } {
+): { ended: Execution[]; events: ExecutionEvent[]; writes: Statement[] } {
   if (ends.length === 0) return { ended: [], events: [], writes: [] };
   const planned = planEnds(ends, now);
   const events = endEvents(planned, to, now);
@@ -341,16 +351,16 @@ function endLocked(
     error: p.error ?? p.row.error,
   }));
   const col = <T>(f: (p: (typeof planned)[number]) => T) => pgArray(planned.map((p) => f(p) as never));
-  const update = sql`with ended as (update executions as e set status = ${to}::execution_status,
-      completed_at = v.completed_at, updated_at = ${now.toISOString()}::timestamptz, heartbeat_deadline_at = null,
-      last_sequence = v.last_sequence, steps = v.steps, error = coalesce(v.error, e.error)
-    from unnest(${col((p) => p.row.id)}::uuid[], ${col((p) => p.completedAt.toISOString())}::timestamptz[],
-      ${col((p) => p.sequence)}::int[], ${col((p) => JSON.stringify(p.closing.steps))}::jsonb[],
-      ${col((p) => (p.error ? JSON.stringify(p.error) : null))}::jsonb[])
-      as v(id, completed_at, last_sequence, steps, error)
-    where e.id = v.id and e.status = any(${pgArray(NON_TERMINAL_STATUSES)}::execution_status[])
-    returning e.id)
-    select 1 / (count(*) = ${planned.length})::int as ok from ended`;
+  const update = END_LOCKED({
+    to,
+    now: now.toISOString(),
+    ids: col((p) => p.row.id),
+    completedAt: col((p) => p.completedAt.toISOString()),
+    sequences: col((p) => p.sequence),
+    steps: col((p) => JSON.stringify(p.closing.steps)),
+    errors: col((p) => (p.error ? JSON.stringify(p.error) : null)),
+    count: planned.length,
+  });
   const rows = rowsOfBatch(planned.map((p) => p.row.id));
   return { ended, events, writes: [update, insertEvents(events, now, rows)] };
 }
