@@ -80,6 +80,23 @@ function oneLine(value: string): string {
   return value;
 }
 
+/**
+ * A frame builder whose frames are built once per item: the feed hands every subscriber of an execution the same event
+ * objects, so a live event's frame (and its chunk, `chunkOf`) is made once for all of them rather than once each. A
+ * frame lives as long as its item does.
+ */
+export function sharedFrames<T extends object>(build: (item: T) => Buffer): (item: T) => Buffer {
+  const built = new WeakMap<T, Buffer>();
+  return (item) => {
+    let frame = built.get(item);
+    if (!frame) {
+      frame = build(item);
+      built.set(item, frame);
+    }
+    return frame;
+  };
+}
+
 const CRLF = Buffer.from('\r\n');
 const chunks = new WeakMap<Buffer, Buffer>();
 /** A frame in HTTP/1.1 chunked framing, built once per frame and shared by every subscriber it goes to. */

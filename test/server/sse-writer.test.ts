@@ -1,12 +1,12 @@
 import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { VigilError } from '../../src/domain/errors.js';
-import { createSseWriter, type SseWriter } from '../../src/http/sse.js';
+import { createSseWriter, type SseWriter, sharedFrames } from '../../src/http/sse.js';
 
 /**
- * The one SSE writer's heartbeat, on responses that record what is written to their sockets and in which turn of the
- * event loop: a beat over thousands of held streams must leave turns in between, so that an event committed
- * meanwhile is not held back behind every stream's ping.
+ * The one SSE writer's shared frames, and its heartbeat on responses that record what is written to their sockets and
+ * in which turn of the event loop: a beat over thousands of held streams must leave turns in between, so that an
+ * event committed meanwhile is not held back behind every stream's ping.
  */
 
 let turn = 0;
@@ -27,7 +27,7 @@ function fakeResponse(writes: { stream: number; turn: number; bytes: string }[],
     },
     setKeepAlive() {},
   };
-  return {
+  const res = {
     destroyed: false,
     headersSent: false,
     chunkedEncoding: true,
@@ -38,7 +38,7 @@ function fakeResponse(writes: { stream: number; turn: number; bytes: string }[],
     on() {},
     once() {},
     writeHead() {
-      this.headersSent = true;
+      res.headersSent = true;
     },
     write(chunk: Buffer) {
       writes.push({ stream, turn, bytes: chunk.toString() });
@@ -47,10 +47,11 @@ function fakeResponse(writes: { stream: number; turn: number; bytes: string }[],
     flushHeaders() {},
     end() {},
     destroy() {},
-  } as unknown as ServerResponse;
+  };
+  return res as unknown as ServerResponse;
 }
 
-describe('SSE heartbeat', () => {
+describe('SSE writer', () => {
   let writer: SseWriter | null = null;
   afterEach(() => {
     writer?.stop();
@@ -75,5 +76,20 @@ describe('SSE heartbeat', () => {
     // Some turns between the first and the last ping of the beat: the loop was let go between slices.
     expect(perTurn.size).toBeGreaterThan(1);
     expect(Math.max(...perTurn.values())).toBeLessThanOrEqual(256);
+  });
+
+  it("builds a live item's frame once for every subscriber it goes to, and a replayed copy its own", () => {
+    let builds = 0;
+    const frameOf = sharedFrames((e: { sequence: number }) => {
+      builds += 1;
+      return Buffer.from(`data: ${e.sequence}\n\n`);
+    });
+    const live = { sequence: 7 };
+    const frames = Array.from({ length: 1000 }, () => frameOf(live));
+    expect(builds).toBe(1);
+    expect(new Set(frames).size).toBe(1);
+    const replayed = frameOf({ sequence: 7 });
+    expect(builds).toBe(2);
+    expect(replayed.equals(frames[0] as Buffer)).toBe(true);
   });
 });
