@@ -11,7 +11,7 @@ import type { ExecutionEvent } from '../domain/types.js';
 import { prepareEventStream, type StreamSink } from '../feed/stream.js';
 import { writeReply } from '../http/reply.js';
 import { restErrorReply } from '../http/rest-errors.js';
-import type { SseStream } from '../http/sse.js';
+import { type SseStream, sharedFrames } from '../http/sse.js';
 import type { RestApp, RestDeps } from './context.js';
 import { errorResponses, queryNumber, SECURITY } from './schemas.js';
 
@@ -94,12 +94,15 @@ export function registerLogs(app: RestApp, deps: RestDeps): void {
   });
 }
 
+/** A line's bytes, made once for every follower of the execution it goes to. */
+const lineFrame = sharedFrames((e: ExecutionEvent) => Buffer.from(textLine(e)));
+
 /** The followed body's sink: one object per follower (methods on the prototype), no closures over the request. */
 class TextSink implements StreamSink<ExecutionEvent> {
   constructor(private readonly stream: SseStream) {}
 
   item(e: ExecutionEvent): boolean {
-    return this.stream.write(Buffer.from(textLine(e)));
+    return this.stream.write(lineFrame(e));
   }
 
   end(): void {

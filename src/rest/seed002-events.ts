@@ -6,7 +6,7 @@ import { DEFAULT_WAIT_TIMEOUT_SECONDS, waitTimeoutSeconds } from '../domain/inpu
 import { type ExecutionEvent, type ExecutionStatus, isTerminal } from '../domain/types.js';
 import { afterInput, prepareEventStream, type StreamStart } from '../feed/stream.js';
 import { restErrorBody } from '../http/rest-errors.js';
-import { messageFrame, type SseMessage, type SseStream } from '../http/sse.js';
+import { messageFrame, type SseMessage, type SseStream, sharedFrames } from '../http/sse.js';
 import type { RestApp, RestDeps } from './context.js';
 import { registerSseData, type SseEventDoc, sseContent } from './event-stream.js';
 import { ErrorResponseSchema, errorResponses, queryNumber, SECURITY } from './schemas.js';
@@ -187,6 +187,9 @@ export function sseMessage(e: ExecutionEvent): SseMessage {
   return { event, id: String(e.sequence), data: JSON.stringify({ ...base, ...data }) };
 }
 
+/** An event's frame, made once for every subscriber of the execution it goes to. */
+const eventFrame = sharedFrames((e: ExecutionEvent) => messageFrame(sseMessage(e)));
+
 /**
  * Writes the stream's events through the one SSE writer until the stream ends (terminal event, timeout, shutdown,
  * revocation), the client hangs up (the stream is cancelled and its slot released) or it falls behind (ended with
@@ -194,7 +197,7 @@ export function sseMessage(e: ExecutionEvent): SseMessage {
  */
 function follow(start: StreamStart<ExecutionEvent>, stream: SseStream): void {
   const cancel = start({
-    item: (e) => stream.write(messageFrame(sseMessage(e))),
+    item: (e) => stream.write(eventFrame(e)),
     end: () => stream.end(),
     pressure: () => stream.pressure(),
   });
