@@ -3,8 +3,8 @@ import { type Principal, requireLive, revokedError } from '../domain/access.js';
 import type { Execution } from '../domain/types.js';
 import { planWait, readWaitTargets, tooManyMatches, WaitSet } from '../domain/wait-many.js';
 import type { ChangeFeed, ExecutionListener, UpdateListener } from './feed.js';
-import { claim } from './limits.js';
-import type { CancelSignal } from './wait.js';
+import { give, take } from './limits.js';
+import type { CancelListener, CancelSignal } from './wait.js';
 
 export interface ExecutionsWaitResult {
   /** True when the wait's condition holds; false when the timeout (or shutdown, or the client leaving) came first. */
@@ -34,14 +34,11 @@ export async function waitForExecutions(
   const started = performance.now();
   const plan = planWait(raw);
   requireLive(principal);
-  const release = claim(feed, 'waiters');
-  try {
-    return await new Promise<ExecutionsWaitResult>((resolve, reject) => {
-      new ManyWaiter(feed, principal, new WaitSet(plan), started, resolve, reject).start(db, signal);
-    });
-  } finally {
-    release();
-  }
+  take(feed, 'waiters');
+  // Not an async frame held for the wait's life: the waiter alone is held, and gives the slot back when it ends.
+  return new Promise<ExecutionsWaitResult>((resolve, reject) => {
+    new ManyWaiter(feed, principal, new WaitSet(plan), started, resolve, reject).start(db, signal);
+  });
 }
 
 /** Ends a wait at its timeout (one function for every wait: the timer carries the waiter as its argument). */
@@ -54,7 +51,7 @@ function timedOut(waiter: ManyWaiter): void {
  * hubs holds, and a filter's update listener; it is registered per id by the object itself and let go by id
  * (`ChangeFeed.detach`), so a wait on ten ids keeps no closure per id, nor a chain of closures over its request.
  */
-class ManyWaiter implements ExecutionListener, UpdateListener {
+class ManyWaiter implements ExecutionListener, UpdateListener, CancelListener {
   /** The update listener's filter: every change of the tenant reaches `execution`, and the set decides. */
   readonly filter = null;
   private over = false;
@@ -66,9 +63,6 @@ class ManyWaiter implements ExecutionListener, UpdateListener {
   private unsubscribe: (() => void) | null = null;
   /** Changes that arrive while the first read is under way, applied after it (older states are ignored). */
   private early: Execution[] | null = [];
-  /** The signal listeners (the client went away; the key was revoked): bound once. */
-  private readonly onAbort = (): void => this.finish('Client went away');
-  private readonly onRevoked = (): void => this.fail(revokedError());
 
   constructor(
     private readonly feed: ChangeFeed,
@@ -84,12 +78,12 @@ class ManyWaiter implements ExecutionListener, UpdateListener {
     this.timer = setTimeout(timedOut, plan.timeoutSeconds * 1000, this);
     // Checked now, not only as a future event: the client may have gone before we got here.
     if (signal?.aborted) {
-      this.onAbort();
+      this.finish('Client went away');
       return;
     }
     this.signal = signal;
-    signal?.addEventListener('abort', this.onAbort, { once: true });
-    this.principal.signal?.addEventListener('abort', this.onRevoked, { once: true });
+    signal?.addEventListener('abort', this, { once: true });
+    this.principal.signal?.addEventListener('abort', this, { once: true });
     // A filter listens before its first read, so an execution created meanwhile is not missed.
     if (plan.filter) this.unsubscribe = this.feed.subscribeUpdates(this);
     readWaitTargets(db, this.principal, plan).then(
@@ -117,6 +111,12 @@ class ManyWaiter implements ExecutionListener, UpdateListener {
       const shared = feed.latestOf(id);
       if (shared) set.update(shared);
     }
+  }
+
+  /** A signal aborted: the key was revoked (the principal's), else the client went away. */
+  handleEvent(event?: Event): void {
+    if (event && event.target === this.principal.signal) this.fail(revokedError());
+    else this.finish('Client went away');
   }
 
   /** The feed's newest row of one of the executions (or, with a filter, of any of the tenant's). */
@@ -158,14 +158,15 @@ class ManyWaiter implements ExecutionListener, UpdateListener {
     if (this.over) return false;
     this.over = true;
     if (this.timer) clearTimeout(this.timer);
-    this.signal?.removeEventListener('abort', this.onAbort);
-    this.principal.signal?.removeEventListener('abort', this.onRevoked);
+    this.signal?.removeEventListener('abort', this);
+    this.principal.signal?.removeEventListener('abort', this);
     this.unsubscribe?.();
     this.unsubscribe = null;
     const ids = this.set.plan.ids;
     if (ids) for (let i = 0; i < this.attached; i++) this.feed.detach(ids[i] as string, this);
     this.attached = 0;
     this.early = null;
+    give(this.feed, 'waiters');
     return true;
   }
 }
