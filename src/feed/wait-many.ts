@@ -2,6 +2,7 @@ import type { Executor } from '../db/client.js';
 import { type Principal, requireLive, revokedError } from '../domain/access.js';
 import type { Execution } from '../domain/types.js';
 import { planWait, readWaitTargets, tooManyMatches, WaitSet } from '../domain/wait-many.js';
+import { type Expiring, waitDeadlines } from './deadlines.js';
 import type { ChangeFeed, ExecutionListener, UpdateListener } from './feed.js';
 import { give, take } from './limits.js';
 import type { CancelListener, CancelSignal } from './wait.js';
@@ -41,21 +42,17 @@ export async function waitForExecutions(
   });
 }
 
-/** Ends a wait at its timeout (one function for every wait: the timer carries the waiter as its argument). */
-function timedOut(waiter: ManyWaiter): void {
-  waiter.finish(`Timed out after ${waiter.set.plan.timeoutSeconds} s`);
-}
-
 /**
  * One held wait on many: a single object (methods on the prototype) that is also the listener every one of its ids'
  * hubs holds, and a filter's update listener; it is registered per id by the object itself and let go by id
  * (`ChangeFeed.detach`), so a wait on ten ids keeps no closure per id, nor a chain of closures over its request.
  */
-class ManyWaiter implements ExecutionListener, UpdateListener, CancelListener {
+class ManyWaiter implements ExecutionListener, UpdateListener, CancelListener, Expiring {
   /** The update listener's filter: every change of the tenant reaches `execution`, and the set decides. */
   readonly filter = null;
   private over = false;
-  private timer: NodeJS.Timeout | null = null;
+  /** The wait's tick in `waitDeadlines` (0 before it is filed). */
+  private deadline = 0;
   private signal: CancelSignal | undefined;
   /** How many of `plan.ids` are attached to their hubs (a prefix). */
   private attached = 0;
@@ -75,7 +72,7 @@ class ManyWaiter implements ExecutionListener, UpdateListener, CancelListener {
 
   start(db: Executor, signal: CancelSignal | undefined): void {
     const { plan } = this.set;
-    this.timer = setTimeout(timedOut, plan.timeoutSeconds * 1000, this);
+    this.deadline = waitDeadlines.add(this, plan.timeoutSeconds * 1000);
     // Checked now, not only as a future event: the client may have gone before we got here.
     if (signal?.aborted) {
       this.finish('Client went away');
@@ -111,6 +108,11 @@ class ManyWaiter implements ExecutionListener, UpdateListener, CancelListener {
       const shared = feed.latestOf(id);
       if (shared) set.update(shared);
     }
+  }
+
+  /** The timeout passed. */
+  expire(): void {
+    this.finish(`Timed out after ${this.set.plan.timeoutSeconds} s`);
   }
 
   /** A signal aborted: the key was revoked (the principal's), else the client went away. */
@@ -157,7 +159,7 @@ class ManyWaiter implements ExecutionListener, UpdateListener, CancelListener {
   private cleanup(): boolean {
     if (this.over) return false;
     this.over = true;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.deadline) waitDeadlines.remove(this, this.deadline);
     this.signal?.removeEventListener('abort', this);
     this.principal.signal?.removeEventListener('abort', this);
     this.unsubscribe?.();

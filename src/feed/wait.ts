@@ -3,6 +3,7 @@ import { type Principal, requireLive, revokedError } from '../domain/access.js';
 import { getExecution } from '../domain/executions.js';
 import { parse, waitTimeoutSeconds } from '../domain/inputs.js';
 import { type Execution, isTerminal } from '../domain/types.js';
+import { type Expiring, waitDeadlines } from './deadlines.js';
 import type { ChangeFeed, ExecutionListener } from './feed.js';
 import { give, take } from './limits.js';
 
@@ -137,18 +138,15 @@ function waitResult(started: number, completed: boolean, execution: Execution, w
   };
 }
 
-/** Ends a wait at its timeout (one function for every wait: the timer carries the waiter as its argument). */
-function timedOut(waiter: Waiter, seconds: number): void {
-  waiter.finish(false, `Timed out after ${seconds} s`);
-}
-
 /**
  * One held wait: a single object (the feed listener and the signals' listener too; methods on the prototype) holding
  * what the answer needs, so ten thousand held waits keep no chain of closures over their requests.
  */
-class Waiter implements ExecutionListener, CancelListener {
+class Waiter implements ExecutionListener, CancelListener, Expiring {
   private over = false;
-  private timer: NodeJS.Timeout | null = null;
+  /** The wait's tick in `waitDeadlines` (0 before it is filed). */
+  private deadline = 0;
+  private timeoutSeconds = 0;
   private signal: CancelSignal | undefined;
   private attached = false;
 
@@ -163,7 +161,8 @@ class Waiter implements ExecutionListener, CancelListener {
   ) {}
 
   start(timeoutSeconds: number, signal: CancelSignal | undefined): void {
-    this.timer = setTimeout(timedOut, timeoutSeconds * 1000, this, timeoutSeconds);
+    this.timeoutSeconds = timeoutSeconds;
+    this.deadline = waitDeadlines.add(this, timeoutSeconds * 1000);
     // Checked after registering, not only as a future event: the client may have gone before we got here.
     if (signal?.aborted) {
       this.finish(false, 'Client went away');
@@ -184,6 +183,11 @@ class Waiter implements ExecutionListener, CancelListener {
     if (event && event.target === this.principal.signal) {
       if (this.cleanup()) this.reject(revokedError());
     } else this.finish(false, 'Client went away');
+  }
+
+  /** The timeout passed. */
+  expire(): void {
+    this.finish(false, `Timed out after ${this.timeoutSeconds} s`);
   }
 
   /** The feed's newest row of the execution. */
@@ -207,7 +211,7 @@ class Waiter implements ExecutionListener, CancelListener {
   private cleanup(): boolean {
     if (this.over) return false;
     this.over = true;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.deadline) waitDeadlines.remove(this, this.deadline);
     this.signal?.removeEventListener('abort', this);
     this.principal.signal?.removeEventListener('abort', this);
     if (this.attached) this.feed.detach(this.id, this);
