@@ -127,18 +127,20 @@ export async function readWaitTargets(db: Executor, principal: Principal, plan: 
  */
 export class WaitSet {
   private readonly members = new Map<string, Execution>();
+  /** The ids as a set when there are many; a few are looked up in `plan.ids` (a held wait on ten keeps no set). */
   private readonly idSet: ReadonlySet<string> | null;
   private terminal = 0;
 
   constructor(readonly plan: WaitPlan) {
-    this.idSet = plan.ids ? new Set(plan.ids) : null;
+    this.idSet = plan.ids && plan.ids.length > 32 ? new Set(plan.ids) : null;
   }
 
   /** Takes an execution's state unless an older one than held; with a filter it joins or leaves as it matches. */
   update(e: Execution): void {
     const held = this.members.get(e.id);
     if (held && held.lastSequence > e.lastSequence) return;
-    const belongs = this.idSet ? this.idSet.has(e.id) : matchesFilter(e, this.plan.filter);
+    const { ids, filter } = this.plan;
+    const belongs = this.idSet ? this.idSet.has(e.id) : ids ? ids.includes(e.id) : matchesFilter(e, filter);
     if (!held && !belongs) return;
     if (held && isTerminal(held.status)) this.terminal -= 1;
     if (!belongs) {
@@ -168,7 +170,7 @@ export class WaitSet {
 
   get done(): boolean {
     if (this.plan.mode === 'ANY') return this.terminal > 0;
-    if (this.idSet) return this.terminal === this.idSet.size;
+    if (this.plan.ids) return this.terminal === this.plan.ids.length;
     return this.members.size >= this.plan.expectedCount && this.terminal === this.members.size;
   }
 

@@ -20,6 +20,20 @@ export class Slots {
 
 /** Claims a slot for a wait or stream, or throws SERVICE_UNAVAILABLE; returns the release. */
 export function claim(feed: { isClosed: boolean; slots: Slots }, kind: 'waiters' | 'streams'): () => void {
+  take(feed, kind);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    give(feed, kind);
+  };
+}
+
+/**
+ * `claim` without the closure, for a holder that releases exactly once itself (`give`): a held wait need not keep a
+ * closure for its slot.
+ */
+export function take(feed: { isClosed: boolean; slots: Slots }, kind: 'waiters' | 'streams'): void {
   if (feed.isClosed) {
     throw new VigilError('SERVICE_UNAVAILABLE', 'The server is shutting down; retry against another instance', {
       retryAfter: 1,
@@ -30,10 +44,9 @@ export function claim(feed: { isClosed: boolean; slots: Slots }, kind: 'waiters'
     throw new VigilError('SERVICE_UNAVAILABLE', `At capacity: ${capacity[kind]} open ${kind}`, { retryAfter: 5 });
   }
   open[kind] += 1;
-  let released = false;
-  return () => {
-    if (released) return;
-    released = true;
-    open[kind] -= 1;
-  };
+}
+
+/** Gives back a slot `take` claimed. */
+export function give(feed: { slots: Slots }, kind: 'waiters' | 'streams'): void {
+  feed.slots.open[kind] -= 1;
 }

@@ -2,9 +2,10 @@ import type { Executor } from '../db/client.js';
 import { type Principal, requireLive, revokedError } from '../domain/access.js';
 import type { Execution } from '../domain/types.js';
 import { planWait, readWaitTargets, tooManyMatches, WaitSet } from '../domain/wait-many.js';
+import { type Expiring, waitDeadlines } from './deadlines.js';
 import type { ChangeFeed, ExecutionListener, UpdateListener } from './feed.js';
-import { claim } from './limits.js';
-import type { CancelSignal } from './wait.js';
+import { give, take } from './limits.js';
+import type { CancelListener, CancelSignal } from './wait.js';
 
 export interface ExecutionsWaitResult {
   /** True when the wait's condition holds; false when the timeout (or shutdown, or the client leaving) came first. */
@@ -34,19 +35,11 @@ export async function waitForExecutions(
   const started = performance.now();
   const plan = planWait(raw);
   requireLive(principal);
-  const release = claim(feed, 'waiters');
-  try {
-    return await new Promise<ExecutionsWaitResult>((resolve, reject) => {
-      new ManyWaiter(feed, principal, new WaitSet(plan), started, resolve, reject).start(db, signal);
-    });
-  } finally {
-    release();
-  }
-}
-
-/** Ends a wait at its timeout (one function for every wait: the timer carries the waiter as its argument). */
-function timedOut(waiter: ManyWaiter): void {
-  waiter.finish(`Timed out after ${waiter.set.plan.timeoutSeconds} s`);
+  take(feed, 'waiters');
+  // Not an async frame held for the wait's life: the waiter alone is held, and gives the slot back when it ends.
+  return new Promise<ExecutionsWaitResult>((resolve, reject) => {
+    new ManyWaiter(feed, principal, new WaitSet(plan), started, resolve, reject).start(db, signal);
+  });
 }
 
 /**
@@ -54,11 +47,12 @@ function timedOut(waiter: ManyWaiter): void {
  * hubs holds, and a filter's update listener; it is registered per id by the object itself and let go by id
  * (`ChangeFeed.detach`), so a wait on ten ids keeps no closure per id, nor a chain of closures over its request.
  */
-class ManyWaiter implements ExecutionListener, UpdateListener {
+class ManyWaiter implements ExecutionListener, UpdateListener, CancelListener, Expiring {
   /** The update listener's filter: every change of the tenant reaches `execution`, and the set decides. */
   readonly filter = null;
   private over = false;
-  private timer: NodeJS.Timeout | null = null;
+  /** The wait's tick in `waitDeadlines` (0 before it is filed). */
+  private deadline = 0;
   private signal: CancelSignal | undefined;
   /** How many of `plan.ids` are attached to their hubs (a prefix). */
   private attached = 0;
@@ -66,9 +60,6 @@ class ManyWaiter implements ExecutionListener, UpdateListener {
   private unsubscribe: (() => void) | null = null;
   /** Changes that arrive while the first read is under way, applied after it (older states are ignored). */
   private early: Execution[] | null = [];
-  /** The signal listeners (the client went away; the key was revoked): bound once. */
-  private readonly onAbort = (): void => this.finish('Client went away');
-  private readonly onRevoked = (): void => this.fail(revokedError());
 
   constructor(
     private readonly feed: ChangeFeed,
@@ -81,15 +72,15 @@ class ManyWaiter implements ExecutionListener, UpdateListener {
 
   start(db: Executor, signal: CancelSignal | undefined): void {
     const { plan } = this.set;
-    this.timer = setTimeout(timedOut, plan.timeoutSeconds * 1000, this);
+    this.deadline = waitDeadlines.add(this, plan.timeoutSeconds * 1000);
     // Checked now, not only as a future event: the client may have gone before we got here.
     if (signal?.aborted) {
-      this.onAbort();
+      this.finish('Client went away');
       return;
     }
     this.signal = signal;
-    signal?.addEventListener('abort', this.onAbort, { once: true });
-    this.principal.signal?.addEventListener('abort', this.onRevoked, { once: true });
+    signal?.addEventListener('abort', this, { once: true });
+    this.principal.signal?.addEventListener('abort', this, { once: true });
     // A filter listens before its first read, so an execution created meanwhile is not missed.
     if (plan.filter) this.unsubscribe = this.feed.subscribeUpdates(this);
     readWaitTargets(db, this.principal, plan).then(
@@ -117,6 +108,17 @@ class ManyWaiter implements ExecutionListener, UpdateListener {
       const shared = feed.latestOf(id);
       if (shared) set.update(shared);
     }
+  }
+
+  /** The timeout passed. */
+  expire(): void {
+    this.finish(`Timed out after ${this.set.plan.timeoutSeconds} s`);
+  }
+
+  /** A signal aborted: the key was revoked (the principal's), else the client went away. */
+  handleEvent(event?: Event): void {
+    if (event && event.target === this.principal.signal) this.fail(revokedError());
+    else this.finish('Client went away');
   }
 
   /** The feed's newest row of one of the executions (or, with a filter, of any of the tenant's). */
@@ -157,15 +159,16 @@ class ManyWaiter implements ExecutionListener, UpdateListener {
   private cleanup(): boolean {
     if (this.over) return false;
     this.over = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.signal?.removeEventListener('abort', this.onAbort);
-    this.principal.signal?.removeEventListener('abort', this.onRevoked);
+    if (this.deadline) waitDeadlines.remove(this, this.deadline);
+    this.signal?.removeEventListener('abort', this);
+    this.principal.signal?.removeEventListener('abort', this);
     this.unsubscribe?.();
     this.unsubscribe = null;
     const ids = this.set.plan.ids;
     if (ids) for (let i = 0; i < this.attached; i++) this.feed.detach(ids[i] as string, this);
     this.attached = 0;
     this.early = null;
+    give(this.feed, 'waiters');
     return true;
   }
 }

@@ -3,14 +3,23 @@ import { type Principal, requireLive, revokedError } from '../domain/access.js';
 import { getExecution } from '../domain/executions.js';
 import { parse, waitTimeoutSeconds } from '../domain/inputs.js';
 import { type Execution, isTerminal } from '../domain/types.js';
+import { type Expiring, waitDeadlines } from './deadlines.js';
 import type { ChangeFeed, ExecutionListener } from './feed.js';
-import { claim } from './limits.js';
+import { give, take } from './limits.js';
+
+/**
+ * What listens to a cancellation signal: an object (a held wait itself), not a closure, so a wait keeps none. An
+ * AbortSignal passes its event (whose target tells the signals apart); `responseClosed`'s passes nothing.
+ */
+export interface CancelListener {
+  handleEvent(event?: Event): void;
+}
 
 /** What a wait needs of a cancellation signal: an AbortSignal is one, and so is `responseClosed`'s. */
 export interface CancelSignal {
   readonly aborted: boolean;
-  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
-  removeEventListener(type: 'abort', listener: () => void): void;
+  addEventListener(type: 'abort', listener: CancelListener, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: CancelListener): void;
 }
 
 /** What `responseClosed` listens on: a node:http response. */
@@ -30,18 +39,18 @@ function onResponseClose(this: Closable): void {
 
 /** `responseClosed`'s signal: one object, at most one listener (a wait's), no closures. */
 class ResponseClosed implements CancelSignal {
-  private listener: (() => void) | null = null;
-  private more: (() => void)[] | null = null;
+  private listener: CancelListener | null = null;
+  private more: CancelListener[] | null = null;
 
   constructor(public aborted: boolean) {}
 
-  addEventListener(_type: 'abort', listener: () => void): void {
+  addEventListener(_type: 'abort', listener: CancelListener): void {
     if (!this.listener) this.listener = listener;
     else if (this.more) this.more.push(listener);
     else this.more = [listener];
   }
 
-  removeEventListener(_type: 'abort', listener: () => void): void {
+  removeEventListener(_type: 'abort', listener: CancelListener): void {
     if (this.listener === listener) this.listener = null;
     else if (this.more) this.more = this.more.filter((l) => l !== listener);
   }
@@ -52,8 +61,8 @@ class ResponseClosed implements CancelSignal {
     const more = this.more;
     this.listener = null;
     this.more = null;
-    first?.();
-    if (more) for (const l of more) l();
+    first?.handleEvent();
+    if (more) for (const l of more) l.handleEvent();
   }
 }
 
@@ -99,16 +108,23 @@ export async function waitForExecution(
   const timeout = parse(waitTimeoutSeconds, timeoutSeconds, ['timeout']);
   requireLive(principal);
   const started = performance.now();
-  const release = claim(feed, 'waiters');
+  take(feed, 'waiters');
+  let first: Execution;
   try {
-    const first = await getExecution(db, principal, id);
-    if (isTerminal(first.status)) return waitResult(started, true, first, '');
-    return await new Promise<WaitResult>((resolve, reject) => {
-      new Waiter(feed, principal, id, first, started, resolve, reject).start(timeout, signal);
-    });
-  } finally {
-    release();
+    first = await getExecution(db, principal, id);
+  } catch (err) {
+    give(feed, 'waiters');
+    throw err;
   }
+  if (isTerminal(first.status)) {
+    give(feed, 'waiters');
+    return waitResult(started, true, first, '');
+  }
+  // Returned, not awaited: this function's frame (and the row it read, which the waiter soon trades for the hub's
+  // shared one) is let go while the wait is held; the waiter gives the slot back when it ends.
+  return new Promise<WaitResult>((resolve, reject) => {
+    new Waiter(feed, principal, id, first, started, resolve, reject).start(timeout, signal);
+  });
 }
 
 function waitResult(started: number, completed: boolean, execution: Execution, why: string): WaitResult {
@@ -122,26 +138,17 @@ function waitResult(started: number, completed: boolean, execution: Execution, w
   };
 }
 
-/** Ends a wait at its timeout (one function for every wait: the timer carries the waiter as its argument). */
-function timedOut(waiter: Waiter, seconds: number): void {
-  waiter.finish(false, `Timed out after ${seconds} s`);
-}
-
 /**
- * One held wait: a single object (the feed listener too; methods on the prototype) holding what the answer needs,
- * so ten thousand held waits keep no chain of closures over their requests.
+ * One held wait: a single object (the feed listener and the signals' listener too; methods on the prototype) holding
+ * what the answer needs, so ten thousand held waits keep no chain of closures over their requests.
  */
-class Waiter implements ExecutionListener {
+class Waiter implements ExecutionListener, CancelListener, Expiring {
   private over = false;
-  private timer: NodeJS.Timeout | null = null;
+  /** The wait's tick in `waitDeadlines` (0 before it is filed). */
+  private deadline = 0;
+  private timeoutSeconds = 0;
   private signal: CancelSignal | undefined;
-  private detach: (() => void) | null = null;
-  /** The signal listeners (the client went away; the key was revoked): bound once. */
-  private readonly onAbort = (): void => this.finish(false, 'Client went away');
-  private readonly onRevoked = (): void => {
-    if (!this.cleanup()) return;
-    this.reject(revokedError());
-  };
+  private attached = false;
 
   constructor(
     private readonly feed: ChangeFeed,
@@ -154,19 +161,33 @@ class Waiter implements ExecutionListener {
   ) {}
 
   start(timeoutSeconds: number, signal: CancelSignal | undefined): void {
-    this.timer = setTimeout(timedOut, timeoutSeconds * 1000, this, timeoutSeconds);
+    this.timeoutSeconds = timeoutSeconds;
+    this.deadline = waitDeadlines.add(this, timeoutSeconds * 1000);
     // Checked after registering, not only as a future event: the client may have gone before we got here.
     if (signal?.aborted) {
-      this.onAbort();
+      this.finish(false, 'Client went away');
       return;
     }
     this.signal = signal;
-    signal?.addEventListener('abort', this.onAbort, { once: true });
-    this.principal.signal?.addEventListener('abort', this.onRevoked, { once: true });
-    this.detach = this.feed.attach(this.id, this, this.latest.lastSequence);
+    signal?.addEventListener('abort', this, { once: true });
+    this.principal.signal?.addEventListener('abort', this, { once: true });
+    this.feed.attach(this.id, this, this.latest.lastSequence); // let go by id (`cleanup`), not by the closure returned
+    this.attached = true;
     // Share the hub's row when it is as new as ours: ten thousand waiters need not hold ten thousand copies.
     const shared = this.feed.latestOf(this.id);
     if (shared && shared.lastSequence >= this.latest.lastSequence) this.latest = shared;
+  }
+
+  /** A signal aborted: the key was revoked (the principal's), else the client went away. */
+  handleEvent(event?: Event): void {
+    if (event && event.target === this.principal.signal) {
+      if (this.cleanup()) this.reject(revokedError());
+    } else this.finish(false, 'Client went away');
+  }
+
+  /** The timeout passed. */
+  expire(): void {
+    this.finish(false, `Timed out after ${this.timeoutSeconds} s`);
   }
 
   /** The feed's newest row of the execution. */
@@ -190,11 +211,12 @@ class Waiter implements ExecutionListener {
   private cleanup(): boolean {
     if (this.over) return false;
     this.over = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.signal?.removeEventListener('abort', this.onAbort);
-    this.principal.signal?.removeEventListener('abort', this.onRevoked);
-    this.detach?.();
-    this.detach = null;
+    if (this.deadline) waitDeadlines.remove(this, this.deadline);
+    this.signal?.removeEventListener('abort', this);
+    this.principal.signal?.removeEventListener('abort', this);
+    if (this.attached) this.feed.detach(this.id, this);
+    this.attached = false;
+    give(this.feed, 'waiters');
     return true;
   }
 }

@@ -34,8 +34,12 @@ export function utf8Text(bytes: Uint8Array): string {
 export function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
+    const onData = (c: Buffer) => chunks.push(c);
+    req.on('data', onData);
     req.once('end', () => {
+      // Let go of the chunks (and this scope): a held wait keeps its request, and so its listeners, while it waits.
+      req.off('data', onData);
+      req.off('error', reject);
       try {
         resolve(utf8Text(Buffer.concat(chunks)));
       } catch (err) {

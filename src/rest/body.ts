@@ -26,29 +26,37 @@ function readNode(incoming: IncomingMessage, limit: number, tooLarge: () => Vigi
   const early = () => new VigilError('VALIDATION_FAILED', 'The request body ended early');
   if (incoming.destroyed || incoming.readableEnded) return Promise.reject(early()); // the client is gone
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
     const fail = (err: Error) => {
       if (settled) return;
       settled = true;
-      chunks.length = 0;
+      chunks = [];
       reject(err);
     };
     // Past the limit the rest is read and dropped (not destroyed), so the 413 can still be written.
-    incoming.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       if (settled) return;
       size += chunk.byteLength;
       if (size > limit) fail(tooLarge());
       else chunks.push(chunk);
-    });
-    incoming.on('end', () => {
+    };
+    const onClose = () => fail(early());
+    incoming.on('data', onData);
+    incoming.once('end', () => {
       if (settled) return;
       settled = true;
       resolve(Buffer.concat(chunks));
+      // A held wait keeps its request as long as it waits: these listeners would keep this scope (and the chunks,
+      // slices of the socket's reads) with it. Without an 'error' listener node emits none (and the body is complete).
+      chunks = [];
+      incoming.off('data', onData);
+      incoming.off('error', fail);
+      incoming.off('close', onClose);
     });
     incoming.on('error', fail);
-    incoming.on('close', () => fail(early()));
+    incoming.on('close', onClose);
   });
 }
 
