@@ -44,14 +44,23 @@ export interface FeedState {
 const rowsOf = (result: unknown): Record<string, unknown>[] =>
   (Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? [])) as Record<string, unknown>[];
 
+/**
+ * Whether a row waits at or above `frontier`: the newest row's id compared with it, one step down the primary key's
+ * index from its end. An `exists (… where xid >= frontier)` is planned as a scan of the table that stops at the first
+ * row it finds, and while nothing is held (most of the time) it found none: it read the whole log, every read.
+ */
+const heldAbove = (frontier: SQL) =>
+  sql`coalesce((select h.xid >= ${frontier} from execution_changes h order by h.xid desc, h.seq desc limit 1), false)`;
+
+/** `readFeedState`'s statement (exported for the test that reads its plan). */
+export const feedStateStatement = sql`select pg_snapshot_xmin(pg_current_snapshot())::text as frontier,
+  s.horizon_xid::text as horizon_xid, s.horizon_seq::text as horizon_seq,
+  ${heldAbove(sql`pg_snapshot_xmin(pg_current_snapshot())`)} as held
+  from change_feed_state s where s.id = 1`;
+
 /** The frontier, the horizon and whether rows wait above the frontier, in one statement (one snapshot). */
 export async function readFeedState(db: Executor): Promise<FeedState> {
-  const [row] = rowsOf(
-    await db.execute(sql`select pg_snapshot_xmin(pg_current_snapshot())::text as frontier,
-      s.horizon_xid::text as horizon_xid, s.horizon_seq::text as horizon_seq,
-      exists(select 1 from execution_changes where xid >= pg_snapshot_xmin(pg_current_snapshot())) as held
-      from change_feed_state s where s.id = 1`),
-  );
+  const [row] = rowsOf(await db.execute(feedStateStatement));
   if (!row) throw new VigilError('INTERNAL', 'The change feed state row is missing');
   return {
     frontier: { xid: BigInt(row.frontier as string), seq: 0n },
@@ -65,7 +74,7 @@ const EXECUTION_ENTRIES = Object.entries(EXECUTION_COLUMNS) as [string, Column][
 const position = { xid: sql<string>`${executionChanges.xid}::text`, seq: sql<string>`${executionChanges.seq}::text` };
 
 /** A read of change rows: the position, `extra` text columns, then the execution's columns, in this order. */
-interface ChangeSelect {
+export interface ChangeSelect {
   toSQL(): { sql: string; params: unknown[] };
   then: PromiseLike<Record<string, unknown>[]>['then'];
 }
@@ -125,17 +134,29 @@ async function changeRows(
  * (the process's tail). The filter is the list's own SQL (`filterConditions`). With them, the horizon read by the same
  * statement (null when no row came back): one snapshot, so a prune that took rows from under the read shows in it.
  */
-export async function readChanges(
-  db: Executor,
-  options: { after: Position; below: bigint; limit: number; tenant?: Principal; filter?: ExecutionFilter | null },
-): Promise<ChangeRow[]> {
+export async function readChanges(db: Executor, options: ChangesOptions): Promise<ChangeRow[]> {
   return (await readChangesWithHorizon(db, options)).rows;
 }
 
 export async function readChangesWithHorizon(
   db: Executor,
-  options: { after: Position; below: bigint; limit: number; tenant?: Principal; filter?: ExecutionFilter | null },
+  options: ChangesOptions,
 ): Promise<{ rows: ChangeRow[]; horizon: Position | null }> {
+  const rows = await changeRows(db, changesQuery(db, options), ['horizon']);
+  const horizon = rows[0]?.extra[0];
+  return { rows: rowsIn(rows), horizon: typeof horizon === 'string' ? positionOf(horizon) : null };
+}
+
+type ChangesOptions = {
+  after: Position;
+  below: bigint;
+  limit: number;
+  tenant?: Principal;
+  filter?: ExecutionFilter | null;
+};
+
+/** The statement of `readChangesWithHorizon` (exported for the tests that read its plan). */
+export function changesQuery(db: Executor, options: ChangesOptions): ChangeSelect {
   const { after, below, limit, tenant, filter } = options;
   const conditions: SQL[] = [
     sql`(${executionChanges.xid}, ${executionChanges.seq}) > (${after.xid.toString()}::xid8, ${after.seq.toString()}::bigint)`,
@@ -159,9 +180,7 @@ export async function readChangesWithHorizon(
     .where(and(...conditions))
     .orderBy(asc(executionChanges.xid), asc(executionChanges.seq))
     .limit(limit);
-  const rows = await changeRows(db, query as unknown as ChangeSelect, ['horizon']);
-  const horizon = rows[0]?.extra[0];
-  return { rows: rowsIn(rows), horizon: typeof horizon === 'string' ? positionOf(horizon) : null };
+  return query as unknown as ChangeSelect;
 }
 
 function rowsIn(rows: { row: ChangeRow | null }[]): ChangeRow[] {
@@ -188,6 +207,22 @@ export async function readTail(
   after: Position,
   limit: number,
 ): Promise<{ rows: ChangeRow[]; state: FeedState | null }> {
+  const rows = await changeRows(db, tailQuery(db, after, limit), ['frontier', 'horizon', 'held']);
+  const first = rows[0]?.extra;
+  return {
+    rows: rowsIn(rows),
+    state: first
+      ? {
+          frontier: { xid: BigInt(first[0] as string), seq: 0n },
+          horizon: positionOf(first[1] as string),
+          held: first[2] === 'true',
+        }
+      : null,
+  };
+}
+
+/** The statement of `readTail` (exported for the test that holds its plan to the index over a backlog). */
+export function tailQuery(db: Executor, after: Position, limit: number): ChangeSelect {
   // The rows ordered and limited in their own (lateral) subquery, so the index hands them over in order and the
   // limit stops the scan: a join to the whole range, ordered after, sorted every row below the frontier first.
   const found = db
@@ -219,23 +254,12 @@ export async function readTail(
     })
     // The state in the one-row table (`held` looked up once), the rows left-joined to it.
     .from(
-      sql`(select x.frontier, exists(select 1 from execution_changes h where h.xid >= x.frontier) as held
+      sql`(select x.frontier, ${heldAbove(sql`x.frontier`)} as held
         from (select pg_snapshot_xmin(pg_current_snapshot()) as frontier) x) snapshot`,
     )
     .leftJoinLateral(found, sql`true`)
     .orderBy(sql`${found.xid}::xid8`, sql`${found.seq}::bigint`);
-  const rows = await changeRows(db, query as unknown as ChangeSelect, ['frontier', 'horizon', 'held']);
-  const first = rows[0]?.extra;
-  return {
-    rows: rowsIn(rows),
-    state: first
-      ? {
-          frontier: { xid: BigInt(first[0] as string), seq: 0n },
-          horizon: positionOf(first[1] as string),
-          held: first[2] === 'true',
-        }
-      : null,
-  };
+  return query as unknown as ChangeSelect;
 }
 
 /** Signs and checks cursors with the database's key: only a cursor this database's servers issued is accepted. */
