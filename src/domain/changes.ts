@@ -311,7 +311,9 @@ export function codecOf(secret: string): CursorCodec {
   const mac = (p: Principal, body: string) => {
     const message = Buffer.from(`${p.organizationId}\u0000${p.environment}\u0000${body}`);
     const digest = hash('sha256', Buffer.concat([inner, message], 64 + message.length), 'buffer');
-    return hash('sha256', Buffer.concat([outer, digest], 96), 'buffer').subarray(0, 16).toString('base64url');
+    return hash('sha256', Buffer.concat([outer, digest], 96), 'buffer')
+      .subarray(0, 16)
+      .toString('base64url');
   };
   return {
     encode: (principal, { xid, seq }) => {
