@@ -1,7 +1,14 @@
 import { PgDialect } from 'drizzle-orm/pg-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../src/domain/access.js';
-import { changesQuery, feedStateStatement, type Position, readFeedState, tailQuery } from '../../src/domain/changes.js';
+import {
+  changesQuery,
+  feedStateStatement,
+  type Position,
+  readFeedState,
+  tailQuery,
+  tailStatement,
+} from '../../src/domain/changes.js';
 import { PAGE } from '../../src/feed/change-tail.js';
 import { DB_KINDS, startTestServer, type TestServer } from '../support/harness.js';
 
@@ -99,6 +106,12 @@ describe.each(DB_KINDS)('the change log read over a backlog of 100,000 changes o
     end = (await readFeedState(s.database.db)).frontier;
   }, 180_000);
   afterAll(() => s.close());
+
+  it('runs the tail’s statement as drizzle builds it, built once with its position filled in', () => {
+    for (const at of [start, end, { xid: 42n, seq: 7n }]) {
+      expect(tailStatement(s.database.db, at, PAGE)).toEqual(tailQuery(s.database.db, at, PAGE).toSQL());
+    }
+  });
 
   it('seeded the backlog: one change row per execution, below the frontier', async () => {
     const [row] = await query(
