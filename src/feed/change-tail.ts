@@ -33,12 +33,6 @@ export const MAX_BACKLOG = 1000;
 export const REPLAY_BACKLOG = 200;
 /** A replay hands over this many changes at a time (one write), then asks whether the consumer keeps up. */
 export const REPLAY_STRETCH = 64;
-/**
- * While commits keep coming, the tail's reads start at least this far apart (the first after a quiet spell at once):
- * each read that finds rows costs a write to every subscriber, and at 1,000 commits/s, with back-to-back reads of a
- * few changes each, those writes were a fifth of the server's CPU in a profile. A commit waits at most this much longer.
- */
-export const TAIL_SPACING_MS = 10;
 
 /** One read of the tail: each execution once, at the position of its last row in the read, in position order. */
 export interface Batch {
@@ -137,7 +131,6 @@ export class ChangeTail {
     try {
       read: do {
         this.again = false;
-        const started = performance.now();
         for (;;) {
           if (!this.position) break read;
           const from: Position = this.position;
@@ -161,8 +154,6 @@ export class ChangeTail {
           if (rows.length > 0) this.dispatch(batchOf(rows, end, this.codec));
           if (rows.length < PAGE) break;
         }
-        const spacing = started + TAIL_SPACING_MS - performance.now();
-        if (this.again && spacing > 0) await new Promise((r) => setTimeout(r, spacing));
       } while (this.again && this.position);
     } catch (err) {
       this.log.warn({ err }, 'change log read failed; the next commit or re-check retries');
