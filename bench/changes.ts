@@ -6,118 +6,14 @@
  * latencies, where a write's time went: the server's event-loop delay and CPU over the writes (its /metrics), and
  * what the database saw (lock waits; transactions left idle by the server or in COMMIT for over 50 ms).
  */
-import { connect, type Socket } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type postgres from 'postgres';
+import { client, gql, open } from './changes-sockets.js';
 
 const SUBSCRIBERS = 100;
 const RATE = 1000;
 const EXECUTIONS = 200;
 const REPLAY = 100_000;
-
-const SUBSCRIPTION = `subscription($filter: ExecutionFilter, $after: String) {
-  executionChanges(filter: $filter, after: $after) { cursor execution { id lastSequence } }
-}`;
-const FRAME = /"id":"([0-9a-f-]{36})","lastSequence":(\d+)/g;
-
-/**
- * The load generator must cost far less than what it measures: at 1,000 changes/s to 100 subscribers it parses
- * 100,000 frames and sends 1,000 requests a second, and through fetch (undici, web streams) that alone took a core
- * of this 2-core machine, so the bench wrote a third of its rate and measured its own queue. Raw keep-alive sockets
- * instead: a request written as bytes, a response read by its Content-Length, a stream de-chunked by hand.
- */
-function connectTo(base: string): Promise<Socket> {
-  const url = new URL(base);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(url.port), url.hostname, () => resolve(socket));
-    socket.setNoDelay(true);
-    socket.once('error', reject);
-  });
-}
-
-const request = (base: string, body: string, accept: string) =>
-  `POST /graphql HTTP/1.1\r\nHost: ${new URL(base).host}\r\nContent-Type: application/json\r\nAccept: ${accept}\r\n` +
-  `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
-
-/** One keep-alive connection sending one GraphQL request at a time (each writer loop has its own). */
-async function client(base: string) {
-  const socket = await connectTo(base);
-  let buffer: Buffer = Buffer.alloc(0);
-  let waiting: { resolve(body: string): void; reject(err: Error): void } | null = null;
-  socket.on('data', (data: Buffer) => {
-    buffer = buffer.length ? Buffer.concat([buffer, data]) : data;
-    const head = buffer.indexOf('\r\n\r\n');
-    if (head < 0 || !waiting) return;
-    const length = Number(/\r\ncontent-length: *(\d+)/i.exec(buffer.subarray(0, head).toString('latin1'))?.[1] ?? -1);
-    if (length < 0) return waiting.reject(new Error('a response without Content-Length'));
-    if (buffer.length < head + 4 + length) return;
-    const body = buffer.subarray(head + 4, head + 4 + length).toString('utf8');
-    buffer = buffer.subarray(head + 4 + length);
-    const w = waiting;
-    waiting = null;
-    w.resolve(body);
-  });
-  socket.on('error', (err) => waiting?.reject(err));
-  return {
-    async gql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
-      const text = await new Promise<string>((resolve, reject) => {
-        waiting = { resolve, reject };
-        socket.write(request(base, JSON.stringify({ query, variables }), 'application/json'));
-      });
-      const body = JSON.parse(text) as { data: T; errors?: unknown };
-      if (body.errors) throw new Error(JSON.stringify(body.errors));
-      return body.data;
-    },
-    close: () => socket.destroy(),
-  };
-}
-
-/** Opens one subscription; calls `on(id, lastSequence)` per change received; returns its abort. */
-async function open(
-  base: string,
-  variables: Record<string, unknown>,
-  on: (id: string, sequence: number) => void,
-): Promise<() => void> {
-  const socket = await connectTo(base);
-  socket.write(request(base, JSON.stringify({ query: SUBSCRIPTION, variables }), 'text/event-stream'));
-  let raw: Buffer = Buffer.alloc(0);
-  let headers = false;
-  let text = '';
-  socket.on('data', (data: Buffer) => {
-    raw = raw.length ? Buffer.concat([raw, data]) : data;
-    if (!headers) {
-      const end = raw.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      if (!raw.subarray(0, 12).toString('latin1').endsWith('200')) throw new Error(`subscription refused: ${raw}`);
-      headers = true;
-      raw = raw.subarray(end + 4);
-    }
-    // Chunked framing: size line, data, CRLF.
-    for (;;) {
-      const line = raw.indexOf('\r\n');
-      if (line < 0) break;
-      const size = Number.parseInt(raw.subarray(0, line).toString('latin1'), 16);
-      if (raw.length < line + 2 + size + 2) break;
-      text += raw.subarray(line + 2, line + 2 + size).toString('utf8');
-      raw = raw.subarray(line + 2 + size + 2);
-    }
-    const cut = text.lastIndexOf('\n\n');
-    if (cut < 0) return;
-    for (const m of text.slice(0, cut).matchAll(FRAME)) on(m[1] as string, Number(m[2]));
-    text = text.slice(cut + 2);
-  });
-  socket.on('error', () => {});
-  return () => socket.destroy();
-}
-
-async function gql<T>(base: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const c = await client(base);
-  try {
-    return await c.gql<T>(query, variables);
-  } finally {
-    c.close();
-  }
-}
 
 const create = async (base: string, workflowId: string) =>
   (
@@ -235,7 +131,21 @@ const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
+/** `BENCH_CHANGES=live,replay` narrows the part to those figures (both by default), for iterating on one. */
 export async function measureChanges(
+  sql: postgres.Sql,
+  base: string,
+  seconds: number,
+  log: (m: string) => void,
+): Promise<Record<string, number>> {
+  const parts = new Set((process.env.BENCH_CHANGES ?? 'live,replay').split(','));
+  return {
+    ...(parts.has('live') ? await measureLive(sql, base, seconds, log) : {}),
+    ...(parts.has('replay') ? await measureReplay(sql, base, log) : {}),
+  };
+}
+
+async function measureLive(
   sql: postgres.Sql,
   base: string,
   seconds: number,
@@ -347,7 +257,41 @@ export async function measureChanges(
     frontier: frontierSeries,
   });
   const writes = writeLatencies.sort((a, b) => a - b);
+  const cpuSeconds = serverAfter.cpuSeconds - serverBefore.cpuSeconds;
+  return {
+    changes_subscribers: SUBSCRIBERS,
+    changes_rate: round(written / elapsed, 0),
+    changes_delivered: sorted.length,
+    changes_p50_ms: round(percentile(sorted, 0.5)),
+    changes_p99_ms: round(percentile(sorted, 0.99)),
+    changes_write_p50_ms: round(percentile(writes, 0.5)),
+    changes_write_p99_ms: round(percentile(writes, 0.99)),
+    changes_missing: missing,
+    changes_bench_loop_p99_ms: round(loopP99),
+    changes_server_loop_p99_ms: round(serverAfter.loopP99Ms),
+    changes_server_loop_max_ms: round(serverAfter.loopMaxMs),
+    changes_server_cpu_share: round(cpuSeconds / elapsed),
+    // What one change costs the server: its write, and its delivery to every subscriber.
+    changes_server_cpu_us_per_change: round((cpuSeconds * 1e6) / written, 0),
+    changes_db_lock_waits: database.lockWaits,
+    changes_db_idle_in_tx_over_50ms: database.idleInTx50,
+    changes_db_idle_in_tx_max_ms: round(database.idleInTxMaxMs, 0),
+    changes_db_commit_over_50ms: database.commit50,
+    changes_db_commit_max_ms: round(database.commitMaxMs, 0),
+    changes_db_samples: database.samples,
+    ...stages,
+  };
+}
 
+/**
+ * A replay of 100,000 changes (100,000 executions changed after a cursor) read by one subscriber: seconds from the
+ * subscription's send to its last change, and the server's CPU seconds over it (less moved by the neighbours' load).
+ */
+async function measureReplay(
+  sql: postgres.Sql,
+  base: string,
+  log: (m: string) => void,
+): Promise<Record<string, number>> {
   log(`changes: replay of ${REPLAY.toLocaleString('en')} changes`);
   const { executionChangesCursor: cursor } = await gql<{ executionChangesCursor: string }>(
     base,
@@ -363,6 +307,7 @@ export async function measureChanges(
   const finished = new Promise<void>((r) => {
     done = r;
   });
+  const serverBefore = await serverFigures(base);
   const replayStart = performance.now();
   const abort = await open(base, { after: cursor, filter: { workflowId: 'bench-replay' } }, () => {
     replayed += 1;
@@ -371,28 +316,11 @@ export async function measureChanges(
   await Promise.race([finished, sleep(120_000)]);
   const replaySeconds = (performance.now() - replayStart) / 1000;
   abort();
+  const serverAfter = await serverFigures(base);
   return {
-    changes_subscribers: SUBSCRIBERS,
-    changes_rate: round(written / elapsed, 0),
-    changes_delivered: sorted.length,
-    changes_p50_ms: round(percentile(sorted, 0.5)),
-    changes_p99_ms: round(percentile(sorted, 0.99)),
-    changes_write_p50_ms: round(percentile(writes, 0.5)),
-    changes_write_p99_ms: round(percentile(writes, 0.99)),
-    changes_missing: missing,
-    changes_bench_loop_p99_ms: round(loopP99),
-    changes_server_loop_p99_ms: round(serverAfter.loopP99Ms),
-    changes_server_loop_max_ms: round(serverAfter.loopMaxMs),
-    changes_server_cpu_share: round((serverAfter.cpuSeconds - serverBefore.cpuSeconds) / elapsed),
-    changes_db_lock_waits: database.lockWaits,
-    changes_db_idle_in_tx_over_50ms: database.idleInTx50,
-    changes_db_idle_in_tx_max_ms: round(database.idleInTxMaxMs, 0),
-    changes_db_commit_over_50ms: database.commit50,
-    changes_db_commit_max_ms: round(database.commitMaxMs, 0),
-    changes_db_samples: database.samples,
-    ...stages,
     changes_replay_rows: replayed,
     changes_replay_s: round(replaySeconds),
+    changes_replay_server_cpu_s: round(serverAfter.cpuSeconds - serverBefore.cpuSeconds),
   };
 }
 
