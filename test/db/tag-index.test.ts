@@ -3,6 +3,10 @@ import type { Principal } from '../../src/domain/access.js';
 import { countQuery, listQuery } from '../../src/domain/executions.js';
 import { overviewQueries } from '../../src/domain/overview.js';
 import { DB_KINDS, startTestServer, type TestServer } from '../support/harness.js';
+import { analyzePrepared, query } from '../support/plans.js';
+
+/** Plans compared by their shape: the costs move with the statistics. */
+const COSTS_OFF = 'analyze, costs off';
 
 const ROWS = 100_000;
 const principal: Principal = {
@@ -11,13 +15,6 @@ const principal: Principal = {
   scopes: new Set(['executions:read']),
   keyId: null,
 };
-
-/** Runs SQL with parameters on the server's own database connection, whichever driver it is. */
-async function query(s: TestServer, text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
-  const n = s.database.notifier;
-  if (n.kind === 'postgres') return (await n.sql.unsafe(text, params as never[])) as Record<string, unknown>[];
-  return (await n.pg.query<Record<string, unknown>>(text, params)).rows;
-}
 
 /** The plan PostgreSQL picks for a drizzle query, as text. */
 async function plan(s: TestServer, q: { toSQL(): { sql: string; params: unknown[] } }): Promise<string> {
@@ -75,34 +72,6 @@ async function planChoices(
   const { rows } = await n.pg.query<{ generic: number; custom: number }>(read);
   await n.pg.query('deallocate tag_page_plans');
   return rows[0] as { generic: number; custom: number };
-}
-
-/**
- * EXPLAIN ANALYZE of a query as the server runs it: prepared, executed six times (PostgreSQL then settles on its
- * plan), then explained on a seventh execution.
- */
-async function analyzePrepared(s: TestServer, q: { toSQL(): { sql: string; params: unknown[] } }): Promise<string> {
-  const literal = (v: unknown) => (typeof v === 'number' ? String(v) : `'${String(v).replaceAll("'", "''")}'`);
-  const { sql, params } = q.toSQL();
-  const args = params.length ? `(${params.map(literal).join(', ')})` : '';
-  const statements = [`prepare analyzed as ${sql}`, ...Array.from({ length: 6 }, () => `execute analyzed${args}`)];
-  const explain = `explain (analyze, costs off) execute analyzed${args}`;
-  const n = s.database.notifier;
-  if (n.kind === 'postgres') {
-    const session = await n.sql.reserve();
-    try {
-      for (const statement of statements) await session.unsafe(statement);
-      const rows = await session.unsafe(explain);
-      await session.unsafe('deallocate analyzed');
-      return rows.map((r) => String(r['QUERY PLAN'])).join('\n');
-    } finally {
-      session.release();
-    }
-  }
-  for (const statement of statements) await n.pg.query(statement);
-  const { rows } = await n.pg.query<Record<string, unknown>>(explain);
-  await n.pg.query('deallocate analyzed');
-  return rows.map((r) => String(r['QUERY PLAN'])).join('\n');
 }
 
 /** The rows every scan of execution_tags in an analyzed plan returned, summed. */
@@ -329,10 +298,14 @@ describe.each(DB_KINDS)('the tag filter on %s', (kind) => {
     const a = { key: 'phase-a', value: 'on' };
     const b = { key: 'phase-b', value: 'on' };
     for (const filter of [{ tags: [a, b] }, { tags: [b, a] }, { tags: [b, a], status: ['PENDING'] }]) {
-      const page = await analyzePrepared(s, listQuery(s.database.db, principal, { filter, first: 20 }));
+      const page = await analyzePrepared(
+        s,
+        listQuery(s.database.db, principal, { filter, first: 20 }).toSQL(),
+        COSTS_OFF,
+      );
       expect(tagRowsRead(page)).toBeLessThanOrEqual(8); // the ends of each pair's range (one entry each)
       expect(await listQuery(s.database.db, principal, { filter, first: 20 })).toEqual([]);
-      const count = await analyzePrepared(s, countQuery(s.database.db, principal, filter));
+      const count = await analyzePrepared(s, countQuery(s.database.db, principal, filter).toSQL(), COSTS_OFF);
       expect(tagRowsRead(count)).toBeLessThanOrEqual(8);
       expect(await countQuery(s.database.db, principal, filter)).toEqual([]);
     }

@@ -11,6 +11,7 @@ import {
 } from '../../src/domain/changes.js';
 import { PAGE } from '../../src/feed/change-tail.js';
 import { DB_KINDS, startTestServer, type TestServer } from '../support/harness.js';
+import { analyzePrepared, query } from '../support/plans.js';
 
 const BACKLOG = 100_000;
 const tenant: Principal = {
@@ -19,44 +20,6 @@ const tenant: Principal = {
   scopes: new Set(['executions:read']),
   keyId: null,
 };
-
-/** Runs SQL with parameters on the server's own database connection, whichever driver it is. */
-async function query(s: TestServer, text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
-  const n = s.database.notifier;
-  if (n.kind === 'postgres') return (await n.sql.unsafe(text, params as never[])) as Record<string, unknown>[];
-  return (await n.pg.query<Record<string, unknown>>(text, params)).rows;
-}
-
-/**
- * EXPLAIN ANALYZE of a statement as the server runs it: prepared (every query of the server is), executed six times
- * so PostgreSQL settles on its plan (a generic one, made without the parameters' values, if it costs no more), then
- * explained on a seventh execution, in the same session.
- */
-async function analyzePrepared(s: TestServer, statement: { sql: string; params: unknown[] }): Promise<string> {
-  const literal = (v: unknown) => (typeof v === 'number' ? String(v) : `'${String(v).replaceAll("'", "''")}'`);
-  const args = statement.params.length ? `(${statement.params.map(literal).join(', ')})` : '';
-  const statements = [
-    `prepare change_read as ${statement.sql}`,
-    ...Array.from({ length: 6 }, () => `execute change_read${args}`),
-  ];
-  const explain = `explain (analyze) execute change_read${args}`;
-  const n = s.database.notifier;
-  if (n.kind === 'postgres') {
-    const session = await n.sql.reserve(); // a prepared statement belongs to its session
-    try {
-      for (const text of statements) await session.unsafe(text);
-      const rows = await session.unsafe(explain);
-      await session.unsafe('deallocate change_read');
-      return rows.map((r) => String(r['QUERY PLAN'])).join('\n');
-    } finally {
-      session.release();
-    }
-  }
-  for (const text of statements) await n.pg.query(text);
-  const { rows } = await n.pg.query<Record<string, unknown>>(explain);
-  await n.pg.query('deallocate change_read');
-  return rows.map((r) => String(r['QUERY PLAN'])).join('\n');
-}
 
 /**
  * The change rows every scan of execution_changes in an analyzed plan went through: those it returned and those its
