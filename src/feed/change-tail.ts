@@ -13,7 +13,7 @@ import {
   readTail,
   requireRetained,
 } from '../domain/changes.js';
-import type { VigilError } from '../domain/errors.js';
+import { VigilError } from '../domain/errors.js';
 import { matchesFilter } from '../domain/filters.js';
 import type { ExecutionFilter } from '../domain/inputs.js';
 import type { Execution } from '../domain/types.js';
@@ -54,8 +54,13 @@ export interface Matched {
 
 export interface TailSubscriber {
   receive(batch: Batch): void;
-  /** The tail cannot go on (shutdown, or its position was pruned): the stream ends. */
+  /** The tail cannot go on for it (shutdown, or rows it needed were pruned): the stream ends. */
   closed(error?: VigilError): void;
+  /**
+   * Above this it needs every row from the tail (the frontier it read after joining; below it, it replays or wants
+   * nothing); null until it has read it.
+   */
+  needs(): Position | null;
 }
 
 /**
@@ -145,8 +150,8 @@ export class ChangeTail {
           }
           if (!this.position) break read;
           if (comparePositions(from, state.horizon) < 0) {
-            this.fail(state);
-            break read;
+            this.pruned(state);
+            continue;
           }
           const end: Position = rows.length < PAGE ? laterOf(from, state.frontier) : (rows.at(-1)?.position ?? from);
           this.position = end;
@@ -180,17 +185,39 @@ export class ChangeTail {
     for (const s of [...this.subscribers]) s.receive(batch);
   }
 
-  private fail(state: FeedState): void {
-    let error: VigilError | undefined;
+  /**
+   * A prune passed the tail's position (nothing was written for a while, so it had not moved): the rows it took may
+   * be ones a subscriber never got. The subscribers that needed rows below the horizon end with the expired cursor's
+   * error; one that joined later (its frontier at or above the horizon) loses nothing and goes on, the tail reading
+   * on from the horizon. One that has not read its frontier yet cannot tell: it ends with a retryable error and
+   * resumes from its cursor.
+   */
+  private pruned(state: FeedState): void {
+    let expired: VigilError | undefined;
     try {
       requireRetained(this.position ?? state.horizon, state);
     } catch (err) {
-      error = err as VigilError;
+      expired = err as VigilError;
     }
-    this.log.warn({}, 'the change log was pruned past the live position; live change streams end');
-    for (const s of [...this.subscribers]) s.closed(error);
-    this.subscribers.clear();
-    this.position = null;
+    let ended = 0;
+    for (const s of [...this.subscribers]) {
+      const needs = s.needs();
+      if (needs && comparePositions(needs, state.horizon) >= 0) continue;
+      this.subscribers.delete(s);
+      ended += 1;
+      s.closed(
+        needs
+          ? expired
+          : new VigilError(
+              'SERVICE_UNAVAILABLE',
+              'The change feed was pruned while this stream started; resume with your cursor',
+              { retryAfter: 1 },
+            ),
+      );
+    }
+    if (ended > 0)
+      this.log.warn({ ended }, 'the change log was pruned past the live position; the streams that needed it end');
+    this.position = this.subscribers.size > 0 ? state.horizon : null;
   }
 
   close(): void {

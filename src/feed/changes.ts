@@ -128,6 +128,8 @@ function follow(
     position = laterOf(position, batch.end);
     flush();
   };
+  /** The frontier read after joining: above it every row comes from the tail. */
+  let needed: Position | null = null;
   const subscriber: TailSubscriber = {
     receive: (batch) => {
       if (done) return;
@@ -135,6 +137,7 @@ function follow(
       else live(batch);
     },
     closed: (error) => finish(error),
+    needs: () => needed,
   };
   principal.signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -146,6 +149,7 @@ function follow(
       // taken later), so the replay below it and the tail above `joined` leave no gap.
       const state = await readFeedState(db);
       const frontier = state.frontier;
+      needed = frontier;
       if (after) {
         requireRetained(after, state);
         sent = new Map();

@@ -1,8 +1,18 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHANGES, type Change, type Changes, covers, cursorOf, readUntil, sleep } from '../support/changes.js';
+import { pruneChanges } from '../../src/domain/changes.js';
+import {
+  CHANGES,
+  type Change,
+  type Changes,
+  covers,
+  cursorOf,
+  readUntil,
+  sleep,
+  untilLive,
+} from '../support/changes.js';
 import { createExecution, DB_KINDS, ok, record, startTestServer, type TestServer } from '../support/harness.js';
-import { subscribe, take } from '../support/subscribe.js';
+import { collect, subscribe, take } from '../support/subscribe.js';
 
 /** (xid, seq) of a cursor, to check the order items arrive in. */
 const positionOf = (cursor: string) => {
@@ -232,6 +242,36 @@ describe.each(DB_KINDS)('expired cursors on %s', (kind) => {
     const e = await createExecution(s, { workflowId: 'expire' });
     const got = await readUntil(fresh, (seen) => seen.some((c) => c.execution.id === e.id));
     expect(got.map((c) => c.execution.id)).toContain(e.id);
+    await fresh.close();
+  });
+});
+
+describe.each(DB_KINDS)('a prune past the live position on %s', (kind) => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer(kind);
+  });
+  afterAll(() => s.close());
+
+  it('ends the live streams that may have missed pruned rows, and not one that joined after the prune with a fresh cursor', async () => {
+    // A live stream keeps the process's tail at the frontier of its last read.
+    const old = subscribe<Changes>(s.url, 'yoga-sse', CHANGES, { filter: { workflowIdPrefix: 'pruned-' } });
+    await untilLive(s, old, 'pruned-probe');
+    // Two prunes with nothing to keep: the second's mark is above the first's own transaction, so the horizon
+    // passes the tail's position without a change row written (as an hourly prune does on a quiet system).
+    await pruneChanges(s.database.db, 0, new Date());
+    await pruneChanges(s.database.db, 0, new Date());
+    // A client that finds its cursor expired takes a fresh one and resumes from it, while the old stream is open.
+    const fresh = subscribe<Changes>(s.url, 'yoga-sse', CHANGES, {
+      filter: { workflowIdPrefix: 'pruned-' },
+      after: await cursorOf(s),
+    });
+    const e = await createExecution(s, { workflowId: 'pruned-after' });
+    const got = await readUntil(fresh, (seen) => seen.some((c) => c.execution.id === e.id));
+    expect(got.map((c) => c.execution.id)).toEqual([e.id]);
+    // The old stream cannot know what the prune took from under it: it ends with the expired cursor's error.
+    const ended = await collect(old);
+    expect(ended.at(-1)?.errors?.[0]?.extensions?.code).toBe('VALIDATION_FAILED');
     await fresh.close();
   });
 });
