@@ -173,7 +173,7 @@ describe('log pane (pglite)', () => {
     const matches = page.locator('[data-testid=log-matches]');
     const expected = lines.filter((l) => l.text.includes('checksum 2')).length;
     await expect.poll(() => matches.textContent(), WAIT).toBe(`1 of ${expected}`);
-    expect(await follow(page)).toBe('false');
+    await expect.poll(() => follow(page), WAIT).toBe('false');
     await search.fill('RETRYING');
     // lines that match, case-insensitively, across colour changes
     await expect.poll(() => matches.textContent(), WAIT).toBe('1 of 3');

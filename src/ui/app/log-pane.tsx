@@ -71,8 +71,9 @@ export function LogPane({ store, state, name }: LogPaneProps) {
     if (el && follow) el.scrollTop = virtual.getTotalSize();
   }, [version, follow, virtual]);
 
-  // a new search shows its first match at once, as a browser's find does
-  useEffect(() => {
+  // a new search shows its first match at once, as a browser's find does: before paint, so the count and the
+  // scroll to the match (which stops following) show together
+  useLayoutEffect(() => {
     if (pattern && matches.list.length) jump(0);
   }, [pattern]);
 
