@@ -310,12 +310,13 @@ export class ChangeFeed implements ChangeSink {
         if (!hub.latest || execution.lastSequence >= hub.latest.lastSequence) hub.latest = execution;
         let page = first;
         while (hub.eventListeners > 0 && hub.loadedThrough < execution.lastSequence) {
-          const events =
-            page && hub.loadedThrough === from
-              ? page
-              : await readEvents(this.db, hub.id, hub.loadedThrough, EVENT_PAGE);
+          const prefetched = page !== undefined && hub.loadedThrough === from;
+          const events = prefetched && page ? page : await readEvents(this.db, hub.id, hub.loadedThrough, EVENT_PAGE);
           page = undefined;
           const last = events.at(-1);
+          // The first page was read beside the row, on another connection: its snapshot may predate a commit the
+          // row's shows. Read again (after the row) rather than mark those events dispatched: they never were.
+          if (!last && prefetched) continue;
           if (!last) break;
           hub.loadedThrough = last.sequence;
           for (const l of [...hub.listeners]) l.events?.(events);
