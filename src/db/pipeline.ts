@@ -1,29 +1,13 @@
-import { fillPlaceholders, type Query, type SQL } from 'drizzle-orm';
-import { PgDialect } from 'drizzle-orm/pg-core';
+import type { SQL } from 'drizzle-orm';
+import type { PgDialect } from 'drizzle-orm/pg-core';
 import { PostgresJsSession, PostgresJsTransaction } from 'drizzle-orm/postgres-js';
 import type postgres from 'postgres';
 import { within } from '../within.js';
 import type { Db, Tx } from './client.js';
-
-/** A statement of a fixed shape whose text was built once (`fixed`), with one call's values for its placeholders. */
-export interface Bound {
-  query: Query;
-  values: Record<string, unknown>;
-}
+import type { Bound } from './statement-cache.js';
 
 /** What a pipeline sends: a statement built for this call, or a fixed one bound to this call's values. */
 export type Statement = SQL | Bound;
-
-const dialect = new PgDialect();
-
-/**
- * A statement of a fixed shape (its values as `sql.placeholder`s), its text and parameters built once: building a
- * statement with drizzle costs tens of µs per call on a cold path, more than the socket write it precedes.
- */
-export function fixed(template: SQL): (values: Record<string, unknown>) => Bound {
-  const query = dialect.sqlToQuery(template);
-  return (values) => ({ query, values });
-}
 
 const isBound = (s: Statement): s is Bound => 'query' in s && 'values' in s;
 
@@ -59,7 +43,8 @@ function rowsOf(result: unknown): unknown[] {
  * naming the one that changed, when an upgrade moves any of them. On PostgreSQL the transaction has a connection of its own and nothing waits that need
  * not: BEGIN goes out with the first statements, and the last writes may carry COMMIT (`send`), so a read-then-write
  * transaction costs two round trips instead of four. Whatever `fn` left uncommitted is committed when it returns;
- * when it throws, the transaction rolls back. On PGlite (in process, no round trips) this is `db.transaction`.
+ * when it throws, the transaction rolls back. On PGlite (in process, no round trips) this is `db.transaction`, a fixed
+ * statement run by drizzle's `tx._.session.prepareQuery(query, fields, name, arrayMode)` (the same test holds it).
  */
 export async function pipelinedTransaction<T>(db: Db, fn: (pipeline: Pipeline) => Promise<T>): Promise<T> {
   const client = (db as unknown as { $client?: postgres.Sql }).$client;
@@ -84,9 +69,8 @@ export async function pipelinedTransaction<T>(db: Db, fn: (pipeline: Pipeline) =
   // query builder's own layers would take a varying number, so statements sent with COMMIT never go through them.
   const send = async (statements: Statement[], commit: boolean): Promise<unknown[][]> => {
     const queries = statements.map((s) => {
-      const { sql, params } = isBound(s) ? s.query : internal.dialect.sqlToQuery(s);
-      const values = isBound(s) ? fillPlaceholders(params, s.values) : params;
-      return link.sql.unsafe(sql, values as never[]).execute();
+      const { sql, params } = isBound(s) ? { sql: s.query.sql, params: s.params } : internal.dialect.sqlToQuery(s);
+      return link.sql.unsafe(sql, params as never[]).execute();
     });
     const [results] = await Promise.all([Promise.all(queries), commit ? end('commit') : undefined]);
     return results.map(rowsOf);

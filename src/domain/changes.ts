@@ -1,8 +1,9 @@
 import { createHash, hash, timingSafeEqual } from 'node:crypto';
-import { and, asc, Column, eq, fillPlaceholders, getTableColumns, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import type postgres from 'postgres';
 import type { Executor } from '../db/client.js';
 import { changeFeedState, executionChangeMarks, executionChanges, executions } from '../db/schema.js';
+import { type Bound, columnsOf, decoderOf, fixed } from '../db/statement-cache.js';
 import type { Principal } from './access.js';
 import { VigilError } from './errors.js';
 import { filterConditions } from './filters.js';
@@ -70,15 +71,21 @@ export async function readFeedState(db: Executor): Promise<FeedState> {
 }
 
 const EXECUTION_COLUMNS = getTableColumns(executions);
-const EXECUTION_ENTRIES = Object.entries(EXECUTION_COLUMNS) as [string, Column][];
-/** Each column's mapper, or null where it hands the driver's value back as it is (text, uuid, enums, booleans). */
-const EXECUTION_MAPPERS = EXECUTION_ENTRIES.map(([, column]) =>
-  column.mapFromDriverValue === Column.prototype.mapFromDriverValue ? null : column,
-);
+const EXECUTION_ENTRIES = columnsOf(executions);
+/** A change row's execution, by where its columns start (after the position and the extra columns): made once each. */
+const decoders = new Map<number, (values: readonly unknown[]) => Execution>();
+const decoderAt = (first: number) => {
+  let decode = decoders.get(first);
+  if (!decode) {
+    decode = decoderOf<Execution>(EXECUTION_ENTRIES, first);
+    decoders.set(first, decode);
+  }
+  return decode;
+};
 const position = { xid: sql<string>`${executionChanges.xid}::text`, seq: sql<string>`${executionChanges.seq}::text` };
 
 /** A read of change rows: the position, `extra` text columns, then the execution's columns, in this order. */
-export interface ChangeSelect {
+export interface ChangeSelect extends SQLWrapper {
   toSQL(): { sql: string; params: unknown[] };
   then: PromiseLike<Record<string, unknown>[]>['then'];
 }
@@ -93,7 +100,7 @@ async function changeRows(
   query: () => ChangeSelect,
   extra: readonly string[],
   /** The statement built before (PostgreSQL), instead of the query's own. */
-  statement?: () => { sql: string; params: unknown[] },
+  statement?: () => Bound,
 ): Promise<{ row: ChangeRow | null; extra: unknown[] }[]> {
   const client = (db as unknown as { $client?: Partial<postgres.Sql> }).$client;
   if (!client || typeof client.unsafe !== 'function' || typeof client.reserve !== 'function') {
@@ -113,22 +120,17 @@ async function changeRows(
       };
     });
   }
-  const { sql: text, params } = statement ? statement() : query().toSQL();
+  const bound = statement?.();
+  const { sql: text, params } = bound ? { sql: bound.query.sql, params: bound.params } : query().toSQL();
   const rows = await client.unsafe(text, params as never[], { prepare: true }).values();
   const first = 2 + extra.length;
+  const decode = decoderAt(first);
   return rows.map((r) => {
     if (r[0] == null) return { row: null, extra: r.slice(2, first) };
-    const execution: Record<string, unknown> = {};
-    for (let i = 0; i < EXECUTION_ENTRIES.length; i++) {
-      const value = r[first + i];
-      const mapper = EXECUTION_MAPPERS[i];
-      execution[(EXECUTION_ENTRIES[i] as [string, Column])[0]] =
-        value === null || !mapper ? value : mapper.mapFromDriverValue(value);
-    }
     return {
       row: {
         position: { xid: BigInt(r[0] as string), seq: BigInt(r[1] as string) },
-        execution: execution as Execution,
+        execution: decode(r),
       },
       extra: r.slice(2, first),
     };
@@ -238,22 +240,21 @@ export function tailQuery(db: Executor, after: Position, limit: number): ChangeS
   return tailSelect(db, after.xid.toString(), after.seq.toString(), limit);
 }
 
-/** The tail's statement text with placeholders for its position, per page size: built once. */
-const tailStatements = new Map<number, { sql: string; params: unknown[] }>();
+/** The tail's statement with placeholders for its position, per page size: built once. */
+const tailStatements = new Map<number, (values: Record<string, unknown>) => Bound>();
 
 /**
  * `tailQuery`'s statement as PostgreSQL runs it: built once, its position filled in (drizzle took about 0.6 ms of CPU
  * to build it, on every read of the tail: at 1,000 commits/s, reads back to back). PGlite runs drizzle's query.
  */
-export function tailStatement(db: Executor, after: Position, limit: number): { sql: string; params: unknown[] } {
-  let statement = tailStatements.get(limit);
-  if (!statement) {
+export function tailStatement(db: Executor, after: Position, limit: number): Bound {
+  let bind = tailStatements.get(limit);
+  if (!bind) {
     // The same text on every database (drizzle's PostgreSQL dialect): built once per process.
-    statement = tailSelect(db, sql.placeholder('xid'), sql.placeholder('seq'), limit).toSQL();
-    tailStatements.set(limit, statement);
+    bind = fixed(tailSelect(db, sql.placeholder('xid'), sql.placeholder('seq'), limit));
+    tailStatements.set(limit, bind);
   }
-  const values = { xid: after.xid.toString(), seq: after.seq.toString() };
-  return { sql: statement.sql, params: fillPlaceholders(statement.params, values) };
+  return bind({ xid: after.xid.toString(), seq: after.seq.toString() });
 }
 
 /** The tail's statement, its position given as values or as placeholders. */

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { pgArray } from '../db/arrays.js';
-import { type Bound, fixed } from '../db/pipeline.js';
+import { type Bound, fixed } from '../db/statement-cache.js';
 import type { MessageState, NewEvent } from './batch.js';
 import type { LogPayload } from './logs.js';
 import type { Execution, ExecutionStatus } from './types.js';

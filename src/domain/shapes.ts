@@ -1,4 +1,4 @@
-import { is, Placeholder, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Executor } from '../db/client.js';
 import { type BuiltStatement, type DrizzleQuery, type RowColumns, statementOf } from '../db/statement-cache.js';
 import { VigilError } from './errors.js';
@@ -80,7 +80,10 @@ export function shaped<T, A extends object>(
   cache.set(key, statement);
   const s = statement;
   return {
-    toSQL: () => ({ sql: s.text, params: s.params.map((p) => (is(p, Placeholder) ? values[p.name] : p)) }),
+    toSQL: () => {
+      const { query, params } = s.bind(values);
+      return { sql: query.sql, params };
+    },
     // biome-ignore lint/suspicious/noThenProperty: a read is awaited like drizzle's queries
     then: (resolve, reject) => (s.execute(values) as Promise<T[]>).then(resolve, reject),
   };

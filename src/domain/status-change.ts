@@ -1,8 +1,8 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { pgArray } from '../db/arrays.js';
-import { type Bound, fixed, pipelinedTransaction } from '../db/pipeline.js';
+import { pipelinedTransaction } from '../db/pipeline.js';
 import { executions } from '../db/schema.js';
-import { columnsOf, decoderOf } from '../db/statement-cache.js';
+import { type Bound, columnsOf, decoderOf, fixed } from '../db/statement-cache.js';
 import type { Principal } from './access.js';
 import { isOpenStep, OPEN_STEP_STATUSES } from './batch.js';
 import type { DomainContext, StatusChangeHook } from './context.js';

@@ -1,8 +1,9 @@
 import { and, asc, eq, getTableColumns, inArray, lte, sql } from 'drizzle-orm';
 import { pgArray } from '../db/arrays.js';
 import type { Executor } from '../db/client.js';
-import { fixed, type Pipeline, pipelinedTransaction, type Statement, sqlState } from '../db/pipeline.js';
+import { type Pipeline, pipelinedTransaction, type Statement, sqlState } from '../db/pipeline.js';
 import { executionEvents, executions } from '../db/schema.js';
+import { fixed } from '../db/statement-cache.js';
 import { type Principal, requireScope } from './access.js';
 import { closeOpenSteps, completionTime } from './batch.js';
 import { type DomainContext, hookWrites, prepareHooks, publish, runHooks } from './context.js';

@@ -8,6 +8,7 @@ import { pgArray } from '../../src/db/arrays.js';
 import { type Database, openDatabase } from '../../src/db/client.js';
 import { pipelinedTransaction } from '../../src/db/pipeline.js';
 import { preparing } from '../../src/db/prepare-all.js';
+import { fixed } from '../../src/db/statement-cache.js';
 import { DB_KINDS, newDatabaseUrl } from '../support/harness.js';
 
 /**
@@ -157,6 +158,24 @@ describe('the drizzle-orm and postgres.js internals src/db/pipeline.ts builds tr
       return { sent, executed: rows(await tx.execute(sql`select ${3}::int as n`)) };
     });
     expect(answer).toEqual({ sent: [{ n: 2 }], executed: [{ n: 3 }] });
+  });
+});
+
+describe('the drizzle-orm internal src/db/pipeline.ts runs fixed statements through on PGlite', () => {
+  let database: Database;
+  beforeAll(async () => {
+    database = await openDatabase({ loadDataDir: new Blob([readFileSync(inject('pgliteTemplate'))]) });
+  });
+  afterAll(() => database.close());
+
+  it("still has a transaction's _.session.prepareQuery(query, fields, name, arrayMode), and runs a bound statement by it", async () => {
+    const two = fixed(sql`select ${sql.placeholder('n')}::int + 1 as n, ${'fixed'}::text as s`);
+    const answer = await pipelinedTransaction(database.db, async ({ tx, send }) => {
+      const session = (tx as unknown as { _?: { session?: { prepareQuery?: unknown } } })._?.session;
+      expect(typeof session?.prepareQuery, 'drizzle PgTransaction._.session.prepareQuery()').toBe('function');
+      return send([two({ n: 1 }), two({ n: 41 })], true);
+    });
+    expect(answer).toEqual([[{ n: 2, s: 'fixed' }], [{ n: 42, s: 'fixed' }]]);
   });
 });
 

@@ -72,7 +72,8 @@ describe.each(DB_KINDS)('the change log read over a backlog of 100,000 changes o
 
   it('runs the tail’s statement as drizzle builds it, built once with its position filled in', () => {
     for (const at of [start, end, { xid: 42n, seq: 7n }]) {
-      expect(tailStatement(s.database.db, at, PAGE)).toEqual(tailQuery(s.database.db, at, PAGE).toSQL());
+      const bound = tailStatement(s.database.db, at, PAGE);
+      expect({ sql: bound.query.sql, params: bound.params }).toEqual(tailQuery(s.database.db, at, PAGE).toSQL());
     }
   });
 
