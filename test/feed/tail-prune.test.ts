@@ -39,7 +39,12 @@ function subscriber(needs: Position | null) {
 describe('a prune past the change tail', () => {
   it('ends the streams that needed pruned rows (expired) or cannot tell yet (retry), and reads on for the rest', async () => {
     let observer: { changed(): void } | undefined;
-    const feed = { observe: (o: { changed(): void }) => ((observer = o), () => {}) } as unknown as ChangeFeed;
+    const feed = {
+      observe: (o: { changed(): void }) => {
+        observer = o;
+        return () => {};
+      },
+    } as unknown as ChangeFeed;
     const warn = vi.fn();
     const tail = new ChangeTail({} as Executor, codecOf('k'), feed, { warn });
     reads.state = stateAt(10, 0);
