@@ -310,12 +310,13 @@ export class ChangeFeed implements ChangeSink {
         if (!hub.latest || execution.lastSequence >= hub.latest.lastSequence) hub.latest = execution;
         let page = first;
         while (hub.eventListeners > 0 && hub.loadedThrough < execution.lastSequence) {
-          const prefetched = page !== undefined && hub.loadedThrough === from;
-          const events = prefetched && page ? page : await readEvents(this.db, hub.id, hub.loadedThrough, EVENT_PAGE);
+          // The first page, read beside the row (on another connection), while nothing moved past its start.
+          const prefetched = hub.loadedThrough === from ? page : undefined;
           page = undefined;
+          const events = prefetched ?? (await readEvents(this.db, hub.id, hub.loadedThrough, EVENT_PAGE));
           const last = events.at(-1);
-          // The first page was read beside the row, on another connection: its snapshot may predate a commit the
-          // row's shows. Read again (after the row) rather than mark those events dispatched: they never were.
+          // Its snapshot may predate a commit the row's shows: an empty one is read again (after the row) rather than
+          // those events marked dispatched, which they never were.
           if (!last && prefetched) continue;
           if (!last) break;
           hub.loadedThrough = last.sequence;
