@@ -129,7 +129,17 @@ describe('log pane (pglite)', () => {
     await page.locator('[data-testid=log-view]').hover();
     await page.mouse.wheel(0, -600);
     await expect.poll(() => follow(page), WAIT).toBe('false');
-    const held = (await view(page)).top;
+    // following stops on the wheel event, before the scroll it asks for lands: wait for the view to settle (CI once
+    // read the place between the two, 600 px below where the view came to rest)
+    let held = Number.NaN;
+    await expect
+      .poll(async () => {
+        const top = (await view(page)).top;
+        const settled = top === held;
+        held = top;
+        return settled;
+      }, WAIT)
+      .toBe(true);
     await write(s, id, numbered(200, 40));
     await expect.poll(() => lineCount(page), WAIT).toBe(249);
     expect((await view(page)).top).toBe(held);
