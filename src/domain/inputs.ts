@@ -245,7 +245,8 @@ export const idPrefix = z
   .max(36)
   .transform((v) => v.toLowerCase())
   .refine(
-    (v) => ID_LAYOUT.startsWith(v.replace(/[0-9a-f]/g, 'x')),
+    // Anything but hex digits and dashes (the letter x too, the layout's own placeholder) fails to match.
+    (v) => ID_LAYOUT.startsWith(v.replace(/[^0-9a-f-]/g, '?').replace(/[0-9a-f]/g, 'x')),
     'must be the start of an execution id (hex digits and dashes in its layout)',
   );
 

@@ -202,6 +202,7 @@ describe.each(DB_KINDS)('waitForExecutions on %s', (kind) => {
     ['an expectedCount of 0', { filter: {}, expectedCount: 0 }],
     ['an expectedCount over 1,000', { filter: {}, expectedCount: 1001 }],
     ['a bad filter', { filter: { idPrefix: 'xyz' } }],
+    ['an idPrefix with the letter x', { filter: { idPrefix: 'Xc' } }],
   ])('refuses %s with VALIDATION_FAILED, and nothing waits', async (_name, variables) => {
     const r = await waitAt(s, { timeout: 5, ...variables });
     expect(codeOf(r)).toBe('VALIDATION_FAILED');

@@ -114,6 +114,8 @@ describe.each(DB_KINDS)('GET /api/v1/executions and the run model over REST on %
     ['first=101', ['query', 'first']],
     ['after=bm9wZQ', ['query', 'after']],
     ['idPrefix=zz', ['query', 'idPrefix']],
+    // x is the id layout's placeholder, not a hex digit (it once passed the check, then failed the query: a 500)
+    ['idPrefix=Xc', ['query', 'idPrefix']],
   ])('refuses %s with 422 naming the field', async (query, loc) => {
     const r = await rest<{ detail: { loc: unknown[] }[]; error_code: string }>(s, 'GET', `/api/v1/executions?${query}`);
     expect(r.status).toBe(422);
