@@ -1,18 +1,39 @@
 import { sql } from 'drizzle-orm';
 import { pgArray } from '../db/arrays.js';
-import { type Bound, fixed } from '../db/statement-cache.js';
+import { executionMessages, executions } from '../db/schema.js';
+import { type Bound, columnsOf, decoderOf, fixed } from '../db/statement-cache.js';
 import type { MessageState, NewEvent } from './batch.js';
 import type { LogPayload } from './logs.js';
 import type { Execution, ExecutionStatus } from './types.js';
 
 /**
- * The statements a recorded batch writes its rows with (`record.ts` runs them): one array parameter per column, so
- * each has one fixed text, built once (`fixed`), whatever the batch holds.
+ * The statements a recorded batch reads its rows with and writes them with (`record.ts` runs them): one array
+ * parameter per column, so each has one fixed text, built once (`fixed`), whatever the batch holds.
  */
 
 const v = (name: string) => sql.placeholder(name);
 
 export type StoredEvent = NewEvent & { executionId: string; recordedAt: Date };
+
+/** A row of `select *` (named columns, driver values) as drizzle's `select()` of the table gives it. */
+function rowReader<T>(table: Parameters<typeof columnsOf>[0]): (row: Record<string, unknown>) => T {
+  const columns = columnsOf(table);
+  const names = columns.map(([key, column]) => column?.name ?? key);
+  const decode = decoderOf<T>(columns);
+  return (row) => decode(names.map((name) => row[name]));
+}
+
+/** The batch's executions, locked in id order (so two batches never deadlock). */
+const LOCK_EXECUTIONS = fixed(sql`select * from executions where id = any(${v('ids')}::uuid[]) order by id for update`);
+export const lockExecutions = (batchIds: RowOf): Bound => LOCK_EXECUTIONS({ ids: batchIds.ids });
+export const executionOf = rowReader<Execution>(executions);
+
+/** The lineage rows of the batch's messages (read after the lock, on its connection: exact under it). */
+const READ_MESSAGES = fixed(sql`select * from execution_messages
+    where execution_id = any(${v('ids')}::uuid[]) and message_id = any(${v('messages')}::text[])`);
+export const readMessages = (batchIds: RowOf, messageIds: readonly string[]): Bound =>
+  READ_MESSAGES({ ids: batchIds.ids, messages: pgArray(messageIds) });
+export const messageOf = rowReader<typeof executionMessages.$inferSelect>(executionMessages);
 
 /**
  * The batch's executions, sent once per statement as one array; each row names its execution by its 1-based index in

@@ -1,8 +1,5 @@
-import { asc, sql } from 'drizzle-orm';
-import { pgArray } from '../db/arrays.js';
 import { isConnectionFault } from '../db/faults.js';
 import { type Pipeline, pipelinedTransaction, type Statement, sqlState } from '../db/pipeline.js';
-import { executionMessages, executions } from '../db/schema.js';
 import { type Principal, requireScope } from './access.js';
 import { applyBatch, type MessageState } from './batch.js';
 import {
@@ -21,10 +18,14 @@ import { isUuid } from './executions.js';
 import { batchKeyInput, type ExecutionEventInput, eventBatchInput, parse } from './inputs.js';
 import { copyOf, dropCopies, keepCopy, type RowCopy } from './record-copies.js';
 import {
+  executionOf,
   insertEvents,
   insertLogs,
   insertMessages,
+  lockExecutions,
   type MessageWrite,
+  messageOf,
+  readMessages,
   rowsOfBatch,
   type StoredEvent,
   updateExecutions,
@@ -240,7 +241,7 @@ type Outcome = { result: RecordResult; replay?: { first: number; last: number } 
 type Written = { outcomes: Outcome[]; changes: Change[] };
 async function writeBatch(
   ctx: DomainContext,
-  { tx, send }: Pipeline,
+  pipeline: Pipeline,
   batch: Request[],
   copy?: RowCopy,
   onLocked?: () => void,
@@ -254,33 +255,26 @@ async function writeBatch(
   ];
   // Pipelined: the lineage read runs after the lock on the same connection, so it sees what the lock protects. Lists
   // go as one array parameter, so each statement has one text, prepared once per connection whatever the batch size
-  // (postgres.js holds a statement it has not prepared yet until the server describes it: no pipelining then).
+  // (postgres.js holds a statement it has not prepared yet until the server describes it: no pipelining then). The
+  // lock and the lineage read are fixed statements (`record-rows.ts`), sent first; drizzle's handle of the
+  // transaction is made only for what needs it (idempotency keys, hooks).
+  const batchIds = rowsOfBatch(ids);
   const keyed = batch.flatMap((r) => (r.key ? [{ executionId: r.executionId, key: r.key.key }] : []));
   // A batch that reports a status change has the hooks' reads (the webhook endpoints) sent with the lock too, and
   // their writes go with COMMIT below.
   const reportsStatus = batch.some((r) => r.inputs.some((e) => e.statusChanged));
   const byTenant = new Map(batch.map((r) => [`${r.principal.organizationId}/${r.principal.environment}`, r.principal]));
   const tenants = reportsStatus ? [...byTenant.values()] : [];
-  const [rows, found, storedKeys] = await Promise.all([
-    copy
-      ? [copy.row]
-      : (tx
-          .select()
-          .from(executions)
-          .where(sql`${executions.id} = any(${pgArray(ids)}::uuid[])`)
-          .orderBy(asc(executions.id))
-          .for('update') as Promise<Execution[]>),
-    messageIds.length > 0
-      ? tx
-          .select()
-          .from(executionMessages)
-          .where(
-            sql`${executionMessages.executionId} = any(${pgArray(ids)}::uuid[]) and ${executionMessages.messageId} = any(${pgArray(messageIds)}::text[])`,
-          )
-      : Promise.resolve([]),
-    keyed.length > 0 ? readKeys(tx, keyed) : Promise.resolve([]),
-    tenants.length > 0 ? prepareHooks(ctx, tx, tenants) : null,
+  const reads: Statement[] = [];
+  if (!copy) reads.push(lockExecutions(batchIds));
+  if (messageIds.length > 0) reads.push(readMessages(batchIds, messageIds));
+  const [read, storedKeys] = await Promise.all([
+    reads.length > 0 ? pipeline.send(reads, false) : Promise.resolve([]),
+    keyed.length > 0 ? readKeys(pipeline.tx, keyed) : Promise.resolve([]),
+    tenants.length > 0 ? prepareHooks(ctx, pipeline.tx, tenants) : null,
   ]);
+  const rows = copy ? [copy.row] : (read[0] as Record<string, unknown>[]).map(executionOf);
+  const found = messageIds.length > 0 ? (read.at(-1) as Record<string, unknown>[]).map(messageOf) : [];
   onLocked?.();
   const keys = new Map(storedKeys.map((k) => [keyOf(k.executionId, k.key), k]));
   const newKeys: StoredKey[] = [];
@@ -389,7 +383,6 @@ async function writeBatch(
   const writes: Statement[] = [];
   const logs = events.filter((e) => e.type === 'LOG');
   if (logs.length > 0) events = events.filter((e) => e.type !== 'LOG');
-  const batchIds = rowsOfBatch(ids);
   if (logs.length > 0) writes.push(insertLogs(logs, now, batchIds));
   if (events.length > 0) writes.push(insertEvents(events, now, batchIds));
   // Under the row locks the lineage read is exact: new messages are plainly inserted (no conflict to test for, no
@@ -407,11 +400,11 @@ async function writeBatch(
   // The hooks' writes of each status change (once per execution, with its final state), then all of them pipelined
   // on the transaction's connection with COMMIT.
   for (const change of statusChanges) {
-    writes.push(...(await hookWrites(ctx, tx, current.get(change.id) as Execution, change.from, now)));
+    writes.push(...(await hookWrites(ctx, pipeline.tx, current.get(change.id) as Execution, change.from, now)));
   }
   let results: unknown[][];
   try {
-    results = await send(writes, true);
+    results = await pipeline.send(writes, true);
   } catch (err) {
     // 22012: the guard above divided by zero
     if (sqlState(err) === '22012') throw new VigilError('INTERNAL', 'An execution changed under its row lock');
