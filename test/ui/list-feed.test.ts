@@ -178,6 +178,8 @@ describe.each(DB_KINDS)('the list on the change feed (%s)', (kind: DbKind) => {
       expect(await count('COMPLETED')).toBe('1');
       expect(await count('FAILED')).toBe('1');
       expect(await page.locator('[data-testid=count-all]').textContent()).toBe('5');
+      // and so is the overview (throttled at 3 s): the three running now, not the two it showed before
+      await expect.poll(() => page.locator('[data-testid=overview]').getAttribute('data-total'), WAIT).toBe('3');
       await shot(page, 'dashboard-reconnect-after');
 
       // and it goes on live on the new connection
