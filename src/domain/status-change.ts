@@ -2,11 +2,12 @@ import { type SQL, sql } from 'drizzle-orm';
 import { pgArray } from '../db/arrays.js';
 import { pipelinedTransaction } from '../db/pipeline.js';
 import { executions } from '../db/schema.js';
-import { type Bound, columnsOf, decoderOf, fixed } from '../db/statement-cache.js';
+import { type Bound, fixed } from '../db/statement-cache.js';
 import type { Principal } from './access.js';
 import { isOpenStep, OPEN_STEP_STATUSES } from './batch.js';
 import type { DomainContext, StatusChangeHook } from './context.js';
 import { copyOf } from './record-copies.js';
+import { executionOf } from './record-rows.js';
 import { tenantIs } from './tenant.js';
 import {
   type ClientTarget,
@@ -24,9 +25,6 @@ export type OneTrip =
   /** Not ended: the row as it was under the lock (null: no such execution for this principal). */
   | { ended: false; current: Execution | null };
 
-const EXECUTION_COLUMNS = columnsOf(executions);
-const EXECUTION_NAMES = EXECUTION_COLUMNS.map(([key, column]) => column?.name ?? key);
-const decodeExecution = decoderOf<Execution>(EXECUTION_COLUMNS);
 const NON_TERMINAL = pgArray(NON_TERMINAL_STATUSES);
 const OPEN_STEPS = pgArray(OPEN_STEP_STATUSES);
 
@@ -69,7 +67,7 @@ export async function endInOneTrip(
   };
   const [locked, changed] = await pipelinedTransaction(ctx.db, ({ send }) => send([lock(values), end(values)], true));
   const row = locked?.[0] as Record<string, unknown> | undefined;
-  const current = row ? decodeExecution(EXECUTION_NAMES.map((name) => row[name])) : null;
+  const current = row ? executionOf(row) : null;
   const times = changed?.[0] as { updated_at: unknown; completed_at: unknown } | undefined;
   if (!current || !times) return { ended: false, current };
   const at = executions.updatedAt.mapFromDriverValue(times.updated_at as never) as Date;
