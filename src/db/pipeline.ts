@@ -4,7 +4,7 @@ import { PostgresJsSession, PostgresJsTransaction } from 'drizzle-orm/postgres-j
 import type postgres from 'postgres';
 import { within } from '../within.js';
 import type { Db, Tx } from './client.js';
-import type { Bound } from './statement-cache.js';
+import { type Bound, rowsOf, runBound } from './statement-cache.js';
 
 /** What a pipeline sends: a statement built for this call, or a fixed one bound to this call's values. */
 export type Statement = SQL | Bound;
@@ -30,11 +30,6 @@ export function sqlState(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** Rows of a raw statement: postgres.js answers an array, PGlite `{ rows }`. */
-function rowsOf(result: unknown): unknown[] {
-  return Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? []);
-}
-
 /**
  * Runs `fn` in one transaction. It builds drizzle's transaction itself from drizzle-orm internals (0.45.4): the
  * database's `$client`, `dialect` (`sqlToQuery`) and `session.schema`/`session.options`, and the constructors
@@ -44,16 +39,13 @@ function rowsOf(result: unknown): unknown[] {
  * not: BEGIN goes out with the first statements, and the last writes may carry COMMIT (`send`), so a read-then-write
  * transaction costs two round trips instead of four. Whatever `fn` left uncommitted is committed when it returns;
  * when it throws, the transaction rolls back. On PGlite (in process, no round trips) this is `db.transaction`, a fixed
- * statement run by drizzle's `tx._.session.prepareQuery(query, fields, name, arrayMode)` (the same test holds it).
+ * statement run by `runBound`.
  */
 export async function pipelinedTransaction<T>(db: Db, fn: (pipeline: Pipeline) => Promise<T>): Promise<T> {
   const client = (db as unknown as { $client?: postgres.Sql }).$client;
   if (!client || typeof client.reserve !== 'function') {
-    const run = (tx: Tx, s: Statement) =>
-      isBound(s) ? tx._.session.prepareQuery(s.query, undefined, undefined, false).execute(s.values) : tx.execute(s);
-    return db.transaction((tx) =>
-      fn({ tx, send: async (statements) => (await Promise.all(statements.map((s) => run(tx, s)))).map(rowsOf) }),
-    );
+    const run = async (tx: Tx, s: Statement) => (isBound(s) ? runBound(tx, s) : rowsOf(await tx.execute(s)));
+    return db.transaction((tx) => fn({ tx, send: (statements) => Promise.all(statements.map((s) => run(tx, s))) }));
   }
   const internal = db as unknown as { dialect: PgDialect; session: { schema: never; options: never } };
   const reserved = await reserve(client);

@@ -55,6 +55,34 @@ export function fixed(source: SQLWrapper): (values: Record<string, unknown>) => 
   return (values) => ({ query, values, params: fills.map((fill) => fill(values)) });
 }
 
+/** Rows of a raw statement: postgres.js answers an array, PGlite `{ rows }`. */
+export function rowsOf(result: unknown): Record<string, unknown>[] {
+  return (Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? [])) as Record<string, unknown>[];
+}
+
+/**
+ * Runs a bound statement, its rows as records by column name. On PostgreSQL it goes to postgres.js directly, prepared
+ * (a statement alone is its own transaction: no BEGIN and COMMIT of their own); PGlite and transactions run it through
+ * drizzle's session (`_.session.prepareQuery`, held by `test/db/workarounds.test.ts`).
+ */
+export async function runBound(db: Executor, bound: Bound): Promise<Record<string, unknown>[]> {
+  const client = (db as unknown as { $client?: Partial<postgres.Sql> }).$client;
+  if (client && typeof client.unsafe === 'function' && typeof client.reserve === 'function')
+    return rowsOf(await client.unsafe(bound.query.sql, bound.params as never[], { prepare: true }));
+  const { session } = (db as unknown as { _: { session: DrizzleSession } })._;
+  return rowsOf(await session.prepareQuery(bound.query, undefined, undefined, false).execute(bound.values));
+}
+
+/** What `runBound` calls on drizzle's session (an internal of drizzle-orm 0.45). */
+interface DrizzleSession {
+  prepareQuery(
+    query: Query,
+    fields: undefined,
+    name: undefined,
+    arrayMode: boolean,
+  ): { execute(values: Record<string, unknown>): Promise<unknown> };
+}
+
 /** A prepared select whose placeholders are given by name. */
 export interface RowStatement<T> {
   execute(values: Record<string, unknown>): Promise<T[]>;

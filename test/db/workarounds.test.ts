@@ -56,6 +56,26 @@ describe('drizzle-orm#6096: drizzle sends queries through postgres.js unsafe() w
   });
 });
 
+describe('postgres.js hands out the idle connection used last (scripts/postgres-lifo.mjs, run by npm install)', () => {
+  let client: postgres.Sql;
+  beforeAll(async () => {
+    client = postgres(await newDatabaseUrl(), { max: 3, onnotice: () => {} });
+  });
+  afterAll(() => client.end());
+
+  it('sends sequential queries to one backend while others are open and idle', async () => {
+    const pid = async (pause = 0) => (await client`select pg_backend_pid() as pid, pg_sleep(${pause})`)[0]?.pid;
+    const opened = new Set(await Promise.all([pid(0.05), pid(0.05), pid(0.05)]));
+    expect(opened.size).toBe(3);
+    const sequential = [];
+    for (let i = 0; i < 6; i++) sequential.push(await pid());
+    expect(
+      new Set(sequential).size,
+      'postgres.js rotates over its idle connections again: scripts/postgres-lifo.mjs found nothing to edit',
+    ).toBe(1);
+  });
+});
+
 describe('the drizzle-orm and postgres.js internals src/db/pipeline.ts builds transactions from', () => {
   let database: Database;
   beforeAll(async () => {
