@@ -13,7 +13,7 @@ import {
   readTail,
   requireRetained,
 } from '../domain/changes.js';
-import { VigilError } from '../domain/errors.js';
+import type { VigilError } from '../domain/errors.js';
 import { matchesFilter } from '../domain/filters.js';
 import type { ExecutionFilter } from '../domain/inputs.js';
 import type { Execution } from '../domain/types.js';
@@ -61,6 +61,11 @@ export interface TailSubscriber {
    * nothing); null until it has read it.
    */
   needs(): Position | null;
+  /**
+   * A prune passed the tail's position before this subscriber read its frontier (`needs` was null): the rows below
+   * `horizon` are gone. It goes on if the frontier it reads is at or above the horizon, and ends otherwise.
+   */
+  prunedBefore(horizon: Position): void;
 }
 
 /**
@@ -189,8 +194,7 @@ export class ChangeTail {
    * A prune passed the tail's position (nothing was written for a while, so it had not moved): the rows it took may
    * be ones a subscriber never got. The subscribers that needed rows below the horizon end with the expired cursor's
    * error; one that joined later (its frontier at or above the horizon) loses nothing and goes on, the tail reading
-   * on from the horizon. One that has not read its frontier yet cannot tell: it ends with a retryable error and
-   * resumes from its cursor.
+   * on from the horizon. One that has not read its frontier yet is told the horizon and judges itself once it has.
    */
   private pruned(state: FeedState): void {
     let expired: VigilError | undefined;
@@ -202,18 +206,11 @@ export class ChangeTail {
     let ended = 0;
     for (const s of [...this.subscribers]) {
       const needs = s.needs();
-      if (needs && comparePositions(needs, state.horizon) >= 0) continue;
+      if (!needs) s.prunedBefore(state.horizon);
+      if (!needs || comparePositions(needs, state.horizon) >= 0) continue;
       this.subscribers.delete(s);
       ended += 1;
-      s.closed(
-        needs
-          ? expired
-          : new VigilError(
-              'SERVICE_UNAVAILABLE',
-              'The change feed was pruned while this stream started; resume with your cursor',
-              { retryAfter: 1 },
-            ),
-      );
+      s.closed(expired);
     }
     if (ended > 0)
       this.log.warn({ ended }, 'the change log was pruned past the live position; the streams that needed it end');

@@ -130,6 +130,8 @@ function follow(
   };
   /** The frontier read after joining: above it every row comes from the tail. */
   let needed: Position | null = null;
+  /** The horizon of a prune that passed the tail before `needed` was read: a frontier below it lost rows. */
+  let prunedTo: Position | null = null;
   const subscriber: TailSubscriber = {
     receive: (batch) => {
       if (done) return;
@@ -138,6 +140,9 @@ function follow(
     },
     closed: (error) => finish(error),
     needs: () => needed,
+    prunedBefore: (horizon) => {
+      prunedTo = prunedTo ? laterOf(prunedTo, horizon) : horizon;
+    },
   };
   principal.signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -150,6 +155,14 @@ function follow(
       const state = await readFeedState(db);
       const frontier = state.frontier;
       needed = frontier;
+      if (prunedTo && comparePositions(frontier, prunedTo) < 0)
+        throw new VigilError(
+          'SERVICE_UNAVAILABLE',
+          'The change feed was pruned while this stream started; resume with your cursor',
+          {
+            retryAfter: 1,
+          },
+        );
       if (after) {
         requireRetained(after, state);
         sent = new Map();

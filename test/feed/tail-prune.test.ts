@@ -32,12 +32,18 @@ const stateAt = (frontier: number, horizon: number): FeedState => ({
 
 function subscriber(needs: Position | null) {
   const ended: (VigilError | undefined)[] = [];
-  const s: TailSubscriber = { receive: () => {}, closed: (e) => ended.push(e), needs: () => needs };
-  return { s, ended };
+  const told: Position[] = [];
+  const s: TailSubscriber = {
+    receive: () => {},
+    closed: (e) => ended.push(e),
+    needs: () => needs,
+    prunedBefore: (horizon) => told.push(horizon),
+  };
+  return { s, ended, told };
 }
 
 describe('a prune past the change tail', () => {
-  it('ends the streams that needed pruned rows (expired) or cannot tell yet (retry), and reads on for the rest', async () => {
+  it('ends the streams that needed pruned rows (expired), tells the horizon to those that cannot tell yet, and reads on', async () => {
     let observer: { changed(): void } | undefined;
     const feed = {
       observe: (o: { changed(): void }) => {
@@ -58,13 +64,17 @@ describe('a prune past the change tail', () => {
     await vi.waitFor(() => expect(reads.tails.length).toBe(2));
 
     expect(before.ended.map((e) => e?.code)).toEqual(['VALIDATION_FAILED']);
-    expect(starting.ended.map((e) => e?.code)).toEqual(['SERVICE_UNAVAILABLE']);
+    // it judges itself against the horizon once it has read its frontier (changes.ts), and is not ended here
+    expect(starting.ended).toEqual([]);
+    expect(starting.told).toEqual([at(20)]);
     expect(later.ended).toEqual([]);
-    expect(tail.size).toBe(1);
+    expect(later.told).toEqual([]);
+    expect(tail.size).toBe(2);
     // the first read was from the stale position, the next from the horizon, and the tail then stood at the frontier
     expect(reads.tails.map((r) => r.after)).toEqual([at(10), at(20)]);
-    expect(warn).toHaveBeenCalledWith({ ended: 2 }, expect.stringContaining('pruned past the live position'));
+    expect(warn).toHaveBeenCalledWith({ ended: 1 }, expect.stringContaining('pruned past the live position'));
     tail.close();
     expect(later.ended).toEqual([undefined]);
+    expect(starting.ended).toEqual([undefined]);
   });
 });
