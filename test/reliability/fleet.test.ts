@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { newDatabaseUrl } from '../support/harness.js';
 import { gqlAt, spawnVigil, type VigilProcess } from '../support/process.js';
 import { percentile } from '../support/stats.js';
@@ -32,6 +32,21 @@ describe('two server processes on one PostgreSQL act as one', () => {
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
   });
+  // A failure here is a wake one instance missed: what both servers logged at warn or above says why.
+  beforeEach(() =>
+    onTestFailed(() => {
+      for (const [name, p] of [
+        ['A', a],
+        ['B', b],
+      ] as const) {
+        const warned = p
+          .output()
+          .split('\n')
+          .filter((line) => /"level":(4|5|6)0/.test(line));
+        console.log(`instance ${name} logged ${warned.length} warning(s):\n${warned.join('\n')}`);
+      }
+    }),
+  );
 
   it('wakes a wait held on A when B makes the execution terminal, within 2 s every time (100 wakes)', async () => {
     const latencies: number[] = [];
@@ -127,7 +142,7 @@ describe('two server processes on one PostgreSQL act as one', () => {
     expect(s002.text).toContain('id: 2');
     for (const at of [a000.at, a001.at, s002.at]) expect(at - changed).toBeLessThan(2000);
     expect(performance.now() - started).toBeLessThan(5000);
-  });
+  }, 20_000);
 
   it('needs no sticky sessions: an execution created on A is read, waited on and cancelled through B', async () => {
     const id = await create(a);
