@@ -60,15 +60,22 @@ export function rowsOf(result: unknown): Record<string, unknown>[] {
   return (Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? [])) as Record<string, unknown>[];
 }
 
+/** The handle's own postgres.js client; null on PGlite and in a transaction (no `$client` of its own). */
+function postgresClientOf(db: Executor): postgres.Sql | null {
+  const client = (db as unknown as { $client?: Partial<postgres.Sql> }).$client;
+  return client && typeof client.unsafe === 'function' && typeof client.reserve === 'function'
+    ? (client as postgres.Sql)
+    : null;
+}
+
 /**
  * Runs a bound statement, its rows as records by column name. On PostgreSQL it goes to postgres.js directly, prepared
  * (a statement alone is its own transaction: no BEGIN and COMMIT of their own); PGlite and transactions run it through
- * drizzle's session (`_.session.prepareQuery`, held by `test/db/workarounds.test.ts`).
+ * drizzle's session (`_.session.prepareQuery`; `test/db/workarounds.test.ts` holds it on a transaction's session).
  */
 export async function runBound(db: Executor, bound: Bound): Promise<Record<string, unknown>[]> {
-  const client = (db as unknown as { $client?: Partial<postgres.Sql> }).$client;
-  if (client && typeof client.unsafe === 'function' && typeof client.reserve === 'function')
-    return rowsOf(await client.unsafe(bound.query.sql, bound.params as never[], { prepare: true }));
+  const client = postgresClientOf(db);
+  if (client) return rowsOf(await client.unsafe(bound.query.sql, bound.params as never[], { prepare: true }));
   const { session } = (db as unknown as { _: { session: DrizzleSession } })._;
   return rowsOf(await session.prepareQuery(bound.query, undefined, undefined, false).execute(bound.values));
 }
@@ -116,8 +123,8 @@ export function statementOf<T>(
   columns: RowColumns,
 ): BuiltStatement<T> {
   const bind = fixed(query);
-  const client = (db as unknown as { $client?: Partial<postgres.Sql> }).$client;
-  if (!client || typeof client.unsafe !== 'function' || typeof client.reserve !== 'function') {
+  const client = postgresClientOf(db);
+  if (!client) {
     const statement = query.prepare(name);
     return { bind, execute: (values) => statement.execute(values) };
   }
