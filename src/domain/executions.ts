@@ -23,7 +23,7 @@ import { createExecutionInput, type ExecutionFilter, executionFilterInput, parse
 import { insertWithLineage, resolveLineage } from './lineage.js';
 import { type RowColumns, type ShapedRead, shaped } from './shapes.js';
 import { tagMap } from './tags.js';
-import { tenantIs, tenantOf } from './tenant.js';
+import { ownedBy, tenantIs, tenantOf } from './tenant.js';
 import { EXECUTION_STATUSES, type Execution, type ExecutionStatus } from './types.js';
 
 /** What `z.uuid()` (inputs.ts `uuidSchema`) accepts, tested directly: safeParse builds a result per call on hot reads. */
@@ -117,20 +117,15 @@ export async function createOrReplayExecution(
 export async function findExecution(db: Executor, principal: Principal, id: string): Promise<Execution | null> {
   requireScope(principal, 'executions:read');
   if (!isUuid(id)) return null;
+  // By the primary key alone; the tenant is checked on the row (`ownedBy`).
   const statement = preparedRows<Execution>(db, 'find_execution', executions, (d) =>
     d
       .select()
       .from(executions)
-      .where(
-        and(
-          eq(executions.id, sql.placeholder('id')),
-          eq(executions.organizationId, sql.placeholder('org')),
-          eq(executions.environment, sql.placeholder('env')),
-        ),
-      ),
+      .where(eq(executions.id, sql.placeholder('id'))),
   );
-  const [row] = await statement.execute({ id, org: principal.organizationId, env: principal.environment });
-  return row ?? null;
+  const [row] = await statement.execute({ id });
+  return row && ownedBy(principal, row) ? row : null;
 }
 
 /** Like findExecution, but EXECUTION_NOT_FOUND when absent. */

@@ -31,6 +31,7 @@ import {
   updateExecutions,
   updateMessages,
 } from './record-rows.js';
+import { endInOneTrip } from './status-change.js';
 import { type Change, type Execution, type ExecutionEvent, type ExecutionStatus, isTerminal } from './types.js';
 
 export interface RecordResult {
@@ -168,6 +169,7 @@ function pump(ctx: DomainContext): void {
 /** Runs a batch in one transaction; if the transaction itself fails, each request runs alone, so errors stay its own. */
 async function runBatch(ctx: DomainContext, batch: Request[], onLocked?: () => void): Promise<void> {
   try {
+    if (await endsInOneTrip(ctx, batch)) return;
     const copy = copyFor(ctx, batch);
     const written = copy && (await writeFromCopy(ctx, batch, copy));
     const { outcomes, changes } =
@@ -215,6 +217,30 @@ function copyFor(ctx: DomainContext, batch: Request[]): RowCopy | undefined {
     for (const e of r.inputs) if (e.message || e.statusChanged) return undefined;
   }
   return copy;
+}
+
+/**
+ * A worker's report that ends its execution and says nothing else — one request, no idempotency key, one terminal
+ * `statusChanged` with no output and no time of its own — is the change a client's `updateExecutionStatus` makes, and
+ * goes in the same one statement (`endInOneTrip`): the row locked, ended under the same guards and its STATUS_CHANGED
+ * event inserted, in one round trip instead of two. That is how most runs end, and what releases their waiters.
+ * Answers whether it did; when the statement wrote nothing (an open step to close, a hook that would write, a row
+ * already terminal or not found) the batch goes the usual way, which decides and words the outcome under the lock.
+ */
+async function endsInOneTrip(ctx: DomainContext, batch: Request[]): Promise<boolean> {
+  const [request] = batch;
+  const change = request?.inputs.length === 1 ? request.inputs[0] : undefined;
+  const report = change?.statusChanged;
+  if (batch.length !== 1 || !request || request.key || !report || change.occurredAt) return false;
+  if (!isTerminal(report.to) || report.output !== undefined) return false;
+  const ended = await endInOneTrip(ctx, request.principal, request.executionId, report.to, report.error ?? null);
+  if (!ended?.ended) return false;
+  dropCopies(ctx, [request.executionId]);
+  const { execution, events } = ended;
+  request.resolve({ execution, events });
+  publish(ctx, [{ executionId: execution.id, sequence: execution.lastSequence, committed: { execution, events } }]);
+  ctx.onRecorded?.(events.length);
+  return true;
 }
 
 /** Thrown inside a write from a copy whose outcome the copy cannot decide: the batch goes the two-trip way. */

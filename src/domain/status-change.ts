@@ -7,12 +7,11 @@ import { isOpenStep, OPEN_STEP_STATUSES } from './batch.js';
 import type { DomainContext, StatusChangeHook } from './context.js';
 import { copyOf } from './record-copies.js';
 import { executionOf } from './record-rows.js';
-import { tenantIs } from './tenant.js';
 import {
-  type ClientTarget,
   type Execution,
   type ExecutionErrorInfo,
   type ExecutionEvent,
+  type ExecutionStatus,
   NON_TERMINAL_STATUSES,
   stepsOf,
 } from './types.js';
@@ -28,9 +27,9 @@ const NON_TERMINAL = pgArray(NON_TERMINAL_STATUSES);
 const OPEN_STEPS = pgArray(OPEN_STEP_STATUSES);
 
 /**
- * A client's status change of one execution in one statement (API.md §1), which PostgreSQL runs as its own
- * transaction: it locks the row, ends the execution and inserts its STATUS_CHANGED event, deciding in SQL what the
- * two-trip path decides in code. It ends the row only when that is all there is to do: the row is non-terminal (the
+ * A status change that ends one execution — a client's, or a worker's report of that alone (`record.ts`) — in one
+ * statement (API.md §1), which PostgreSQL runs as its own transaction: it locks the row, ends the execution and
+ * inserts its STATUS_CHANGED event, deciding in SQL what the two-trip path decides in code. It ends the row only when that is all there is to do: the row is non-terminal (the
  * one-winner guard), it has no open step (closing them needs their STEP events) and no hook would write (no webhook
  * endpoint). Otherwise it writes nothing, and the caller takes the two-trip path, unless the locked row answers
  * already (terminal, or not found). One statement, not BEGIN, lock, change and COMMIT pipelined: PostgreSQL answers
@@ -54,7 +53,8 @@ export async function endInOneTrip(
   ctx: DomainContext,
   principal: Principal,
   id: string,
-  target: ClientTarget,
+  /** A terminal status: a client's target, or a worker's report (`record.ts`). */
+  target: ExecutionStatus,
   error: ExecutionErrorInfo | null,
 ): Promise<OneTrip | null> {
   for (const hook of ctx.hooks) if (!hook.quiet || hook.expectsWrites?.(principal)) return null;
@@ -103,18 +103,18 @@ function statementOf(hooks: readonly StatusChangeHook[]): Fixed {
   const cached = built.get(hooks);
   if (cached?.hooks === hooks.length) return cached.end;
   const v = (name: string) => sql.placeholder(name);
-  const tenant = tenantIs(v('org'), v('env'));
   const quiet = hooks.map((hook) => sql` and ${(hook.quiet as () => SQL)()}`);
   // `p` is the row as the lock found it (the status before it ends); the update's guards are checked again on that row.
-  const end = fixed(sql`with p as materialized (select * from executions
-        where ${executions.id} = ${v('id')}::uuid and ${tenant} for update),
+  // It is read by its primary key alone (`ownedBy` in tenant.ts says why), the tenant checked on it after.
+  const end = fixed(sql`with p as materialized (select * from executions where ${executions.id} = ${v('id')}::uuid
+        for update),
     ended as (update executions set status = ${v('target')}::execution_status,
         updated_at = greatest(${v('now')}::timestamptz, executions.updated_at),
         completed_at = greatest(${v('now')}::timestamptz, executions.updated_at, executions.created_at, executions.started_at),
         heartbeat_deadline_at = null, last_sequence = executions.last_sequence + 1,
         error = coalesce(${v('error')}::jsonb, executions.error)
       from p
-      where executions.id = p.id
+      where executions.id = p.id and p.organization_id = ${v('org')} and p.environment = ${v('env')}
         and executions.status = any(${NON_TERMINAL}::execution_status[])
         and not exists (select 1 from jsonb_array_elements(executions.steps) s
           where s->>'status' = any(${OPEN_STEPS}::text[]))${sql.join(quiet)}
@@ -126,7 +126,7 @@ function statementOf(hooks: readonly StatusChangeHook[]): Fixed {
         ended.completed_at, ended.updated_at
       from ended, p)
     select p.*, ended.updated_at as ended_updated_at, ended.completed_at as ended_completed_at
-      from p left join ended on true`);
+      from p left join ended on true where p.organization_id = ${v('org')} and p.environment = ${v('env')}`);
   built.set(hooks, { hooks: hooks.length, end });
   return end;
 }

@@ -16,7 +16,7 @@ import type { Change } from '../../src/domain/types.js';
 import { WebhookOutbox } from '../../src/webhooks/outbox.js';
 import { DB_KINDS, newDatabaseUrl } from '../support/harness.js';
 
-describe.each(DB_KINDS)('a client status change in one round trip on %s', (kind) => {
+describe.each(DB_KINDS)('a status change that ends an execution in one round trip on %s', (kind) => {
   let database: Database;
   let ctx: DomainContext;
   const published: Change[] = [];
@@ -142,6 +142,72 @@ describe.each(DB_KINDS)('a client status change in one round trip on %s', (kind)
       expect((await getExecution(ctx.db, principal, id)).status).toBe('COMPLETED');
     }
     expect(calls).toEqual([]);
+  });
+
+  /**
+   * The handle with its postgres.js client's `reserve` counted: every pipelined transaction reserves a connection, a
+   * statement alone does not. PGlite runs its transactions in process (no round trips to save): the handle as it is.
+   */
+  const counted = () => {
+    let reserves = 0;
+    if (kind !== 'postgres') return { db: ctx.db, reserves: () => reserves };
+    const client = (ctx.db as unknown as { $client: { reserve: (...a: unknown[]) => unknown } }).$client;
+    const proxied = new Proxy(client, {
+      get: (target, key) =>
+        key === 'reserve'
+          ? (...args: unknown[]) => {
+              reserves += 1;
+              return target.reserve(...args);
+            }
+          : Reflect.get(target, key),
+    });
+    const db = new Proxy(ctx.db, {
+      get: (target, key, receiver) => (key === '$client' ? proxied : Reflect.get(target, key, receiver)),
+    });
+    return { db, reserves: () => reserves };
+  };
+
+  it('ends an execution in the same statement when a worker reports that alone, and anything more in a transaction', async () => {
+    const { db, reserves } = counted();
+    const worker = { ...ctx, db };
+    const id = await running();
+    published.length = 0;
+    const error = { code: 'OOM', message: 'killed at 4 GiB' };
+    const r = await recordEvents(worker, principal, id, [{ statusChanged: { to: 'FAILED', error } }]);
+    expect(reserves()).toBe(0);
+    expect(r.execution).toEqual(await getExecution(ctx.db, principal, id));
+    expect(r.execution).toMatchObject({ status: 'FAILED', lastSequence: 2, error, heartbeatDeadlineAt: null });
+    expect(r.events).toEqual([
+      {
+        executionId: id,
+        sequence: 2,
+        type: 'STATUS_CHANGED',
+        payload: { from: 'RUNNING', to: 'FAILED', error },
+        occurredAt: r.execution.completedAt,
+        recordedAt: r.execution.updatedAt,
+      },
+    ]);
+    expect((await readEvents(ctx.db, id, 1, 10)).map(({ sequence, type }) => ({ sequence, type }))).toEqual([
+      { sequence: 2, type: 'STATUS_CHANGED' },
+    ]);
+    // What committed goes to the feed with the change: waiters in this process are answered without a read back.
+    expect(published).toEqual([
+      { executionId: id, sequence: 2, committed: { execution: r.execution, events: r.events } },
+    ]);
+
+    // An output (or a time of its own, another event, an idempotency key) is more than the statement writes.
+    const other = await running();
+    const done = await recordEvents(worker, principal, other, [
+      { statusChanged: { to: 'COMPLETED', output: { rows: 3 } } },
+    ]);
+    expect(done.execution).toMatchObject({ status: 'COMPLETED', output: { rows: 3 }, lastSequence: 2 });
+    if (kind === 'postgres') expect(reserves()).toBe(1);
+    // A report after the end is refused as before, in the words of the usual way (it decides under the lock).
+    await expect(recordEvents(worker, principal, id, [{ statusChanged: { to: 'COMPLETED' } }])).rejects.toMatchObject({
+      code: 'INVALID_STATUS_TRANSITION',
+      message: 'Execution is FAILED; nothing more can be recorded',
+    });
+    expect((await getExecution(ctx.db, principal, id)).lastSequence).toBe(2);
   });
 
   it('gives racing changes one winner and one STATUS_CHANGED event', async () => {
