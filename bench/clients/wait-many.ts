@@ -9,20 +9,27 @@
  * that ends the last one and measures from that send to the waiter's answer; then the same for 100 single
  * `waitForExecution`s, as an anchor taken under the same load. The executions are created through another instance
  * (`--create-base`), so the process measured has served nothing but a warm-up before the waits arrive.
- *   --n waiters released  --hold waiters held for the memory figure (≥ n)  --k ids per wait
+ * With `--floor BASE` (the bare handler of `bench/user/floor.ts`), each slice of 100 releases is followed by 100
+ * releases of waits held on the floor, which ends each by one durable INSERT and answers it (issue 22, item 3): the
+ * same release on this machine with nothing but the commit and the socket write, taken under the same load.
+ *   --n waiters released  --hold waiters held for the memory figure (≥ n)  --k ids per wait  --floor BASE
  */
+import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { createInterface } from 'node:readline';
 import { argv, completed, createExecutions, graphql, now, percentile, rawPost, report, round, wait } from './common.js';
 
 const base = argv('base', 'http://127.0.0.1:4000');
 const createBase = argv('create-base', base);
+const floorBase = argv('floor', '');
 const n = Number(argv('n', '1000'));
 const hold = Math.max(n, Number(argv('hold', String(n))));
 const k = Number(argv('k', '10'));
 const COMPLETE = `mutation($id: ID!) {
   recordExecutionEvents(executionId: $id, events: [{statusChanged: {to: COMPLETED}}]) { execution { status } }
 }`;
+/** The floor's end of a wait: one durable INSERT, then the answers to what it holds on the id. */
+const FLOOR_END = 'mutation($id: ID!) { updateExecutionStatus(id: $id, status: COMPLETED) { success } }';
 const WAIT = `query($ids: [ID!], $t: Float) {
   waitForExecutions(ids: $ids, timeout: $t) { completed executions { id status } }
 }`;
@@ -42,11 +49,12 @@ const open = (group: string[], stop: AbortSignal) =>
   });
 
 /** Until the server's open-waiters gauge satisfies `ok`. */
-async function gauge(ok: (held: number) => boolean, what: string): Promise<void> {
+async function gauge(ok: (held: number) => boolean, what: string, at = base, name = 'vigil'): Promise<void> {
   const deadline = Date.now() + 120_000;
+  const pattern = new RegExp(`^${name}_open_waiters (\\d+)`, 'm');
   for (;;) {
-    const text = await (await fetch(`${base}/metrics`)).text();
-    if (ok(Number(/^vigil_open_waiters (\d+)/m.exec(text)?.[1] ?? 0))) return;
+    const text = await (await fetch(`${at}/metrics`)).text();
+    if (ok(Number(pattern.exec(text)?.[1] ?? 0))) return;
     if (Date.now() > deadline) throw new Error(`the server did not ${what} within 120 s`);
     await sleep(100);
   }
@@ -93,13 +101,25 @@ await sleep(1000);
 const complete = (id: string) => graphql(base, COMPLETE, { id });
 const first = groups.slice(0, n).flatMap((g) => g.slice(0, -1));
 for (let i = 0; i < first.length; i += 50) await Promise.all(first.slice(i, i + 50).map(complete));
+const floorIds = floorBase ? groups.slice(0, n).map(() => randomUUID()) : [];
+const floorAnswers = floorIds.map((id) => wait(floorBase, id, 600));
+if (floorBase) await gauge((h) => h >= n, `hold ${n} waiters on the floor`, floorBase, 'floor');
 await new Promise((r) => setTimeout(r, 1000));
 const latencies: number[] = [];
-for (const [i, group] of groups.slice(0, n).entries()) {
-  const t0 = now();
-  await complete(group.at(-1) as string);
-  const at = await answers[i];
-  if (at !== undefined && Number.isFinite(at)) latencies.push(at - t0);
+const floor: number[] = [];
+// In slices of 100, Vigil's then the floor's: a noisy minute weighs on both, and neither waits on the other per sample.
+for (let from = 0; from < n; from += 100) {
+  for (let i = from; i < Math.min(n, from + 100); i++) {
+    const t0 = now();
+    await complete((groups[i] as string[]).at(-1) as string);
+    const at = await answers[i];
+    if (at !== undefined && Number.isFinite(at)) latencies.push(at - t0);
+  }
+  for (let i = from; floorBase && i < Math.min(n, from + 100); i++) {
+    const f0 = now();
+    await graphql(floorBase, FLOOR_END, { id: floorIds[i] });
+    floor.push((await (floorAnswers[i] as Promise<number>)) - f0);
+  }
 }
 const singleAnswers = singles.map((id) => wait(base, id, 600));
 await held(singles.length);
@@ -117,5 +137,9 @@ report({
   p50_ms: round(percentile(latencies, 50), 3),
   p99_ms: round(percentile(latencies, 99), 3),
   max_ms: round(Math.max(...latencies), 3),
+  ...(floorBase && {
+    floor_p50_ms: round(percentile(floor, 50), 3),
+    floor_p99_ms: round(percentile(floor, 99), 3),
+  }),
 });
 process.exit(0);
