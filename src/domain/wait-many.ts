@@ -13,7 +13,7 @@ import {
   uuidSchema,
   waitTimeoutSeconds,
 } from './inputs.js';
-import { tenantOf } from './tenant.js';
+import { ownedBy, tenantOf } from './tenant.js';
 import { type Execution, isTerminal } from './types.js';
 
 /** How many executions one `waitForExecutions` may name or match (API.md §9). */
@@ -95,14 +95,11 @@ export async function readWaitTargets(db: Executor, principal: Principal, plan: 
   requireScope(principal, 'executions:read');
   if (plan.ids) {
     const valid = plan.ids.filter((id) => uuidSchema.safeParse(id).success);
-    const rows = (
-      valid.length
-        ? await db
-            .select()
-            .from(executions)
-            .where(and(tenantOf(principal), inArray(executions.id, valid)))
-        : []
+    // By the primary key alone, the tenant checked on the rows (`ownedBy`).
+    const read = (
+      valid.length ? await db.select().from(executions).where(inArray(executions.id, valid)) : []
     ) as Execution[];
+    const rows = read.filter((row) => ownedBy(principal, row));
     if (rows.length < plan.ids.length) {
       const found = new Set(rows.map((r) => r.id));
       const missing = plan.ids.find((id) => !found.has(id));

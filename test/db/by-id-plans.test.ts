@@ -4,7 +4,9 @@ import { openPrincipal } from '../../src/domain/access.js';
 import type { DomainContext } from '../../src/domain/context.js';
 import { findExecution } from '../../src/domain/executions.js';
 import { recordEvents } from '../../src/domain/record.js';
+import { executionsByIds } from '../../src/domain/relatives.js';
 import { updateStatusByClient } from '../../src/domain/transitions.js';
+import { planWait, readWaitTargets } from '../../src/domain/wait-many.js';
 import { newDatabaseUrl } from '../support/harness.js';
 
 /**
@@ -46,7 +48,7 @@ describe('one execution is read and changed through its primary key, whatever th
       ).map((r) => [String(r.name), Number(r.n)]),
     ) as Record<string, number>;
 
-  it('reads, ends by a client and ends by a worker report through executions_pkey alone', async () => {
+  it('reads, waits on, ends by a client and ends by a worker report through executions_pkey alone', async () => {
     const [stats] = await sql()`select reltuples from pg_class where relname = 'executions'`;
     expect(Number(stats?.reltuples)).toBe(-1); // never analyzed
     const before = await scans();
@@ -54,15 +56,25 @@ describe('one execution is read and changed through its primary key, whatever th
     for (const id of ids.slice(10, 20)) await updateStatusByClient(ctx, principal, id, 'CANCELLED');
     for (const id of ids.slice(20, 30))
       await recordEvents(ctx, principal, id, [{ statusChanged: { to: 'COMPLETED' } }]);
-    // Another tenant's id is not found, though its row is read by the same key.
-    expect(await findExecution(ctx.db, openPrincipal('live'), ids[0] as string)).toBeNull();
+    const wanted = ids.slice(30, 40);
+    expect((await readWaitTargets(ctx.db, principal, planWait({ ids: wanted }))).map((e) => e.id).sort()).toEqual(
+      [...wanted].sort(),
+    );
+    expect((await executionsByIds(ctx.db, principal, wanted)).map((e) => e?.id)).toEqual(wanted);
+    // Another tenant's ids are not found, though their rows are read by the same key.
+    const live = openPrincipal('live');
+    expect(await findExecution(ctx.db, live, ids[0] as string)).toBeNull();
+    expect(await executionsByIds(ctx.db, live, wanted)).toEqual(wanted.map(() => null));
+    await expect(readWaitTargets(ctx.db, live, planWait({ ids: wanted }))).rejects.toMatchObject({
+      code: 'EXECUTION_NOT_FOUND',
+    });
     // Each backend reports its counts once idle (at most about a second later).
     let after = await scans();
-    for (let i = 0; i < 50 && (after.executions_pkey ?? 0) - (before.executions_pkey ?? 0) < 30; i++) {
+    for (let i = 0; i < 50 && (after.executions_pkey ?? 0) - (before.executions_pkey ?? 0) < 33; i++) {
       await new Promise((r) => setTimeout(r, 100));
       after = await scans();
     }
-    expect((after.executions_pkey ?? 0) - (before.executions_pkey ?? 0)).toBeGreaterThanOrEqual(30);
+    expect((after.executions_pkey ?? 0) - (before.executions_pkey ?? 0)).toBeGreaterThanOrEqual(33);
     for (const name of ['executions_workflow_idx', 'executions_tenant_created_idx', 'executions_root_idx']) {
       expect({ name, scans: (after[name] ?? 0) - (before[name] ?? 0) }).toEqual({ name, scans: 0 });
     }
