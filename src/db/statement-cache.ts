@@ -47,13 +47,21 @@ export interface Bound {
  * tail's), more than the socket write it precedes. The one way Vigil builds a statement once; `statementOf`,
  * `shaped` reads, the pipeline's writes and the change tail all bind through it.
  */
-export function fixed(source: SQLWrapper): (values: Record<string, unknown>) => Bound {
+export function fixed(source: SQLWrapper): Fixed {
   const query = dialect.sqlToQuery(source.getSQL());
   const fills = query.params.map((p) =>
     is(p, Placeholder) ? (values: Record<string, unknown>) => values[p.name] : () => p,
   );
-  return (values) => ({ query, values, params: fills.map((fill) => fill(values)) });
+  const bind = (values: Record<string, unknown>): Bound => ({
+    query,
+    values,
+    params: fills.map((fill) => fill(values)),
+  });
+  return Object.assign(bind, { query });
 }
+
+/** A statement built once: binds values by placeholder name; `query` is what every binding of it shares. */
+export type Fixed = ((values: Record<string, unknown>) => Bound) & { readonly query: Query };
 
 /** Rows of a raw statement: postgres.js answers an array, PGlite `{ rows }`. */
 export function rowsOf(result: unknown): Record<string, unknown>[] {

@@ -12,6 +12,7 @@ import type { Execution, ExecutionStatus } from './types.js';
  */
 
 const v = (name: string) => sql.placeholder(name);
+type Names = (name: string) => ReturnType<typeof v>;
 
 export type StoredEvent = NewEvent & { executionId: string; recordedAt: Date };
 
@@ -53,12 +54,13 @@ export function rowsOfBatch(ids: readonly string[]): RowOf {
  * Events other than LOG: per row only what varies is sent, as for log lines (the batch's time once; an occurrence at
  * that time as NULL; the execution as its index in the batch).
  */
-const INSERT_EVENTS =
-  fixed(sql`insert into execution_events (execution_id, sequence, type, payload, occurred_at, recorded_at)
+const eventsInsert = (p: Names) => sql`insert into execution_events (execution_id, sequence, type, payload,
+      occurred_at, recorded_at)
     select b.ids[l.id], l.sequence, l.type, l.payload, coalesce(l.occurred_at, b.now), b.now
-    from (select ${v('ids')}::uuid[] as ids, ${v('now')}::timestamptz as now) b,
-      unnest(${v('rows')}::int[], ${v('sequences')}::int[], ${v('types')}::execution_event_type[],
-        ${v('payloads')}::jsonb[], ${v('occurred')}::timestamptz[]) as l(id, sequence, type, payload, occurred_at)`);
+    from (select ${p('ids')}::uuid[] as ids, ${p('now')}::timestamptz as now) b,
+      unnest(${p('rows')}::int[], ${p('sequences')}::int[], ${p('types')}::execution_event_type[],
+        ${p('payloads')}::jsonb[], ${p('occurred')}::timestamptz[]) as l(id, sequence, type, payload, occurred_at)`;
+const INSERT_EVENTS = fixed(eventsInsert(v));
 
 export function insertEvents(events: readonly StoredEvent[], now: Date, batchIds: RowOf): Bound {
   const n = events.length;
@@ -123,12 +125,13 @@ export function updateMessages(m: readonly MessageWrite[]): Bound {
  * only what varies is sent: the batch's time is one parameter (every line of a batch is recorded at `now`, and most
  * occurred then too: NULL says so), and the default stream is NULL; the arrays are built in one pass.
  */
-const INSERT_LOGS =
-  fixed(sql`insert into execution_logs (execution_id, sequence, stream, level, text, occurred_at, recorded_at)
+const logsInsert = (p: Names) => sql`insert into execution_logs (execution_id, sequence, stream, level, text,
+      occurred_at, recorded_at)
     select b.ids[l.id], l.sequence, coalesce(l.stream, 'stdout'), l.level, l.text, coalesce(l.occurred_at, b.now), b.now
-    from (select ${v('ids')}::uuid[] as ids, ${v('now')}::timestamptz as now) b,
-      unnest(${v('rows')}::int[], ${v('sequences')}::int[], ${v('streams')}::text[], ${v('levels')}::text[],
-        ${v('texts')}::text[], ${v('occurred')}::timestamptz[]) as l(id, sequence, stream, level, text, occurred_at)`);
+    from (select ${p('ids')}::uuid[] as ids, ${p('now')}::timestamptz as now) b,
+      unnest(${p('rows')}::int[], ${p('sequences')}::int[], ${p('streams')}::text[], ${p('levels')}::text[],
+        ${p('texts')}::text[], ${p('occurred')}::timestamptz[]) as l(id, sequence, stream, level, text, occurred_at)`;
+const INSERT_LOGS = fixed(logsInsert(v));
 
 export function insertLogs(logs: readonly StoredEvent[], now: Date, batchIds: RowOf): Bound {
   const n = logs.length;
@@ -167,7 +170,7 @@ export function insertLogs(logs: readonly StoredEvent[], now: Date, batchIds: Ro
  * when `xmin` is given, on being the version that transaction wrote. A mismatch divides by zero, which aborts the
  * transaction even when its COMMIT is already on the wire.
  */
-const UPDATE_EXECUTIONS = fixed(sql`with updated as (update executions as e set
+const executionsUpdate = sql`update executions as e set
       status = v.status, progress = v.progress, steps = v.steps, output = v.output, error = v.error,
       started_at = v.started_at, completed_at = v.completed_at, last_sequence = v.last_sequence,
       total_messages = v.total, completed_messages = v.completed, failed_messages = v.failed,
@@ -182,8 +185,48 @@ const UPDATE_EXECUTIONS = fixed(sql`with updated as (update executions as e set
       as v(id, expected, status, progress, steps, output, error, started_at, completed_at, last_sequence, total,
            completed, failed, in_progress, updated_at, heartbeat, tags, log_bytes, log_truncated)
     where e.id = v.id and e.status = v.expected and (${v('xmin')}::xid is null or e.xmin = ${v('xmin')}::xid)
-    returning e.xmin)
-    select 1 / (count(*) = ${v('count')})::int as ok, max(xmin::text) as xmin from updated`);
+    returning e.xmin`;
+const guard = sql`select 1 / (count(*) = ${v('count')})::int as ok, max(xmin::text) as xmin from updated`;
+const UPDATE_EXECUTIONS = fixed(sql`with updated as (${executionsUpdate}) ${guard}`);
+
+/**
+ * A batch written from this process's copy of its one row (`record.ts`), as one statement, which PostgreSQL runs as
+ * its own transaction: the guarded update (and its guard, which the answer reads, so it runs first: a copy out of
+ * date divides by zero before the inserts run), then the events and the log lines (empty arrays: none). Instead of
+ * BEGIN, update, inserts and COMMIT pipelined, which the server answers one by one (`status-change.ts` measured
+ * what the four cost). The values are those the three statements above are bound with, the inserts' under prefixes.
+ */
+const WRITE_FROM_COPY = fixed(sql`with updated as (${executionsUpdate}), guard as (${guard}),
+    events as (${eventsInsert((name) => v(`events.${name}`))}), logs as (${logsInsert((name) => v(`logs.${name}`))})
+    select ok, xmin from guard`);
+const NO_ROWS = { ids: '{}', now: '1970-01-01T00:00:00Z', rows: '{}', sequences: '{}', occurred: '{}' };
+const NO_EVENTS = { ...NO_ROWS, types: '{}', payloads: '{}' };
+const NO_LOGS = { ...NO_ROWS, streams: '{}', levels: '{}', texts: '{}' };
+const prefixed = (prefix: string, values: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(values).map(([name, value]) => [`${prefix}${name}`, value]));
+
+/**
+ * The update and inserts a batch from a copy writes (`updateExecutions`, `insertEvents`, `insertLogs`, nothing else),
+ * as the one statement above, or null when they are anything else. Its one row answers in the update's place.
+ */
+export function writeAsOne(writes: readonly Bound[]): { bound: Bound; answers: number } | null {
+  let update: Bound | undefined;
+  let events: Bound | undefined;
+  let logs: Bound | undefined;
+  for (const w of writes) {
+    if (w.query === UPDATE_EXECUTIONS.query && !update) update = w;
+    else if (w.query === INSERT_EVENTS.query && !events) events = w;
+    else if (w.query === INSERT_LOGS.query && !logs) logs = w;
+    else return null;
+  }
+  if (!update) return null;
+  const bound = WRITE_FROM_COPY({
+    ...update.values,
+    ...prefixed('events.', events?.values ?? NO_EVENTS),
+    ...prefixed('logs.', logs?.values ?? NO_LOGS),
+  });
+  return { bound, answers: writes.indexOf(update) };
+}
 
 export function updateExecutions(
   written: readonly Execution[],

@@ -1,5 +1,6 @@
 import { isConnectionFault } from '../db/faults.js';
 import { type Pipeline, pipelinedTransaction, type Statement, sqlState } from '../db/pipeline.js';
+import { type Bound, runBound } from '../db/statement-cache.js';
 import { type Principal, requireScope } from './access.js';
 import { applyBatch, type MessageState } from './batch.js';
 import {
@@ -30,6 +31,7 @@ import {
   type StoredEvent,
   updateExecutions,
   updateMessages,
+  writeAsOne,
 } from './record-rows.js';
 import { endInOneTrip } from './status-change.js';
 import { type Change, type Execution, type ExecutionEvent, type ExecutionStatus, isTerminal } from './types.js';
@@ -254,13 +256,33 @@ class NotFromCopy extends Error {}
  */
 async function writeFromCopy(ctx: DomainContext, batch: Request[], copy: RowCopy): Promise<Written | null> {
   try {
-    return await pipelinedTransaction(ctx.db, (pipeline) => writeBatch(ctx, pipeline, batch, copy));
+    return await writeBatch(ctx, asOneStatement(ctx), batch, copy);
   } catch (err) {
     dropCopies(ctx, [copy.row.id]);
     // Nothing committed unless the connection failed (then nobody knows, and the caller must not write again).
     if (isConnectionFault(err)) throw err;
     return null;
   }
+}
+
+/**
+ * What a batch from a copy writes — the guarded update, its events, its log lines; it reads nothing first — sent as
+ * one statement (`writeAsOne`), which PostgreSQL runs as its own transaction: one round trip, and one answer instead
+ * of one per statement of BEGIN, update, inserts and COMMIT. Anything else is not from a copy (`NotFromCopy`).
+ */
+function asOneStatement(ctx: DomainContext): Pipeline {
+  return {
+    // Nothing from a copy reads through drizzle (no idempotency key, no hook): such a batch is not from a copy.
+    get tx(): Pipeline['tx'] {
+      throw new NotFromCopy();
+    },
+    async send(statements, commit) {
+      const one = commit && writeAsOne(statements.filter((s): s is Bound => 'query' in s && 'values' in s));
+      if (!one || statements.length === 0) throw new NotFromCopy();
+      const rows = await runBound(ctx.db, one.bound);
+      return statements.map((_, i) => (i === one.answers ? rows : []));
+    },
+  };
 }
 
 type Outcome = { result: RecordResult; replay?: { first: number; last: number } } | { error: unknown };

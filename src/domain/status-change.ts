@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { pgArray } from '../db/arrays.js';
 import { executions } from '../db/schema.js';
-import { type Bound, fixed, runBound } from '../db/statement-cache.js';
+import { type Fixed, fixed, runBound } from '../db/statement-cache.js';
 import type { Principal } from './access.js';
 import { isOpenStep, OPEN_STEP_STATUSES } from './batch.js';
 import type { DomainContext, StatusChangeHook } from './context.js';
@@ -95,7 +95,6 @@ export async function endInOneTrip(
   return { ended: true, execution, previous: current.status, events: [event] };
 }
 
-type Fixed = (values: Record<string, unknown>) => Bound;
 const built = new WeakMap<readonly StatusChangeHook[], { hooks: number; end: Fixed }>();
 
 /** The locked, guarded end, built for these hooks (every hook has its `quiet` condition). */

@@ -9,6 +9,7 @@ import { createExecution } from '../../src/domain/executions.js';
 import { recordEvents } from '../../src/domain/record.js';
 import { copyOf, keepCopy } from '../../src/domain/record-copies.js';
 import { DB_KINDS, newDatabaseUrl } from '../support/harness.js';
+import { countingReserves } from '../support/reserves.js';
 
 // Two instances writing the same executions: each has its own queue and its own copies of the rows (on PostgreSQL its
 // own pool too), so each one's copy goes out of date whenever the other writes.
@@ -56,6 +57,42 @@ describe.each(DB_KINDS)('recordEvents from a copy of the row on %s', (kind) => {
     expect(events.map((e) => e.sequence)).toEqual([2]);
     expect(execution.logBytes).toBe(7);
     expect(copyOf(one, id)?.xmin).toBe(await xminOf(id));
+  });
+
+  it('writes a batch from the copy as one statement: its events and log lines, no transaction reserved', async () => {
+    const { db, reserves } = countingReserves(one.db);
+    const counted = { ...one, db };
+    const { id } = await createExecution(counted, principal, { workflowId: 'c' });
+    await recordEvents(counted, principal, id, progress('a')); // under the lock: it keeps the copy
+    const before = reserves();
+    const { execution, events } = await recordEvents(counted, principal, id, [
+      { progress: { step: 'b', percentage: 50 } },
+      { log: { text: 'copied 1000 rows\n' } },
+      { log: { text: 'disk full\n', stream: 'stderr' } },
+    ]);
+    expect(reserves() - before).toBe(0);
+    expect(events.map((e) => [e.sequence, e.type])).toEqual([
+      [2, 'PROGRESS'],
+      [3, 'LOG'],
+      [4, 'LOG'],
+    ]);
+    expect(execution).toMatchObject({ lastSequence: 4, progress: { step: 'b', percentage: 50 } });
+    expect((await readEvents(one.db, id, 0, 10)).map((e) => e.type)).toEqual(['PROGRESS', 'PROGRESS', 'LOG', 'LOG']);
+    const logs = await one.db.execute(sql`select sequence, stream, text from execution_logs where execution_id = ${id}
+      order by sequence`);
+    expect(Array.isArray(logs) ? logs : (logs as { rows: unknown[] }).rows).toEqual([
+      { sequence: 3, stream: 'stdout', text: 'copied 1000 rows\n' },
+      { sequence: 4, stream: 'stderr', text: 'disk full\n' },
+    ]);
+    expect(copyOf(counted, id)?.xmin).toBe(await xminOf(id));
+    // Log lines alone, and events alone, the same way.
+    await recordEvents(counted, principal, id, [{ log: { text: 'done\n' } }]);
+    await recordEvents(counted, principal, id, progress('c'));
+    expect(reserves() - before).toBe(0);
+    expect((await readEvents(one.db, id, 4, 10)).map((e) => [e.sequence, e.type])).toEqual([
+      [5, 'LOG'],
+      [6, 'PROGRESS'],
+    ]);
   });
 
   it('fails the guard when another instance wrote the row, and writes under the lock with the next sequence', async () => {

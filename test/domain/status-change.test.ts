@@ -15,6 +15,7 @@ import { updateStatusByClient } from '../../src/domain/transitions.js';
 import type { Change } from '../../src/domain/types.js';
 import { WebhookOutbox } from '../../src/webhooks/outbox.js';
 import { DB_KINDS, newDatabaseUrl } from '../support/harness.js';
+import { countingReserves } from '../support/reserves.js';
 
 describe.each(DB_KINDS)('a status change that ends an execution in one round trip on %s', (kind) => {
   let database: Database;
@@ -144,31 +145,8 @@ describe.each(DB_KINDS)('a status change that ends an execution in one round tri
     expect(calls).toEqual([]);
   });
 
-  /**
-   * The handle with its postgres.js client's `reserve` counted: every pipelined transaction reserves a connection, a
-   * statement alone does not. PGlite runs its transactions in process (no round trips to save): the handle as it is.
-   */
-  const counted = () => {
-    let reserves = 0;
-    if (kind !== 'postgres') return { db: ctx.db, reserves: () => reserves };
-    const client = (ctx.db as unknown as { $client: { reserve: (...a: unknown[]) => unknown } }).$client;
-    const proxied = new Proxy(client, {
-      get: (target, key) =>
-        key === 'reserve'
-          ? (...args: unknown[]) => {
-              reserves += 1;
-              return target.reserve(...args);
-            }
-          : Reflect.get(target, key),
-    });
-    const db = new Proxy(ctx.db, {
-      get: (target, key, receiver) => (key === '$client' ? proxied : Reflect.get(target, key, receiver)),
-    });
-    return { db, reserves: () => reserves };
-  };
-
   it('ends an execution in the same statement when a worker reports that alone, and anything more in a transaction', async () => {
-    const { db, reserves } = counted();
+    const { db, reserves } = countingReserves(ctx.db);
     const worker = { ...ctx, db };
     const id = await running();
     published.length = 0;
