@@ -249,7 +249,7 @@ async function endsInOneTrip(ctx: DomainContext, batch: Request[]): Promise<bool
 class NotFromCopy extends Error {}
 
 /**
- * BEGIN, the writes and COMMIT in one round trip, the update guarded on the row being the copy. Answers null when
+ * The writes in one statement (`asOneStatement`), the update guarded on the row being the copy. Answers null when
  * that did not commit for a reason of the copy (it was out of date: the guard failed, or another writer's rows were
  * in the way; or a request did not apply to it): nothing was written, and the caller writes the batch the usual way,
  * under the row lock, where every error is decided against the row as it is.
