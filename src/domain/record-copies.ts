@@ -1,4 +1,7 @@
+import type { Principal } from './access.js';
 import type { DomainContext } from './context.js';
+import type { ExecutionEventInput } from './inputs.js';
+import { ownedBy } from './tenant.js';
 import type { Execution } from './types.js';
 
 /**
@@ -39,4 +42,30 @@ export function keepCopy(ctx: DomainContext, row: Execution, xmin: string): void
 export function dropCopies(ctx: DomainContext, ids: Iterable<string>): void {
   const held = copies.get(ctx);
   if (held) for (const id of ids) held.delete(id);
+}
+
+/** What `copyFor` looks at in a queued request (`record.ts`). */
+interface CopyRequest {
+  principal: Principal;
+  executionId: string;
+  inputs: readonly ExecutionEventInput[];
+  key?: unknown;
+}
+
+/**
+ * The copy a batch can be written from in one round trip (`record-copies.ts`): a batch for one execution this process
+ * holds a copy of, that asks nothing of the database but the write: no message lineage to read, no idempotency key,
+ * no status change (whose hooks read), no heartbeat alone (its answer is the row as it is). Its one execution means
+ * its update locks one row: it cannot deadlock with a batch locking rows in id order.
+ */
+export function copyFor(ctx: DomainContext, batch: readonly CopyRequest[]): RowCopy | undefined {
+  const first = batch[0];
+  const copy = first && copyOf(ctx, first.executionId);
+  if (!copy) return undefined;
+  for (const r of batch) {
+    if (r.executionId !== copy.row.id || r.key || r.inputs.length === 0) return undefined;
+    if (!ownedBy(r.principal, copy.row)) return undefined;
+    for (const e of r.inputs) if (e.message || e.statusChanged) return undefined;
+  }
+  return copy;
 }

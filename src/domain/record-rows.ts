@@ -1,7 +1,9 @@
 import { sql } from 'drizzle-orm';
 import { pgArray } from '../db/arrays.js';
+import type { Db } from '../db/client.js';
+import type { Pipeline } from '../db/pipeline.js';
 import { executionMessages, executions } from '../db/schema.js';
-import { type Bound, columnsOf, decoderOf, fixed } from '../db/statement-cache.js';
+import { type Bound, columnsOf, decoderOf, fixed, runBound } from '../db/statement-cache.js';
 import type { MessageState, NewEvent } from './batch.js';
 import type { LogPayload } from './logs.js';
 import type { Execution, ExecutionStatus } from './types.js';
@@ -209,7 +211,7 @@ const prefixed = (prefix: string, values: Record<string, unknown>) =>
  * The update and inserts a batch from a copy writes (`updateExecutions`, `insertEvents`, `insertLogs`, nothing else),
  * as the one statement above, or null when they are anything else. Its one row answers in the update's place.
  */
-export function writeAsOne(writes: readonly Bound[]): { bound: Bound; answers: number } | null {
+function writeAsOne(writes: readonly Bound[]): { bound: Bound; answers: number } | null {
   let update: Bound | undefined;
   let events: Bound | undefined;
   let logs: Bound | undefined;
@@ -259,4 +261,25 @@ export function updateExecutions(
     xmin: xmin ?? null,
     count: written.length,
   });
+}
+
+/**
+ * The pipeline a batch from a copy is written with (`record.ts`): what it writes — the guarded update, its events, its
+ * log lines; it reads nothing first — goes as the one statement of `writeAsOne`, which PostgreSQL runs as its own
+ * transaction: one round trip, and one answer instead of one per statement of BEGIN, update, inserts and COMMIT.
+ * Anything else (a read, a handle of the transaction, other writes) throws: such a batch is not one from a copy.
+ */
+export function asOneStatement(db: Db): Pipeline {
+  const notFromCopy = () => new Error('not a batch written from a copy');
+  return {
+    get tx(): Pipeline['tx'] {
+      throw notFromCopy();
+    },
+    async send(statements, commit) {
+      const one = commit && writeAsOne(statements.filter((s): s is Bound => 'query' in s && 'values' in s));
+      if (!one || statements.length === 0) throw notFromCopy();
+      const rows = await runBound(db, one.bound);
+      return statements.map((_, i) => (i === one.answers ? rows : []));
+    },
+  };
 }

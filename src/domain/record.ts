@@ -1,6 +1,5 @@
 import { isConnectionFault } from '../db/faults.js';
 import { type Pipeline, pipelinedTransaction, type Statement, sqlState } from '../db/pipeline.js';
-import { type Bound, runBound } from '../db/statement-cache.js';
 import { type Principal, requireScope } from './access.js';
 import { applyBatch, type MessageState } from './batch.js';
 import {
@@ -17,8 +16,9 @@ import { type DomainContext, hookWrites, prepareHooks, publish } from './context
 import { notFound, VigilError } from './errors.js';
 import { isUuid } from './executions.js';
 import { batchKeyInput, type ExecutionEventInput, eventBatchInput, parse } from './inputs.js';
-import { copyOf, dropCopies, keepCopy, type RowCopy } from './record-copies.js';
+import { copyFor, dropCopies, keepCopy, type RowCopy } from './record-copies.js';
 import {
+  asOneStatement,
   executionOf,
   insertEvents,
   insertLogs,
@@ -31,9 +31,8 @@ import {
   type StoredEvent,
   updateExecutions,
   updateMessages,
-  writeAsOne,
 } from './record-rows.js';
-import { endInOneTrip } from './status-change.js';
+import { endByReport } from './status-change.js';
 import { type Change, type Execution, type ExecutionEvent, type ExecutionStatus, isTerminal } from './types.js';
 
 export interface RecordResult {
@@ -201,42 +200,12 @@ async function runBatch(ctx: DomainContext, batch: Request[], onLocked?: () => v
   }
 }
 
-/**
- * The copy a batch can be written from in one round trip (`record-copies.ts`): a batch for one execution this process
- * holds a copy of, that asks nothing of the database but the write: no message lineage to read, no idempotency key,
- * no status change (whose hooks read), no heartbeat alone (its answer is the row as it is). Its one execution means
- * its update locks one row: it cannot deadlock with a batch locking rows in id order.
- */
-function copyFor(ctx: DomainContext, batch: Request[]): RowCopy | undefined {
-  const first = batch[0];
-  const copy = first && copyOf(ctx, first.executionId);
-  if (!copy) return undefined;
-  for (const r of batch) {
-    if (r.executionId !== copy.row.id || r.key || r.inputs.length === 0) return undefined;
-    if (r.principal.organizationId !== copy.row.organizationId || r.principal.environment !== copy.row.environment) {
-      return undefined;
-    }
-    for (const e of r.inputs) if (e.message || e.statusChanged) return undefined;
-  }
-  return copy;
-}
-
-/**
- * A worker's report that ends its execution and says nothing else — one request, no idempotency key, one terminal
- * `statusChanged` with no output and no time of its own — is the change a client's `updateExecutionStatus` makes, and
- * goes in the same one statement (`endInOneTrip`): the row locked, ended under the same guards and its STATUS_CHANGED
- * event inserted, in one round trip instead of two. That is how most runs end, and what releases their waiters.
- * Answers whether it did; when the statement wrote nothing (an open step to close, a hook that would write, a row
- * already terminal or not found) the batch goes the usual way, which decides and words the outcome under the lock.
- */
+/** A worker's report that only ends its execution, in one statement (`endByReport`); answers whether it was. */
 async function endsInOneTrip(ctx: DomainContext, batch: Request[]): Promise<boolean> {
   const [request] = batch;
-  const change = request?.inputs.length === 1 ? request.inputs[0] : undefined;
-  const report = change?.statusChanged;
-  if (batch.length !== 1 || !request || request.key || !report || change.occurredAt) return false;
-  if (!isTerminal(report.to) || report.output !== undefined) return false;
-  const ended = await endInOneTrip(ctx, request.principal, request.executionId, report.to, report.error ?? null);
-  if (!ended?.ended) return false;
+  if (batch.length !== 1 || !request || request.key) return false;
+  const ended = await endByReport(ctx, request.principal, request.executionId, request.inputs);
+  if (!ended) return false;
   dropCopies(ctx, [request.executionId]);
   const { execution, events } = ended;
   request.resolve({ execution, events });
@@ -256,33 +225,13 @@ class NotFromCopy extends Error {}
  */
 async function writeFromCopy(ctx: DomainContext, batch: Request[], copy: RowCopy): Promise<Written | null> {
   try {
-    return await writeBatch(ctx, asOneStatement(ctx), batch, copy);
+    return await writeBatch(ctx, asOneStatement(ctx.db), batch, copy);
   } catch (err) {
     dropCopies(ctx, [copy.row.id]);
     // Nothing committed unless the connection failed (then nobody knows, and the caller must not write again).
     if (isConnectionFault(err)) throw err;
     return null;
   }
-}
-
-/**
- * What a batch from a copy writes — the guarded update, its events, its log lines; it reads nothing first — sent as
- * one statement (`writeAsOne`), which PostgreSQL runs as its own transaction: one round trip, and one answer instead
- * of one per statement of BEGIN, update, inserts and COMMIT. Anything else is not from a copy (`NotFromCopy`).
- */
-function asOneStatement(ctx: DomainContext): Pipeline {
-  return {
-    // Nothing from a copy reads through drizzle (no idempotency key, no hook): such a batch is not from a copy.
-    get tx(): Pipeline['tx'] {
-      throw new NotFromCopy();
-    },
-    async send(statements, commit) {
-      const one = commit && writeAsOne(statements.filter((s): s is Bound => 'query' in s && 'values' in s));
-      if (!one || statements.length === 0) throw new NotFromCopy();
-      const rows = await runBound(ctx.db, one.bound);
-      return statements.map((_, i) => (i === one.answers ? rows : []));
-    },
-  };
 }
 
 type Outcome = { result: RecordResult; replay?: { first: number; last: number } } | { error: unknown };

@@ -5,6 +5,7 @@ import { type Fixed, fixed, runBound } from '../db/statement-cache.js';
 import type { Principal } from './access.js';
 import { isOpenStep, OPEN_STEP_STATUSES } from './batch.js';
 import type { DomainContext, StatusChangeHook } from './context.js';
+import type { ExecutionEventInput } from './inputs.js';
 import { copyOf } from './record-copies.js';
 import { executionOf } from './record-rows.js';
 import {
@@ -12,6 +13,7 @@ import {
   type ExecutionErrorInfo,
   type ExecutionEvent,
   type ExecutionStatus,
+  isTerminal,
   NON_TERMINAL_STATUSES,
   stepsOf,
 } from './types.js';
@@ -93,6 +95,27 @@ export async function endInOneTrip(
     recordedAt: at,
   };
   return { ended: true, execution, previous: current.status, events: [event] };
+}
+
+/**
+ * A worker's report that ends its execution and says nothing else — one terminal `statusChanged` with no output and
+ * no time of its own (the caller sees to one request and no idempotency key: `record.ts`) — is the change a client's
+ * `updateExecutionStatus` makes, and goes in the same one statement: one round trip instead of two. That is how most
+ * runs end, and what releases their waiters. Null when it is not such a report or the statement wrote nothing (an
+ * open step to close, a hook that would write, a row already terminal or not found): the batch then goes the usual
+ * way, which decides and words the outcome under the lock.
+ */
+export async function endByReport(
+  ctx: DomainContext,
+  principal: Principal,
+  id: string,
+  inputs: readonly ExecutionEventInput[],
+): Promise<{ execution: Execution; events: ExecutionEvent[] } | null> {
+  const input = inputs.length === 1 ? inputs[0] : undefined;
+  const report = input?.statusChanged;
+  if (!report || input.occurredAt || !isTerminal(report.to) || report.output !== undefined) return null;
+  const ended = await endInOneTrip(ctx, principal, id, report.to, report.error ?? null);
+  return ended?.ended ? ended : null;
 }
 
 const built = new WeakMap<readonly StatusChangeHook[], { hooks: number; end: Fixed }>();
