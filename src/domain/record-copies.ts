@@ -53,7 +53,7 @@ interface CopyRequest {
 }
 
 /**
- * The copy a batch can be written from in one round trip (`record-copies.ts`): a batch for one execution this process
+ * The copy a batch can be written from in one round trip (by `record.ts`): a batch for one execution this process
  * holds a copy of, that asks nothing of the database but the write: no message lineage to read, no idempotency key,
  * no status change (whose hooks read), no heartbeat alone (its answer is the row as it is). Its one execution means
  * its update locks one row: it cannot deadlock with a batch locking rows in id order.
