@@ -33,6 +33,7 @@ import {
   updateMessages,
 } from './record-rows.js';
 import { endByReport } from './status-change.js';
+import { ownedBy } from './tenant.js';
 import { type Change, type Execution, type ExecutionEvent, type ExecutionStatus, isTerminal } from './types.js';
 
 export interface RecordResult {
@@ -291,7 +292,7 @@ async function writeBatch(
   for (const request of batch) {
     const row = current.get(request.executionId);
     const { principal } = request;
-    if (!row || row.organizationId !== principal.organizationId || row.environment !== principal.environment) {
+    if (!row || !ownedBy(principal, row)) {
       outcomes.push({ error: notFound(request.executionId) });
       continue;
     }

@@ -16,6 +16,7 @@ import {
 import type { VigilError } from '../domain/errors.js';
 import { matchesFilter } from '../domain/filters.js';
 import type { ExecutionFilter } from '../domain/inputs.js';
+import { ownedBy } from '../domain/tenant.js';
 import type { Execution } from '../domain/types.js';
 import type { ChangeFeed, FeedLogger } from './feed.js';
 
@@ -245,7 +246,7 @@ export function batchOf(rows: readonly ChangeRow[], end: Position, codec: Cursor
         changes = [];
         for (const item of items) {
           const e = item.execution;
-          if (e.organizationId !== principal.organizationId || e.environment !== principal.environment) continue;
+          if (!ownedBy(principal, e)) continue;
           if (!matchesFilter(e, filter)) continue;
           changes.push({
             position: item.position,

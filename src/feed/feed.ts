@@ -6,6 +6,7 @@ import { EVENT_PAGE, readEvents } from '../domain/events.js';
 import { loadExecutions } from '../domain/executions.js';
 import { matchesFilter } from '../domain/filters.js';
 import type { ExecutionFilter } from '../domain/inputs.js';
+import { ownedBy } from '../domain/tenant.js';
 import type { Change, ChangeSink, Execution, ExecutionEvent } from '../domain/types.js';
 import { Slots } from './limits.js';
 import type { FeedTransport } from './transport.js';
@@ -357,13 +358,7 @@ export class ChangeFeed implements ChangeSink {
 
   private toUpdateListeners(execution: Execution): void {
     for (const l of this.updateListeners) {
-      if (
-        l.principal.organizationId === execution.organizationId &&
-        l.principal.environment === execution.environment &&
-        matchesFilter(execution, l.filter)
-      ) {
-        l.execution(execution);
-      }
+      if (ownedBy(l.principal, execution) && matchesFilter(execution, l.filter)) l.execution(execution);
     }
   }
 
