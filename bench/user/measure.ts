@@ -11,7 +11,7 @@ import postgres from 'postgres';
 import { freePort } from '../../test/support/postgres.js';
 import { percentile, round } from '../clients/common.js';
 import { type Child, child, floorChild, holding, mono, vigilChild } from './http.js';
-import { ingestRate } from './ingest.js';
+import { type Ingester, ingester, ingestRate } from './ingest.js';
 import { kbPerHeld, ready } from './memory.js';
 
 export interface UserOptions {
@@ -154,16 +154,16 @@ export async function measureUser(o: UserOptions): Promise<Record<string, unknow
       pair('fanout_1k_p99_ms', (s) => round(percentile(fanout[s], 99), 2), 'lower');
     }
 
-    // Wake: updateExecutionStatus(COMPLETED) sent → every waiter's HTTP answer complete.
+    // Wake: updateExecutionStatus(COMPLETED) sent → every waiter's HTTP answer complete. The single waits take turns
+    // in slices (as the read figure's), so that a drift of the machine during the run falls on each server alike. The
+    // herd does not: a herd just answered leaves a thousand sockets closing, which the next server's round would pay.
     const held = async (s: Server, count: number) => {
       await holding(bases[s], count, 30_000);
       await sleep(count > 100 ? 100 : 20);
     };
-    const wake = async (s: Server, k: number, rounds: number, warm: number) => {
-      o.log(`user: ${s} wake of ${k} waiter(s), ${rounds} rounds`);
+    const waker = (s: Server) => {
       const waiters = spawn('bench/user/waiters.ts', ['--base', bases[s]]);
-      const perRound: number[][] = [];
-      for (let i = 0; i < warm + rounds; i++) {
+      const round = async (k: number): Promise<number[]> => {
         const id = await create(bases[s], 'user-wake');
         waiters.send(`wait ${id} ${k}`);
         await waiters.next('sent');
@@ -176,17 +176,32 @@ export async function measureUser(o: UserOptions): Promise<Record<string, unknow
           waiters.next<{ at: number[]; error?: string }>('at', 60_000),
         ]);
         if (got.error || got.at.length !== k) throw new Error(`${s}: ${got.error ?? `${got.at.length}/${k} answers`}`);
-        if (i >= warm) perRound.push(got.at.map((at) => at - t0));
-      }
-      waiters.send('end');
+        return got.at.map((at) => at - t0);
+      };
+      return { round, end: () => waiters.send('end') };
+    };
+    /**
+     * Per server, the waiters' latencies of each measured round: `rounds` each, in `slices` turns, a server's warm-up
+     * rounds at the start of its first turn. One slice is a server's rounds one after another, then the next server's.
+     */
+    const wake = async (k: number, rounds: number, warm: number, slices: number) => {
+      o.log(`user: wake of ${k} waiter(s), ${rounds} rounds per server in ${slices} turn(s)`);
+      const runners = withFloor.map((s) => [s, waker(s)] as const);
+      const perRound = Object.fromEntries(withFloor.map((s) => [s, [] as number[][]])) as Record<Server, number[][]>;
+      for (let slice = 0; slice < slices; slice++)
+        for (const [s, runner] of runners) {
+          for (let i = 0; i < (slice === 0 ? warm : 0); i++) await runner.round(k);
+          for (let i = 0; i < rounds / slices; i++) perRound[s].push(await runner.round(k));
+        }
+      for (const [, runner] of runners) runner.end();
       return perRound;
     };
     if (wants('wake')) {
-      const single = await each(async (s) => (await wake(s, 1, p.wake, 10)).flat(), withFloor);
-      pair('wake_p50_ms', (s) => round(percentile(single[s], 50), 2), 'lower');
-      pair('wake_p99_ms', (s) => round(percentile(single[s], 99), 2), 'lower');
+      const single = await wake(1, p.wake, 10, p.slices);
+      pair('wake_p50_ms', (s) => round(percentile(single[s].flat(), 50), 2), 'lower');
+      pair('wake_p99_ms', (s) => round(percentile(single[s].flat(), 99), 2), 'lower');
     }
-    const herd = !wants('herd') ? null : await each((s) => wake(s, 1000, p.herd, 1), withFloor);
+    const herd = !wants('herd') ? null : await wake(1000, p.herd, 1, 1);
     if (herd)
       pair(
         'herd_1k_p99_ms',
@@ -202,26 +217,34 @@ export async function measureUser(o: UserOptions): Promise<Record<string, unknow
       );
 
     // Ingest: unique MESSAGE events, round-robin over 256 executions, c=32, every answer checked, rows counted.
-    const ingest = (s: Server, per: number) => {
-      o.log(`user: ${s} ingest, ${per} MESSAGE event(s) per call`);
-      const table = s === 'floor' ? 'floor_events' : 'execution_events';
-      const db = dbs[s === 'vigil' ? 'vigil' : 'stock'];
-      return ingestRate({
-        root: o.root,
-        base: bases[s],
-        label: s,
-        per,
-        seconds: p.wrk,
-        create: () => create(bases[s], 'user-ingest'),
-        count: async () =>
-          Number((await db.unsafe(`select count(*)::int as n from ${table} where type = 'MESSAGE'`))[0]?.n ?? 0),
-      });
+    const ingest = async (per: number) => {
+      o.log(`user: ingest, ${per} MESSAGE event(s) per call, ${p.slices} alternating slices per server`);
+      const runners: [Server, Ingester][] = [];
+      for (const s of withFloor) {
+        const table = s === 'floor' ? 'floor_events' : 'execution_events';
+        const db = dbs[s === 'vigil' ? 'vigil' : 'stock'];
+        const runner = await ingester({
+          root: o.root,
+          base: bases[s],
+          label: s,
+          per,
+          create: () => create(bases[s], 'user-ingest'),
+          count: async () =>
+            Number((await db.unsafe(`select count(*)::int as n from ${table} where type = 'MESSAGE'`))[0]?.n ?? 0),
+        });
+        runners.push([s, runner]);
+      }
+      const slices = Object.fromEntries(withFloor.map((s) => [s, [] as { seconds: number; counted: number }[]]));
+      for (let i = 0; i < p.slices; i++)
+        for (const [s, runner] of runners)
+          slices[s]?.push(await runner.slice(Math.max(1, Math.round(p.wrk / p.slices))));
+      return Object.fromEntries(withFloor.map((s) => [s, ingestRate(slices[s] ?? [])])) as Record<Server, number>;
     };
     if (wants('ingest')) {
-      const ingest1 = await each((s) => ingest(s, 1), withFloor);
-      pair('ingest_1_eps', (s) => ingest1[s].eps, 'higher');
-      const ingest100 = await each((s) => ingest(s, 100), withFloor);
-      pair('ingest_100_eps', (s) => ingest100[s].eps, 'higher');
+      const ingest1 = await ingest(1);
+      pair('ingest_1_eps', (s) => ingest1[s], 'higher');
+      const ingest100 = await ingest(100);
+      pair('ingest_100_eps', (s) => ingest100[s], 'higher');
     }
 
     // Read: execution(id) with progress and stats, ÷ a bare handler reading the same row, alternating slices.
