@@ -1,0 +1,131 @@
+/**
+ * An A/B of the wake figure (issue 22) between builds or schemas: each server's single waits are released round by
+ * round in turn with the others' and the floor's (`bench/user/floor.ts`), on one durable PostgreSQL with a database
+ * per server, so a drift of the machine falls on every server alike, finer than the user bench's slices. A round is
+ * the user bench's: create an execution, hold one `waitForExecution` (in the waiters' own process), wait until the
+ * server counts it and 20 ms more, then time `updateExecutionStatus(COMPLETED)` sent → the waiter's answer in.
+ *
+ *   AB='main=dist/server/main.js;other=/path/to/dist/server/main.js,SOME_ENV=1' npx tsx bench/ab-wake.ts
+ *
+ * `AB` names each server, its built main.js and any environment of its own; `AB_SQL_<name>` is SQL run on that
+ * server's database once it has migrated (a schema to compare: `drop index …; alter table …`); `ROUNDS` (300) the
+ * measured rounds per server, after 10 warm-up. Prints p50 and p90 per server and p50 ÷ the floor's.
+ */
+import { spawn } from 'node:child_process';
+import postgres from 'postgres';
+import { freePort, startPostgres } from '../test/support/postgres.js';
+import { percentile } from './clients/common.js';
+import { type Child, child, floorChild, holding, mono } from './user/http.js';
+
+interface Spec {
+  name: string;
+  main: string;
+  env: Record<string, string>;
+}
+
+const specs: Spec[] = (process.env.AB ?? '')
+  .split(';')
+  .filter(Boolean)
+  .map((part) => {
+    const eq = part.indexOf('=');
+    const name = part.slice(0, Math.max(eq, 0));
+    const [main = '', ...envs] = part.slice(eq + 1).split(',');
+    if (!/^[a-z][a-z0-9_]*$/.test(name) || !main) throw new Error(`AB: "${part}" is not name=path/to/main.js[,ENV=v]`);
+    const env = Object.fromEntries(envs.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+    return { name, main, env };
+  });
+if (specs.length === 0) throw new Error('AB names no server (see the comment at the top of bench/ab-wake.ts)');
+const rounds = Number(process.env.ROUNDS ?? 300);
+
+const root = process.cwd();
+const pg = await startPostgres({ durable: true, maxConnections: 200 });
+const admin = postgres(pg.url, { max: 1, onnotice: () => {} });
+const stops: (() => void)[] = [];
+const databaseOf = async (name: string) => {
+  await admin.unsafe(`create database ${name}`);
+  return Object.assign(new URL(pg.url), { pathname: `/${name}` }).toString();
+};
+
+async function gql<T>(base: string, query: string, variables: Record<string, unknown>): Promise<T> {
+  const res = await fetch(`${base}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+    body: JSON.stringify({ query, variables }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const body = (await res.json()) as { data?: T; errors?: unknown };
+  if (!body.data || body.errors) throw new Error(`${base}: ${JSON.stringify(body.errors)}`);
+  return body.data;
+}
+
+try {
+  const bases = new Map<string, string>();
+  for (const s of specs) {
+    const url = await databaseOf(s.name);
+    const port = await freePort();
+    const proc = spawn(process.execPath, [s.main], {
+      env: { ...process.env, DATABASE_URL: url, PORT: String(port), LOG_LEVEL: 'error', ...s.env },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    stops.push(() => proc.kill());
+    const base = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 60_000;
+    while (
+      !(await fetch(`${base}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      ))
+    ) {
+      if (Date.now() > deadline) throw new Error(`${s.name} did not become ready in 60 s`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const after = process.env[`AB_SQL_${s.name}`];
+    if (after) {
+      const db = postgres(url, { max: 1, onnotice: () => {} });
+      await db.unsafe(after);
+      await db.end();
+    }
+    bases.set(s.name, base);
+  }
+  const floor = await floorChild(root, { DATABASE_URL: await databaseOf('ab_floor'), PORT: String(await freePort()) });
+  stops.push(() => floor.proc.kill());
+  bases.set('floor', `http://127.0.0.1:${(await floor.next<{ port: number }>('port', 60_000)).port}`);
+
+  const servers = [...bases].map(([name, base]) => ({
+    name,
+    base,
+    waiters: child(root, 'bench/user/waiters.ts', ['--base', base]) as Child,
+    times: [] as number[],
+  }));
+  for (const s of servers) stops.push(() => s.waiters.send('end'));
+  for (let i = 0; i < rounds + 10; i++) {
+    for (const s of servers) {
+      const create = 'mutation($w: String!) { createExecution(input: {workflowId: $w}) { id } }';
+      const { id } = (await gql<{ createExecution: { id: string } }>(s.base, create, { w: 'ab' })).createExecution;
+      s.waiters.send(`wait ${id} 1`);
+      await s.waiters.next('sent');
+      await holding(s.base, 1, 30_000);
+      await new Promise((r) => setTimeout(r, 20));
+      const t0 = mono();
+      const [, got] = await Promise.all([
+        gql(s.base, 'mutation($id: ID!) { updateExecutionStatus(id: $id, status: COMPLETED) { success } }', { id }),
+        s.waiters.next<{ at: number[]; error?: string }>('at', 60_000),
+      ]);
+      if (got.error || got.at.length !== 1) throw new Error(`${s.name}: ${got.error ?? 'no answer'}`);
+      if (i >= 10) s.times.push((got.at[0] as number) - t0);
+    }
+  }
+  const floorP50 = percentile(servers.find((s) => s.name === 'floor')?.times ?? [], 50);
+  for (const s of servers) {
+    const p50 = percentile(s.times, 50);
+    const p90 = percentile(s.times, 90);
+    process.stdout.write(
+      `${s.name.padEnd(12)} wake p50 ${p50.toFixed(2)} ms  p90 ${p90.toFixed(2)} ms  p50 ÷ floor ${(p50 / floorP50).toFixed(3)}\n`,
+    );
+  }
+} finally {
+  for (const stop of stops) stop();
+  await admin.end();
+  await pg.stop();
+}
+process.exit(0);
