@@ -15,7 +15,7 @@ import { spawn } from 'node:child_process';
 import postgres from 'postgres';
 import { freePort, startPostgres } from '../test/support/postgres.js';
 import { percentile } from './clients/common.js';
-import { type Child, child, floorChild, holding, mono } from './user/http.js';
+import { type Child, child, floorChild, gql, holding, mono } from './user/http.js';
 
 interface Spec {
   name: string;
@@ -45,18 +45,6 @@ const databaseOf = async (name: string) => {
   await admin.unsafe(`create database ${name}`);
   return Object.assign(new URL(pg.url), { pathname: `/${name}` }).toString();
 };
-
-async function gql<T>(base: string, query: string, variables: Record<string, unknown>): Promise<T> {
-  const res = await fetch(`${base}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
-    body: JSON.stringify({ query, variables }),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const body = (await res.json()) as { data?: T; errors?: unknown };
-  if (!body.data || body.errors) throw new Error(`${base}: ${JSON.stringify(body.errors)}`);
-  return body.data;
-}
 
 try {
   const bases = new Map<string, string>();

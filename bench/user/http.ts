@@ -228,3 +228,16 @@ function nodeChild(root: string, nodeArgs: string[], env: Record<string, string>
     },
   };
 }
+
+/** A GraphQL request as a client sends it (fetch, JSON); resolves with `data`, throws on a non-200 or any error. */
+export async function gql<T>(base: string, query: string, variables: Record<string, unknown>): Promise<T> {
+  const res = await fetch(`${base}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+    body: JSON.stringify({ query, variables }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const body = (await res.json()) as { data?: T; errors?: unknown };
+  if (res.status !== 200 || !body.data || body.errors) throw new Error(`${base}: ${JSON.stringify(body.errors)}`);
+  return body.data;
+}

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { freePort } from '../../test/support/postgres.js';
 import { percentile, round } from '../clients/common.js';
-import { type Child, child, floorChild, holding, mono, vigilChild } from './http.js';
+import { type Child, child, floorChild, gql, holding, mono, vigilChild } from './http.js';
 import { type Ingester, ingester, ingestRate } from './ingest.js';
 import { kbPerHeld, ready } from './memory.js';
 
@@ -45,18 +45,6 @@ const VIGIL_ENV = { LOG_LEVEL: 'warn', VIGIL_MAX_WAITERS: '100000', VIGIL_MAX_ST
 const RECORD =
   'mutation($id: ID!, $e: [ExecutionEventInput!]!) { recordExecutionEvents(executionId: $id, events: $e) { execution { id } } }';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function gql<T>(base: string, query: string, variables: Record<string, unknown>): Promise<T> {
-  const res = await fetch(`${base}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
-    body: JSON.stringify({ query, variables }),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const body = (await res.json()) as { data?: T; errors?: unknown };
-  if (res.status !== 200 || !body.data || body.errors) throw new Error(`${base}: ${JSON.stringify(body.errors)}`);
-  return body.data;
-}
 
 const create = async (base: string, workflowId: string) =>
   (
