@@ -145,7 +145,7 @@ export async function measureUser(o: UserOptions): Promise<Record<string, unknow
     // Wake: updateExecutionStatus(COMPLETED) sent → every waiter's HTTP answer complete. The single waits take turns
     // in slices (as the read figure's), so that a drift of the machine during the run falls on each server alike. The
     // herd's three rounds stay one server after the other: taken in turns they spread as widely (Vigil 78 and 120 ms
-    // in two runs), and a turn of one round would leave each server's single warm-up far from its rounds.
+    // in two runs).
     const held = async (s: Server, count: number) => {
       await holding(bases[s], count, 30_000);
       await sleep(count > 100 ? 100 : 20);
