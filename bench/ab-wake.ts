@@ -2,8 +2,7 @@
  * An A/B of the wake figure (issue 22) between builds or schemas: each server's single waits are released round by
  * round in turn with the others' and the floor's (`bench/user/floor.ts`), on one durable PostgreSQL with a database
  * per server, so a drift of the machine falls on every server alike, finer than the user bench's slices. A round is
- * the user bench's: create an execution, hold one `waitForExecution` (in the waiters' own process), wait until the
- * server counts it and 20 ms more, then time `updateExecutionStatus(COMPLETED)` sent → the waiter's answer in.
+ * the user bench's (`user/wake.ts`), with one waiter.
  *
  *   AB='main=dist/server/main.js;other=/path/to/dist/server/main.js,SOME_ENV=1' npx tsx bench/ab-wake.ts
  *
@@ -15,7 +14,9 @@ import { spawn } from 'node:child_process';
 import postgres from 'postgres';
 import { freePort, startPostgres } from '../test/support/postgres.js';
 import { percentile } from './clients/common.js';
-import { type Child, child, floorChild, gql, holding, mono } from './user/http.js';
+import { type Child, child, floorChild } from './user/http.js';
+import { ready } from './user/memory.js';
+import { wakeRound } from './user/wake.js';
 
 interface Spec {
   name: string;
@@ -57,16 +58,7 @@ try {
     });
     stops.push(() => proc.kill());
     const base = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 60_000;
-    while (
-      !(await fetch(`${base}/healthz`).then(
-        (r) => r.ok,
-        () => false,
-      ))
-    ) {
-      if (Date.now() > deadline) throw new Error(`${s.name} did not become ready in 60 s`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await ready(base);
     const after = process.env[`AB_SQL_${s.name}`];
     if (after) {
       const db = postgres(url, { max: 1, onnotice: () => {} });
@@ -88,19 +80,8 @@ try {
   for (const s of servers) stops.push(() => s.waiters.send('end'));
   for (let i = 0; i < rounds + 10; i++) {
     for (const s of servers) {
-      const create = 'mutation($w: String!) { createExecution(input: {workflowId: $w}) { id } }';
-      const { id } = (await gql<{ createExecution: { id: string } }>(s.base, create, { w: 'ab' })).createExecution;
-      s.waiters.send(`wait ${id} 1`);
-      await s.waiters.next('sent');
-      await holding(s.base, 1, 30_000);
-      await new Promise((r) => setTimeout(r, 20));
-      const t0 = mono();
-      const [, got] = await Promise.all([
-        gql(s.base, 'mutation($id: ID!) { updateExecutionStatus(id: $id, status: COMPLETED) { success } }', { id }),
-        s.waiters.next<{ at: number[]; error?: string }>('at', 60_000),
-      ]);
-      if (got.error || got.at.length !== 1) throw new Error(`${s.name}: ${got.error ?? 'no answer'}`);
-      if (i >= 10) s.times.push((got.at[0] as number) - t0);
+      const [at] = await wakeRound(s.name, s.base, s.waiters, 1);
+      if (i >= 10) s.times.push(at as number);
     }
   }
   const floorP50 = percentile(servers.find((s) => s.name === 'floor')?.times ?? [], 50);

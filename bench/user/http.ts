@@ -241,3 +241,9 @@ export async function gql<T>(base: string, query: string, variables: Record<stri
   if (res.status !== 200 || !body.data || body.errors) throw new Error(`${base}: ${JSON.stringify(body.errors)}`);
   return body.data;
 }
+
+/** Creates an execution of `workflowId`; resolves with its id. */
+export async function createExecution(base: string, workflowId: string): Promise<string> {
+  const query = 'mutation($w: String!) { createExecution(input: {workflowId: $w}) { id } }';
+  return (await gql<{ createExecution: { id: string } }>(base, query, { w: workflowId })).createExecution.id;
+}

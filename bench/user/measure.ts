@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { freePort } from '../../test/support/postgres.js';
 import { percentile, round } from '../clients/common.js';
-import { type Child, child, floorChild, gql, holding, mono, vigilChild } from './http.js';
+import { type Child, child, createExecution, floorChild, gql, mono, vigilChild } from './http.js';
 import { type Ingester, ingester, ingestRate } from './ingest.js';
 import { kbPerHeld, ready } from './memory.js';
+import { wakeRound } from './wake.js';
 
 export interface UserOptions {
   root: string;
@@ -45,15 +46,6 @@ const VIGIL_ENV = { LOG_LEVEL: 'warn', VIGIL_MAX_WAITERS: '100000', VIGIL_MAX_ST
 const RECORD =
   'mutation($id: ID!, $e: [ExecutionEventInput!]!) { recordExecutionEvents(executionId: $id, events: $e) { execution { id } } }';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-const create = async (base: string, workflowId: string) =>
-  (
-    await gql<{ createExecution: { id: string } }>(
-      base,
-      'mutation($w: String!) { createExecution(input: {workflowId: $w}) { id } }',
-      { w: workflowId },
-    )
-  ).createExecution.id;
 
 export async function measureUser(o: UserOptions): Promise<Record<string, unknown>> {
   const spawn = (script: string, args: string[], env: Record<string, string> = {}) => {
@@ -114,7 +106,7 @@ export async function measureUser(o: UserOptions): Promise<Record<string, unknow
     // Delivery and fan-out: one event at a time, the next written once the previous reached every subscriber.
     const stream = async (s: Server, k: number, events: number, warm: number) => {
       o.log(`user: ${s} delivery to ${k} subscriber(s), ${events} events`);
-      const id = await create(bases[s], 'user-delivery');
+      const id = await createExecution(bases[s], 'user-delivery');
       const sub = spawn('bench/user/subscribe.ts', ['--base', bases[s], '--id', id, '--k', String(k)]);
       await sub.next('ready', 120_000);
       await sleep(200);
@@ -146,28 +138,9 @@ export async function measureUser(o: UserOptions): Promise<Record<string, unknow
     // in slices (as the read figure's), so that a drift of the machine during the run falls on each server alike. The
     // herd's three rounds stay one server after the other: taken in turns they spread as widely (Vigil 78 and 120 ms
     // in two runs).
-    const held = async (s: Server, count: number) => {
-      await holding(bases[s], count, 30_000);
-      await sleep(count > 100 ? 100 : 20);
-    };
     const waker = (s: Server) => {
       const waiters = spawn('bench/user/waiters.ts', ['--base', bases[s]]);
-      const round = async (k: number): Promise<number[]> => {
-        const id = await create(bases[s], 'user-wake');
-        waiters.send(`wait ${id} ${k}`);
-        await waiters.next('sent');
-        await held(s, k);
-        const t0 = mono();
-        const [, got] = await Promise.all([
-          gql(bases[s], 'mutation($id: ID!) { updateExecutionStatus(id: $id, status: COMPLETED) { success } }', {
-            id,
-          }),
-          waiters.next<{ at: number[]; error?: string }>('at', 60_000),
-        ]);
-        if (got.error || got.at.length !== k) throw new Error(`${s}: ${got.error ?? `${got.at.length}/${k} answers`}`);
-        return got.at.map((at) => at - t0);
-      };
-      return { round, end: () => waiters.send('end') };
+      return { round: (k: number) => wakeRound(s, bases[s], waiters, k), end: () => waiters.send('end') };
     };
     /**
      * Per server, the waiters' latencies of each measured round: `rounds` each, in `slices` turns, a server's warm-up
@@ -217,7 +190,7 @@ export async function measureUser(o: UserOptions): Promise<Record<string, unknow
           base: bases[s],
           label: s,
           per,
-          create: () => create(bases[s], 'user-ingest'),
+          create: () => createExecution(bases[s], 'user-ingest'),
           count: async () =>
             Number((await db.unsafe(`select count(*)::int as n from ${table} where type = 'MESSAGE'`))[0]?.n ?? 0),
         });
@@ -246,7 +219,7 @@ export async function measureUser(o: UserOptions): Promise<Record<string, unknow
       });
       const bareBase = `http://127.0.0.1:${(await bare.next<{ port: number }>('port', 60_000)).port}`;
       const readIds = await each(async (s) => {
-        const id = await create(bases[s], 'user-read');
+        const id = await createExecution(bases[s], 'user-read');
         const events = [
           { progress: { percentage: 40, step: 'load' } },
           { message: { messageId: 'r-1', status: 'INITIATED' } },
