@@ -1,5 +1,5 @@
 /**
- * One round of the wake figure (issue 22), as the user bench (`measure.ts`) and `bench/ab-wake.ts` take it: create an
+ * One round of the wake figure (issue 22), as the user bench (`measure.ts`) and `bench/ab.ts` take it: create an
  * execution, hold `k` `waitForExecution`s on it in the waiters' own process (`waiters.ts`), wait until the server
  * counts them (and a little more), then time `updateExecutionStatus(COMPLETED)` sent → each waiter's answer in.
  */

@@ -2,11 +2,11 @@ import { sql } from 'drizzle-orm';
 import { pgArray } from '../db/arrays.js';
 import type { Db } from '../db/client.js';
 import type { Pipeline } from '../db/pipeline.js';
-import { executionMessages, executions } from '../db/schema.js';
+import { executions } from '../db/schema.js';
 import { type Bound, columnsOf, decoderOf, fixed, runBound } from '../db/statement-cache.js';
-import type { MessageState, NewEvent } from './batch.js';
+import { applyMessage, type MessageState, type NewEvent } from './batch.js';
 import type { LogPayload } from './logs.js';
-import type { Execution, ExecutionStatus } from './types.js';
+import type { Execution, ExecutionStatus, MessageStatus } from './types.js';
 
 /**
  * The statements a recorded batch reads its rows with and writes them with (`record.ts` runs them): one array
@@ -31,12 +31,27 @@ const LOCK_EXECUTIONS = fixed(sql`select * from executions where id = any(${v('i
 export const lockExecutions = (batchIds: RowOf): Bound => LOCK_EXECUTIONS({ ids: batchIds.ids });
 export const executionOf = rowReader<Execution>(executions);
 
-/** The lineage rows of the batch's messages (read after the lock, on its connection: exact under it). */
-const READ_MESSAGES = fixed(sql`select * from execution_messages
-    where execution_id = any(${v('ids')}::uuid[]) and message_id = any(${v('messages')}::text[])`);
+/**
+ * The lineage of the batch's messages (read after the lock, on its connection: exact under it), from their MESSAGE
+ * events through `execution_events_message_idx`: per message, its reported statuses in sequence order.
+ */
+const READ_MESSAGES = fixed(sql`select execution_id, payload ->> 'messageId' as message_id,
+      array_agg(payload ->> 'status' order by sequence) as statuses
+    from execution_events
+    where type = 'MESSAGE' and execution_id = any(${v('ids')}::uuid[])
+      and payload ->> 'messageId' = any(${v('messages')}::text[])
+    group by 1, 2`);
 export const readMessages = (batchIds: RowOf, messageIds: readonly string[]): Bound =>
   READ_MESSAGES({ ids: batchIds.ids, messages: pgArray(messageIds) });
-export const messageOf = rowReader<typeof executionMessages.$inferSelect>(executionMessages);
+
+/** A message's state: its reports folded in order, as they were applied (`applyMessage`). */
+export function messageOf(row: Record<string, unknown>): { executionId: string; messageId: string } & MessageState {
+  const counters = { totalMessages: 0, completedMessages: 0, failedMessages: 0, inProgressMessages: 0 };
+  let state: MessageState | undefined;
+  for (const status of row.statuses as MessageStatus[]) state = applyMessage(state, status, counters) ?? state;
+  if (!state) throw new Error(`message ${String(row.message_id)} has no report`);
+  return { executionId: row.execution_id as string, messageId: row.message_id as string, ...state };
+}
 
 /**
  * The batch's executions, sent once per statement as one array; each row names its execution by its 1-based index in
@@ -88,37 +103,6 @@ export function insertEvents(events: readonly StoredEvent[], now: Date, batchIds
     types: pgArray(types),
     payloads: pgArray(payloads),
     occurred: pgArray(occurred),
-  });
-}
-
-export type MessageWrite = { executionId: string; messageId: string } & MessageState;
-
-const INSERT_MESSAGES = fixed(sql`insert into execution_messages (execution_id, message_id, status, counted)
-    select b.ids[m.id], m.message_id, m.status, m.counted from (select ${v('ids')}::uuid[] as ids) b,
-      unnest(${v('rows')}::int[], ${v('messages')}::text[], ${v('statuses')}::message_status[], ${v('counted')}::boolean[])
-        as m(id, message_id, status, counted)`);
-
-export function insertMessages(m: readonly MessageWrite[], batchIds: RowOf): Bound {
-  return INSERT_MESSAGES({
-    ids: batchIds.ids,
-    rows: pgArray(m.map((x) => batchIds.index(x.executionId))),
-    messages: pgArray(m.map((x) => x.messageId)),
-    statuses: pgArray(m.map((x) => x.status)),
-    counted: pgArray(m.map((x) => x.counted)),
-  });
-}
-
-const UPDATE_MESSAGES = fixed(sql`update execution_messages as t set status = m.status, counted = m.counted
-    from unnest(${v('executions')}::uuid[], ${v('messages')}::text[], ${v('statuses')}::message_status[],
-      ${v('counted')}::boolean[]) as m(execution_id, message_id, status, counted)
-    where t.execution_id = m.execution_id and t.message_id = m.message_id`);
-
-export function updateMessages(m: readonly MessageWrite[]): Bound {
-  return UPDATE_MESSAGES({
-    executions: pgArray(m.map((x) => x.executionId)),
-    messages: pgArray(m.map((x) => x.messageId)),
-    statuses: pgArray(m.map((x) => x.status)),
-    counted: pgArray(m.map((x) => x.counted)),
   });
 }
 

@@ -22,15 +22,12 @@ import {
   executionOf,
   insertEvents,
   insertLogs,
-  insertMessages,
   lockExecutions,
-  type MessageWrite,
   messageOf,
   readMessages,
   rowsOfBatch,
   type StoredEvent,
   updateExecutions,
-  updateMessages,
 } from './record-rows.js';
 import { endByReport } from './status-change.js';
 import { ownedBy } from './tenant.js';
@@ -64,8 +61,8 @@ const JOIN_WORK = 32;
 
 /**
  * Records a worker's batch of events, all or nothing (API.md §2). An empty batch is a heartbeat. Under the row lock
- * the batch is checked against the state machine, then events, message lineage and the execution are written in one
- * transaction, the execution through an update guarded on the status it was read with.
+ * the batch is checked against the state machine (message lineage read from the MESSAGE events), then events and the
+ * execution are written in one transaction, the execution through an update guarded on the status it was read with.
  *
  * Concurrent calls are coalesced: while transactions run, new requests queue and then go together in one transaction
  * (rows locked in id order, so batches never deadlock), each with its own outcome. At low load a request runs alone at
@@ -280,11 +277,9 @@ async function writeBatch(
   const original = new Map(rows.map((r) => [r.id, r.status]));
   const known = new Map<string, MessageState>(); // by `${executionId}\u0000${messageId}`
   for (const m of found) known.set(`${m.executionId}\u0000${m.messageId}`, { status: m.status, counted: m.counted });
-  const stored = new Set(known.keys()); // lineage rows that exist (updated); the others are inserted
 
   const outcomes: Outcome[] = [];
   let events: StoredEvent[] = [];
-  const messageWrites = new Map<string, MessageWrite>();
   const statusChanges: { id: string; from: ExecutionStatus }[] = [];
   const touched = new Set<string>();
   const heartbeats = new Map<string, Date | null>();
@@ -331,11 +326,7 @@ async function writeBatch(
     if (row.heartbeatTimeoutSeconds) heartbeats.set(row.id, heartbeat);
     const appended = applied.events.map((e) => ({ executionId: row.id, ...e, recordedAt: now }));
     events.push(...appended);
-    for (const [messageId, m] of applied.messages) {
-      const key = `${row.id}\u0000${messageId}`;
-      known.set(key, m);
-      messageWrites.set(key, { executionId: row.id, messageId, ...m });
-    }
+    for (const [messageId, m] of applied.messages) known.set(`${row.id}\u0000${messageId}`, m);
     const next: Execution =
       appended.length > 0
         ? {
@@ -376,19 +367,14 @@ async function writeBatch(
     outcomes.push({ result: { execution: next, events: appended } });
   }
 
-  // Three set-based statements of a fixed shape, whatever the batch holds (drizzle's builder would cost more CPU
-  // than the database spends on them): the events, the message lineage, and one guarded update of the executions.
+  // Set-based statements of a fixed shape, whatever the batch holds (drizzle's builder would cost more CPU than the
+  // database spends on them): the log lines, the other events (the message lineage with them: `readMessages`), and
+  // one guarded update of the executions.
   const writes: Statement[] = [];
   const logs = events.filter((e) => e.type === 'LOG');
   if (logs.length > 0) events = events.filter((e) => e.type !== 'LOG');
   if (logs.length > 0) writes.push(insertLogs(logs, now, batchIds));
   if (events.length > 0) writes.push(insertEvents(events, now, batchIds));
-  // Under the row locks the lineage read is exact: new messages are plainly inserted (no conflict to test for, no
-  // speculative insertion), known ones updated.
-  const added = [...messageWrites].filter(([key]) => !stored.has(key)).map(([, m]) => m);
-  const changed = [...messageWrites].filter(([key]) => stored.has(key)).map(([, m]) => m);
-  if (added.length > 0) writes.push(insertMessages(added, batchIds));
-  if (changed.length > 0) writes.push(updateMessages(changed));
   if (newKeys.length > 0) writes.push(insertKeys(newKeys, now));
   const written = [...new Set([...touched, ...heartbeats.keys()])].map((id) => current.get(id) as Execution);
   // From a copy the update goes first: a failed guard aborts the transaction before the inserts can meet another

@@ -4,16 +4,16 @@ import { executions } from '../../src/db/schema.js';
 import { createExecution, DB_KINDS, ok, startTestServer, type TestServer } from '../support/harness.js';
 
 /** The tables whose rows of an execution the database deletes with it (the delete triggers of 0010–0012). */
-const TABLES = ['execution_events', 'execution_logs', 'execution_messages', 'execution_tags', 'execution_batch_keys'];
+const TABLES = ['execution_events', 'execution_logs', 'execution_tags', 'execution_batch_keys'];
 
 const rowsOf = (result: unknown) =>
   (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Record<string, unknown>[];
 
 /**
- * Deleting executions, by any statement (retention's batch, `vigil purge`, an operator's SQL), deletes their events,
- * log lines, message lineage, tag index rows and batch idempotency keys in the same statement, and nothing of another
- * execution, though none of these tables has a foreign key to `executions` (migrations 0010, 0011, 0012: statement
- * triggers instead of per-row cascades). Webhook deliveries and the change log are deleted by retention itself
+ * Deleting executions, by any statement (retention's batch, `vigil purge`, an operator's SQL), deletes their events
+ * (message lineage is read from them), log lines, tag index rows and batch idempotency keys in the same statement, and
+ * nothing of another execution, though none of these tables has a foreign key to `executions` (migrations 0010, 0011,
+ * 0012: statement triggers instead of per-row cascades). Webhook deliveries and the change log are deleted by retention itself
  * (`test/retention/tables.test.ts`).
  */
 describe.each(DB_KINDS)('deleting executions deletes their rows on %s', (kind) => {

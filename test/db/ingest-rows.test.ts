@@ -1,11 +1,16 @@
 import { eq, inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { executionEvents, executionMessages, executions } from '../../src/db/schema.js';
+import { executionEvents, executions } from '../../src/db/schema.js';
+import { runBound } from '../../src/db/statement-cache.js';
+import { messageOf, readMessages, rowsOfBatch } from '../../src/domain/record-rows.js';
 import { createExecution, DB_KINDS, ok, record, startTestServer, type TestServer } from '../support/harness.js';
 
 const msg = (messageId: string, status: string) => ({ message: { messageId, status } });
 
-/** The rows a worker batch stores besides log lines: events and message lineage (`domain/record.ts`). */
+/**
+ * The rows a worker batch stores besides log lines: events, and the message lineage read from them
+ * (`domain/record.ts`, `record-rows.ts`).
+ */
 describe.each(DB_KINDS)('stored events and message lineage on %s', (kind) => {
   let s: TestServer;
   beforeAll(async () => {
@@ -19,14 +24,16 @@ describe.each(DB_KINDS)('stored events and message lineage on %s', (kind) => {
       .from(executionEvents)
       .where(eq(executionEvents.executionId, id))
       .orderBy(executionEvents.sequence);
-  const lineageOf = async (id: string) =>
-    (
-      await s.database.db
-        .select()
-        .from(executionMessages)
-        .where(eq(executionMessages.executionId, id))
-        .orderBy(executionMessages.messageId)
-    ).map((m) => [m.messageId, m.status, m.counted]);
+  /** Each message's state as a batch reads it (the statement `record.ts` runs), by message id. */
+  const lineageOf = async (id: string, messageIds = ['a', 'b', 'c', 'd']) =>
+    (await runBound(s.database.db, readMessages(rowsOfBatch([id]), messageIds)))
+      .map(messageOf)
+      .sort((x, y) => x.messageId.localeCompare(y.messageId))
+      .map((m) => [m.messageId, m.status, m.counted]);
+  const countersOf = async (id: string) => {
+    const [row] = await s.database.db.select().from(executions).where(eq(executions.id, id));
+    return [row?.totalMessages, row?.completedMessages, row?.failedMessages, row?.inProgressMessages];
+  };
 
   it('stores each event with its execution, type, payload and times as sent', async () => {
     const { id } = await createExecution(s);
@@ -49,7 +56,7 @@ describe.each(DB_KINDS)('stored events and message lineage on %s', (kind) => {
     expect((await eventsOf(other.id)).map((r) => [r.executionId, r.type])).toEqual([[other.id, 'MESSAGE']]);
   });
 
-  it('keeps each message’s last status across batches, inserted once and then updated', async () => {
+  it('reads each message’s state across batches from its events', async () => {
     const { id } = await createExecution(s);
     ok(await record(s, id, [msg('a', 'INITIATED'), msg('b', 'INITIATED')]));
     expect(await lineageOf(id)).toEqual([
@@ -71,22 +78,66 @@ describe.each(DB_KINDS)('stored events and message lineage on %s', (kind) => {
       recordExecutionEvents: { execution: { lastSequence: number } };
     };
     expect(again.recordExecutionEvents.execution.lastSequence).toBe(9);
-    const [row] = await s.database.db.select().from(executions).where(eq(executions.id, id));
-    expect([row?.totalMessages, row?.completedMessages, row?.failedMessages, row?.inProgressMessages]).toEqual([
-      4, 3, 1, 0,
-    ]);
+    expect(await countersOf(id)).toEqual([4, 3, 1, 0]);
+    // Another execution's messages of the same ids are its own.
+    const other = await createExecution(s);
+    ok(await record(s, other.id, [msg('a', 'INITIATED')]));
+    expect(await lineageOf(other.id)).toEqual([['a', 'INITIATED', true]]);
+    expect(await countersOf(other.id)).toEqual([1, 0, 0, 1]);
   });
 
-  it('deletes an execution’s events and message lineage with it, and no other execution’s', async () => {
+  it('folds a message’s reports in order: the first end wins, reports after it count nothing', async () => {
+    const { id } = await createExecution(s);
+    // b: processing before it was initiated, then initiated (counted once), then ended twice in one batch.
+    ok(await record(s, id, [msg('b', 'PROCESSING'), msg('a', 'INITIATED')]));
+    expect(await lineageOf(id)).toEqual([
+      ['a', 'INITIATED', true],
+      ['b', 'PROCESSING', false],
+    ]);
+    ok(await record(s, id, [msg('b', 'INITIATED'), msg('a', 'PROCESSING'), msg('a', 'INITIATED')]));
+    expect(await lineageOf(id)).toEqual([
+      ['a', 'PROCESSING', true],
+      ['b', 'INITIATED', true],
+    ]);
+    ok(await record(s, id, [msg('b', 'FAILED'), msg('b', 'COMPLETED')]));
+    ok(await record(s, id, [msg('a', 'COMPLETED'), msg('b', 'INITIATED')]));
+    expect(await lineageOf(id)).toEqual([
+      ['a', 'COMPLETED', true],
+      ['b', 'FAILED', true],
+    ]);
+    expect(await countersOf(id)).toEqual([2, 1, 1, 0]);
+  });
+
+  it('finds a message’s reports through the lineage index, not by reading the execution’s events', async () => {
+    const { id } = await createExecution(s);
+    // Seq scans off: on a test's few rows a scan may be cheaper; the question is whether the index serves this read.
+    const plan = await s.database.db.transaction(async (tx) => {
+      await tx.execute(sql`set local enable_seqscan = off`);
+      return tx.execute(
+        sql`explain select 1 from execution_events where type = 'MESSAGE' and execution_id = any(${`{${id}}`}::uuid[])
+          and payload ->> 'messageId' = any('{a,b}'::text[])`,
+      );
+    });
+    const text = (Array.isArray(plan) ? plan : (plan as { rows: unknown[] }).rows)
+      .map((r) => Object.values(r as object)[0])
+      .join('\n');
+    expect(text).toContain('execution_events_message_idx');
+  });
+
+  it('deletes an execution’s events (its message lineage with them) with it, and no other execution’s', async () => {
     const gone = await createExecution(s);
     const kept = await createExecution(s);
     for (const { id } of [gone, kept])
       ok(await record(s, id, [msg('m', 'INITIATED'), { progress: { percentage: 1 } }]));
     await s.database.db.delete(executions).where(inArray(executions.id, [gone.id]));
-    const count = async (table: typeof executionEvents | typeof executionMessages, id: string) =>
-      (await s.database.db.select({ n: sql<number>`count(*)::int` }).from(table).where(eq(table.executionId, id)))[0]
-        ?.n;
-    expect([await count(executionEvents, gone.id), await count(executionMessages, gone.id)]).toEqual([0, 0]);
-    expect([await count(executionEvents, kept.id), await count(executionMessages, kept.id)]).toEqual([2, 1]);
+    const count = async (id: string) =>
+      (
+        await s.database.db
+          .select({ n: sql<number>`count(*)::int` })
+          .from(executionEvents)
+          .where(eq(executionEvents.executionId, id))
+      )[0]?.n;
+    expect([await count(gone.id), await lineageOf(gone.id, ['m'])]).toEqual([0, []]);
+    expect([await count(kept.id), await lineageOf(kept.id, ['m'])]).toEqual([2, [['m', 'INITIATED', true]]]);
   });
 });

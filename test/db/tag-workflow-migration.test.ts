@@ -1,56 +1,10 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
-import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
-import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
-import postgres from 'postgres';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrationsFolder } from '../../src/db/client.js';
-import { DB_KINDS, newDatabaseUrl } from '../support/harness.js';
+import { DB_KINDS } from '../support/harness.js';
+import { folderBefore, type MigrationRunner, migrationRunner } from '../support/migrations.js';
 
 const TAG = '0013_tag_workflow';
-
-/** The migrations folder as it was before 0013_tag_workflow, to build a database that holds tagged executions. */
-function folderBefore(): { dir: string; before: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-migrations-'));
-  const before = join(dir, 'drizzle');
-  cpSync(migrationsFolder, before, { recursive: true });
-  const journalPath = join(before, 'meta', '_journal.json');
-  const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: { tag: string }[] };
-  const at = journal.entries.findIndex((e) => e.tag === TAG);
-  expect(at).toBeGreaterThan(0);
-  journal.entries = journal.entries.slice(0, at);
-  writeFileSync(journalPath, JSON.stringify(journal));
-  return { dir, before };
-}
-
-interface Runner {
-  run(text: string): Promise<Record<string, unknown>[]>;
-  migrate(folder: string): Promise<void>;
-  close(): Promise<void>;
-}
-
-async function runner(kind: (typeof DB_KINDS)[number]): Promise<Runner> {
-  if (kind === 'postgres') {
-    const client = postgres(await newDatabaseUrl(), { max: 1, onnotice: () => {} });
-    const db = drizzlePostgres({ client });
-    return {
-      run: async (text) => (await client.unsafe(text)) as Record<string, unknown>[],
-      migrate: (folder) => migratePostgres(db, { migrationsFolder: folder }),
-      close: () => client.end(),
-    };
-  }
-  const pg = new PGlite();
-  const db = drizzlePglite({ client: pg });
-  return {
-    run: async (text) => (await pg.query<Record<string, unknown>>(text)).rows,
-    migrate: (folder) => migratePglite(db, { migrationsFolder: folder }),
-    close: () => pg.close(),
-  };
-}
 
 const insert = (id: string, workflow: string, tags: string) =>
   `insert into executions (id, organization_id, environment, workflow_id, trigger, tags, root_execution_id,
@@ -63,11 +17,11 @@ const insert = (id: string, workflow: string, tags: string) =>
  * triggers write it from then on.
  */
 describe.each(DB_KINDS)(`the ${TAG} migration on %s`, (kind) => {
-  let db: Runner;
+  let db: MigrationRunner;
   let folders: { dir: string; before: string };
   beforeAll(async () => {
-    folders = folderBefore();
-    db = await runner(kind);
+    folders = folderBefore(TAG);
+    db = await migrationRunner(kind);
   }, 30_000);
   afterAll(async () => {
     await db?.close();

@@ -14,7 +14,6 @@ const ofExecution: Record<string, (id: string, deliveryIds: string[]) => ReturnT
     sql`select count(*)::int as n from executions where ${id}::uuid in (id, root_execution_id, parent_execution_id)`,
   execution_events: (id) => sql`select count(*)::int as n from execution_events where execution_id = ${id}::uuid`,
   execution_logs: (id) => sql`select count(*)::int as n from execution_logs where execution_id = ${id}::uuid`,
-  execution_messages: (id) => sql`select count(*)::int as n from execution_messages where execution_id = ${id}::uuid`,
   execution_tags: (id) => sql`select count(*)::int as n from execution_tags where execution_id = ${id}::uuid`,
   execution_changes: (id) => sql`select count(*)::int as n from execution_changes where execution_id = ${id}::uuid`,
   execution_batch_keys: (id) =>
