@@ -1,9 +1,8 @@
-import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { migrationsFolder } from '../../src/db/client.js';
 import { messageOf, readMessages, rowsOfBatch } from '../../src/domain/record-rows.js';
 import { DB_KINDS } from '../support/harness.js';
-import { folderBefore, type MigrationRunner, migrationRunner } from '../support/migrations.js';
+import { beforeMigration } from '../support/migrations.js';
 
 const TAG = '0014_message_lineage';
 const ID = '01900000-0000-7000-8000-000000000001';
@@ -19,19 +18,11 @@ const event = (sequence: number, messageId: string, status: string) =>
  * (the trigger of 0012, rewritten without the table) still takes its events.
  */
 describe.each(DB_KINDS)(`the ${TAG} migration on %s`, (kind) => {
-  let db: MigrationRunner;
-  let folders: { dir: string; before: string };
-  beforeAll(async () => {
-    folders = folderBefore(TAG);
-    db = await migrationRunner(kind);
-  }, 30_000);
-  afterAll(async () => {
-    await db?.close();
-    rmSync(folders.dir, { recursive: true, force: true });
-  });
+  const at = beforeMigration(kind, TAG);
 
   it('applies over reported messages: each reads as its lineage row was, and deletes still take the events', async () => {
-    await db.migrate(folders.before);
+    const db = at.db();
+    await db.migrate(at.before());
     await db.run(`insert into executions (id, organization_id, environment, workflow_id, trigger, root_execution_id,
         created_at, updated_at, total_messages, completed_messages, in_progress_messages)
       values ('${ID}', 'default', 'test', 'wf', '{"type":"manual"}', '${ID}', now(), now(), 2, 1, 1)`);

@@ -1,23 +1,14 @@
-import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { migrationsFolder } from '../../src/db/client.js';
 import { DB_KINDS } from '../support/harness.js';
-import { folderBefore, type MigrationRunner, migrationRunner } from '../support/migrations.js';
+import { beforeMigration } from '../support/migrations.js';
 
 describe.each(DB_KINDS)('the 0004_run_model migration on %s', (kind) => {
-  let db: MigrationRunner;
-  let folders: { dir: string; before: string };
-  beforeAll(async () => {
-    folders = folderBefore('0004_run_model');
-    db = await migrationRunner(kind);
-  }, 30_000);
-  afterAll(async () => {
-    await db?.close();
-    rmSync(folders.dir, { recursive: true, force: true });
-  });
+  const at = beforeMigration(kind, '0004_run_model');
 
   it('applies over existing executions: each becomes the root of its own tree, untagged, attempt 1', async () => {
-    await db.migrate(folders.before);
+    const db = at.db();
+    await db.migrate(at.before());
     await db.run(`insert into executions (id, organization_id, environment, workflow_id, trigger, created_at, updated_at)
       values ('01900000-0000-7000-8000-000000000001', 'default', 'test', 'wf', '{"type":"manual"}', now(), now())`);
     await db.migrate(migrationsFolder);

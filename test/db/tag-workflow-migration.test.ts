@@ -1,8 +1,7 @@
-import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { migrationsFolder } from '../../src/db/client.js';
 import { DB_KINDS } from '../support/harness.js';
-import { folderBefore, type MigrationRunner, migrationRunner } from '../support/migrations.js';
+import { beforeMigration } from '../support/migrations.js';
 
 const TAG = '0013_tag_workflow';
 
@@ -17,19 +16,11 @@ const insert = (id: string, workflow: string, tags: string) =>
  * triggers write it from then on.
  */
 describe.each(DB_KINDS)(`the ${TAG} migration on %s`, (kind) => {
-  let db: MigrationRunner;
-  let folders: { dir: string; before: string };
-  beforeAll(async () => {
-    folders = folderBefore(TAG);
-    db = await migrationRunner(kind);
-  }, 30_000);
-  afterAll(async () => {
-    await db?.close();
-    rmSync(folders.dir, { recursive: true, force: true });
-  });
+  const at = beforeMigration(kind, TAG);
 
   it('applies over tagged executions: their tag rows take the workflow, and the triggers write it after', async () => {
-    await db.migrate(folders.before);
+    const db = at.db();
+    await db.migrate(at.before());
     await db.run(insert('01900000-0000-7000-8000-000000000001', 'wf-a', '{"team":"red","customer":"c1"}'));
     await db.run(insert('01900000-0000-7000-8000-000000000002', 'wf-b', '{"team":"red"}'));
     await db.migrate(migrationsFolder);

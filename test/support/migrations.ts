@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -7,6 +7,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { afterAll, beforeAll } from 'vitest';
 import { migrationsFolder } from '../../src/db/client.js';
 import { type DbKind, newDatabaseUrl } from './harness.js';
 
@@ -50,5 +51,26 @@ export async function migrationRunner(kind: DbKind): Promise<MigrationRunner> {
     run: async (text, params) => (await pg.query<Record<string, unknown>>(text, params)).rows,
     migrate: (folder) => migratePglite(db, { migrationsFolder: folder }),
     close: () => pg.close(),
+  };
+}
+
+/**
+ * For the tests of one migration, in their describe block: a fresh database of `kind` (`db()`) and the migrations
+ * folder cut before `tag` (`before()`), made before the tests and removed after them.
+ */
+export function beforeMigration(kind: DbKind, tag: string): { db(): MigrationRunner; before(): string } {
+  let db: MigrationRunner | undefined;
+  let folders: { dir: string; before: string } | undefined;
+  beforeAll(async () => {
+    folders = folderBefore(tag);
+    db = await migrationRunner(kind);
+  }, 30_000);
+  afterAll(async () => {
+    await db?.close();
+    if (folders) rmSync(folders.dir, { recursive: true, force: true });
+  });
+  return {
+    db: () => db as MigrationRunner,
+    before: () => (folders as { before: string }).before,
   };
 }
