@@ -16,8 +16,8 @@ import { spawn } from 'node:child_process';
 import postgres from 'postgres';
 import { freePort, startPostgres } from '../test/support/postgres.js';
 import { percentile } from './clients/common.js';
-import { type Child, child, createExecution, floorChild } from './user/http.js';
-import { type Ingester, ingester, ingestRate } from './user/ingest.js';
+import { type Child, child, floorChild } from './user/http.js';
+import { ingestInTurns, ingestRate } from './user/ingest.js';
 import { ready } from './user/memory.js';
 import { wakeRound } from './user/wake.js';
 
@@ -81,29 +81,18 @@ async function wake(bases: Map<string, string>): Promise<void> {
 }
 
 async function ingest(bases: Map<string, string>, per: number): Promise<void> {
-  const runners: { name: string; runner: Ingester; slices: { seconds: number; counted: number }[] }[] = [];
-  for (const [name, base] of bases) {
-    const db = postgres(urls.get(name === 'floor' ? 'ab_floor' : name) as string, { max: 1, onnotice: () => {} });
+  const servers = [...bases].map(([label, base]) => {
+    const db = postgres(urls.get(label === 'floor' ? 'ab_floor' : label) as string, { max: 1, onnotice: () => {} });
     stops.push(() => void db.end());
-    const table = name === 'floor' ? 'floor_events' : 'execution_events';
-    const runner = await ingester({
-      root,
-      base,
-      label: name,
-      per,
-      create: () => createExecution(base, 'ab-ingest'),
-      count: async () =>
-        Number((await db.unsafe(`select count(*)::int as n from ${table} where type = 'MESSAGE'`))[0]?.n ?? 0),
-    });
-    runners.push({ name, runner, slices: [] });
-  }
-  for (let i = 0; i < rounds; i++) for (const r of runners) r.slices.push(await r.runner.slice(2));
-  const floorRate = ingestRate(runners.find((r) => r.name === 'floor')?.slices ?? []);
-  for (const r of runners) {
-    const rate = ingestRate(r.slices);
-    const each = r.slices.map((s) => Math.round(s.counted / s.seconds)).join(' ');
+    return { label, base, db, table: label === 'floor' ? ('floor_events' as const) : ('execution_events' as const) };
+  });
+  const slices = await ingestInTurns(root, servers, per, rounds, 2);
+  const floorRate = ingestRate(slices.get('floor') ?? []);
+  for (const [label, mine] of slices) {
+    const rate = ingestRate(mine);
+    const each = mine.map((s) => Math.round(s.counted / s.seconds)).join(' ');
     process.stdout.write(
-      `${r.name.padEnd(12)} ingest ${per}/call ${rate} events/s  floor ÷ it ${(floorRate / rate).toFixed(3)}  (slices: ${each})\n`,
+      `${label.padEnd(12)} ingest ${per}/call ${rate} events/s  floor ÷ it ${(floorRate / rate).toFixed(3)}  (slices: ${each})\n`,
     );
   }
 }

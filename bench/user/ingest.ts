@@ -8,9 +8,11 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Sql } from 'postgres';
 import { round } from '../clients/common.js';
+import { createExecution } from './http.js';
 
-export interface IngestOptions {
+interface IngestOptions {
   root: string;
   base: string;
   label: string;
@@ -22,12 +24,12 @@ export interface IngestOptions {
 }
 
 /** One server's ingest, ready to be measured in slices: its 256 executions made and a 2-second warm-up run. */
-export interface Ingester {
+interface Ingester {
   /** wrk for `seconds`; every answer checked, the events counted once those in flight have committed. */
-  slice(seconds: number): Promise<{ seconds: number; counted: number }>;
+  slice(seconds: number): Promise<Slice>;
 }
 
-export async function ingester(o: IngestOptions): Promise<Ingester> {
+async function ingester(o: IngestOptions): Promise<Ingester> {
   const ids: string[] = [];
   for (let i = 0; i < 256; i += 32) ids.push(...(await Promise.all(Array.from({ length: 32 }, o.create))));
   const file = join(tmpdir(), `vigil-user-ids-${process.pid}-${o.label}.txt`);
@@ -69,8 +71,48 @@ export async function ingester(o: IngestOptions): Promise<Ingester> {
   };
 }
 
+export type Slice = { seconds: number; counted: number };
+
+/** A server to ingest into: its base URL, and the database and table its MESSAGE events are counted in. */
+export interface IngestServer {
+  label: string;
+  base: string;
+  db: Sql;
+  table: 'execution_events' | 'floor_events';
+}
+
+/**
+ * Each server's ingest of `per` events per call in `turns` slices of `seconds`, the servers taking turns (the user
+ * bench, `bench/ab.ts`); answers each server's slices by label.
+ */
+export async function ingestInTurns(
+  root: string,
+  servers: readonly IngestServer[],
+  per: number,
+  turns: number,
+  seconds: number,
+): Promise<Map<string, Slice[]>> {
+  const runners: [string, Ingester][] = [];
+  for (const { label, base, db, table } of servers) {
+    const runner = await ingester({
+      root,
+      base,
+      label,
+      per,
+      create: () => createExecution(base, 'user-ingest'),
+      count: async () =>
+        Number((await db.unsafe(`select count(*)::int as n from ${table} where type = 'MESSAGE'`))[0]?.n ?? 0),
+    });
+    runners.push([label, runner]);
+  }
+  const slices = new Map(servers.map((s) => [s.label, [] as Slice[]]));
+  for (let i = 0; i < turns; i++)
+    for (const [label, runner] of runners) slices.get(label)?.push(await runner.slice(seconds));
+  return slices;
+}
+
 /** The events stored per second over the slices. */
-export function ingestRate(slices: { seconds: number; counted: number }[]): number {
+export function ingestRate(slices: readonly Slice[]): number {
   const seconds = slices.reduce((sum, s) => sum + s.seconds, 0);
   return round(slices.reduce((sum, s) => sum + s.counted, 0) / seconds, 0);
 }

@@ -11,7 +11,7 @@ import postgres from 'postgres';
 import { freePort } from '../../test/support/postgres.js';
 import { percentile, round } from '../clients/common.js';
 import { type Child, child, createExecution, floorChild, gql, mono, vigilChild } from './http.js';
-import { type Ingester, ingester, ingestRate } from './ingest.js';
+import { ingestInTurns, ingestRate } from './ingest.js';
 import { kbPerHeld, ready } from './memory.js';
 import { wakeRound } from './wake.js';
 
@@ -181,26 +181,14 @@ export async function measureUser(o: UserOptions): Promise<Record<string, unknow
     // Ingest: unique MESSAGE events, round-robin over 256 executions, c=32, every answer checked, rows counted.
     const ingest = async (per: number) => {
       o.log(`user: ingest, ${per} MESSAGE event(s) per call, ${p.slices} alternating slices per server`);
-      const runners: [Server, Ingester][] = [];
-      for (const s of withFloor) {
-        const table = s === 'floor' ? 'floor_events' : 'execution_events';
-        const db = dbs[s === 'vigil' ? 'vigil' : 'stock'];
-        const runner = await ingester({
-          root: o.root,
-          base: bases[s],
-          label: s,
-          per,
-          create: () => createExecution(bases[s], 'user-ingest'),
-          count: async () =>
-            Number((await db.unsafe(`select count(*)::int as n from ${table} where type = 'MESSAGE'`))[0]?.n ?? 0),
-        });
-        runners.push([s, runner]);
-      }
-      const slices = Object.fromEntries(withFloor.map((s) => [s, [] as { seconds: number; counted: number }[]]));
-      for (let i = 0; i < p.slices; i++)
-        for (const [s, runner] of runners)
-          slices[s]?.push(await runner.slice(Math.max(1, Math.round(p.wrk / p.slices))));
-      return Object.fromEntries(withFloor.map((s) => [s, ingestRate(slices[s] ?? [])])) as Record<Server, number>;
+      const servers = withFloor.map((s) => ({
+        label: s,
+        base: bases[s],
+        db: dbs[s === 'vigil' ? 'vigil' : 'stock'],
+        table: s === 'floor' ? ('floor_events' as const) : ('execution_events' as const),
+      }));
+      const slices = await ingestInTurns(o.root, servers, per, p.slices, Math.max(1, Math.round(p.wrk / p.slices)));
+      return Object.fromEntries(withFloor.map((s) => [s, ingestRate(slices.get(s) ?? [])])) as Record<Server, number>;
     };
     if (wants('ingest')) {
       const ingest1 = await ingest(1);

@@ -115,12 +115,12 @@ export async function deleteDueBatch(
 /**
  * Deletes the trees of the roots `still` selects (locked by the caller) with everything of their own, in one
  * statement. No table has a foreign key to `executions` any more, so nothing is checked or cascaded row by row: the
- * delete of the execution rows fires the statement triggers that take their events (message lineage with them, migration
- * 0014), log lines (0010), batch idempotency keys and tag index rows (0012), each one statement over the set found by
- * index probes; webhook deliveries (their attempts go by cascade) and the change log are deleted here, idempotency
- * keys and steps are columns of the execution row. The member set is read into an array (`= any(array(…))`), so
- * that every delete is an index probe whatever the planner guesses of its size (`bench/explain-retention.ts` prints
- * the plans). `test/retention/tables.test.ts` fails when a table that refers to an execution is not emptied.
+ * delete of the execution rows fires the statement triggers that take their events (and so their message lineage,
+ * 0011, 0014), log lines (0010), batch idempotency keys and tag index rows (0012), each one statement over the set
+ * found by index probes; webhook deliveries (their attempts go by cascade) and the change log are deleted here,
+ * idempotency keys and steps are columns of the execution row. The member set is read into an array
+ * (`= any(array(…))`), so that every delete is an index probe whatever the planner guesses of its size
+ * (`bench/explain-retention.ts` prints the plans). `test/retention/tables.test.ts` fails when a table that refers to an execution is not emptied.
  */
 async function deleteTrees(tx: Executor, still: SQL): Promise<Deleted> {
   const [gone] = rowsOf(
