@@ -1,4 +1,5 @@
 import type { Principal } from './access.js';
+import type { MessageState } from './batch.js';
 import type { DomainContext } from './context.js';
 import type { ExecutionEventInput } from './inputs.js';
 import { ownedBy } from './tenant.js';
@@ -14,6 +15,12 @@ import type { Execution } from './types.js';
 export interface RowCopy {
   row: Execution;
   xmin: string;
+  /**
+   * The state of the messages this process reported last for the row, as of the copy (exact while the guard holds:
+   * every report of a message writes the row). A message not here is written from the copy only if it was never
+   * reported: the write's statement checks that (`record-rows.ts`), and a message reported before fails it.
+   */
+  messages: Map<string, MessageState>;
 }
 
 /**
@@ -22,20 +29,45 @@ export interface RowCopy {
  * executions written one after another (a worker reporting, a stream's source); many at once go in shared batches.
  */
 const LIMIT = 256;
+/** Message states kept per copy at most, the latest reported: a worker reports a message's end soon after its start. */
+const MESSAGES = 256;
 const copies = new WeakMap<DomainContext, Map<string, RowCopy>>();
 
 export function copyOf(ctx: DomainContext, executionId: string): RowCopy | undefined {
   return copies.get(ctx)?.get(executionId);
 }
 
-export function keepCopy(ctx: DomainContext, row: Execution, xmin: string): void {
+/**
+ * Keeps the row as this process committed it. `messages` are the states its transaction read or wrote; with `from`
+ * (the copy it was written from) they are added to the states that copy knew, in place (its write committed, so the
+ * copy is no longer anyone's but this one's), the latest last and the oldest past the limit dropped.
+ */
+export function keepCopy(
+  ctx: DomainContext,
+  row: Execution,
+  xmin: string,
+  messages: Map<string, MessageState> = new Map(),
+  from?: RowCopy,
+): void {
   let held = copies.get(ctx);
   if (!held) {
     held = new Map();
     copies.set(ctx, held);
   }
+  let known = messages;
+  if (from && from.messages.size > 0) {
+    known = from.messages;
+    for (const [id, state] of messages) {
+      known.delete(id); // re-inserted last: Map order is the order of reports
+      known.set(id, state);
+    }
+  }
+  for (const id of known.keys()) {
+    if (known.size <= MESSAGES) break;
+    known.delete(id);
+  }
   held.delete(row.id); // re-inserted last: Map order is the order of writes
-  held.set(row.id, { row, xmin });
+  held.set(row.id, { row, xmin, messages: known });
   if (held.size > LIMIT) held.delete(held.keys().next().value as string);
 }
 
@@ -53,19 +85,71 @@ interface CopyRequest {
 }
 
 /**
- * The copy a batch can be written from in one round trip (by `record.ts`): a batch for one execution this process
- * holds a copy of, that asks nothing of the database but the write: no message lineage to read, no idempotency key,
- * no status change (whose hooks read), no heartbeat alone (its answer is the row as it is). Its one execution means
- * its update locks one row: it cannot deadlock with a batch locking rows in id order.
+ * The copies a batch can be written from in one round trip (by `record.ts`), by execution id: a batch whose every
+ * execution this process holds a copy of, that asks nothing of the database but the write (and the check that its
+ * new messages are new): no idempotency key, no status change (whose hooks read), no heartbeat alone (its answer is
+ * the row as it is). Its update lists the rows in id order, as a batch under the lock locks them; should two writers
+ * still deadlock, PostgreSQL ends one of them, and that batch goes the way under the lock.
  */
-export function copyFor(ctx: DomainContext, batch: readonly CopyRequest[]): RowCopy | undefined {
-  const first = batch[0];
-  const copy = first && copyOf(ctx, first.executionId);
-  if (!copy) return undefined;
+export function copiesFor(ctx: DomainContext, batch: readonly CopyRequest[]): Map<string, RowCopy> | undefined {
+  const found = new Map<string, RowCopy>();
   for (const r of batch) {
-    if (r.executionId !== copy.row.id || r.key || r.inputs.length === 0) return undefined;
-    if (!ownedBy(r.principal, copy.row)) return undefined;
-    for (const e of r.inputs) if (e.message || e.statusChanged) return undefined;
+    const copy = found.get(r.executionId) ?? copyOf(ctx, r.executionId);
+    if (!copy || r.key || r.inputs.length === 0 || !ownedBy(r.principal, copy.row)) return undefined;
+    for (const e of r.inputs) if (e.statusChanged) return undefined;
+    found.set(r.executionId, copy);
   }
-  return copy;
+  return found.size > 0 ? found : undefined;
+}
+
+/** A message of an execution, as a key (`record.ts` keeps the states a batch knows by it). */
+export const messageKey = (executionId: string, messageId: string) => `${executionId}\u0000${messageId}`;
+
+/**
+ * The messages of a batch from copies: the states the copies know go into `known`; the messages they do not know are
+ * answered, each with its execution's index in the batch, for the write to check that none was reported before.
+ */
+export function messagesFromCopies(
+  copies: ReadonlyMap<string, RowCopy>,
+  batch: readonly CopyRequest[],
+  known: Map<string, MessageState>,
+  index: (executionId: string) => number,
+): { row: number; messageId: string }[] {
+  const unknown: { row: number; messageId: string }[] = [];
+  const looked = new Set<string>();
+  for (const r of batch) {
+    const copy = copies.get(r.executionId);
+    for (const { message } of r.inputs) {
+      if (!message || !copy) continue;
+      const key = messageKey(r.executionId, message.messageId);
+      if (looked.has(key)) continue;
+      looked.add(key);
+      const state = copy.messages.get(message.messageId);
+      if (state) known.set(key, state);
+      else unknown.push({ row: index(r.executionId), messageId: message.messageId });
+    }
+  }
+  return unknown;
+}
+
+/**
+ * Keeps the rows a batch committed (at `xmin`), each with the states of its messages the batch read or wrote
+ * (`known`, by `messageKey`), added to those of the copy it was written from, if any.
+ */
+export function keepCopies(
+  ctx: DomainContext,
+  written: readonly Execution[],
+  xmin: string,
+  known: ReadonlyMap<string, MessageState>,
+  from?: ReadonlyMap<string, RowCopy>,
+): void {
+  const messagesOf = new Map<string, Map<string, MessageState>>();
+  for (const [key, state] of known) {
+    const at = key.indexOf('\u0000'); // the first one ends the execution's id: a message id may hold any character
+    const id = key.slice(0, at);
+    const list = messagesOf.get(id) ?? new Map<string, MessageState>();
+    if (list.size === 0) messagesOf.set(id, list);
+    list.set(key.slice(at + 1), state);
+  }
+  for (const row of written) keepCopy(ctx, row, xmin, messagesOf.get(row.id), from?.get(row.id));
 }

@@ -153,8 +153,8 @@ export function insertLogs(logs: readonly StoredEvent[], now: Date, batchIds: Ro
 /**
  * One guarded update of the batch's executions, answering `{ ok, xmin }`: `xmin` is the id of the writing transaction,
  * which every row it updates carries (`record-copies.ts`). Each row is guarded on the status it was read with, and,
- * when `xmin` is given, on being the version that transaction wrote. A mismatch divides by zero, which aborts the
- * transaction even when its COMMIT is already on the wire.
+ * when its copy's `xmin` is given, on being the version that transaction wrote. A mismatch divides by zero, which
+ * aborts the transaction even when its COMMIT is already on the wire.
  */
 const executionsUpdate = sql`update executions as e set
       status = v.status, progress = v.progress, steps = v.steps, output = v.output, error = v.error,
@@ -167,40 +167,67 @@ const executionsUpdate = sql`update executions as e set
       ${v('startedAt')}::timestamptz[], ${v('completedAt')}::timestamptz[], ${v('lastSequence')}::int[],
       ${v('total')}::int[], ${v('completed')}::int[], ${v('failed')}::int[], ${v('inProgress')}::int[],
       ${v('updatedAt')}::timestamptz[], ${v('heartbeat')}::timestamptz[], ${v('tags')}::jsonb[],
-      ${v('logBytes')}::bigint[], ${v('logTruncated')}::boolean[])
+      ${v('logBytes')}::bigint[], ${v('logTruncated')}::boolean[], ${v('xmins')}::xid[])
       as v(id, expected, status, progress, steps, output, error, started_at, completed_at, last_sequence, total,
-           completed, failed, in_progress, updated_at, heartbeat, tags, log_bytes, log_truncated)
-    where e.id = v.id and e.status = v.expected and (${v('xmin')}::xid is null or e.xmin = ${v('xmin')}::xid)
+           completed, failed, in_progress, updated_at, heartbeat, tags, log_bytes, log_truncated, xmin)
+    where e.id = v.id and e.status = v.expected and (v.xmin is null or e.xmin = v.xmin)
     returning e.xmin`;
 const guard = sql`select 1 / (count(*) = ${v('count')})::int as ok, max(xmin::text) as xmin from updated`;
 const UPDATE_EXECUTIONS = fixed(sql`with updated as (${executionsUpdate}) ${guard}`);
 
 /**
- * A batch written from this process's copy of its one row (`record.ts`), as one statement, which PostgreSQL runs as
+ * The check a batch from copies makes of its messages the copies do not know (`record-copies.ts`): that none was
+ * reported before. One that was divides by zero, and the batch goes the way under the lock, which reads its lineage.
+ * It probes `execution_events_message_idx` as `readMessages` does, with the batch's executions and message ids as two
+ * lists (no join for the plan to choose: a prepared statement keeps the plan it chose on the first calls, when the
+ * table may have been small), and keeps the exact pairs, each as `<index of its execution in the batch> <message id>`.
+ */
+const unreported = (p: Names) => sql`select 1 / (not exists (select from execution_events
+      where type = 'MESSAGE' and execution_id = any(${p('ids')}::uuid[])
+        and payload ->> 'messageId' = any(${p('messages')}::text[])
+        and array_position(${p('ids')}::uuid[], execution_id) || ' ' || (payload ->> 'messageId')
+          = any(${p('pairs')}::text[])))::int as fresh`;
+const UNREPORTED = fixed(unreported(v));
+export function unreportedMessages(pairs: readonly { row: number; messageId: string }[], batchIds: RowOf): Bound {
+  return UNREPORTED({
+    ids: batchIds.ids,
+    messages: pgArray([...new Set(pairs.map((m) => m.messageId))]),
+    pairs: pgArray(pairs.map((m) => `${m.row} ${m.messageId}`)),
+  });
+}
+
+/**
+ * A batch written from this process's copies of its rows (`record.ts`), as one statement, which PostgreSQL runs as
  * its own transaction: the guarded update (and its guard, which the answer reads, so it runs first: a copy out of
- * date divides by zero before the inserts run), then the events and the log lines (empty arrays: none). Instead of
- * BEGIN, update, inserts and COMMIT pipelined, which the server answers one by one (`status-change.ts` measured
- * what the four cost). The values are those the three statements above are bound with, the inserts' under prefixes.
+ * date divides by zero before the inserts run), the check of its new messages, then the events and the log lines
+ * (empty arrays: none). Instead of BEGIN, the row lock and lineage read, then update, inserts and COMMIT pipelined,
+ * which the server answers one by one (`status-change.ts` measured what the four cost). The values are those the
+ * statements above are bound with, all but the update's under prefixes.
  */
 const WRITE_FROM_COPY = fixed(sql`with updated as (${executionsUpdate}), guard as (${guard}),
+    fresh as (${unreported((name) => v(`messages.${name}`))}),
     events as (${eventsInsert((name) => v(`events.${name}`))}), logs as (${logsInsert((name) => v(`logs.${name}`))})
-    select ok, xmin from guard`);
+    select ok, xmin, fresh from guard, fresh`);
 const NO_ROWS = { ids: '{}', now: '1970-01-01T00:00:00Z', rows: '{}', sequences: '{}', occurred: '{}' };
 const NO_EVENTS = { ...NO_ROWS, types: '{}', payloads: '{}' };
 const NO_LOGS = { ...NO_ROWS, streams: '{}', levels: '{}', texts: '{}' };
+const NO_MESSAGES = { ids: '{}', messages: '{}', pairs: '{}' };
 const prefixed = (prefix: string, values: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(values).map(([name, value]) => [`${prefix}${name}`, value]));
 
 /**
- * The update and inserts a batch from a copy writes (`updateExecutions`, `insertEvents`, `insertLogs`, nothing else),
- * as the one statement above, or null when they are anything else. Its one row answers in the update's place.
+ * The update, check and inserts a batch from copies writes (`updateExecutions`, `unreportedMessages`, `insertEvents`,
+ * `insertLogs`, nothing else), as the one statement above, or null when they are anything else. Its one row answers
+ * in the update's place.
  */
 function writeAsOne(writes: readonly Bound[]): { bound: Bound; answers: number } | null {
   let update: Bound | undefined;
+  let messages: Bound | undefined;
   let events: Bound | undefined;
   let logs: Bound | undefined;
   for (const w of writes) {
     if (w.query === UPDATE_EXECUTIONS.query && !update) update = w;
+    else if (w.query === UNREPORTED.query && !messages) messages = w;
     else if (w.query === INSERT_EVENTS.query && !events) events = w;
     else if (w.query === INSERT_LOGS.query && !logs) logs = w;
     else return null;
@@ -208,6 +235,7 @@ function writeAsOne(writes: readonly Bound[]): { bound: Bound; answers: number }
   if (!update) return null;
   const bound = WRITE_FROM_COPY({
     ...update.values,
+    ...prefixed('messages.', messages?.values ?? NO_MESSAGES),
     ...prefixed('events.', events?.values ?? NO_EVENTS),
     ...prefixed('logs.', logs?.values ?? NO_LOGS),
   });
@@ -217,7 +245,7 @@ function writeAsOne(writes: readonly Bound[]): { bound: Bound; answers: number }
 export function updateExecutions(
   written: readonly Execution[],
   expected: ReadonlyMap<string, ExecutionStatus>,
-  xmin?: string,
+  xmins?: ReadonlyMap<string, string>,
 ): Bound {
   const col = <T>(f: (e: Execution) => T) => pgArray(written.map((e) => f(e) as never));
   const json = (f: (e: Execution) => unknown) => col((e) => (f(e) == null ? null : JSON.stringify(f(e))));
@@ -242,19 +270,21 @@ export function updateExecutions(
     tags: json((e) => e.tags),
     logBytes: col((e) => e.logBytes),
     logTruncated: col((e) => e.logTruncated),
-    xmin: xmin ?? null,
+    // Under the lock no row is guarded on its version: no array, which unnest pads with NULLs.
+    xmins: xmins ? col((e) => xmins.get(e.id)) : '{}',
     count: written.length,
   });
 }
 
 /**
- * The pipeline a batch from a copy is written with (`record.ts`): what it writes — the guarded update, its events, its
- * log lines; it reads nothing first — goes as the one statement of `writeAsOne`, which PostgreSQL runs as its own
- * transaction: one round trip, and one answer instead of one per statement of BEGIN, update, inserts and COMMIT.
- * Anything else (a read, a handle of the transaction, other writes) throws: such a batch is not one from a copy.
+ * The pipeline a batch from copies is written with (`record.ts`): what it writes — the guarded update, the check of
+ * its new messages, its events, its log lines; it reads nothing first — goes as the one statement of `writeAsOne`,
+ * which PostgreSQL runs as its own transaction: one round trip, and one answer instead of one per statement of BEGIN,
+ * update, inserts and COMMIT.
+ * Anything else (a read, a handle of the transaction, other writes) throws: such a batch is not one from copies.
  */
 export function asOneStatement(db: Db): Pipeline {
-  const notFromCopy = () => new Error('not a batch written from a copy');
+  const notFromCopy = () => new Error('not a batch written from copies');
   return {
     get tx(): Pipeline['tx'] {
       throw notFromCopy();

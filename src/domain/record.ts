@@ -16,7 +16,7 @@ import { type DomainContext, hookWrites, prepareHooks, publish } from './context
 import { notFound, VigilError } from './errors.js';
 import { isUuid } from './executions.js';
 import { batchKeyInput, type ExecutionEventInput, eventBatchInput, parse } from './inputs.js';
-import { copyFor, dropCopies, keepCopy, type RowCopy } from './record-copies.js';
+import { copiesFor, dropCopies, keepCopies, messageKey, messagesFromCopies, type RowCopy } from './record-copies.js';
 import {
   asOneStatement,
   executionOf,
@@ -27,6 +27,7 @@ import {
   readMessages,
   rowsOfBatch,
   type StoredEvent,
+  unreportedMessages,
   updateExecutions,
 } from './record-rows.js';
 import { endByReport } from './status-change.js';
@@ -66,7 +67,9 @@ const JOIN_WORK = 32;
  *
  * Concurrent calls are coalesced: while transactions run, new requests queue and then go together in one transaction
  * (rows locked in id order, so batches never deadlock), each with its own outcome. At low load a request runs alone at
- * once; under load a commit (and its WAL flush) serves many requests.
+ * once; under load a commit (and its WAL flush) serves many requests. A batch whose rows this process wrote last goes
+ * from its copies of them in one statement, without the lock (`record-copies.ts`), and under the lock if a copy turns
+ * out to be out of date.
  *
  * With an `idempotencyKey`, a batch sent again under it answers its first outcome and writes nothing (`batch-keys.ts`).
  */
@@ -169,8 +172,8 @@ function pump(ctx: DomainContext): void {
 async function runBatch(ctx: DomainContext, batch: Request[], onLocked?: () => void): Promise<void> {
   try {
     if (await endsInOneTrip(ctx, batch)) return;
-    const copy = copyFor(ctx, batch);
-    const written = copy && (await writeFromCopy(ctx, batch, copy));
+    const copies = copiesFor(ctx, batch);
+    const written = copies && (await writeFromCopies(ctx, batch, copies));
     const { outcomes, changes } =
       written ||
       (await pipelinedTransaction(ctx.db, (pipeline) => writeBatch(ctx, pipeline, batch, undefined, onLocked)));
@@ -212,20 +215,25 @@ async function endsInOneTrip(ctx: DomainContext, batch: Request[]): Promise<bool
   return true;
 }
 
-/** Thrown inside a write from a copy whose outcome the copy cannot decide: the batch goes the two-trip way. */
+/** Thrown inside a write from copies whose outcome the copies cannot decide: the batch goes the two-trip way. */
 class NotFromCopy extends Error {}
 
 /**
- * The writes in one statement (`asOneStatement`), the update guarded on the row being the copy. Answers null when
- * that did not commit for a reason of the copy (it was out of date: the guard failed, or another writer's rows were
- * in the way; or a request did not apply to it): nothing was written, and the caller writes the batch the usual way,
- * under the row lock, where every error is decided against the row as it is.
+ * The writes in one statement (`asOneStatement`), the update guarded on each row being its copy. Answers null when
+ * that did not commit for a reason of the copies (one was out of date: a guard failed, a message the copy did not
+ * know had been reported, or another writer's rows were in the way; or a request did not apply to its copy): nothing
+ * was written, and the caller writes the batch the usual way, under the row lock, where every error is decided
+ * against the row as it is.
  */
-async function writeFromCopy(ctx: DomainContext, batch: Request[], copy: RowCopy): Promise<Written | null> {
+async function writeFromCopies(
+  ctx: DomainContext,
+  batch: Request[],
+  copies: ReadonlyMap<string, RowCopy>,
+): Promise<Written | null> {
   try {
-    return await writeBatch(ctx, asOneStatement(ctx.db), batch, copy);
+    return await writeBatch(ctx, asOneStatement(ctx.db), batch, copies);
   } catch (err) {
-    dropCopies(ctx, [copy.row.id]);
+    dropCopies(ctx, copies.keys());
     // Nothing committed unless the connection failed (then nobody knows, and the caller must not write again).
     if (isConnectionFault(err)) throw err;
     return null;
@@ -238,13 +246,13 @@ async function writeBatch(
   ctx: DomainContext,
   pipeline: Pipeline,
   batch: Request[],
-  copy?: RowCopy,
+  copies?: ReadonlyMap<string, RowCopy>,
   onLocked?: () => void,
 ): Promise<Written> {
   const now = ctx.now();
   const ids = [...new Set(batch.map((r) => r.executionId))].sort();
   // Until this transaction commits, its rows' copies would be out of date: a batch behind it reads under the lock.
-  if (!copy) dropCopies(ctx, ids);
+  if (!copies) dropCopies(ctx, ids);
   const messageIds = [
     ...new Set(batch.flatMap((r) => r.inputs.flatMap((e) => (e.message ? [e.message.messageId] : [])))),
   ];
@@ -261,22 +269,26 @@ async function writeBatch(
   const byTenant = new Map(batch.map((r) => [`${r.principal.organizationId}/${r.principal.environment}`, r.principal]));
   const tenants = reportsStatus ? [...byTenant.values()] : [];
   const reads: Statement[] = [];
-  if (!copy) reads.push(lockExecutions(batchIds));
-  if (messageIds.length > 0) reads.push(readMessages(batchIds, messageIds));
+  if (!copies) reads.push(lockExecutions(batchIds));
+  if (!copies && messageIds.length > 0) reads.push(readMessages(batchIds, messageIds));
   const [read, storedKeys] = await Promise.all([
     reads.length > 0 ? pipeline.send(reads, false) : Promise.resolve([]),
     keyed.length > 0 ? readKeys(pipeline.tx, keyed) : Promise.resolve([]),
     tenants.length > 0 ? prepareHooks(ctx, pipeline.tx, tenants) : null,
   ]);
-  const rows = copy ? [copy.row] : (read[0] as Record<string, unknown>[]).map(executionOf);
-  const found = messageIds.length > 0 ? (read.at(-1) as Record<string, unknown>[]).map(messageOf) : [];
+  const rows = copies
+    ? [...copies.values()].map((c) => c.row)
+    : (read[0] as Record<string, unknown>[]).map(executionOf);
+  const found = !copies && messageIds.length > 0 ? (read.at(-1) as Record<string, unknown>[]).map(messageOf) : [];
   onLocked?.();
   const keys = new Map(storedKeys.map((k) => [keyOf(k.executionId, k.key), k]));
   const newKeys: StoredKey[] = [];
   const current = new Map(rows.map((r) => [r.id, r]));
   const original = new Map(rows.map((r) => [r.id, r.status]));
-  const known = new Map<string, MessageState>(); // by `${executionId}\u0000${messageId}`
-  for (const m of found) known.set(`${m.executionId}\u0000${m.messageId}`, { status: m.status, counted: m.counted });
+  const known = new Map<string, MessageState>(); // by `messageKey`
+  for (const m of found) known.set(messageKey(m.executionId, m.messageId), { status: m.status, counted: m.counted });
+  // From copies: the states they know, and the messages they do not, which the write checks were never reported.
+  const unreported = copies ? messagesFromCopies(copies, batch, known, batchIds.index) : [];
 
   const outcomes: Outcome[] = [];
   let events: StoredEvent[] = [];
@@ -307,17 +319,17 @@ async function writeBatch(
     try {
       const mine = new Map<string, MessageState>();
       for (const e of request.inputs) {
-        const key = e.message && `${row.id}\u0000${e.message.messageId}`;
+        const key = e.message && messageKey(row.id, e.message.messageId);
         const state = key ? known.get(key) : undefined;
         if (e.message && state) mine.set(e.message.messageId, state);
       }
       applied = applyBatch(row, request.inputs, mine, now, ctx.limits?.logBytes);
     } catch (err) {
-      if (copy) throw new NotFromCopy();
+      if (copies) throw new NotFromCopy();
       outcomes.push({ error: err });
       continue;
     }
-    if (copy && applied.statusChanges.length > 0) throw new NotFromCopy();
+    if (copies && applied.statusChanges.length > 0) throw new NotFromCopy();
     const { state } = applied;
     const heartbeat =
       row.heartbeatTimeoutSeconds && !isTerminal(state.status)
@@ -326,7 +338,7 @@ async function writeBatch(
     if (row.heartbeatTimeoutSeconds) heartbeats.set(row.id, heartbeat);
     const appended = applied.events.map((e) => ({ executionId: row.id, ...e, recordedAt: now }));
     events.push(...appended);
-    for (const [messageId, m] of applied.messages) known.set(`${row.id}\u0000${messageId}`, m);
+    for (const [messageId, m] of applied.messages) known.set(messageKey(row.id, messageId), m);
     const next: Execution =
       appended.length > 0
         ? {
@@ -376,11 +388,15 @@ async function writeBatch(
   if (logs.length > 0) writes.push(insertLogs(logs, now, batchIds));
   if (events.length > 0) writes.push(insertEvents(events, now, batchIds));
   if (newKeys.length > 0) writes.push(insertKeys(newKeys, now));
-  const written = [...new Set([...touched, ...heartbeats.keys()])].map((id) => current.get(id) as Execution);
-  // From a copy the update goes first: a failed guard aborts the transaction before the inserts can meet another
+  if (unreported.length > 0) writes.push(unreportedMessages(unreported, batchIds));
+  // In id order, the order the lock takes them in (`lockExecutions`).
+  const writtenIds = [...new Set([...touched, ...heartbeats.keys()])].sort();
+  const written = writtenIds.map((id) => current.get(id) as Execution);
+  const xmins = copies && new Map([...copies].map(([id, copy]) => [id, copy.xmin]));
+  const update = written.length > 0 ? updateExecutions(written, original, xmins) : undefined;
+  // From copies the update goes first: a failed guard aborts the transaction before the inserts can meet another
   // writer's rows (their error would then be a conflict instead of the guard's).
-  const update = written.length > 0 ? updateExecutions(written, original, copy?.xmin) : undefined;
-  if (update) copy ? writes.unshift(update) : writes.push(update);
+  if (update) copies ? writes.unshift(update) : writes.push(update);
   // The hooks' writes of each status change (once per execution, with its final state), then all of them pipelined
   // on the transaction's connection with COMMIT.
   for (const change of statusChanges) {
@@ -398,7 +414,7 @@ async function writeBatch(
   // The rows as committed are this process's copies of them; with a status change, hooks wrote in the transaction
   // too, and the next batch reads the row under the lock.
   const xmin = update && (results[writes.indexOf(update)]?.[0] as { xmin?: string } | undefined)?.xmin;
-  if (xmin && statusChanges.length === 0) for (const e of written) keepCopy(ctx, e, xmin);
+  if (xmin && statusChanges.length === 0) keepCopies(ctx, written, xmin, known, copies);
 
   // What committed goes to the feed with the change, so this process's listeners need not read it back.
   const appendedTo = new Map<string, ExecutionEvent[]>();

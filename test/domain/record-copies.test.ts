@@ -124,6 +124,86 @@ describe.each(DB_KINDS)('recordEvents from a copy of the row on %s', (kind) => {
     expect(list[0]?.tags).toEqual({ by: 'another writer' });
   });
 
+  const report = (messageId: string, status: string) => ({ message: { messageId, status } });
+  /** The message counters as stored: total, completed, failed, in progress. */
+  const countersOf = async (id: string) => {
+    const rows = await one.db.execute(sql`select total_messages, completed_messages, failed_messages,
+      in_progress_messages from executions where id = ${id}`);
+    const [row] = (Array.isArray(rows) ? rows : (rows as { rows: unknown[] }).rows) as Record<string, number>[];
+    return row && [row.total_messages, row.completed_messages, row.failed_messages, row.in_progress_messages];
+  };
+
+  it('writes message reports of several executions from their copies, each copy knowing its messages', async () => {
+    const { db, reserves } = countingReserves(one.db);
+    const counted = { ...one, db };
+    const [x, y] = await Promise.all([
+      createExecution(counted, principal, { workflowId: 'c' }),
+      createExecution(counted, principal, { workflowId: 'c' }),
+    ]);
+    for (const { id } of [x, y]) await recordEvents(counted, principal, id, progress('a')); // the copies
+    const before = reserves();
+    // At once: the first goes alone, the others queue and go together in one statement. The same message id in two
+    // executions is two messages.
+    await Promise.all([
+      recordEvents(counted, principal, x.id, [report('m1', 'INITIATED')]),
+      recordEvents(counted, principal, y.id, [report('m1', 'INITIATED')]),
+      recordEvents(counted, principal, x.id, [report('m2', 'INITIATED'), report('m1', 'PROCESSING')]),
+    ]);
+    expect(copyOf(counted, x.id)?.messages).toEqual(
+      new Map([
+        ['m1', { status: 'PROCESSING', counted: true }],
+        ['m2', { status: 'INITIATED', counted: true }],
+      ]),
+    );
+    // Ends of messages the copies know: counted as ends of those reported, a repeat counting nothing.
+    const [ended] = await Promise.all([
+      recordEvents(counted, principal, x.id, [report('m1', 'COMPLETED'), report('m2', 'FAILED')]),
+      recordEvents(counted, principal, y.id, [report('m1', 'COMPLETED'), report('m1', 'COMPLETED')]),
+    ]);
+    expect(reserves() - before).toBe(0);
+    expect(ended.execution).toMatchObject({ totalMessages: 2, completedMessages: 1, failedMessages: 1 });
+    expect(await countersOf(x.id)).toEqual([2, 1, 1, 0]);
+    expect(await countersOf(y.id)).toEqual([1, 1, 0, 0]);
+    expect((await readEvents(one.db, y.id, 0, 10)).map((e) => [e.sequence, e.type])).toEqual([
+      [1, 'PROGRESS'],
+      [2, 'MESSAGE'],
+      [3, 'MESSAGE'],
+      [4, 'MESSAGE'],
+    ]);
+    expect(copyOf(counted, x.id)?.xmin).toBe(await xminOf(x.id));
+  });
+
+  it('writes under the lock a report of a message its copy does not know but which was reported', async () => {
+    const { id } = await createExecution(one, principal, { workflowId: 'c' });
+    await recordEvents(one, principal, id, [report('m', 'INITIATED')]);
+    // Instance two's copy is the row as it is now, and knows no message: its write had none.
+    const { db, reserves } = countingReserves(two.db);
+    const counted = { ...two, db };
+    await recordEvents(counted, principal, id, progress('b'));
+    expect(copyOf(counted, id)?.messages.size).toBe(0);
+    const before = reserves();
+    const { execution } = await recordEvents(counted, principal, id, [report('m', 'COMPLETED')]);
+    // Counted as the end of the message initiated before, not as a new one.
+    expect(execution).toMatchObject({ totalMessages: 1, completedMessages: 1, inProgressMessages: 0 });
+    expect(await countersOf(id)).toEqual([1, 1, 0, 0]);
+    if (kind === 'postgres') expect(reserves() - before).toBe(1); // the check failed: the write went under the lock
+    expect(copyOf(counted, id)?.messages.get('m')).toEqual({ status: 'COMPLETED', counted: true });
+  });
+
+  it('keeps the latest 256 messages per copy; an older one is checked, then read under the lock', async () => {
+    const { id } = await createExecution(one, principal, { workflowId: 'c' });
+    await recordEvents(one, principal, id, [report('first', 'INITIATED')]);
+    const others = Array.from({ length: 300 }, (_, i) => report(`m${i}`, 'INITIATED'));
+    await recordEvents(one, principal, id, others);
+    const copy = copyOf(one, id);
+    expect(copy?.messages.size).toBe(256);
+    expect(copy?.messages.has('first')).toBe(false);
+    expect(copy?.messages.has('m299')).toBe(true);
+    const { execution } = await recordEvents(one, principal, id, [report('first', 'COMPLETED')]);
+    expect(execution).toMatchObject({ totalMessages: 301, completedMessages: 1, inProgressMessages: 300 });
+    expect(await countersOf(id)).toEqual([301, 1, 0, 300]);
+  });
+
   it('lets one of two writers from the same copy win; the other writes after it', async () => {
     const { id } = await createExecution(one, principal, { workflowId: 'c' });
     await recordEvents(one, principal, id, progress('a'));
