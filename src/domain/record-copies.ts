@@ -102,54 +102,42 @@ export function copiesFor(ctx: DomainContext, batch: readonly CopyRequest[]): Ma
   return found.size > 0 ? found : undefined;
 }
 
-/** A message of an execution, as a key (`record.ts` keeps the states a batch knows by it). */
-export const messageKey = (executionId: string, messageId: string) => `${executionId}\u0000${messageId}`;
-
 /**
- * The messages of a batch from copies: the states the copies know go into `known`; the messages they do not know are
- * answered, each with its execution's index in the batch, for the write to check that none was reported before.
+ * The messages of a batch from copies: the states the copies know go into their execution's `messagesOf`; the
+ * messages they do not know are answered, each with its execution's index in the batch, for the write to check that
+ * none was reported before.
  */
 export function messagesFromCopies(
   copies: ReadonlyMap<string, RowCopy>,
   batch: readonly CopyRequest[],
-  known: Map<string, MessageState>,
+  messagesOf: (executionId: string) => Map<string, MessageState>,
   index: (executionId: string) => number,
 ): { row: number; messageId: string }[] {
-  const unknown: { row: number; messageId: string }[] = [];
-  const looked = new Set<string>();
+  const unknown = new Map<string, { row: number; messageId: string }>(); // by `<row> <message id>`
   for (const r of batch) {
     const copy = copies.get(r.executionId);
+    const known = messagesOf(r.executionId);
+    const row = index(r.executionId);
     for (const { message } of r.inputs) {
-      if (!message || !copy) continue;
-      const key = messageKey(r.executionId, message.messageId);
-      if (looked.has(key)) continue;
-      looked.add(key);
+      if (!message || !copy || known.has(message.messageId)) continue;
       const state = copy.messages.get(message.messageId);
-      if (state) known.set(key, state);
-      else unknown.push({ row: index(r.executionId), messageId: message.messageId });
+      if (state) known.set(message.messageId, state);
+      else unknown.set(`${row} ${message.messageId}`, { row, messageId: message.messageId });
     }
   }
-  return unknown;
+  return [...unknown.values()];
 }
 
 /**
  * Keeps the rows a batch committed (at `xmin`), each with the states of its messages the batch read or wrote
- * (`known`, by `messageKey`), added to those of the copy it was written from, if any.
+ * (`known`, per execution), added to those of the copy it was written from, if any.
  */
 export function keepCopies(
   ctx: DomainContext,
   written: readonly Execution[],
   xmin: string,
-  known: ReadonlyMap<string, MessageState>,
+  known: ReadonlyMap<string, Map<string, MessageState>>,
   from?: ReadonlyMap<string, RowCopy>,
 ): void {
-  const messagesOf = new Map<string, Map<string, MessageState>>();
-  for (const [key, state] of known) {
-    const at = key.indexOf('\u0000'); // the first one ends the execution's id: a message id may hold any character
-    const id = key.slice(0, at);
-    const list = messagesOf.get(id) ?? new Map<string, MessageState>();
-    if (list.size === 0) messagesOf.set(id, list);
-    list.set(key.slice(at + 1), state);
-  }
-  for (const row of written) keepCopy(ctx, row, xmin, messagesOf.get(row.id), from?.get(row.id));
+  for (const row of written) keepCopy(ctx, row, xmin, known.get(row.id), from?.get(row.id));
 }

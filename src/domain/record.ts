@@ -16,7 +16,7 @@ import { type DomainContext, hookWrites, prepareHooks, publish } from './context
 import { notFound, VigilError } from './errors.js';
 import { isUuid } from './executions.js';
 import { batchKeyInput, type ExecutionEventInput, eventBatchInput, parse } from './inputs.js';
-import { copiesFor, dropCopies, keepCopies, messageKey, messagesFromCopies, type RowCopy } from './record-copies.js';
+import { copiesFor, dropCopies, keepCopies, messagesFromCopies, type RowCopy } from './record-copies.js';
 import {
   asOneStatement,
   executionOf,
@@ -253,9 +253,10 @@ async function writeBatch(
   const ids = [...new Set(batch.map((r) => r.executionId))].sort();
   // Until this transaction commits, its rows' copies would be out of date: a batch behind it reads under the lock.
   if (!copies) dropCopies(ctx, ids);
-  const messageIds = [
-    ...new Set(batch.flatMap((r) => r.inputs.flatMap((e) => (e.message ? [e.message.messageId] : [])))),
-  ];
+  // From copies no lineage is read: the copies know it, or the write checks it (below).
+  const messageIds = copies
+    ? []
+    : [...new Set(batch.flatMap((r) => r.inputs.flatMap((e) => (e.message ? [e.message.messageId] : []))))];
   // Pipelined: the lineage read runs after the lock on the same connection, so it sees what the lock protects. Lists
   // go as one array parameter, so each statement has one text, prepared once per connection whatever the batch size
   // (postgres.js holds a statement it has not prepared yet until the server describes it: no pipelining then). The
@@ -270,7 +271,7 @@ async function writeBatch(
   const tenants = reportsStatus ? [...byTenant.values()] : [];
   const reads: Statement[] = [];
   if (!copies) reads.push(lockExecutions(batchIds));
-  if (!copies && messageIds.length > 0) reads.push(readMessages(batchIds, messageIds));
+  if (messageIds.length > 0) reads.push(readMessages(batchIds, messageIds));
   const [read, storedKeys] = await Promise.all([
     reads.length > 0 ? pipeline.send(reads, false) : Promise.resolve([]),
     keyed.length > 0 ? readKeys(pipeline.tx, keyed) : Promise.resolve([]),
@@ -279,16 +280,22 @@ async function writeBatch(
   const rows = copies
     ? [...copies.values()].map((c) => c.row)
     : (read[0] as Record<string, unknown>[]).map(executionOf);
-  const found = !copies && messageIds.length > 0 ? (read.at(-1) as Record<string, unknown>[]).map(messageOf) : [];
+  const found = messageIds.length > 0 ? (read.at(-1) as Record<string, unknown>[]).map(messageOf) : [];
   onLocked?.();
   const keys = new Map(storedKeys.map((k) => [keyOf(k.executionId, k.key), k]));
   const newKeys: StoredKey[] = [];
   const current = new Map(rows.map((r) => [r.id, r]));
   const original = new Map(rows.map((r) => [r.id, r.status]));
-  const known = new Map<string, MessageState>(); // by `messageKey`
-  for (const m of found) known.set(messageKey(m.executionId, m.messageId), { status: m.status, counted: m.counted });
+  // The state of each message the batch reports, per execution (read, from copies, or as this batch left it).
+  const known = new Map<string, Map<string, MessageState>>();
+  const messagesOf = (id: string) => {
+    const list = known.get(id) ?? new Map<string, MessageState>();
+    if (list.size === 0) known.set(id, list);
+    return list;
+  };
+  for (const m of found) messagesOf(m.executionId).set(m.messageId, { status: m.status, counted: m.counted });
   // From copies: the states they know, and the messages they do not, which the write checks were never reported.
-  const unreported = copies ? messagesFromCopies(copies, batch, known, batchIds.index) : [];
+  const unreported = copies ? messagesFromCopies(copies, batch, messagesOf, batchIds.index) : [];
 
   const outcomes: Outcome[] = [];
   let events: StoredEvent[] = [];
@@ -317,13 +324,7 @@ async function writeBatch(
     }
     let applied: ReturnType<typeof applyBatch>;
     try {
-      const mine = new Map<string, MessageState>();
-      for (const e of request.inputs) {
-        const key = e.message && messageKey(row.id, e.message.messageId);
-        const state = key ? known.get(key) : undefined;
-        if (e.message && state) mine.set(e.message.messageId, state);
-      }
-      applied = applyBatch(row, request.inputs, mine, now, ctx.limits?.logBytes);
+      applied = applyBatch(row, request.inputs, messagesOf(row.id), now, ctx.limits?.logBytes);
     } catch (err) {
       if (copies) throw new NotFromCopy();
       outcomes.push({ error: err });
@@ -338,7 +339,7 @@ async function writeBatch(
     if (row.heartbeatTimeoutSeconds) heartbeats.set(row.id, heartbeat);
     const appended = applied.events.map((e) => ({ executionId: row.id, ...e, recordedAt: now }));
     events.push(...appended);
-    for (const [messageId, m] of applied.messages) known.set(messageKey(row.id, messageId), m);
+    for (const [messageId, m] of applied.messages) messagesOf(row.id).set(messageId, m);
     const next: Execution =
       appended.length > 0
         ? {

@@ -120,7 +120,8 @@ export async function deleteDueBatch(
  * found by index probes; webhook deliveries (their attempts go by cascade) and the change log are deleted here,
  * idempotency keys and steps are columns of the execution row. The member set is read into an array
  * (`= any(array(…))`), so that every delete is an index probe whatever the planner guesses of its size
- * (`bench/explain-retention.ts` prints the plans). `test/retention/tables.test.ts` fails when a table that refers to an execution is not emptied.
+ * (`bench/explain-retention.ts` prints the plans). `test/retention/tables.test.ts` fails when a table that refers to
+ * an execution is not emptied.
  */
 async function deleteTrees(tx: Executor, still: SQL): Promise<Deleted> {
   const [gone] = rowsOf(
