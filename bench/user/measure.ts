@@ -104,28 +104,57 @@ export async function measureUser(o: UserOptions): Promise<Record<string, unknow
       : { warm: 20, delivery: 200, fanout: 20, wake: 100, herd: 3, hold: 10_000, wrk: 10, slices: 5 };
 
     // Delivery and fan-out: one event at a time, the next written once the previous reached every subscriber.
-    const stream = async (s: Server, k: number, events: number, warm: number) => {
-      o.log(`user: ${s} delivery to ${k} subscriber(s), ${events} events`);
+    const streamer = async (s: Server, k: number) => {
       const id = await createExecution(bases[s], 'user-delivery');
       const sub = spawn('bench/user/subscribe.ts', ['--base', bases[s], '--id', id, '--k', String(k)]);
       await sub.next('ready', 120_000);
       await sleep(200);
-      const latencies: number[] = [];
-      for (let seq = 1; seq <= warm + events; seq++) {
+      let seq = 0;
+      /** One event written; each subscriber's latency. */
+      const one = async () => {
+        seq += 1;
         const t0 = mono();
         const [, got] = await Promise.all([
           gql(bases[s], RECORD, { id, e: [{ progress: { percentage: seq % 100 } }] }),
           sub.next<{ seq: number; at: number[] }>('seq', 10_000),
         ]);
         if (got.seq !== seq) throw new Error(`${s}: event ${got.seq} arrived where ${seq} was expected`);
-        if (seq > warm) for (const at of got.at) latencies.push(at - t0);
         await sleep(5);
-      }
-      sub.send('end');
+        return got.at.map((at) => at - t0);
+      };
+      return { one, end: () => sub.send('end') };
+    };
+    const stream = async (s: Server, k: number, events: number, warm: number) => {
+      o.log(`user: ${s} delivery to ${k} subscriber(s), ${events} events`);
+      const runner = await streamer(s, k);
+      for (let i = 0; i < warm; i++) await runner.one();
+      const latencies: number[] = [];
+      for (let i = 0; i < events; i++) latencies.push(...(await runner.one()));
+      runner.end();
+      return latencies;
+    };
+    /**
+     * The single subscriber's events take turns in slices, as the single waits do (below): one subscriber per server
+     * held throughout, a slice is a server's events one after another, then the next server's. Taken one server after
+     * the other, the first server measured (Vigil) was measured on a cluster that was still getting faster: in one
+     * run, taken round by round beside the floor, both servers' first 200 events had a p50 a quarter above that of the
+     * next 1,400, and a block of 200 per server would have put all of that on whoever went first.
+     */
+    const deliveryInTurns = async (events: number, warm: number, slices: number) => {
+      o.log(`user: delivery to 1 subscriber, ${events} events per server in ${slices} turn(s)`);
+      const runners: (readonly [Server, Awaited<ReturnType<typeof streamer>>])[] = [];
+      for (const s of withFloor) runners.push([s, await streamer(s, 1)]);
+      const latencies = Object.fromEntries(withFloor.map((s) => [s, [] as number[]])) as Record<Server, number[]>;
+      for (let slice = 0; slice < slices; slice++)
+        for (const [s, runner] of runners) {
+          for (let i = 0; i < (slice === 0 ? warm : 0); i++) await runner.one();
+          for (let i = 0; i < events / slices; i++) latencies[s].push(...(await runner.one()));
+        }
+      for (const [, runner] of runners) runner.end();
       return latencies;
     };
     if (wants('delivery')) {
-      const delivery = await each((s) => stream(s, 1, p.delivery, p.warm), withFloor);
+      const delivery = await deliveryInTurns(p.delivery, p.warm, p.slices);
       pair('delivery_p50_ms', (s) => round(percentile(delivery[s], 50), 2), 'lower');
       pair('delivery_p99_ms', (s) => round(percentile(delivery[s], 99), 2), 'lower');
     }
