@@ -326,6 +326,10 @@ export class ChangeFeed implements ChangeSink {
         if (hub.loadedThrough < execution.lastSequence) hub.loadedThrough = execution.lastSequence;
         for (const l of [...hub.listeners]) l.execution?.(execution);
         this.toUpdateListeners(execution);
+        // Events newer than the row were dispatched (committed between the two reads): the row is read again, so what
+        // is attached sees it as of the last event. Their notice finds them dispatched already and pulls nothing, and
+        // neither does the re-check: without this read, a waiter would miss an end it was shown only as an event.
+        if (hub.loadedThrough > execution.lastSequence) hub.again = true;
       } while (hub.again && !this.closed);
     } catch (err) {
       this.log.warn({ err, executionId: hub.id }, 'change feed read failed; the periodic re-check will retry');
