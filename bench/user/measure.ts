@@ -291,9 +291,10 @@ export async function measureUser(o: UserOptions): Promise<Record<string, unknow
       // The bare handler's slices bracket each round (bare, Vigil, stock, bare, Vigil, stock, …, bare), and each
       // server's slice is divided by the bare rate interpolated at its place between the two around it. The machine
       // drifts during this figure: it follows ingest, whose checkpoint and vacuum fade over the next seconds (after
-      // 40 s of ingest at 100 events per call, the bare rate rose from 4,893 to 6,824 requests/s over five rounds, and
-      // Vigil's with it). Divided by the bare slice after it, the server measured first in each round carried that
-      // drift, and Vigil was first. The interpolation cancels a drift that is steady across a round.
+      // 40 s of ingest at 100 events per call, the bare rate was 4,893 requests/s in the first of five rounds and
+      // 6,445–6,824 in the last three, and Vigil's rose with it). Divided by the bare slice after it, the server
+      // measured first in each round carried that drift, and Vigil was first. The interpolation cancels a drift that
+      // is steady across a round.
       seconds = Math.max(1, Math.round(p.wrk / p.slices));
       const bareRates = [targets.bare()];
       const rounds: { vigil: number; stock: number }[] = [];
