@@ -6,18 +6,23 @@
  *   AB='main=dist/server/main.js;other=/path/to/dist/server/main.js,SOME_ENV=1' npx tsx bench/ab.ts
  *
  * `AB` names each server, its built main.js and any environment of its own; `AB_SQL_<name>` is SQL run on that
- * server's database once it has migrated (a schema to compare: `drop index …; alter table …`). `AB_FIGURE`:
+ * server's database once it has migrated (a schema to compare: `drop index …; alter table …`); `AB_DBSET_<name>` a
+ * setting of that database for every connection, set before the server starts (`plan_cache_mode = …`), and
+ * `AB_CREATE_<name>` what its `create database` adds (`template template0 locale 'C'`). `AB_FIGURE`:
  * - `wake` (the default): single waits released round by round, a round as the user bench's (`user/wake.ts`) with one
  *   waiter; `ROUNDS` (300) measured per server after 10 warm-up. Prints p50 and p90, and p50 ÷ the floor's.
  * - `ingest1`, `ingest100`: the user bench's ingest (`user/ingest.ts`) of 1 or 100 MESSAGE events per call, in
- *   `ROUNDS` (10) slices of 2 s per server taking turns. Prints events/s, and floor ÷ server.
+ *   `ROUNDS` (10) slices of 2 s per server taking turns. Prints events/s, floor ÷ server, and the CPU time per event
+ *   of the server's process and of the whole machine (wrk and PostgreSQL too) over its slices: the same build's
+ *   throughput moves between runs by more than the difference being measured, and the CPU says whether a change
+ *   made the work smaller.
  */
 import { spawn } from 'node:child_process';
 import postgres from 'postgres';
 import { freePort, startPostgres } from '../test/support/postgres.js';
 import { percentile } from './clients/common.js';
 import { type Child, child, floorChild } from './user/http.js';
-import { ingestInTurns, ingestRate } from './user/ingest.js';
+import { ingestCpu, ingestInTurns, ingestRate } from './user/ingest.js';
 import { ready } from './user/memory.js';
 import { wakeRound } from './user/wake.js';
 
@@ -50,7 +55,7 @@ const admin = postgres(pg.url, { max: 1, onnotice: () => {} });
 const stops: (() => void)[] = [];
 const urls = new Map<string, string>();
 const databaseOf = async (name: string) => {
-  await admin.unsafe(`create database ${name}`);
+  await admin.unsafe(`create database ${name} ${process.env[`AB_CREATE_${name}`] ?? ''}`);
   const url = Object.assign(new URL(pg.url), { pathname: `/${name}` }).toString();
   urls.set(name, url);
   return url;
@@ -80,11 +85,12 @@ async function wake(bases: Map<string, string>): Promise<void> {
   }
 }
 
-async function ingest(bases: Map<string, string>, per: number): Promise<void> {
+async function ingest(bases: Map<string, string>, pids: Map<string, number | undefined>, per: number): Promise<void> {
   const servers = [...bases].map(([label, base]) => {
     const db = postgres(urls.get(label === 'floor' ? 'ab_floor' : label) as string, { max: 1, onnotice: () => {} });
     stops.push(() => void db.end());
-    return { label, base, db, table: label === 'floor' ? ('floor_events' as const) : ('execution_events' as const) };
+    const table = label === 'floor' ? ('floor_events' as const) : ('execution_events' as const);
+    return { label, base, db, table, pid: pids.get(label) };
   });
   const slices = await ingestInTurns(root, servers, per, rounds, 2);
   const floorRate = ingestRate(slices.get('floor') ?? []);
@@ -92,15 +98,19 @@ async function ingest(bases: Map<string, string>, per: number): Promise<void> {
     const rate = ingestRate(mine);
     const each = mine.map((s) => Math.round(s.counted / s.seconds)).join(' ');
     process.stdout.write(
-      `${label.padEnd(12)} ingest ${per}/call ${rate} events/s  floor ÷ it ${(floorRate / rate).toFixed(3)}  (slices: ${each})\n`,
+      `${label.padEnd(12)} ingest ${per}/call ${rate} events/s  floor ÷ it ${(floorRate / rate).toFixed(3)}  ` +
+        `CPU µs/event: server ${ingestCpu(mine)}, machine ${ingestCpu(mine, 'machineMs')}  (slices: ${each})\n`,
     );
   }
 }
 
 try {
   const bases = new Map<string, string>();
+  const pids = new Map<string, number | undefined>();
   for (const s of specs) {
     const url = await databaseOf(s.name);
+    const set = process.env[`AB_DBSET_${s.name}`];
+    if (set) await admin.unsafe(`alter database ${s.name} set ${set}`);
     const port = await freePort();
     const proc = spawn(process.execPath, [s.main], {
       env: { ...process.env, DATABASE_URL: url, PORT: String(port), LOG_LEVEL: 'error', ...s.env },
@@ -116,13 +126,15 @@ try {
       await db.end();
     }
     bases.set(s.name, base);
+    pids.set(s.name, proc.pid);
   }
   const floor = await floorChild(root, { DATABASE_URL: await databaseOf('ab_floor'), PORT: String(await freePort()) });
   stops.push(() => floor.proc.kill());
+  pids.set('floor', floor.proc.pid);
   bases.set('floor', `http://127.0.0.1:${(await floor.next<{ port: number }>('port', 60_000)).port}`);
 
   if (figure === 'wake') await wake(bases);
-  else await ingest(bases, figure === 'ingest1' ? 1 : 100);
+  else await ingest(bases, pids, figure === 'ingest1' ? 1 : 100);
 } finally {
   for (const stop of stops) stop();
   await admin.end();

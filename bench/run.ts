@@ -14,6 +14,7 @@ import { freePort, startPostgres } from '../test/support/postgres.js';
 import { measureChanges } from './changes.js';
 import { createExecutions } from './clients/common.js';
 import { measureModel } from './model.js';
+import { cpuMs } from './proc.js';
 import { measureRetention } from './retention.js';
 import { measureStartup, startupTable } from './startup.js';
 import { buildVigil, floorChild, vigilArgs } from './user/http.js';
@@ -118,21 +119,6 @@ async function waitHealthy(url: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${url} never became ready`);
-}
-
-/** CPU time (user + system) a process has used, in ms, from /proc (clock ticks of 10 ms); 0 once it is gone. */
-function cpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const [utime, stime] = stat
-      .slice(stat.lastIndexOf(')') + 2)
-      .split(' ')
-      .slice(11, 13)
-      .map(Number);
-    return ((utime ?? 0) + (stime ?? 0)) * 10;
-  } catch {
-    return 0;
-  }
 }
 
 function rssKb(pid: number): number {
@@ -375,6 +361,7 @@ async function main() {
         root: ROOT,
         databaseUrl,
         vigil: base,
+        vigilPid: server.pid,
         quick,
         parts: process.env.BENCH_USER ? new Set(process.env.BENCH_USER.split(',')) : null,
         log,

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Sql } from 'postgres';
 import { round } from '../clients/common.js';
+import { cpuMs, machineCpuMs } from '../proc.js';
 import { createExecution } from './http.js';
 
 interface IngestOptions {
@@ -21,6 +22,8 @@ interface IngestOptions {
   create: () => Promise<string>;
   /** The MESSAGE events the server has stored. */
   count: () => Promise<number>;
+  /** The server's process, whose CPU time each slice reads (`Slice.cpuMs`). */
+  pid?: number | undefined;
 }
 
 /** One server's ingest, ready to be measured in slices: its 256 executions made and a 2-second warm-up run. */
@@ -57,21 +60,29 @@ async function ingester(o: IngestOptions): Promise<Ingester> {
   return {
     async slice(seconds) {
       const before = await o.count();
+      const cpuBefore = cpuMs(o.pid);
+      const machineBefore = machineCpuMs();
       const started = performance.now();
       const checked = run(seconds, 'run');
       const took = (performance.now() - started) / 1000;
       await new Promise((r) => setTimeout(r, 500)); // let requests in flight when wrk stopped commit before the count
+      const serverMs = cpuMs(o.pid) - cpuBefore;
+      const machineMs = machineCpuMs() - machineBefore;
       const counted = (await o.count()) - before;
       if (checked.bad !== 0) throw new Error(`${o.label}: ${checked.bad} ingest answers were not a clean 200`);
       if (counted < checked.ok * o.per) {
         throw new Error(`${o.label}: ${checked.ok * o.per} events answered, ${counted} stored`);
       }
-      return { seconds: took, counted };
+      return { seconds: took, counted, cpuMs: serverMs, machineMs };
     },
   };
 }
 
-export type Slice = { seconds: number; counted: number };
+/**
+ * A slice's time (s), the events stored in it, the CPU time its server's process used meanwhile and the CPU time the
+ * whole machine used (wrk, PostgreSQL and the server; ms, 0 when unknown).
+ */
+export type Slice = { seconds: number; counted: number; cpuMs: number; machineMs: number };
 
 /** A server to ingest into: its base URL, and the database and table its MESSAGE events are counted in. */
 export interface IngestServer {
@@ -79,6 +90,7 @@ export interface IngestServer {
   base: string;
   db: Sql;
   table: 'execution_events' | 'floor_events';
+  pid?: number | undefined;
 }
 
 /**
@@ -93,12 +105,13 @@ export async function ingestInTurns(
   seconds: number,
 ): Promise<Map<string, Slice[]>> {
   const runners: [string, Ingester][] = [];
-  for (const { label, base, db, table } of servers) {
+  for (const { label, base, db, table, pid } of servers) {
     const runner = await ingester({
       root,
       base,
       label,
       per,
+      pid,
       create: () => createExecution(base, 'user-ingest'),
       count: async () =>
         Number((await db.unsafe(`select count(*)::int as n from ${table} where type = 'MESSAGE'`))[0]?.n ?? 0),
@@ -109,6 +122,12 @@ export async function ingestInTurns(
   for (let i = 0; i < turns; i++)
     for (const [label, runner] of runners) slices.get(label)?.push(await runner.slice(seconds));
   return slices;
+}
+
+/** CPU time per event stored over the slices, in µs (0 when unknown): the server process's, or the whole machine's. */
+export function ingestCpu(slices: readonly Slice[], of: 'cpuMs' | 'machineMs' = 'cpuMs'): number {
+  const events = slices.reduce((sum, s) => sum + s.counted, 0);
+  return round((slices.reduce((sum, s) => sum + s[of], 0) * 1000) / Math.max(events, 1), 1);
 }
 
 /** The events stored per second over the slices. */

@@ -11,7 +11,7 @@ import postgres from 'postgres';
 import { freePort } from '../../test/support/postgres.js';
 import { percentile, round } from '../clients/common.js';
 import { type Child, child, createExecution, floorChild, gql, mono, vigilChild } from './http.js';
-import { ingestInTurns, ingestRate } from './ingest.js';
+import { ingestCpu, ingestInTurns, ingestRate } from './ingest.js';
 import { kbPerHeld, ready } from './memory.js';
 import { wakeRound } from './wake.js';
 
@@ -21,6 +21,8 @@ export interface UserOptions {
   databaseUrl: string;
   /** The Vigil process the latency, ingest and read figures use. */
   vigil: string;
+  /** Its pid, whose CPU time the ingest figure logs. */
+  vigilPid?: number | undefined;
   quick: boolean;
   /** Only these parts (`BENCH_USER`), or every part. */
   parts?: ReadonlySet<string> | null;
@@ -216,8 +218,12 @@ export async function measureUser(o: UserOptions): Promise<Record<string, unknow
         base: bases[s],
         db: dbs[s === 'vigil' ? 'vigil' : 'stock'],
         table: s === 'floor' ? ('floor_events' as const) : ('execution_events' as const),
+        pid: { vigil: o.vigilPid, stock: stock.c.proc.pid, floor: floor?.proc.pid }[s],
       }));
       const slices = await ingestInTurns(o.root, servers, per, p.slices, Math.max(1, Math.round(p.wrk / p.slices)));
+      const cpu = (of: 'cpuMs' | 'machineMs') => withFloor.map((s) => `${s} ${ingestCpu(slices.get(s) ?? [], of)}`);
+      o.log(`user: ingest ${per}/call, CPU µs per event stored: the server's process ${cpu('cpuMs').join(', ')}`);
+      o.log(`user: ingest ${per}/call, the machine's (wrk, PostgreSQL, the server) ${cpu('machineMs').join(', ')}`);
       return Object.fromEntries(withFloor.map((s) => [s, ingestRate(slices.get(s) ?? [])])) as Record<Server, number>;
     };
     if (wants('ingest')) {
