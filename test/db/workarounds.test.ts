@@ -56,7 +56,7 @@ describe('drizzle-orm#6096: drizzle sends queries through postgres.js unsafe() w
   });
 });
 
-describe('postgres.js hands out the idle connection used last (scripts/postgres-lifo.mjs, run by npm install)', () => {
+describe('postgres.js hands out the idle connection used last (scripts/postgres-patches.mjs, run by npm install)', () => {
   let client: postgres.Sql;
   beforeAll(async () => {
     client = postgres(await newDatabaseUrl(), { max: 3, onnotice: () => {} });
@@ -71,8 +71,52 @@ describe('postgres.js hands out the idle connection used last (scripts/postgres-
     for (let i = 0; i < 6; i++) sequential.push(await pid());
     expect(
       new Set(sequential).size,
-      'postgres.js rotates over its idle connections again: scripts/postgres-lifo.mjs found nothing to edit',
+      'postgres.js rotates over its idle connections again: scripts/postgres-patches.mjs found nothing to edit',
     ).toBe(1);
+  });
+});
+
+describe('postgres.js#1208: a query on a connection whose backend ended fails instead of ending the process (scripts/postgres-patches.mjs)', () => {
+  let client: postgres.Sql;
+  let killer: postgres.Sql;
+  beforeAll(async () => {
+    const url = await newDatabaseUrl();
+    client = postgres(url, { max: 2, onnotice: () => {} });
+    killer = postgres(url, { max: 1, onnotice: () => {} });
+  });
+  afterAll(async () => {
+    await killer.end();
+    await client.end({ timeout: 1 });
+  });
+  /** How a query settles within 3 s: its first row's `one`, the error's code, or that it did not. */
+  const outcome = (q: Promise<{ one: number }[]>) =>
+    Promise.race([
+      q.then(
+        (r) => `answered ${r[0]?.one}`,
+        (err: { code?: string }) => `failed ${err.code}`,
+      ),
+      new Promise<string>((r) => setTimeout(() => r('no answer within 3 s'), 3000)),
+    ]);
+
+  it('fails the queries of a reserved connection whose backend was terminated as CONNECTION_CLOSED; the pool goes on', async () => {
+    const reserved = await client.reserve();
+    const [{ pid } = { pid: 0 }] = await reserved<{ pid: number }[]>`select pg_backend_pid() as pid`;
+    await killer`select pg_terminate_backend(${pid})`;
+    await new Promise((r) => setTimeout(r, 200)); // the close reaches the client
+    // Unpatched, each of these writes to the closed socket from an immediate: an uncaught TypeError (the run fails
+    // on it; a server exits) and a query that never answers.
+    const failed = 'failed CONNECTION_CLOSED';
+    expect(
+      await outcome(reserved<{ one: number }[]>`select 1 as one`),
+      'scripts/postgres-patches.mjs found nothing to edit',
+    ).toBe(failed);
+    expect(await outcome(reserved<{ one: number }[]>`select 1 as one`)).toBe(failed);
+    reserved.release();
+    // The dead connection went back to the pool: the query handed it fails too, and the pool reconnects it.
+    const after: string[] = [];
+    for (let i = 0; i < 4; i++) after.push(await outcome(client<{ one: number }[]>`select 1 as one`));
+    expect(after.slice(1)).toEqual(['answered 1', 'answered 1', 'answered 1']);
+    expect(['answered 1', failed]).toContain(after[0]);
   });
 });
 
