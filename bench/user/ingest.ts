@@ -22,7 +22,7 @@ interface IngestOptions {
   create: () => Promise<string>;
   /** The MESSAGE events the server has stored. */
   count: () => Promise<number>;
-  /** The server's process, whose CPU time each slice reads (`Slice.cpuMs`). */
+  /** The server's process, whose CPU time each slice reads (`Slice.serverMs`). */
   pid?: number | undefined;
 }
 
@@ -73,7 +73,7 @@ async function ingester(o: IngestOptions): Promise<Ingester> {
       if (counted < checked.ok * o.per) {
         throw new Error(`${o.label}: ${checked.ok * o.per} events answered, ${counted} stored`);
       }
-      return { seconds: took, counted, cpuMs: serverMs, machineMs };
+      return { seconds: took, counted, serverMs, machineMs };
     },
   };
 }
@@ -82,7 +82,7 @@ async function ingester(o: IngestOptions): Promise<Ingester> {
  * A slice's time (s), the events stored in it, the CPU time its server's process used meanwhile and the CPU time the
  * whole machine used (wrk, PostgreSQL and the server; ms, 0 when unknown).
  */
-export type Slice = { seconds: number; counted: number; cpuMs: number; machineMs: number };
+export type Slice = { seconds: number; counted: number; serverMs: number; machineMs: number };
 
 /** A server to ingest into: its base URL, and the database and table its MESSAGE events are counted in. */
 export interface IngestServer {
@@ -125,7 +125,7 @@ export async function ingestInTurns(
 }
 
 /** CPU time per event stored over the slices, in µs (0 when unknown): the server process's, or the whole machine's. */
-export function ingestCpu(slices: readonly Slice[], of: 'cpuMs' | 'machineMs' = 'cpuMs'): number {
+export function ingestCpu(slices: readonly Slice[], of: 'serverMs' | 'machineMs' = 'serverMs'): number {
   const events = slices.reduce((sum, s) => sum + s.counted, 0);
   return round((slices.reduce((sum, s) => sum + s[of], 0) * 1000) / Math.max(events, 1), 1);
 }

@@ -125,8 +125,7 @@ describe.each(DB_KINDS)('stored events and message lineage on %s', (kind) => {
     const { id } = await createExecution(s);
     const text = await planOf(readMessages(rowsOfBatch([id]), ['a', 'b']));
     expect(text).toContain('execution_events_message_idx');
-    // The message id is a condition of the index's descent, not a filter on every event of the execution: the
-    // statement compares it in the index's collation.
+    // The message id is a condition of the index's descent, not a filter on every event of the execution.
     expect(text).toMatch(/Index Cond: .*messageId/);
   });
 
