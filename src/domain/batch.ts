@@ -282,6 +282,12 @@ export function applyStep(steps: readonly Step[], input: StepInput, at: Date): S
   return next;
 }
 
+/** The members that are set, in their order: one object per event stored, no arrays of pairs in between. */
 function stripNullish<T extends object>(value: T): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined && v !== null));
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v !== undefined && v !== null) out[key] = v;
+  }
+  return out;
 }

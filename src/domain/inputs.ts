@@ -31,7 +31,7 @@ const LONE_SURROGATE = /\p{Cs}/u;
 /** The same characters as JSON.stringify writes them: `\u0000`, `\udXXX` (paired surrogates stay unescaped). */
 const UNSTORABLE_ESCAPE = /(?<!\\)(?:\\\\)*\\u(?:0000|d[89a-f][0-9a-f]{2})/;
 const UNSTORABLE_MESSAGE = 'must not contain NUL (\\u0000) or unpaired surrogate characters';
-const storable = (s: string) => !s.includes('\u0000') && !LONE_SURROGATE.test(s);
+export const storable = (s: string) => !s.includes('\u0000') && !LONE_SURROGATE.test(s);
 
 export const uuidSchema = z.uuid();
 /** An execution id in an input, lowercased so that equal ids compare (and hash) equal. */

@@ -15,7 +15,8 @@ import {
 import { type DomainContext, hookWrites, prepareHooks, publish } from './context.js';
 import { notFound, VigilError } from './errors.js';
 import { isUuid } from './executions.js';
-import { batchKeyInput, type ExecutionEventInput, eventBatchInput, parse } from './inputs.js';
+import { batchKeyInput, type ExecutionEventInput, parse } from './inputs.js';
+import { parseEvents } from './plain-events.js';
 import { copiesFor, dropCopies, keepCopies, messagesFromCopies, type RowCopy } from './record-copies.js';
 import {
   asOneStatement,
@@ -81,7 +82,7 @@ export async function recordEvents(
   idempotencyKey?: unknown,
 ): Promise<RecordResult> {
   requireScope(principal, 'executions:write');
-  const inputs = parse(eventBatchInput, raw, ['events'], ctx.limits);
+  const inputs = parseEvents(raw, ctx.limits);
   const key = batchKey(parse(batchKeyInput, idempotencyKey, ['idempotencyKey']), inputs);
   if (!isUuid(executionId)) throw notFound(executionId);
   return new Promise((resolve, reject) => {
