@@ -69,14 +69,16 @@ export function rowsOfBatch(ids: readonly string[]): RowOf {
 
 /**
  * Events other than LOG: per row only what varies is sent, as for log lines (the batch's time once; an occurrence at
- * that time as NULL; the execution as its index in the batch).
+ * that time as NULL; the execution as its index in the batch). The payloads go as one JSON array, each row taking the
+ * element at its position: an array literal of JSON texts made every payload's quotes be escaped, a second copy of
+ * each (a tenth of what a batch of MESSAGE events allocated), and PostgreSQL unescaped them again.
  */
 const eventsInsert = (p: Names) => sql`insert into execution_events (execution_id, sequence, type, payload,
       occurred_at, recorded_at)
-    select b.ids[l.id], l.sequence, l.type, l.payload, coalesce(l.occurred_at, b.now), b.now
-    from (select ${p('ids')}::uuid[] as ids, ${p('now')}::timestamptz as now) b,
+    select b.ids[l.id], l.sequence, l.type, b.payloads -> (l.n::int - 1), coalesce(l.occurred_at, b.now), b.now
+    from (select ${p('ids')}::uuid[] as ids, ${p('now')}::timestamptz as now, ${p('payloads')}::jsonb as payloads) b,
       unnest(${p('rows')}::int[], ${p('sequences')}::int[], ${p('types')}::execution_event_type[],
-        ${p('payloads')}::jsonb[], ${p('occurred')}::timestamptz[]) as l(id, sequence, type, payload, occurred_at)`;
+        ${p('occurred')}::timestamptz[]) with ordinality as l(id, sequence, type, occurred_at, n)`;
 const INSERT_EVENTS = fixed(eventsInsert(v));
 
 export function insertEvents(events: readonly StoredEvent[], now: Date, batchIds: RowOf): Bound {
@@ -84,7 +86,7 @@ export function insertEvents(events: readonly StoredEvent[], now: Date, batchIds
   const ids = new Array<number>(n);
   const sequences = new Array<number>(n);
   const types = new Array<string>(n);
-  const payloads = new Array<string>(n);
+  const payloads = new Array<unknown>(n);
   const occurred = new Array<string | null>(n);
   const at = now.getTime();
   for (let i = 0; i < n; i++) {
@@ -92,7 +94,7 @@ export function insertEvents(events: readonly StoredEvent[], now: Date, batchIds
     ids[i] = batchIds.index(e.executionId);
     sequences[i] = e.sequence;
     types[i] = e.type;
-    payloads[i] = JSON.stringify(e.payload);
+    payloads[i] = e.payload;
     occurred[i] = e.occurredAt.getTime() === at ? null : e.occurredAt.toISOString();
   }
   return INSERT_EVENTS({
@@ -101,7 +103,7 @@ export function insertEvents(events: readonly StoredEvent[], now: Date, batchIds
     rows: pgArray(ids),
     sequences: pgArray(sequences),
     types: pgArray(types),
-    payloads: pgArray(payloads),
+    payloads: JSON.stringify(payloads),
     occurred: pgArray(occurred),
   });
 }
@@ -209,7 +211,7 @@ const WRITE_FROM_COPY = fixed(sql`with updated as (${executionsUpdate}), guard a
     events as (${eventsInsert((name) => v(`events.${name}`))}), logs as (${logsInsert((name) => v(`logs.${name}`))})
     select ok, xmin, fresh from guard, fresh`);
 const NO_ROWS = { ids: '{}', now: '1970-01-01T00:00:00Z', rows: '{}', sequences: '{}', occurred: '{}' };
-const NO_EVENTS = { ...NO_ROWS, types: '{}', payloads: '{}' };
+const NO_EVENTS = { ...NO_ROWS, types: '{}', payloads: '[]' };
 const NO_LOGS = { ...NO_ROWS, streams: '{}', levels: '{}', texts: '{}' };
 const NO_MESSAGES = { ids: '{}', messages: '{}', pairs: '{}' };
 const prefixed = (prefix: string, values: Record<string, unknown>) =>
