@@ -16,7 +16,8 @@ export function parseEvents(raw: unknown, limits?: InputLimits): ExecutionEventI
 
 const MESSAGE_KEYS = new Set(['messageId', 'adapter', 'status', 'error']);
 const PROGRESS_KEYS = new Set(['step', 'percentage']);
-const OTHER_KINDS = new Set(['statusChanged', 'step', 'tags', 'log', 'occurredAt']);
+/** The event's other members (the other kinds, its own time): a plain event has them null or absent. */
+const OTHER_MEMBERS = new Set(['statusChanged', 'step', 'tags', 'log', 'occurredAt']);
 const STATUSES: ReadonlySet<unknown> = new Set(MESSAGE_STATUSES);
 
 /** An object of the request (JSON's or GraphQL's coercion), not one with a prototype of its own. */
@@ -43,7 +44,7 @@ function isPlainEvent(e: unknown): boolean {
       if (v == null) continue;
       if (kind) return false;
       kind = key;
-    } else if (!OTHER_KINDS.has(key) || v != null) return false;
+    } else if (!OTHER_MEMBERS.has(key) || v != null) return false;
   }
   if (kind === 'message') return isPlainMessage(e.message);
   if (kind === 'progress') return isPlainProgress(e.progress);
